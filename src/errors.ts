@@ -1,0 +1,179 @@
+/**
+ * The errors of the toolkit: a tagged union, built by constructors and taken apart by `matchStoreError`.
+ * Nothing in the core throws; every failure travels as a `Left<StoreError>`.
+ *
+ * @since 0.1.0
+ */
+import type { Errors } from 'io-ts'
+import { failure } from 'io-ts/lib/PathReporter'
+
+// --- model
+
+/**
+ * A Redis command (or script) failed: connection lost, OOM, READONLY, ACL refusal, …
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface CommandFailed {
+  readonly _tag: 'CommandFailed'
+  readonly command: string
+  readonly key: string
+  readonly cause: unknown
+}
+
+/**
+ * A stored value could not be parsed by the serializer.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface ParseFailed {
+  readonly _tag: 'ParseFailed'
+  readonly key: string
+  readonly cause: unknown
+}
+
+/**
+ * A stored value parsed, but did not pass the io-ts codec. `errors` are kept as data.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface DecodeFailed {
+  readonly _tag: 'DecodeFailed'
+  readonly key: string
+  readonly errors: Errors
+}
+
+/**
+ * A session could not be serialized (a cycle, a BigInt, a throwing `toJSON`, …).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface StringifyFailed {
+  readonly _tag: 'StringifyFailed'
+  readonly sid: string
+  readonly cause: unknown
+}
+
+/**
+ * A session has no usable expiry: `cookie.expires` is missing and `ttlSeconds` is `false`/`0`,
+ * or `cookie.expires` is not a valid date.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface InvalidExpiry {
+  readonly _tag: 'InvalidExpiry'
+  readonly sid: string
+  readonly reason: string
+}
+
+/**
+ * Anything the store can fail with.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type StoreError = CommandFailed | ParseFailed | DecodeFailed | StringifyFailed | InvalidExpiry
+
+// --- constructors
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const commandFailed =
+  (command: string, key: string) =>
+  (cause: unknown): StoreError => ({ _tag: 'CommandFailed', command, key, cause })
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const parseFailed =
+  (key: string) =>
+  (cause: unknown): StoreError => ({ _tag: 'ParseFailed', key, cause })
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const decodeFailed =
+  (key: string) =>
+  (errors: Errors): StoreError => ({ _tag: 'DecodeFailed', key, errors })
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const stringifyFailed =
+  (sid: string) =>
+  (cause: unknown): StoreError => ({ _tag: 'StringifyFailed', sid, cause })
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const invalidExpiry = (sid: string, reason: string): StoreError => ({ _tag: 'InvalidExpiry', sid, reason })
+
+// --- destructors
+
+/**
+ * Case analysis over `StoreError`: one function per tag.
+ *
+ * @category destructors
+ * @since 0.1.0
+ */
+export const matchStoreError =
+  <B>(patterns: { readonly [K in StoreError['_tag']]: (e: Extract<StoreError, { _tag: K }>) => B }) =>
+  (e: StoreError): B => {
+    switch (e._tag) {
+      case 'CommandFailed':
+        return patterns.CommandFailed(e)
+      case 'ParseFailed':
+        return patterns.ParseFailed(e)
+      case 'DecodeFailed':
+        return patterns.DecodeFailed(e)
+      case 'StringifyFailed':
+        return patterns.StringifyFailed(e)
+      case 'InvalidExpiry':
+        return patterns.InvalidExpiry(e)
+    }
+  }
+
+// --- adapters
+
+/**
+ * The `Error` handed to express-session and to promise callers: `code` is stable, `cause` is the original
+ * failure, and `storeError` is the tagged value.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface SessionStoreError extends Error {
+  readonly code: string
+  readonly storeError: StoreError
+}
+
+const describeCause = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
+/**
+ * Turns a `StoreError` into a real `Error` with a stable `code` and a `cause`.
+ *
+ * @category adapters
+ * @since 0.1.0
+ */
+export const toError = (e: StoreError): SessionStoreError => {
+  const [code, message] = matchStoreError<readonly [string, string]>({
+    CommandFailed: (x) => ['ESESSION_REDIS', `Redis ${x.command} on key "${x.key}" failed: ${describeCause(x.cause)}`],
+    ParseFailed: (x) => ['ESESSION_CORRUPT', `Stored session at key "${x.key}" could not be parsed: ${describeCause(x.cause)}`],
+    DecodeFailed: (x) => ['ESESSION_CORRUPT', `Stored session at key "${x.key}" is invalid: ${failure(x.errors).join('; ')}`],
+    StringifyFailed: (x) => ['ESESSION_UNSERIALIZABLE', `Session "${x.sid}" could not be serialized: ${describeCause(x.cause)}`],
+    InvalidExpiry: (x) => ['ESESSION_NO_EXPIRY', `Session "${x.sid}" was not saved: ${x.reason}`]
+  })(e)
+  const cause = 'cause' in e ? e.cause : e._tag === 'DecodeFailed' ? e.errors : undefined
+  return Object.assign(new Error(message, { cause }), { code, storeError: e })
+}

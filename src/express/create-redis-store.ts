@@ -1,0 +1,195 @@
+/**
+ * The express-session facade: the only module with callbacks, prototypes and events. It wires the
+ * operations together and runs them; it decides nothing itself.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either'
+import * as O from 'fp-ts/lib/Option'
+import * as TE from 'fp-ts/lib/TaskEither'
+import { pipe } from 'fp-ts/lib/function'
+import session, { type SessionData, type Store } from 'express-session'
+import { clientKeyPrefix, type RedisLike } from '../client'
+import type { StoreError } from '../errors'
+import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
+import { makeAll } from '../operations/all'
+import { makeClear } from '../operations/clear'
+import { makeDestroy } from '../operations/destroy'
+import { makeGet } from '../operations/get'
+import { makeIds } from '../operations/ids'
+import { makeLength } from '../operations/length'
+import { makeScanBatches } from '../operations/scan-batches'
+import { makeSet, type SetOutcome } from '../operations/set'
+import { makeTouch } from '../operations/touch'
+import { runToCallback, type Callback } from './run-to-callback'
+
+// --- model
+
+/**
+ * The promise API of `store.access`, as in the original README.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface StoreAccess {
+  /** The session, or `null` when there is none (or it was destroyed). */
+  readonly get: (sid: string) => Promise<SessionData | null>
+  /** Saves a session; tells whether it was written, refused by a tombstone, or destroyed as expired. */
+  readonly set: (sid: string, session: SessionData) => Promise<SetOutcome>
+  /** Renews a session's expiry; `true` when a live session was renewed. */
+  readonly touch: (sid: string, session: SessionData) => Promise<boolean>
+  /** Destroys a session, leaving a tombstone; `true` when a live session was removed. */
+  readonly destroy: (sid: string) => Promise<boolean>
+  /** Every live session, keyed by id. */
+  readonly all: () => Promise<Record<string, SessionData>>
+  /** The ids of every live session. */
+  readonly ids: () => Promise<ReadonlyArray<string>>
+  /** How many live sessions there are. */
+  readonly length: () => Promise<number>
+  /** Destroys every session (each leaves a tombstone); resolves to how many were removed. */
+  readonly clear: () => Promise<number>
+}
+
+/**
+ * An express-session `Store` backed by Redis. Every method takes an optional callback, called once and
+ * asynchronously; without one it returns a promise.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface RedisSessionStore extends Store {
+  get(sid: string, callback: Callback<SessionData | null>): void
+  get(sid: string): Promise<SessionData | null>
+  set(sid: string, session: SessionData, callback?: Callback<void>): void
+  set(sid: string, session: SessionData): Promise<void>
+  touch(sid: string, session: SessionData, callback?: Callback<void>): void
+  touch(sid: string, session: SessionData): Promise<void>
+  destroy(sid: string, callback?: Callback<void>): void
+  destroy(sid: string): Promise<void>
+  all(callback: Callback<Record<string, SessionData>>): void
+  all(): Promise<Record<string, SessionData>>
+  ids(callback: Callback<ReadonlyArray<string>>): void
+  ids(): Promise<ReadonlyArray<string>>
+  length(callback: Callback<number>): void
+  length(): Promise<number>
+  clear(callback?: Callback<void>): void
+  clear(): Promise<void>
+  readonly access: StoreAccess
+}
+
+/**
+ * Options of the `RedisStore` constructor: the store options plus the client.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface RedisStoreOptions extends StoreOptions {
+  readonly client: RedisLike
+}
+
+// --- constructors
+
+const REQUIRED_COMMANDS = ['get', 'mGet', 'evalSha', 'eval', 'scan'] as const
+
+const checkClient = (client: unknown): E.Either<TypeError, RedisLike> => {
+  if (typeof client !== 'object' || client === null) {
+    return E.left(new TypeError('client is required: pass a connected node-redis client (createClient())'))
+  }
+  const missing = REQUIRED_COMMANDS.filter((c) => typeof (client as Record<string, unknown>)[c] !== 'function')
+  return missing.length > 0
+    ? E.left(new TypeError(`client is not a node-redis client: it has no ${missing.join(', ')} method${missing.length > 1 ? 's' : ''}`))
+    : E.right(client as RedisLike)
+}
+
+/** Shared by every store, so `store instanceof RedisStore` and `store instanceof session.Store` both hold. */
+const storePrototype: Store = Object.create(session.Store.prototype)
+
+const toVoid = <A>(te: TE.TaskEither<StoreError, A>): TE.TaskEither<StoreError, void> => TE.map((): void => undefined)(te)
+
+/**
+ * Builds the store. Throws a `TypeError` naming the problem when the client or an option is invalid; once
+ * built, no method throws.
+ *
+ * @example
+ * import { createClient } from 'redis'
+ * import session from 'express-session'
+ * import { createRedisStore } from 'connect-redis-session'
+ *
+ * const client = createClient()
+ * await client.connect()
+ * app.use(session({ store: createRedisStore(client), secret: 'swordfish', resave: false, saveUninitialized: false }))
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const createRedisStore = (client: RedisLike, options: StoreOptions = {}): RedisSessionStore => {
+  const checked = pipe(
+    checkClient(client),
+    E.flatMap((c) => E.map((o: ResolvedOptions) => ({ client: c, ...o }))(resolveOptions(options)))
+  )
+  if (E.isLeft(checked)) throw checked.left
+  const deps = checked.right
+  const scanBatches = makeScanBatches({ ...deps, keyPrefix: clientKeyPrefix(deps.client) })
+  const ops = {
+    get: makeGet(deps),
+    set: makeSet(deps),
+    touch: makeTouch(deps),
+    destroy: makeDestroy(deps),
+    all: makeAll({ ...deps, scanBatches }),
+    ids: makeIds({ scanBatches }),
+    length: makeLength({ scanBatches }),
+    clear: makeClear({ ...deps, scanBatches })
+  }
+  const getOrNull = (sid: string): TE.TaskEither<StoreError, SessionData | null> => TE.map((o: O.Option<SessionData>) => O.toNullable(o))(ops.get(sid))
+
+  const access: StoreAccess = {
+    get: (sid) => runToCallback(() => getOrNull(sid)),
+    set: (sid, sess) => runToCallback(() => ops.set(sid, sess)),
+    touch: (sid, sess) => runToCallback(() => ops.touch(sid, sess)),
+    destroy: (sid) => runToCallback(() => ops.destroy(sid)),
+    all: () => runToCallback(ops.all),
+    ids: () => runToCallback(ops.ids),
+    length: () => runToCallback(ops.length),
+    clear: () => runToCallback(ops.clear)
+  }
+
+  const store = Object.create(storePrototype) as RedisSessionStore
+  ;(session.Store as unknown as (this: Store) => void).call(store)
+  return Object.assign(store, {
+    access,
+    get: (sid: string, cb?: Callback<SessionData | null>) => runToCallback(() => getOrNull(sid), cb),
+    set: (sid: string, sess: SessionData, cb?: Callback<void>) => runToCallback(() => toVoid(ops.set(sid, sess)), cb),
+    touch: (sid: string, sess: SessionData, cb?: Callback<void>) =>
+      runToCallback(() => (deps.disableTouch ? TE.right(undefined) : toVoid(ops.touch(sid, sess))), cb),
+    destroy: (sid: string, cb?: Callback<void>) => runToCallback(() => toVoid(ops.destroy(sid)), cb),
+    all: (cb?: Callback<Record<string, SessionData>>) => runToCallback(ops.all, cb),
+    ids: (cb?: Callback<ReadonlyArray<string>>) => runToCallback(ops.ids, cb),
+    length: (cb?: Callback<number>) => runToCallback(ops.length, cb),
+    clear: (cb?: Callback<void>) => runToCallback(() => toVoid(ops.clear()), cb)
+  })
+}
+
+/**
+ * `RedisStore({ client, ...options })`, with or without `new`, for code written against the original README.
+ * It is a plain function, not a class: `new` works because it returns the store it builds.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface RedisStoreConstructor {
+  new (options: RedisStoreOptions): RedisSessionStore
+  (options: RedisStoreOptions): RedisSessionStore
+  readonly prototype: Store
+}
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const RedisStore = function RedisStore(options: RedisStoreOptions): RedisSessionStore {
+  if (typeof options !== 'object' || options === null) throw new TypeError('RedisStore: options with a client are required')
+  const { client, ...rest } = options
+  return createRedisStore(client, rest)
+} as unknown as RedisStoreConstructor
+;(RedisStore as { prototype: Store }).prototype = storePrototype
+Object.defineProperty(storePrototype, 'constructor', { value: RedisStore, writable: true, configurable: true, enumerable: false })

@@ -1,0 +1,56 @@
+/**
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either'
+import * as TE from 'fp-ts/lib/TaskEither'
+import { pipe } from 'fp-ts/lib/function'
+import { tryCommand, type RedisLike } from '../client'
+import type { StoreError } from '../errors'
+import { parseIssueAt, type Serializer } from '../serializer/serializer'
+import type { ScanBatches, ScannedKey } from './scan-batches'
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface AllDeps<A> {
+  readonly scanBatches: ScanBatches
+  readonly client: Pick<RedisLike, 'mGet'>
+  readonly serializer: Serializer<A>
+}
+
+/**
+ * Every live session, keyed by its id (the shape of express-session's `MemoryStore`). One `MGET` per `SCAN`
+ * page; each value is paired with the key it was read from, keys that expired mid-scan are skipped, and a
+ * key seen on two pages appears once.
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const makeAll = <A>(deps: AllDeps<A>) => {
+  const readBatch = (batch: ReadonlyArray<ScannedKey>): TE.TaskEither<StoreError, ReadonlyArray<readonly [string, A]>> =>
+    pipe(
+      tryCommand('MGET', batch[0]?.key ?? '', () => deps.client.mGet(batch.map((k) => k.key))),
+      TE.flatMapEither((values) =>
+        E.traverseArray((entry: readonly [ScannedKey, string | null | undefined]) => {
+          const [{ sid, key }, raw] = entry
+          return raw === null || raw === undefined
+            ? E.right([])
+            : pipe(deps.serializer.parse(raw), E.mapLeft(parseIssueAt(key)), E.map((sess) => [[sid, sess] as const]))
+        })(batch.map((k, i) => [k, values[i]] as const))
+      ),
+      TE.map((pages) => pages.flat())
+    )
+  return (): TE.TaskEither<StoreError, Record<string, A>> =>
+    pipe(
+      // The array is created per call and only grows inside this fold.
+      deps.scanBatches(new Array<readonly [string, A]>(), (acc, batch) =>
+        TE.map((entries: ReadonlyArray<readonly [string, A]>) => {
+          for (const e of entries) acc.push(e)
+          return acc
+        })(readBatch(batch))
+      ),
+      // Object.fromEntries defines properties, so an id such as "__proto__" is an ordinary key.
+      TE.map((entries) => Object.fromEntries(entries))
+    )
+}

@@ -1,0 +1,34 @@
+/**
+ * @since 0.1.0
+ */
+import * as TE from 'fp-ts/lib/TaskEither'
+import { pipe } from 'fp-ts/lib/function'
+import type { StoreError } from '../errors'
+import type { ScanBatches } from './scan-batches'
+import { makeTombstone, type TombstoneDeps } from './tombstone'
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface ClearDeps extends TombstoneDeps {
+  readonly scanBatches: ScanBatches
+}
+
+/**
+ * Destroys every live session, one script call per `SCAN` page. Each removed session leaves a tombstone like
+ * `destroy` does, so a request in flight cannot bring it back. Resolves to the number of sessions removed.
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const makeClear = (deps: ClearDeps) => {
+  const tombstone = makeTombstone(deps)
+  return (): TE.TaskEither<StoreError, number> =>
+    deps.scanBatches(0, (n, batch) =>
+      pipe(
+        tombstone(batch.map((k) => k.key)),
+        TE.map((removed) => n + removed)
+      )
+    )
+}

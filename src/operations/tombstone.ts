@@ -1,0 +1,43 @@
+/**
+ * @since 0.1.0
+ */
+import type { IO } from 'fp-ts/lib/IO'
+import * as TE from 'fp-ts/lib/TaskEither'
+import { pipe } from 'fp-ts/lib/function'
+import { runScript, type RedisLike } from '../client'
+import type { StoreError } from '../errors'
+import { TOMBSTONE_SCRIPT } from '../scripts'
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface TombstoneDeps {
+  readonly client: Pick<RedisLike, 'evalSha' | 'eval'>
+  /** How long the tombstone refuses writes, in seconds; 0 only deletes. */
+  readonly concurrencyGraceSeconds: number
+  readonly now: IO<number>
+}
+
+/**
+ * Atomically replaces each of the given keys (full store keys) by a tombstone: a hash `{ destroyedAt }` that
+ * expires after the grace period and makes `set` and `touch` of that session write nothing. One script call
+ * for the whole batch. Resolves to the number of live sessions removed.
+ *
+ * All keys of one call must live on one Redis node (one key, or one cluster slot).
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const makeTombstone =
+  (deps: TombstoneDeps) =>
+  (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> =>
+    keys.length === 0
+      ? TE.right(0)
+      : pipe(
+          runScript(deps.client, TOMBSTONE_SCRIPT)({
+            keys: [...keys],
+            arguments: [String(Math.round(deps.concurrencyGraceSeconds * 1000)), String(deps.now())]
+          }),
+          TE.map(Number)
+        )

@@ -1,0 +1,92 @@
+/**
+ * The default serializer: JSON, safe against `__proto__` and `constructor.prototype` payloads, with
+ * `cookie.expires` read back as a `Date`.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either'
+import type { SessionData } from 'express-session'
+import type { ParseIssue, Serializer } from './serializer'
+
+// Both spellings of each key, including JSON's \u escapes (the pre-check of secure-json-parse).
+const PROTO = /"(?:_|\\u005[Ff])(?:_|\\u005[Ff])(?:p|\\u0070)(?:r|\\u0072)(?:o|\\u006[Ff])(?:t|\\u0074)(?:o|\\u006[Ff])(?:_|\\u005[Ff])(?:_|\\u005[Ff])"\s*:/
+const CONSTRUCTOR = /"(?:c|\\u0063)(?:o|\\u006[Ff])(?:n|\\u006[Ee])(?:s|\\u0073)(?:t|\\u0074)(?:r|\\u0072)(?:u|\\u0075)(?:c|\\u0063)(?:t|\\u0074)(?:o|\\u006[Ff])(?:r|\\u0072)"\s*:/
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null
+
+/**
+ * Removes own `__proto__` keys and `constructor.prototype` members everywhere in a parsed JSON value, without
+ * recursion (deep payloads cannot overflow the stack).
+ *
+ * @internal
+ */
+export const scrubPrototypeKeys = (root: unknown): void => {
+  const stack: Array<unknown> = [root]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (!isObject(node)) continue
+    if (Object.prototype.hasOwnProperty.call(node, '__proto__')) delete node['__proto__']
+    const ctor = Object.prototype.hasOwnProperty.call(node, 'constructor') ? node['constructor'] : undefined
+    if (isObject(ctor) && Object.prototype.hasOwnProperty.call(ctor, 'prototype')) delete ctor['prototype']
+    for (const k of Object.keys(node)) stack.push(node[k])
+  }
+}
+
+/**
+ * `JSON.parse` that never yields an object able to replace a prototype when copied with `[[Set]]` (as
+ * express-session's `Cookie` constructor does). The walk only runs when the raw text mentions such a key.
+ *
+ * @category serializers
+ * @since 0.1.0
+ */
+export const safeJsonParse = (raw: string): E.Either<unknown, unknown> =>
+  E.tryCatch(
+    () => {
+      const value: unknown = JSON.parse(raw)
+      if (PROTO.test(raw) || CONSTRUCTOR.test(raw)) scrubPrototypeKeys(value)
+      return value
+    },
+    (e) => e
+  )
+
+/**
+ * `JSON.stringify` as a total function: cycles, BigInts and throwing `toJSON`s become a `Left`, and so does a
+ * value JSON cannot represent at all.
+ *
+ * @category serializers
+ * @since 0.1.0
+ */
+export const safeJsonStringify = (value: unknown): E.Either<unknown, string> =>
+  E.flatMap(E.tryCatch(() => JSON.stringify(value) as string | undefined, (e) => e), (s) =>
+    typeof s === 'string' ? E.right(s) : E.left(new TypeError('JSON.stringify produced no text'))
+  )
+
+const reviveExpires = (value: Record<string, unknown>): Record<string, unknown> => {
+  const cookie = value['cookie']
+  if (isObject(cookie) && typeof cookie['expires'] === 'string') {
+    const at = new Date(cookie['expires'])
+    if (!Number.isNaN(at.getTime())) cookie['expires'] = at
+  }
+  return value
+}
+
+/**
+ * The default serializer. `stringify` is `JSON.stringify` (an express-session `Cookie` writes itself through
+ * `toJSON`); `parse` is `safeJsonParse`, refuses anything but an object, and turns `cookie.expires` back into a
+ * `Date`.
+ *
+ * @category serializers
+ * @since 0.1.0
+ */
+export const jsonSerializer: Serializer<SessionData> = {
+  _tag: 'Serializer',
+  stringify: (value) => safeJsonStringify(value),
+  parse: (raw) =>
+    E.flatMap(
+      E.mapLeft((cause): ParseIssue => ({ _tag: 'Unparsable', cause }))(safeJsonParse(raw)),
+      (value): E.Either<ParseIssue, SessionData> =>
+        isObject(value) && !Array.isArray(value)
+          ? E.right(reviveExpires(value) as unknown as SessionData)
+          : E.left({ _tag: 'Unparsable', cause: new TypeError('the stored JSON is not an object') })
+    )
+}

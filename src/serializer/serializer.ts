@@ -1,0 +1,92 @@
+/**
+ * How sessions become Redis strings and back. Inside the toolkit a serializer is a pair of pure functions
+ * returning `Either`; the plain `{ stringify, parse }` pair of the original README is accepted too.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either'
+import type { Errors } from 'io-ts'
+import { decodeFailed, parseFailed, stringifyFailed, type StoreError } from '../errors'
+
+// --- model
+
+/**
+ * Why a stored value could not be read: it is not parseable, or it parsed but failed validation.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type ParseIssue = { readonly _tag: 'Unparsable'; readonly cause: unknown } | { readonly _tag: 'Invalid'; readonly errors: Errors }
+
+/**
+ * A serializer in the toolkit's own form: total functions, failures as `Left`.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface Serializer<A> {
+  readonly _tag: 'Serializer'
+  readonly stringify: (value: A) => E.Either<unknown, string>
+  readonly parse: (raw: string) => E.Either<ParseIssue, A>
+}
+
+/**
+ * The serializer of the original README: two plain functions that may throw (like the global `JSON`).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface PlainSerializer<A> {
+  readonly stringify: (value: A) => string
+  readonly parse: (text: string) => A
+}
+
+// --- constructors
+
+/**
+ * Wraps a plain `{ stringify, parse }` pair so that a throw (or a non-string result) becomes a `Left`.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const fromPlainSerializer = <A>(plain: PlainSerializer<A>): Serializer<A> => ({
+  _tag: 'Serializer',
+  stringify: (value) =>
+    E.flatMap(E.tryCatch(() => plain.stringify(value), (e) => e), (s) =>
+      typeof s === 'string' ? E.right(s) : E.left(new TypeError(`serializer.stringify returned ${typeof s}, not a string`))
+    ),
+  parse: (raw) => E.tryCatch(() => plain.parse(raw), (cause): ParseIssue => ({ _tag: 'Unparsable', cause }))
+})
+
+const isSerializer = <A>(s: Serializer<A> | PlainSerializer<A>): s is Serializer<A> => '_tag' in s && s._tag === 'Serializer'
+
+/**
+ * Accepts either form of serializer.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const toSerializer = <A>(s: Serializer<A> | PlainSerializer<A>): Serializer<A> =>
+  isSerializer(s) ? s : fromPlainSerializer(s)
+
+// --- errors
+
+/**
+ * A `ParseIssue` for the value stored at `key`, as a `StoreError`.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export const parseIssueAt =
+  (key: string) =>
+  (issue: ParseIssue): StoreError =>
+    issue._tag === 'Unparsable' ? parseFailed(key)(issue.cause) : decodeFailed(key)(issue.errors)
+
+/**
+ * Serializes `value` for session `sid`, failures as `StringifyFailed`.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export const stringifyFor = <A>(serializer: Serializer<A>, sid: string, value: A): E.Either<StoreError, string> =>
+  E.mapLeft(stringifyFailed(sid))(serializer.stringify(value))

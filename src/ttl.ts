@@ -1,0 +1,57 @@
+/**
+ * How long a session lives in Redis, in milliseconds, from its cookie and the `ttlSeconds` fallback.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either'
+import type { IO } from 'fp-ts/lib/IO'
+import { invalidExpiry, type StoreError } from './errors'
+
+// --- model
+
+/**
+ * The part of a session the TTL depends on. `expires` is a `Date` on a live express-session cookie and an ISO
+ * string on a session read back from JSON; `null` is a browser-session cookie (no `maxAge`).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface Expiring {
+  readonly cookie?: { readonly expires?: Date | string | number | null | undefined } | null | undefined
+}
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface TtlDeps {
+  /** Current time in ms since the epoch. */
+  readonly now: IO<number>
+  /** Fallback TTL in seconds for sessions without `cookie.expires`; `false` (or `0`) refuses them. */
+  readonly ttlSeconds: number | false
+}
+
+// --- operations
+
+/**
+ * The remaining life of a session in milliseconds: `cookie.expires - now` when the cookie has an expiry, else
+ * `ttlSeconds`. A result `<= 0` means the session is already over. A session without expiry when
+ * `ttlSeconds` is `false`/`0`, or with an unreadable `expires`, is a `Left`.
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const computeTtl =
+  (deps: TtlDeps) =>
+  (sid: string, sess: Expiring): E.Either<StoreError, number> => {
+    const expires = sess.cookie?.expires
+    if (expires === undefined || expires === null) {
+      return deps.ttlSeconds === false || deps.ttlSeconds === 0
+        ? E.left(invalidExpiry(sid, 'the session has no cookie.expires and the store has no ttlSeconds fallback'))
+        : E.right(deps.ttlSeconds * 1000)
+    }
+    const at = expires instanceof Date ? expires.getTime() : new Date(expires).getTime()
+    return Number.isFinite(at)
+      ? E.right(Math.ceil(at - deps.now()))
+      : E.left(invalidExpiry(sid, `cookie.expires is not a valid date: ${String(expires)}`))
+  }
