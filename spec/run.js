@@ -37,7 +37,7 @@ if (!has('redis-server')) {
 }
 
 // 3. Every *.spec.js under the compiled spec folder, in one uvu run.
-const out = spawnSync(bin('uvu'), ['.spec-build/spec', process.env.SPEC || '\\.spec\\.js$'], {
+const out = spawnSync(bin('uvu'), ['.spec-build/spec', process.env.SPEC ? `(${process.env.SPEC}).*\\.spec\\.js$` : '\\.spec\\.js$'], {
   cwd: root,
   env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
   stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,0 +1,22 @@
+import * as E from 'fp-ts/lib/Either'
+import type * as TE from 'fp-ts/lib/TaskEither'
+import * as assert from 'uvu/assert'
+
+export const assertRight = <A>(result: E.Either<unknown, A>): A => {
+  if (E.isLeft(result)) assert.unreachable(`expected Right, got Left ${JSON.stringify(result.left, (_k, v) => (v instanceof Error ? v.message : v))}`)
+  return (result as E.Right<A>).right
+}
+
+export const assertLeft = <L>(result: E.Either<L, unknown>): L => {
+  if (E.isRight(result)) assert.unreachable(`expected Left, got Right ${JSON.stringify(result.right)}`)
+  return (result as E.Left<L>).left
+}
+
+export const runRight = async <A>(te: TE.TaskEither<unknown, A>): Promise<A> => assertRight(await te())
+export const runLeft = async <L>(te: TE.TaskEither<L, unknown>): Promise<L> => assertLeft(await te())
+
+/** A JSON-shaped session (as stored), expiring `inMs` after `now`. */
+export const storedSession = (now: number, inMs: number, extra: Record<string, unknown> = {}) => ({
+  cookie: { originalMaxAge: inMs, expires: new Date(now + inMs).toISOString(), httpOnly: true, path: '/' },
+  ...extra
+})
