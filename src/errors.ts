@@ -59,14 +59,14 @@ export interface StringifyFailed {
 }
 
 /**
- * A session has no usable expiry: `cookie.expires` is missing and `ttlSeconds` is `false`/`0`,
- * or `cookie.expires` is not a valid date.
+ * A session cannot be saved as given: it is not an object, it has no expiry (`cookie.expires` missing and
+ * `ttlSeconds` is `false`/`0`), or its `cookie.expires` is not a valid date.
  *
  * @category model
  * @since 0.1.0
  */
-export interface InvalidExpiry {
-  readonly _tag: 'InvalidExpiry'
+export interface InvalidSession {
+  readonly _tag: 'InvalidSession'
   readonly sid: string
   readonly reason: string
 }
@@ -77,7 +77,7 @@ export interface InvalidExpiry {
  * @category model
  * @since 0.1.0
  */
-export type StoreError = CommandFailed | ParseFailed | DecodeFailed | StringifyFailed | InvalidExpiry
+export type StoreError = CommandFailed | ParseFailed | DecodeFailed | StringifyFailed | InvalidSession
 
 // --- constructors
 
@@ -117,7 +117,7 @@ export const stringifyFailed =
  * @category constructors
  * @since 0.1.0
  */
-export const invalidExpiry = (sid: string, reason: string): StoreError => ({ _tag: 'InvalidExpiry', sid, reason })
+export const invalidSession = (sid: string, reason: string): StoreError => ({ _tag: 'InvalidSession', sid, reason })
 
 // --- destructors
 
@@ -139,8 +139,8 @@ export const matchStoreError =
         return patterns.DecodeFailed(e)
       case 'StringifyFailed':
         return patterns.StringifyFailed(e)
-      case 'InvalidExpiry':
-        return patterns.InvalidExpiry(e)
+      case 'InvalidSession':
+        return patterns.InvalidSession(e)
     }
   }
 
@@ -161,6 +161,22 @@ export interface SessionStoreError extends Error {
 const describeCause = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
 /**
+ * Each io-ts error as `path.to.field: <io-ts PathReporter message>`.
+ *
+ * @internal
+ */
+export const describeDecodeErrors = (errors: Errors): string =>
+  failure(errors)
+    .map((message, i) => {
+      const path = (errors[i]?.context ?? [])
+        .map((c) => c.key)
+        .filter((k) => k !== '')
+        .join('.')
+      return `${path === '' ? '(root)' : path}: ${message}`
+    })
+    .join('; ')
+
+/**
  * Turns a `StoreError` into a real `Error` with a stable `code` and a `cause`.
  *
  * @category adapters
@@ -170,9 +186,9 @@ export const toError = (e: StoreError): SessionStoreError => {
   const [code, message] = matchStoreError<readonly [string, string]>({
     CommandFailed: (x) => ['ESESSION_REDIS', `Redis ${x.command} on key "${x.key}" failed: ${describeCause(x.cause)}`],
     ParseFailed: (x) => ['ESESSION_CORRUPT', `Stored session at key "${x.key}" could not be parsed: ${describeCause(x.cause)}`],
-    DecodeFailed: (x) => ['ESESSION_CORRUPT', `Stored session at key "${x.key}" is invalid: ${failure(x.errors).join('; ')}`],
+    DecodeFailed: (x) => ['ESESSION_CORRUPT', `Stored session at key "${x.key}" is invalid: ${describeDecodeErrors(x.errors)}`],
     StringifyFailed: (x) => ['ESESSION_UNSERIALIZABLE', `Session "${x.sid}" could not be serialized: ${describeCause(x.cause)}`],
-    InvalidExpiry: (x) => ['ESESSION_NO_EXPIRY', `Session "${x.sid}" was not saved: ${x.reason}`]
+    InvalidSession: (x) => ['ESESSION_INVALID', `Session "${x.sid}" was not saved: ${x.reason}`]
   })(e)
   const cause = 'cause' in e ? e.cause : e._tag === 'DecodeFailed' ? e.errors : undefined
   return Object.assign(new Error(message, { cause }), { code, storeError: e })

@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type { IO } from 'fp-ts/lib/IO'
-import { invalidExpiry, type StoreError } from './errors'
+import { invalidSession, type StoreError } from './errors'
 
 // --- model
 
@@ -44,14 +44,15 @@ export interface TtlDeps {
 export const computeTtl =
   (deps: TtlDeps) =>
   (sid: string, sess: Expiring): E.Either<StoreError, number> => {
+    if (typeof sess !== 'object' || sess === null) return E.left(invalidSession(sid, `the session must be an object, got ${sess === null ? 'null' : typeof sess}`))
     const expires = sess.cookie?.expires
     if (expires === undefined || expires === null) {
       return deps.ttlSeconds === false || deps.ttlSeconds === 0
-        ? E.left(invalidExpiry(sid, 'the session has no cookie.expires and the store has no ttlSeconds fallback'))
+        ? E.left(invalidSession(sid, 'the session has no cookie.expires and the store has no ttlSeconds fallback'))
         : E.right(deps.ttlSeconds * 1000)
     }
     const at = expires instanceof Date ? expires.getTime() : new Date(expires).getTime()
     return Number.isFinite(at)
       ? E.right(Math.ceil(at - deps.now()))
-      : E.left(invalidExpiry(sid, `cookie.expires is not a valid date: ${String(expires)}`))
+      : E.left(invalidSession(sid, `cookie.expires is not a valid date: ${String(expires)}`))
   }

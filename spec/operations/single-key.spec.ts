@@ -109,7 +109,7 @@ set('cookie.expires null or missing uses ttlSeconds', async ({ redis }) => {
 for (const ttlSeconds of [false, 0] as const) {
   set(`with ttlSeconds ${String(ttlSeconds)} a session without expiry is refused and nothing is written`, async ({ redis }) => {
     const e = await runLeft(opsOf(redis, { ttlSeconds }).set('a', { cookie: { expires: null } }))
-    assert.is(e._tag, 'InvalidExpiry')
+    assert.is(e._tag, 'InvalidSession')
     assert.equal(redis.calls, [])
     assert.is(redis.data.size, 0)
   })
@@ -117,7 +117,7 @@ for (const ttlSeconds of [false, 0] as const) {
 
 set('an unreadable cookie.expires is refused', async ({ redis }) => {
   const e = await runLeft(opsOf(redis).set('a', { cookie: { expires: 'not a date' } }))
-  assert.is(e._tag, 'InvalidExpiry')
+  assert.is(e._tag, 'InvalidSession')
   assert.is(redis.data.size, 0)
 })
 

@@ -1,0 +1,138 @@
+import session from 'express-session'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createRedisStore, RedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
+import type { SessionStoreError } from '../../src/errors'
+import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
+import { storedSession } from '../helpers'
+
+type Ctx = { redis: FakeRedis; store: RedisSessionStore }
+const facade = suite<Ctx>('createRedisStore')
+facade.before.each((ctx) => {
+  ctx.redis = makeFakeRedis()
+  ctx.store = createRedisStore(ctx.redis, { now: ctx.redis.now })
+})
+
+const sess = (redis: FakeRedis, extra: Record<string, unknown> = {}) => storedSession(redis.now(), 60_000, extra) as unknown as session.SessionData
+
+/** Calls `method` with a callback and resolves with what the callback got, checking it came once and later. */
+const viaCallback = <A>(call: (cb: (err: SessionStoreError | null, value?: A) => void) => unknown): Promise<{ err: SessionStoreError | null; value: A | undefined; sync: boolean }> =>
+  new Promise((resolve, reject) => {
+    let calls = 0
+    let returned = false
+    const result = call((err, value) => {
+      calls++
+      if (calls > 1) reject(new Error('callback called twice'))
+      const sync = !returned
+      setTimeout(() => (calls === 1 ? resolve({ err, value, sync }) : undefined), 20)
+    })
+    returned = true
+    assert.is(result, undefined)
+  })
+
+facade('is an express-session Store (EventEmitter, createSession, regenerate, load) and a RedisStore', ({ store }) => {
+  assert.instance(store, session.Store)
+  assert.instance(store, RedisStore)
+  for (const m of ['on', 'emit', 'createSession', 'regenerate', 'load', 'get', 'set', 'touch', 'destroy', 'all', 'length', 'clear', 'ids'] as const) {
+    assert.type((store as unknown as Record<string, unknown>)[m], 'function', m)
+  }
+  assert.ok(Object.isExtensible(store), 'express-session assigns store.generate')
+})
+
+facade('new RedisStore({ client, ...options }) and RedisStore(...) build the same kind of store', async ({ redis }) => {
+  const a = new RedisStore({ client: redis, prefix: 'a:' })
+  const b = RedisStore({ client: redis, prefix: 'b:' })
+  await a.access.set('x', sess(redis))
+  await b.access.set('x', sess(redis))
+  assert.ok(redis.data.has('a:x') && redis.data.has('b:x'))
+  assert.instance(b, session.Store)
+})
+
+facade('callbacks are called exactly once, asynchronously, with express-session shapes', async ({ redis, store }) => {
+  const set = await viaCallback<void>((cb) => store.set('s1', sess(redis, { user: 'alice' }), cb))
+  assert.equal([set.err, set.sync], [null, false])
+  const got = await viaCallback<session.SessionData | null>((cb) => store.get('s1', cb))
+  assert.is(got.err, null)
+  assert.is((got.value as unknown as { user: string }).user, 'alice')
+  assert.is((await viaCallback<number>((cb) => store.length(cb))).value, 1)
+  assert.equal(Object.keys((await viaCallback<Record<string, unknown>>((cb) => store.all(cb))).value ?? {}), ['s1'])
+  assert.is((await viaCallback<void>((cb) => store.destroy('s1', cb))).err, null)
+  assert.is((await viaCallback<session.SessionData | null>((cb) => store.get('s1', cb))).value, null)
+})
+
+facade('without a callback, methods return promises', async ({ redis, store }) => {
+  await store.set('s1', sess(redis))
+  assert.ok(await store.get('s1'))
+  assert.is(await store.length(), 1)
+  await store.destroy('s1')
+  assert.is(await store.get('s1'), null)
+})
+
+facade('errors reach the callback as Errors with a code and cause; nothing is thrown', async ({ redis }) => {
+  const store = createRedisStore(redis, { ttlSeconds: false })
+  const noExpiry = await viaCallback<void>((cb) => store.set('s', { cookie: { expires: null } } as unknown as session.SessionData, cb))
+  assert.instance(noExpiry.err, Error)
+  assert.is(noExpiry.err?.code, 'ESESSION_INVALID')
+  assert.is(redis.data.size, 0)
+  const boom = new Error('down')
+  redis.failing('GET', boom)
+  const failed = await viaCallback<unknown>((cb) => store.get('s', cb))
+  assert.is(failed.err?.code, 'ESESSION_REDIS')
+  assert.is(failed.err?.cause, boom)
+  await store.get('s').then(
+    () => assert.unreachable('should reject'),
+    (e: SessionStoreError) => assert.is(e.cause, boom)
+  )
+})
+
+facade('a callback that throws is not called a second time', async ({ redis, store }) => {
+  let calls = 0
+  const thrown = new Promise<unknown>((resolve) => process.once('uncaughtException', resolve))
+  store.set('s', sess(redis), () => {
+    calls++
+    throw new Error('app bug')
+  })
+  assert.match(String(await thrown), 'app bug')
+  await new Promise((r) => setTimeout(r, 20))
+  assert.is(calls, 1)
+})
+
+facade('touch renews, and with disableTouch does nothing', async ({ redis }) => {
+  const store = createRedisStore(redis, { now: redis.now })
+  await store.set('s', sess(redis))
+  await store.touch('s', storedSession(redis.now(), 999_000) as unknown as session.SessionData)
+  assert.is(redis.pttl('sessions:s'), 999_000)
+  const lazy = createRedisStore(redis, { now: redis.now, disableTouch: true })
+  redis.calls.length = 0
+  await lazy.touch('s', storedSession(redis.now(), 5_000) as unknown as session.SessionData)
+  assert.equal(redis.calls, [])
+  assert.is(redis.pttl('sessions:s'), 999_000)
+})
+
+facade('access resolves with what each operation did', async ({ redis, store }) => {
+  assert.is(await store.access.set('s', sess(redis)), 'written')
+  assert.is(await store.access.touch('s', sess(redis)), true)
+  assert.equal(await store.access.ids(), ['s'])
+  assert.is(await store.access.destroy('s'), true)
+  assert.is(await store.access.set('s', sess(redis)), 'tombstoned')
+  assert.is(await store.access.get('s'), null)
+  await store.access.set('t', sess(redis))
+  assert.is(await store.access.clear(), 1)
+})
+
+facade('invalid construction is a TypeError naming the problem', ({ redis }) => {
+  assert.throws(() => createRedisStore(undefined as never), (e: Error) => e instanceof TypeError && /client is required/.test(e.message))
+  assert.throws(() => createRedisStore({ get: () => null } as never), (e: Error) => e instanceof TypeError && /mGet/.test(e.message))
+  assert.throws(() => createRedisStore(redis, { scanCount: -1 }), (e: Error) => e instanceof TypeError && /scanCount/.test(e.message))
+  assert.throws(() => new RedisStore({ client: redis, prefix: '{x}' }), (e: Error) => e instanceof TypeError && /prefix/.test(e.message))
+})
+
+facade('a bad argument never throws synchronously out of a method', async ({ store }) => {
+  const r = await viaCallback<void>((cb) => store.set('s', null as never, cb))
+  assert.is(r.err?.code, 'ESESSION_INVALID')
+  assert.match(r.err?.message ?? '', 'must be an object')
+  const t = await viaCallback<void>((cb) => store.touch('s', 'nope' as never, cb))
+  assert.is(t.err?.code, 'ESESSION_INVALID')
+})
+
+facade.run()

@@ -1,0 +1,134 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { jsonSerializer } from '../../src/serializer/json'
+import { makeAll } from '../../src/operations/all'
+import { makeClear } from '../../src/operations/clear'
+import { makeIds } from '../../src/operations/ids'
+import { makeLength } from '../../src/operations/length'
+import { makeScanBatches } from '../../src/operations/scan-batches'
+import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
+import { runLeft, runRight, storedSession } from '../helpers'
+
+const sessionJson = (redis: FakeRedis, n: number) => JSON.stringify(storedSession(redis.now(), 60_000, { n }))
+
+const opsOf = (redis: FakeRedis, prefix = 'sessions:', keyPrefix = '', scanCount = 2) => {
+  const scanBatches = makeScanBatches({ client: redis, prefix, scanCount, keyPrefix })
+  const deps = { client: redis, serializer: jsonSerializer, scanBatches, concurrencyGraceSeconds: 300, now: redis.now }
+  return { scanBatches, all: makeAll(deps), ids: makeIds(deps), length: makeLength(deps), clear: makeClear(deps) }
+}
+
+const seed = (redis: FakeRedis) => {
+  for (const n of [1, 2, 3, 4, 5]) redis.data.set(`sessions:s${n}`, { type: 'string', value: sessionJson(redis, n) })
+  redis.data.set('sessions:s3', { type: 'hash', fields: { destroyedAt: '1' } }) // a tombstone between live sessions
+  redis.data.set('sessions1:x', { type: 'string', value: sessionJson(redis, 99) }) // foreign, matches a naive glob
+  redis.data.set('other:y', { type: 'string', value: 'not a session' })
+}
+
+// --- scan batches
+
+const scan = suite<{ redis: FakeRedis }>('makeScanBatches')
+scan.before.each((ctx) => {
+  ctx.redis = makeFakeRedis()
+  seed(ctx.redis)
+})
+
+scan('folds page by page with an escaped MATCH, COUNT and TYPE string', async ({ redis }) => {
+  const pages = await runRight(opsOf(redis).scanBatches<Array<Array<string>>>([], (acc, batch) => async () => ({ _tag: 'Right', right: [...acc, batch.map((k) => k.sid)] })))
+  assert.equal(pages.flat().sort(), ['s1', 's2', 's4', 's5'])
+  const scans = redis.calls.filter((c) => c[0] === 'SCAN')
+  assert.ok(scans.length > 2, 'several pages')
+  assert.equal(scans[0], ['SCAN', '0', { MATCH: 'sessions:*', COUNT: 2, TYPE: 'string' }])
+})
+
+scan('escapes glob characters of the prefix', async () => {
+  const redis = makeFakeRedis({ 'a[1]:x': '{"cookie":{}}', 'a1:x': '{"cookie":{}}', 'ab:x': '{"cookie":{}}' })
+  const ids = await runRight(opsOf(redis, 'a[1]:').ids())
+  assert.equal(ids, ['x'])
+  assert.is((redis.calls[0]?.[2] as { MATCH: string }).MATCH, 'a\\[1\\]:*')
+})
+
+scan('drops keys outside the prefix even when SCAN returns them', async ({ redis }) => {
+  redis.scanPages = [['sessions:s1', 'sessions1:x', 'other:y'], ['sessions:s2']]
+  assert.equal([...(await runRight(opsOf(redis).ids()))].sort(), ['s1', 's2'])
+})
+
+scan('with a client keyPrefix, MATCH includes it and keys are passed on without it', async () => {
+  const redis = makeFakeRedis()
+  redis.data.set('app:sessions:a', { type: 'string', value: sessionJson(redis, 1) })
+  redis.data.set('sessions:b', { type: 'string', value: sessionJson(redis, 2) })
+  const seen: Array<unknown> = []
+  await runRight(opsOf(redis, 'sessions:', 'app:').scanBatches(0, (n, batch) => async () => {
+    seen.push(...batch)
+    return { _tag: 'Right', right: n }
+  }))
+  assert.equal(seen, [{ sid: 'a', key: 'sessions:a' }])
+  assert.is((redis.calls[0]?.[2] as { MATCH: string }).MATCH, 'app:sessions:*')
+})
+
+scan.run()
+
+// --- length, ids, all, clear
+
+const batch = suite<{ redis: FakeRedis }>('batched operations')
+batch.before.each((ctx) => {
+  ctx.redis = makeFakeRedis()
+  seed(ctx.redis)
+})
+
+batch('length counts live sessions only, without fetching a value', async ({ redis }) => {
+  assert.is(await runRight(opsOf(redis).length()), 4)
+  assert.equal([...new Set(redis.calls.map((c) => c[0]))], ['SCAN'])
+})
+
+batch('all pairs every session with its own id, skipping the tombstone and foreign keys', async ({ redis }) => {
+  const all = await runRight(opsOf(redis).all())
+  assert.equal(Object.keys(all).sort(), ['s1', 's2', 's4', 's5'])
+  for (const [sid, sess] of Object.entries(all)) assert.is((sess as unknown as { n: number }).n, Number(sid.slice(1)))
+  const mgets = redis.calls.filter((c) => c[0] === 'MGET')
+  assert.ok(mgets.every((c) => c.length <= 3), 'one MGET per page of at most scanCount keys')
+  assert.ok(!redis.calls.some((c) => c.includes('sessions1:x')), 'the foreign key is never read')
+})
+
+batch('all tolerates SCAN duplicates and keys that expire between SCAN and MGET', async ({ redis }) => {
+  redis.scanPages = [['sessions:s1', 'sessions:s2'], ['sessions:gone', 'sessions:s1'], ['sessions:s4']]
+  const all = await runRight(opsOf(redis).all())
+  assert.equal(Object.keys(all).sort(), ['s1', 's2', 's4'])
+})
+
+batch('all with a corrupt value fails naming the key', async ({ redis }) => {
+  redis.data.set('sessions:s2', { type: 'string', value: '{oops' })
+  const e = await runLeft(opsOf(redis).all())
+  assert.is(e._tag, 'ParseFailed')
+  assert.is((e as { key: string }).key, 'sessions:s2')
+})
+
+batch('an id such as __proto__ is an ordinary key of the result', async () => {
+  const redis = makeFakeRedis()
+  redis.data.set('sessions:__proto__', { type: 'string', value: sessionJson(redis, 7) })
+  const all = await runRight(opsOf(redis).all())
+  assert.ok(Object.prototype.hasOwnProperty.call(all, '__proto__'))
+  assert.is(Object.getPrototypeOf(all), Object.prototype)
+})
+
+batch('ids lists each live id once', async ({ redis }) => {
+  redis.scanPages = [['sessions:s1', 'sessions:s2'], ['sessions:s2']]
+  assert.equal(await runRight(opsOf(redis).ids()), ['s1', 's2'])
+})
+
+batch('clear tombstones every live session, page by page, and leaves foreign keys alone', async ({ redis }) => {
+  assert.is(await runRight(opsOf(redis).clear()), 4)
+  for (const n of [1, 2, 3, 4, 5]) assert.is(redis.data.get(`sessions:s${n}`)?.type, 'hash')
+  assert.is(redis.data.get('sessions1:x')?.type, 'string')
+  assert.is(redis.data.get('other:y')?.type, 'string')
+  const scripts = redis.calls.filter((c) => c[0] === 'EVALSHA')
+  assert.ok(scripts.length >= 2 && scripts.every((c) => (c[2] as Array<string>).length <= 2), 'one script call per page')
+  assert.is(await runRight(opsOf(redis).length()), 0)
+})
+
+batch('a failing SCAN is a CommandFailed', async ({ redis }) => {
+  redis.failing('SCAN', new Error('NOPERM'))
+  const e = await runLeft(opsOf(redis).length())
+  assert.is(e._tag, 'CommandFailed')
+})
+
+batch.run()
