@@ -1,0 +1,215 @@
+/**
+ * The store against a real redis-server, once per node-redis major (v4, v5, v6), plus a v6 client with a
+ * `keyPrefix`. Commands are counted on the wire with MONITOR.
+ */
+import session from 'express-session'
+import { createClient as createClient6 } from 'redis'
+import { createClient as createClient5 } from 'redis-5'
+import { createClient as createClient4 } from 'redis-4'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { RedisLike } from '../../src/client'
+import { createRedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
+import { startRedis, type RedisServer } from '../support/redis-server'
+
+interface AnyClient extends RedisLike {
+  connect(): Promise<unknown>
+  sendCommand(args: Array<string>): Promise<unknown>
+  quit?: () => Promise<unknown>
+  close?: () => Promise<unknown>
+}
+
+const clients: ReadonlyArray<readonly [string, (url: string) => AnyClient, string]> = [
+  ['node-redis v4', (url) => createClient4({ url }) as unknown as AnyClient, ''],
+  ['node-redis v5', (url) => createClient5({ url }) as unknown as AnyClient, ''],
+  ['node-redis v6', (url) => createClient6({ url }) as unknown as AnyClient, ''],
+  ['node-redis v6 with keyPrefix', (url) => createClient6({ url, keyPrefix: 'app:' }) as unknown as AnyClient, 'app:']
+]
+
+const stop = async (c: AnyClient): Promise<void> => {
+  await (typeof c.close === 'function' ? c.close() : c.quit?.())
+}
+
+const session_ = (inMs: number, extra: Record<string, unknown> = {}) =>
+  ({ cookie: { originalMaxAge: inMs, expires: new Date(Date.now() + inMs), httpOnly: true, path: '/' }, ...extra }) as unknown as session.SessionData
+
+type Ctx = { server: RedisServer; client: AnyClient; admin: AnyClient; store: RedisSessionStore; monitor: ReturnType<typeof createClient6> }
+
+for (const [name, make, keyPrefix] of clients) {
+  const it = suite<Ctx>(`integration: ${name}`)
+  const raw = (ctx: Ctx, ...args: Array<string>) => ctx.admin.sendCommand(args)
+  const k = (key: string) => keyPrefix + key
+
+  it.before(async (ctx) => {
+    ctx.server = await startRedis()
+    ctx.client = make(ctx.server.url)
+    ctx.admin = createClient6({ url: ctx.server.url }) as unknown as AnyClient
+    await Promise.all([ctx.client.connect(), ctx.admin.connect()])
+  })
+  it.after(async (ctx) => {
+    await Promise.all([stop(ctx.client), stop(ctx.admin)])
+    await ctx.server.stop()
+  })
+  it.before.each(async (ctx) => {
+    await raw(ctx, 'FLUSHALL')
+    ctx.store = createRedisStore(ctx.client, { scanCount: 10 })
+  })
+
+  it('set / get / touch / destroy keep their promises', async (ctx) => {
+    const { store } = ctx
+    assert.is(await store.access.set('a', session_(60_000, { user: 'alice' })), 'written')
+    const got = await store.access.get('a')
+    assert.is((got as unknown as { user: string }).user, 'alice')
+    assert.instance(got?.cookie.expires, Date)
+    const pttl = Number(await raw(ctx, 'PTTL', k('sessions:a')))
+    assert.ok(pttl > 59_000 && pttl <= 60_000, `PTTL ${pttl} matches cookie.expires to the ms`)
+    assert.is(await store.access.touch('a', session_(600_000)), true)
+    assert.ok(Number(await raw(ctx, 'PTTL', k('sessions:a'))) > 599_000)
+    assert.is(await store.access.destroy('a'), true)
+    assert.is(await raw(ctx, 'TYPE', k('sessions:a')), 'hash')
+    const grace = Number(await raw(ctx, 'PTTL', k('sessions:a')))
+    assert.ok(grace > 299_000 && grace <= 300_000, `tombstone lives concurrencyGraceSeconds (${grace} ms)`)
+    assert.is(await store.access.get('a'), null)
+    assert.is(await store.access.set('a', session_(60_000)), 'tombstoned')
+    assert.is(await store.access.touch('a', session_(60_000)), false)
+    assert.is(await raw(ctx, 'TYPE', k('sessions:a')), 'hash')
+  })
+
+  it('a browser-session cookie (expires null) falls back to ttlSeconds', async (ctx) => {
+    await ctx.store.access.set('b', { cookie: { expires: null, originalMaxAge: null } } as unknown as session.SessionData)
+    const pttl = Number(await raw(ctx, 'PTTL', k('sessions:b')))
+    assert.ok(pttl > 86_399_000 && pttl <= 86_400_000, `PTTL ${pttl}`)
+  })
+
+  it('touch never creates a key; an expiry in the past removes the session', async (ctx) => {
+    assert.is(await ctx.store.access.touch('ghost', session_(60_000)), false)
+    assert.is(await raw(ctx, 'EXISTS', k('sessions:ghost')), 1 - 1)
+    await ctx.store.access.set('old', session_(60_000))
+    assert.is(await ctx.store.access.set('old', session_(-1000)), 'expired')
+    assert.is(await ctx.store.access.get('old'), null)
+  })
+
+  it('SCRIPT FLUSH between operations is invisible to the caller', async (ctx) => {
+    await ctx.store.access.set('f', session_(60_000))
+    await raw(ctx, 'SCRIPT', 'FLUSH')
+    assert.is(await ctx.store.access.touch('f', session_(60_000)), true)
+    await raw(ctx, 'SCRIPT', 'FLUSH')
+    assert.is(await ctx.store.access.destroy('f'), true)
+    await raw(ctx, 'SCRIPT', 'FLUSH')
+    assert.is(await ctx.store.access.set('g', session_(60_000)), 'written')
+  })
+
+  it('all / length / ids / clear page through SCAN, skip tombstones and foreign keys', async (ctx) => {
+    const { store } = ctx
+    for (let i = 0; i < 57; i++) await store.access.set(`s${i}`, session_(60_000, { n: i }))
+    await store.access.destroy('s3')
+    await store.access.destroy('s40')
+    await raw(ctx, 'SET', k('sessions1:x'), '{"cookie":{}}')
+    if (keyPrefix !== '') await raw(ctx, 'SET', 'sessions:unprefixed', '{"cookie":{}}') // outside the client's keyPrefix
+    await raw(ctx, 'SET', k('other:y'), 'z')
+    assert.is(await store.access.length(), 55)
+    const all = await store.access.all()
+    assert.is(Object.keys(all).length, 55)
+    for (const [sid, s] of Object.entries(all)) assert.is((s as unknown as { n: number }).n, Number(sid.slice(1)), `id ${sid} matches its session`)
+    assert.is((await store.access.ids()).length, 55)
+    assert.is(await store.access.clear(), 55)
+    assert.is(await store.access.length(), 0)
+    assert.is(await raw(ctx, 'TYPE', k('sessions:s7')), 'hash', 'clear leaves tombstones')
+    assert.is(await raw(ctx, 'GET', k('sessions1:x')), '{"cookie":{}}', 'foreign key untouched')
+    assert.is(await raw(ctx, 'GET', k('other:y')), 'z')
+    if (keyPrefix !== '') assert.is(await raw(ctx, 'GET', 'sessions:unprefixed'), '{"cookie":{}}', 'key outside the client prefix untouched')
+  })
+
+  it('a prefix with glob characters matches only itself', async (ctx) => {
+    const store = createRedisStore(ctx.client, { prefix: 'a[1]*:' })
+    await store.access.set('x', session_(60_000))
+    await raw(ctx, 'SET', k('a1x:y'), '{"cookie":{}}')
+    await raw(ctx, 'SET', k('a[1]z:y'), '{"cookie":{}}')
+    assert.equal(await store.access.ids(), ['x'])
+    assert.is(await store.access.clear(), 1)
+    assert.is(await raw(ctx, 'EXISTS', k('a1x:y'), k('a[1]z:y')), 2)
+  })
+
+  it.run()
+}
+
+// --- wire-level round trips
+
+const wire = suite<Ctx>('integration: one round trip per single-key operation (MONITOR)')
+wire.before(async (ctx) => {
+  ctx.server = await startRedis()
+  ctx.client = createClient6({ url: ctx.server.url }) as unknown as AnyClient
+  ctx.monitor = createClient6({ url: ctx.server.url })
+  await Promise.all([ctx.client.connect(), ctx.monitor.connect()])
+  ctx.store = createRedisStore(ctx.client)
+})
+wire.after(async (ctx) => {
+  await stop(ctx.client)
+  ctx.monitor.destroy()
+  await ctx.server.stop()
+})
+
+wire('get, set, touch and destroy each send one command (scripts loaded)', async (ctx) => {
+  const lines: Array<string> = []
+  await ctx.monitor.monitor((line: string) => lines.push(line))
+  const sid = 'wire'
+  const ops: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
+    ['set', () => ctx.store.access.set(sid, session_(60_000))],
+    ['get', () => ctx.store.access.get(sid)],
+    ['touch', () => ctx.store.access.touch(sid, session_(60_000))],
+    ['destroy', () => ctx.store.access.destroy(sid)]
+  ]
+  for (const [, op] of ops) await op() // warm: load each script once (EVALSHA → NOSCRIPT → EVAL)
+  await ctx.store.access.set('other', session_(60_000))
+  const counts: Record<string, number> = {}
+  for (const [name, op] of ops) {
+    await new Promise((r) => setTimeout(r, 30))
+    lines.length = 0
+    await op()
+    await new Promise((r) => setTimeout(r, 30))
+    const fromClient = lines.filter((l) => !/\[\d+ lua\]/.test(l))
+    counts[name] = fromClient.length
+  }
+  console.log('  commands on the wire per operation:', JSON.stringify(counts))
+  assert.equal(counts, { set: 1, get: 1, touch: 1, destroy: 1 })
+})
+
+wire.run()
+
+// --- full server
+
+const oom = suite<Ctx>('integration: maxmemory reached under noeviction')
+oom.before(async (ctx) => {
+  ctx.server = await startRedis(['--maxmemory-policy', 'noeviction'])
+  ctx.client = createClient6({ url: ctx.server.url }) as unknown as AnyClient
+  await ctx.client.connect()
+  ctx.store = createRedisStore(ctx.client)
+})
+oom.after(async (ctx) => {
+  await stop(ctx.client)
+  await ctx.server.stop()
+})
+
+oom('logout still works and leaves its tombstone; saves fail loudly', async (ctx) => {
+  await ctx.store.access.set('live', session_(60_000))
+  await ctx.store.access.destroy('warm') // load the tombstone script before the server is full
+  await ctx.store.access.set('warm2', session_(60_000))
+  await ctx.client.sendCommand(['CONFIG', 'SET', 'maxmemory', '1'])
+  try {
+    const err = await ctx.store.access.set('new', session_(60_000)).then(
+      () => undefined,
+      (e: Error & { code?: string }) => e
+    )
+    assert.ok(err !== undefined, 'set must fail on a full server')
+    assert.is(err?.code, 'ESESSION_REDIS')
+    assert.match(err?.message ?? '', /OOM/)
+    assert.is(await ctx.store.access.destroy('live'), true)
+    assert.is(await ctx.client.sendCommand(['TYPE', 'sessions:live']), 'hash')
+    assert.is(await ctx.store.access.destroy('never-existed'), false)
+    assert.is(await ctx.client.sendCommand(['TYPE', 'sessions:never-existed']), 'hash')
+  } finally {
+    await ctx.client.sendCommand(['CONFIG', 'SET', 'maxmemory', '0'])
+  }
+})
+
+oom.run()
