@@ -3,7 +3,7 @@ import * as t from 'io-ts'
 import session from 'express-session'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { codecSerializer } from '../../src/serializer/codec'
+import { codecSerializer, makeCodecSerializer } from '../../src/serializer/codec'
 import { jsonSerializer, safeJsonParse } from '../../src/serializer/json'
 import { fromPlainSerializer, parseIssueAt, toSerializer } from '../../src/serializer/serializer'
 import { toError } from '../../src/errors'
@@ -98,13 +98,13 @@ const StoredSession = t.type({
 })
 
 codec('valid data decodes', () => {
-  const s = codecSerializer(StoredSession)
+  const s = makeCodecSerializer(StoredSession)
   const value = { cookie: { expires: null }, user: { id: 1, name: 'a' } }
   assert.equal(assertRight(s.parse(assertRight(s.stringify(value)))), value)
 })
 
 codec('invalid data is an error naming the key and the failing path', () => {
-  const s = codecSerializer(StoredSession)
+  const s = makeCodecSerializer(StoredSession)
   const issue = assertLeft(s.parse('{"cookie":{"expires":null},"user":{"id":"1","name":"a"}}'))
   assert.is(issue._tag, 'Invalid')
   const err = toError(parseIssueAt('sessions:abc')(issue))

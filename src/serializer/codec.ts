@@ -5,6 +5,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import { pipe } from 'fp-ts/lib/function'
+import type { SessionData } from 'express-session'
 import type { Decoder, Encoder } from 'io-ts'
 import { safeJsonParse, safeJsonStringify } from './json'
 import type { ParseIssue, Serializer } from './serializer'
@@ -21,6 +22,8 @@ export type SessionCodec<A> = Pick<Decoder<unknown, A>, 'decode'> & Partial<Pick
 /**
  * A JSON serializer whose `parse` runs `codec.decode` on the parsed value (after prototype scrubbing).
  * Invalid data is a `Left` carrying io-ts's errors, which the store reports with the key and failing paths.
+ * The result is typed for the store (`SessionData`): the codec describes the stored JSON, and express-session
+ * turns its `cookie` back into a `Cookie` when it loads the session.
  *
  * @example
  * import * as t from 'io-ts'
@@ -32,7 +35,15 @@ export type SessionCodec<A> = Pick<Decoder<unknown, A>, 'decode'> & Partial<Pick
  * @category serializers
  * @since 0.1.0
  */
-export const codecSerializer = <A>(codec: SessionCodec<A>): Serializer<A> => ({
+export const codecSerializer = <A>(codec: SessionCodec<A>): Serializer<SessionData> => makeCodecSerializer(codec) as unknown as Serializer<SessionData>
+
+/**
+ * `codecSerializer` keeping the codec's own type, for custom stores built from the operations.
+ *
+ * @category serializers
+ * @since 0.1.0
+ */
+export const makeCodecSerializer = <A>(codec: SessionCodec<A>): Serializer<A> => ({
   _tag: 'Serializer',
   stringify: (value) =>
     pipe(
