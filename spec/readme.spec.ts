@@ -27,7 +27,7 @@ test('README "Composing a custom store"', async () => {
   const rename = (sid: string, user: string) =>
     pipe(
       get(sid),
-      TE.flatMap((found) => (found._tag === 'Some' ? set(sid, { ...found.value, user } as typeof found.value) : TE.right('expired' as const)))
+      TE.flatMap((found) => (found._tag === 'Some' ? set(sid, { ...found.value, user } as unknown as typeof found.value) : TE.right('expired' as const)))
     )
   await set('abc', { cookie: { expires: null } } as never)()
   assert.equal(await rename('abc', 'alice')(), E.right('written'))
