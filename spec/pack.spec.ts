@@ -1,0 +1,432 @@
+// Packaging smoke test: what `npm pack` would publish, and whether that tarball works once installed in a
+// fresh project next to its peer dependencies — from CommonJS, from ESM, from TypeScript (commonjs, nodenext
+// and bundler resolution) and against a real redis-server. Needs dist/ (npm test builds it first).
+//
+// Everything runs in one temp folder, removed at the end; every child process has a time limit, so the
+// whole spec stays bounded (about 10 s when the npm cache already holds the peers).
+import { execFile } from 'child_process'
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs'
+import { tmpdir } from 'os'
+import { join, relative, resolve } from 'path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { startRedis, type RedisServer } from './support/redis-server'
+
+const root = resolve(__dirname, '..', '..')
+const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  name: string
+  version: string
+  main?: string
+  types?: string
+  files?: unknown
+  exports: Record<string, unknown>
+  peerDependencies: Record<string, string>
+}
+const NAME = rootPkg.name
+
+// --- child processes
+
+interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/**
+ * The environment of a child: without the npm_* variables of the `npm test` around us (a nested npm would
+ * take npm_config_local_prefix & co. as its own config) except the ones that say where the cache and the
+ * registry are, and without the runner's FORCE_COLOR + NO_COLOR pair (node warns when both are set).
+ */
+const childEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
+  const keep = /^npm_config_(cache|registry|userconfig|globalconfig|.*proxy|strict_ssl|cafile|ca)$/i
+  const env: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^npm_/i.test(k) && !keep.test(k)) continue
+    if (k === 'FORCE_COLOR' || k === 'NO_COLOR') continue
+    env[k] = v
+  }
+  return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...extra }
+}
+
+const run = (cmd: string, args: ReadonlyArray<string>, cwd: string, timeoutMs: number, extraEnv: Record<string, string> = {}): Promise<Run> =>
+  new Promise((done) => {
+    execFile(
+      cmd,
+      [...args],
+      { cwd, env: childEnv(extraEnv), timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 32 * 1024 * 1024, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        const e = err as (Error & { code?: unknown; killed?: boolean }) | null
+        const timedOut = e?.killed === true ? `\n[spec] killed after ${timeoutMs} ms: ${cmd} ${args.join(' ')}` : ''
+        done({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : null, stdout, stderr: stderr + timedOut + (e && typeof e.code !== 'number' ? `\n${e.message}` : '') })
+      }
+    )
+  })
+
+const node = (args: ReadonlyArray<string>, cwd: string, timeoutMs = 20_000, env: Record<string, string> = {}): Promise<Run> => run(process.execPath, args, cwd, timeoutMs, env)
+/** The npm running `npm test` (npm_execpath), else the one installed next to this node, else `npm` on the PATH. */
+const npmCli = [process.env['npm_execpath'], join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')].find(
+  (p): p is string => p !== undefined && /npm-cli\.js$/.test(p) && existsSync(p)
+)
+const npm = (args: ReadonlyArray<string>, cwd: string, timeoutMs: number): Promise<Run> =>
+  npmCli !== undefined ? node([npmCli, ...args], cwd, timeoutMs) : run('npm', args, cwd, timeoutMs)
+const tsc = (project: string, cwd: string): Promise<Run> => node([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], cwd, 60_000)
+
+const show = (r: Run): string => `exit ${r.code}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-6000)}`
+const lastJson = <A>(r: Run): A => {
+  const line = r.stdout.trim().split('\n').pop() ?? ''
+  try {
+    return JSON.parse(line) as A
+  } catch {
+    throw new Error(`expected a JSON line on stdout\n${show(r)}`)
+  }
+}
+
+const srcModules = (dir: string): Array<string> =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? srcModules(join(dir, d.name)) : d.name.endsWith('.ts') && !d.name.endsWith('.d.ts') ? [relative(join(root, 'src'), join(dir, d.name)).replace(/\\/g, '/').replace(/\.ts$/, '')] : []
+  )
+
+// --- the consumer project
+
+/** The same TypeScript consumer, compiled as app.ts (commonjs) and app.mts (nodenext ESM). */
+const consumerSource = `import { once } from 'events'
+import type { AddressInfo } from 'net'
+import express from 'express'
+import session from 'express-session'
+import { createClient } from 'redis'
+import { createRedisStore, RedisStore, makeGet, type RedisSessionStore, type StoreAccess, type StoreOptions } from '${NAME}'
+
+declare module 'express-session' {
+  interface SessionData {
+    user?: string
+    views?: number
+  }
+}
+
+// The README's shape, type-checked.
+const store = createRedisStore(createClient(), { prefix: 'x:' })
+export const middleware = session({ store, secret: 'consumer', resave: false, saveUninitialized: false })
+export const viaNew: session.Store = new RedisStore({ client: createClient(), prefix: 'y:' })
+export const options: StoreOptions = { prefix: 'z:', ttlSeconds: false, scanCount: 50 }
+export const access: StoreAccess = store.access
+export const getOp = makeGet
+export const pending = (): Promise<number> => store.access.length()
+
+// The types are real, not any (type-checked only: never called).
+export const typeErrors = (): void => {
+  // @ts-expect-error prefix is a string
+  createRedisStore(createClient(), { prefix: 1 })
+  // @ts-expect-error a client is required
+  createRedisStore()
+  // @ts-expect-error access.get resolves to SessionData | null, not a string
+  const wrong: Promise<string> = store.access.get('sid')
+  void wrong
+}
+
+// With CONSUMER_REDIS_URL set: a real round trip through express-session.
+const roundTrip = async (url: string, prefix: string): Promise<void> => {
+  const client = createClient({ url })
+  await client.connect()
+  const redisStore: RedisSessionStore = createRedisStore(client, { prefix })
+  const app = express()
+  app.use(session({ store: redisStore, secret: 'consumer', resave: false, saveUninitialized: false }))
+  app.post('/login', (req, res) => {
+    req.session.user = String(req.query['user'])
+    res.json({ id: req.session.id })
+  })
+  app.get('/me', (req, res) => {
+    req.session.views = (req.session.views ?? 0) + 1
+    res.json({ user: req.session.user ?? null, views: req.session.views })
+  })
+  const server = app.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const base = 'http://127.0.0.1:' + String((server.address() as AddressInfo).port)
+  try {
+    const login = await fetch(base + '/login?user=alice', { method: 'POST' })
+    const cookie = (login.headers.getSetCookie()[0] ?? '').split(';')[0] ?? ''
+    const { id } = (await login.json()) as { id: string }
+    const me = (await (await fetch(base + '/me', { headers: { cookie } })).json()) as { user: string | null; views: number }
+    const again = (await (await fetch(base + '/me', { headers: { cookie } })).json()) as { user: string | null; views: number }
+    const stored = await redisStore.access.get(id)
+    const raw = await client.get(prefix + id)
+    const count = await redisStore.access.length()
+    const destroyed = await redisStore.access.destroy(id)
+    const afterDestroy = await redisStore.access.get(id)
+    console.log(JSON.stringify({ me, again, storedUser: stored?.user ?? null, raw: raw === null ? null : JSON.parse(raw), count, destroyed, afterDestroy }))
+  } finally {
+    server.close()
+    await client.close()
+  }
+}
+
+const url = process.env['CONSUMER_REDIS_URL']
+if (url !== undefined) {
+  roundTrip(url, process.argv[2] ?? 'consumer:').catch((err: unknown) => {
+    console.error(err)
+    process.exitCode = 1
+  })
+}
+`
+
+const baseCompilerOptions = {
+  strict: true,
+  target: 'ES2022',
+  lib: ['ES2022'],
+  types: ['node'],
+  skipLibCheck: true,
+  forceConsistentCasingInFileNames: true
+}
+// The commonjs project also checks our .d.ts files (and the peers'), as a consumer without skipLibCheck
+// would; once is enough, and it is the slow part (~3 s of checking @types/node, express and redis).
+const tsProjects: Record<string, { file: string; compilerOptions: Record<string, unknown> }> = {
+  'tsconfig.cjs.json': { file: 'app.ts', compilerOptions: { ...baseCompilerOptions, module: 'commonjs', esModuleInterop: true, skipLibCheck: false, outDir: 'out-cjs' } },
+  'tsconfig.esm.json': { file: 'app.mts', compilerOptions: { ...baseCompilerOptions, module: 'nodenext', moduleResolution: 'nodenext', outDir: 'out-esm' } },
+  'tsconfig.bundler.json': { file: 'app.ts', compilerOptions: { ...baseCompilerOptions, module: 'esnext', moduleResolution: 'bundler', esModuleInterop: true, noEmit: true } }
+}
+
+// --- the suite
+
+interface State {
+  /** uvu drops an error thrown by a before hook without a word, so the hook keeps it here for every test. */
+  setupError?: unknown
+  work: string
+  consumer: string
+  tarball: string
+  entries: Array<string>
+  packJsonFiles: Array<string>
+  referenceKeys: Array<string>
+  redis?: RedisServer
+  compiled: Set<string>
+  /** The tsc runs, started together at the end of the set-up (a few seconds each). */
+  tscRuns: Record<string, Promise<Run>>
+  timings: Array<string>
+  testStart: number
+}
+
+const pack = suite<State>('pack')
+let started = Date.now()
+let workDir: string | undefined
+process.on('exit', () => {
+  if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true })
+})
+
+const setUp = async (state: State): Promise<void> => {
+  assert.ok(existsSync(join(root, 'dist', 'index.js')), 'dist/index.js is missing: run npm run build (npm test does)')
+  state.work = workDir = mkdtempSync(join(tmpdir(), 'crs-pack-'))
+  state.compiled = new Set()
+  state.referenceKeys = Object.keys(require(join(root, 'dist', 'index.js')) as object).sort()
+
+  const packDir = join(state.work, 'tarball')
+  mkdirSync(packDir)
+  const packed = await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], root, 60_000)
+  assert.is(packed.code, 0, show(packed))
+  const info = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>
+  assert.is(info.length, 1)
+  state.tarball = join(packDir, info[0]?.filename ?? '')
+  state.packJsonFiles = (info[0]?.files ?? []).map((f) => `package/${f.path}`).sort()
+  assert.ok(existsSync(state.tarball), `no tarball at ${state.tarball}`)
+  const listed = await run('tar', ['-tzf', state.tarball], packDir, 20_000)
+  assert.is(listed.code, 0, show(listed))
+  state.entries = listed.stdout.split('\n').filter((l) => l !== '' && !l.endsWith('/')).sort()
+
+  // A fresh project: the tarball and its peers, pinned to the versions the repo tests with (so the npm cache
+  // usually has them), plus what the consumer app and its types need.
+  state.consumer = join(state.work, 'consumer')
+  mkdirSync(state.consumer)
+  writeFileSync(join(state.consumer, 'package.json'), JSON.stringify({ name: 'crs-pack-consumer', version: '0.0.0', private: true }, null, 2))
+  const pinned = (name: string, fallback: string): string => {
+    const p = join(root, 'node_modules', name, 'package.json')
+    return `${name}@${existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version : fallback}`
+  }
+  const deps = [
+    ...Object.entries(rootPkg.peerDependencies).map(([name, range]) => pinned(name, range)),
+    pinned('express', '^5'),
+    pinned('@types/express-session', '*'),
+    pinned('@types/express', '*'),
+    pinned('@types/node', '^20')
+  ]
+  const installed = await npm(
+    ['install', state.tarball, ...deps, '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--no-package-lock', '--loglevel=error'],
+    state.consumer,
+    90_000
+  )
+  assert.is(installed.code, 0, show(installed))
+  const at = join(state.consumer, 'node_modules', NAME)
+  assert.ok(existsSync(at) && lstatSync(at).isDirectory() && !lstatSync(at).isSymbolicLink(), `${NAME} is not installed as a real folder at ${at}`)
+
+  for (const [config, { file, compilerOptions }] of Object.entries(tsProjects)) {
+    writeFileSync(join(state.consumer, config), JSON.stringify({ compilerOptions, files: [file] }, null, 2))
+  }
+  writeFileSync(join(state.consumer, 'app.ts'), consumerSource)
+  writeFileSync(join(state.consumer, 'app.mts'), consumerSource)
+  state.tscRuns = Object.fromEntries(Object.keys(tsProjects).map((config) => [config, tsc(config, state.consumer)]))
+}
+
+pack.before(async (state) => {
+  started = Date.now() // uvu loads every spec file before it runs the first one
+  state.timings = []
+  try {
+    await setUp(state)
+  } catch (err) {
+    state.setupError = err
+  }
+  state.timings.push(`pack + install ${((Date.now() - started) / 1000).toFixed(1)} s`)
+})
+
+pack.after.each((state) => {
+  state.timings.push(`${((Date.now() - state.testStart) / 1000).toFixed(1)} s`)
+})
+
+pack.before.each((state) => {
+  state.testStart = Date.now()
+  if (state.setupError !== undefined) {
+    const err = state.setupError
+    throw err instanceof Error ? Object.assign(new Error(`set-up failed: ${err.message}`), { stack: `set-up failed: ${err.stack ?? err.message}` }) : new Error(`set-up failed: ${String(err)}`)
+  }
+})
+
+pack.after(async (state) => {
+  await state.redis?.stop()
+  if (state.work !== undefined) rmSync(state.work, { recursive: true, force: true })
+  workDir = undefined
+  console.log(`  (pack spec: ${((Date.now() - started) / 1000).toFixed(1)} s: ${state.timings.join(', ')})`)
+})
+
+pack('package.json publishes through .npmignore (no "files") and exports only "." and "./package.json"', () => {
+  assert.is(rootPkg.files, undefined, 'package.json must not have a "files" field: .npmignore is the publish filter')
+  assert.equal(Object.keys(rootPkg.exports).sort(), ['.', './package.json'])
+})
+
+pack('the tarball holds only package.json, README.md, LICENSE and dist/ (.js, .d.ts, maps)', (state) => {
+  assert.equal(state.entries, state.packJsonFiles, 'tar listing and npm pack --json disagree')
+  const allowed = (e: string): boolean =>
+    ['package/package.json', 'package/README.md', 'package/LICENSE'].includes(e) || /^package\/dist\/[\w./-]+\.(js|d\.ts|js\.map|d\.ts\.map)$/.test(e)
+  assert.equal(state.entries.filter((e) => !allowed(e)), [], 'unexpected files in the tarball')
+  for (const bad of [/^package\/(src|spec|\.ci|examples|\.spec-build|node_modules|\.git)\//, /tsbuildinfo$/, /(?<!\.d)\.ts$/, /\.tgz$/]) {
+    assert.equal(state.entries.filter((e) => bad.test(e)), [], `tarball entries matching ${String(bad)}`)
+  }
+  for (const must of ['package/package.json', 'package/README.md', 'package/LICENSE', 'package/dist/index.js', 'package/dist/index.d.ts']) {
+    assert.ok(state.entries.includes(must), `${must} is missing from the tarball`)
+  }
+})
+
+pack('every src module ships as .js + .d.ts, and nothing else is in dist/ (no stale build output)', (state) => {
+  const modules = srcModules(join(root, 'src')).sort()
+  const missing = modules.flatMap((m) => [`package/dist/${m}.js`, `package/dist/${m}.d.ts`]).filter((e) => !state.entries.includes(e))
+  assert.equal(missing, [], 'src modules without build output in the tarball')
+  const shipped = state.entries.filter((e) => e.startsWith('package/dist/')).map((e) => e.replace(/^package\/dist\//, '').replace(/\.(js|d\.ts)(\.map)?$/, ''))
+  const stale = [...new Set(shipped)].filter((m) => !modules.includes(m))
+  assert.equal(stale, [], 'dist/ files with no src module: stale output would be published (rm -rf dist && npm run build)')
+  for (const target of [rootPkg.main, rootPkg.types]) {
+    if (target !== undefined) assert.ok(state.entries.includes(`package/${target.replace(/^\.\//, '')}`), `package.json points at ${target}, which is not packed`)
+  }
+})
+
+pack('require() of the installed package: the API is there and the store is an express-session Store', async (state) => {
+  const script = `
+    const m = require(${JSON.stringify(NAME)})
+    const session = require('express-session')
+    const { createClient } = require('redis')
+    const store = m.createRedisStore(createClient(), { prefix: 'x:' })
+    const viaNew = new m.RedisStore({ client: createClient(), prefix: 'y:' })
+    let deep
+    try { require(${JSON.stringify(`${NAME}/dist/keys`)}); deep = 'resolved' } catch (e) { deep = e.code }
+    console.log(JSON.stringify({
+      resolved: require.resolve(${JSON.stringify(NAME)}),
+      keys: Object.keys(m).sort(),
+      types: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v])),
+      isStore: store instanceof session.Store,
+      isRedisStore: store instanceof m.RedisStore,
+      viaNewIsStore: viaNew instanceof session.Store,
+      deep,
+      version: require(${JSON.stringify(`${NAME}/package.json`)}).version
+    }))`
+  const r = await node(['-e', script], state.consumer)
+  assert.is(r.code, 0, show(r))
+  const out = lastJson<{ resolved: string; keys: Array<string>; types: Record<string, string>; isStore: boolean; isRedisStore: boolean; viaNewIsStore: boolean; deep: string; version: string }>(r)
+  assert.is(out.resolved, join(state.consumer, 'node_modules', NAME, 'dist', 'index.js'), 'resolved outside the fresh install')
+  assert.equal(out.keys, state.referenceKeys, 'the installed package exports differ from the repo build')
+  for (const fn of ['createRedisStore', 'RedisStore', 'runToCallback', 'makeGet', 'makeSet', 'makeTouch', 'makeDestroy', 'makeAll', 'makeIds', 'makeLength', 'makeClear', 'codecSerializer']) {
+    assert.is(out.types[fn], 'function', `${fn} should be a function`)
+  }
+  assert.equal([out.isStore, out.isRedisStore, out.viaNewIsStore], [true, true, true], 'the store must extend the peer express-session Store')
+  assert.is(out.deep, 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'deep imports must be closed by "exports"')
+  assert.is(out.version, rootPkg.version)
+})
+
+pack('ESM: named imports of the CJS build, and the package.json import with { type: "json" }', async (state) => {
+  writeFileSync(
+    join(state.consumer, 'named.mjs'),
+    `import { createRedisStore, RedisStore, makeGet } from ${JSON.stringify(NAME)}
+import * as ns from ${JSON.stringify(NAME)}
+import cjs from ${JSON.stringify(NAME)}
+console.log(JSON.stringify({
+  types: [typeof createRedisStore, typeof RedisStore, typeof makeGet],
+  named: Object.keys(ns).filter((k) => k !== 'default' && k !== '__esModule').sort(),
+  same: cjs.createRedisStore === createRedisStore
+}))
+`
+  )
+  const r = await node(['named.mjs'], state.consumer)
+  assert.is(r.code, 0, show(r))
+  const out = lastJson<{ types: Array<string>; named: Array<string>; same: boolean }>(r)
+  assert.equal(out.types, ['function', 'function', 'function'])
+  assert.equal(out.named, state.referenceKeys, 'node must see every CommonJS export as a named ESM export')
+  assert.ok(out.same)
+
+  // Import attributes (`with`) arrived in Node 18.20 / 20.10; older 20.x only knows `assert`.
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
+  if (major === 20 && minor < 10) {
+    console.log(`  (skipped: import ... with { type: 'json' } needs Node >= 20.10, this is ${process.versions.node})`)
+    return
+  }
+  writeFileSync(
+    join(state.consumer, 'json.mjs'),
+    `import pkg from ${JSON.stringify(`${NAME}/package.json`)} with { type: 'json' }
+console.log(JSON.stringify({ name: pkg.name, version: pkg.version }))
+`
+  )
+  const j = await node(['--no-warnings', 'json.mjs'], state.consumer)
+  assert.is(j.code, 0, show(j))
+  assert.equal(lastJson(j), { name: NAME, version: rootPkg.version })
+})
+
+for (const config of Object.keys(tsProjects)) {
+  const { module: mod, moduleResolution, skipLibCheck } = tsProjects[config]?.compilerOptions ?? {}
+  const label = `strict, module ${String(mod)}${moduleResolution ? `, moduleResolution ${String(moduleResolution)}` : ''}${skipLibCheck ? '' : ', no skipLibCheck'}`
+  pack(`TypeScript consumer compiles (${label})`, async (state) => {
+    const r = await (state.tscRuns[config] ?? tsc(config, state.consumer))
+    assert.is(r.code, 0, `tsc -p ${config} failed\n${show(r)}`)
+    state.compiled.add(config)
+  })
+}
+
+pack('the installed package stores and reads sessions in a real redis-server (compiled CJS and ESM consumers)', async (state) => {
+  state.redis = await startRedis()
+  for (const [config, entry, prefix] of [
+    ['tsconfig.cjs.json', join('out-cjs', 'app.js'), 'cjs:'],
+    ['tsconfig.esm.json', join('out-esm', 'app.mjs'), 'esm:']
+  ] as const) {
+    assert.ok(state.compiled.has(config), `${config} did not compile, so ${entry} cannot run`)
+    const r = await node([entry, prefix], state.consumer, 20_000, { CONSUMER_REDIS_URL: state.redis.url })
+    assert.is(r.code, 0, `${entry}\n${show(r)}`)
+    const out = lastJson<{
+      me: { user: string | null; views: number }
+      again: { user: string | null; views: number }
+      storedUser: string | null
+      raw: { user?: string; views?: number } | null
+      count: number
+      destroyed: boolean
+      afterDestroy: unknown
+    }>(r)
+    assert.equal(out.me, { user: 'alice', views: 1 }, entry)
+    assert.equal(out.again, { user: 'alice', views: 2 }, entry)
+    assert.is(out.storedUser, 'alice', entry)
+    assert.equal([out.raw?.user, out.raw?.views], ['alice', 2], `${entry}: the session is a JSON string under "${prefix}<sid>"`)
+    assert.is(out.count, 1, entry)
+    assert.is(out.destroyed, true, entry)
+    assert.is(out.afterDestroy, null, entry)
+  }
+})
+
+pack.run()
