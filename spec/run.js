@@ -16,9 +16,9 @@ const finish = (passed, failed) => {
 }
 
 // 1. Build the package and compile the specs (this is also the type test of spec/types).
-for (const [label, config] of [['build', 'tsconfig.json'], ['specs', 'spec/tsconfig.json']]) {
-  if (run(bin('tsc'), ['-p', config]).status !== 0) {
-    console.error(`tsc (${label}) failed`)
+for (const [label, cmd, args] of [['build', 'npm', ['run', 'build', '--silent']], ['spec compile', bin('tsc'), ['-p', 'spec/tsconfig.json']]]) {
+  if (run(cmd, args).status !== 0) {
+    console.error(`${label} failed`)
     finish(0, 1)
   }
 }
@@ -39,7 +39,7 @@ if (!has('redis-server')) {
 // 3. Every *.spec.js under the compiled spec folder, in one uvu run.
 const out = spawnSync(bin('uvu'), ['.spec-build/spec', process.env.SPEC ? `(${process.env.SPEC}).*\\.spec\\.js$` : '\\.spec\\.js$'], {
   cwd: root,
-  env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+  env: Object.fromEntries([...Object.entries(process.env).filter(([k]) => k !== 'FORCE_COLOR'), ['NO_COLOR', '1']]),
   stdio: ['ignore', 'pipe', 'inherit'],
   encoding: 'utf8',
   maxBuffer: 64 * 1024 * 1024
