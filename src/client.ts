@@ -4,8 +4,8 @@
  *
  * @since 0.1.0
  */
-import * as TE from 'fp-ts/lib/TaskEither'
-import { pipe } from 'fp-ts/lib/function'
+import * as E from 'fp-ts/lib/Either'
+import type * as TE from 'fp-ts/lib/TaskEither'
 import { commandFailed, type StoreError } from './errors'
 
 // --- model
@@ -56,6 +56,12 @@ export interface ScanReply {
  */
 export interface RedisLike {
   readonly get: (key: string) => Promise<string | null>
+  /** `SET key value PX ms GET`: Redis refuses it (WRONGTYPE) when the key is not a string, e.g. a tombstone. */
+  readonly set: (key: string, value: string, options: { readonly PX: number; readonly GET: true }) => Promise<string | null | {}>
+  /** `GETEX key PX ms`: renews a string's TTL; never creates a key; WRONGTYPE on a tombstone. */
+  readonly getEx: (key: string, options: { readonly PX: number }) => Promise<string | null>
+  /** `GETDEL key`: deletes a string; WRONGTYPE on a tombstone. */
+  readonly getDel: (key: string) => Promise<string | null>
   readonly mGet: (keys: Array<string>) => Promise<ReadonlyArray<string | null>>
   readonly evalSha: (sha1: string, options: ScriptArgs) => Promise<unknown>
   readonly eval: (script: string, options: ScriptArgs) => Promise<unknown>
@@ -84,8 +90,49 @@ const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : S
  * @category interop
  * @since 0.1.0
  */
-export const tryCommand = <A>(command: string, key: string, call: () => Promise<A>): TE.TaskEither<StoreError, A> =>
-  TE.tryCatch(() => Promise.resolve().then(call), commandFailed(command, key))
+export const tryCommand =
+  <A>(command: string, key: string, call: () => Promise<A>): TE.TaskEither<StoreError, A> =>
+  () =>
+    attempt(call).then(E.right, (cause: unknown) => E.left(commandFailed(command, key)(cause)))
+
+/**
+ * Runs one command on a session key that Redis answers with `WRONGTYPE` when the key is a tombstone (a hash):
+ * `GET`, `SET … GET`, `GETEX`, `GETDEL`. That answer becomes `Right(onTombstone)`; any other failure is
+ * `CommandFailed`. One promise step.
+ *
+ * @category interop
+ * @since 0.1.0
+ */
+export const tryStringCommand =
+  <A, B>(command: string, key: string, call: () => Promise<A>, onTombstone: B): TE.TaskEither<StoreError, A | B> =>
+  () =>
+    attempt(call).then(
+      (a): E.Either<StoreError, A | B> => E.right(a),
+      (cause: unknown) => (isWrongType(cause) ? E.right(onTombstone) : E.left(commandFailed(command, key)(cause)))
+    )
+
+/**
+ * Calls `call`, turning a synchronous throw into a rejection.
+ *
+ * @internal
+ */
+export const attempt = <A>(call: () => Promise<A>): Promise<A> => {
+  try {
+    return call()
+  } catch (e) {
+    return Promise.reject(e)
+  }
+}
+
+const isNoScript = (e: unknown): boolean => errorMessage(e).startsWith('NOSCRIPT')
+
+/**
+ * Whether a command failed because its key holds another type: for the string commands of the toolkit, the
+ * key is a tombstone.
+ *
+ * @internal
+ */
+export const isWrongType = (e: unknown): boolean => errorMessage(e).startsWith('WRONGTYPE')
 
 /**
  * Runs a script in one round trip: `EVALSHA`, and only when the server answers `NOSCRIPT` (a fresh server,
@@ -94,17 +141,16 @@ export const tryCommand = <A>(command: string, key: string, call: () => Promise<
  * @category interop
  * @since 0.1.0
  */
-export const runScript =
-  (client: Pick<RedisLike, 'evalSha' | 'eval'>, script: Script) =>
-  (args: ScriptArgs): TE.TaskEither<StoreError, unknown> =>
-    pipe(
-      tryCommand('EVALSHA', args.keys[0] ?? '', () => client.evalSha(script.sha1, args)),
-      TE.orElse((e) =>
-        e._tag === 'CommandFailed' && errorMessage(e.cause).startsWith('NOSCRIPT')
-          ? tryCommand('EVAL', args.keys[0] ?? '', () => client.eval(script.source, args))
-          : TE.left(e)
+export const runScript = (client: Pick<RedisLike, 'evalSha' | 'eval'>, script: Script) => {
+  const viaEval = (key: string, args: ScriptArgs) => tryCommand('EVAL', key, () => client.eval(script.source, args))
+  return (args: ScriptArgs): TE.TaskEither<StoreError, unknown> =>
+    () => {
+      const key = args.keys[0] ?? ''
+      return attempt(() => client.evalSha(script.sha1, args)).then(E.right, (cause: unknown) =>
+        isNoScript(cause) ? viaEval(key, args)() : E.left(commandFailed('EVALSHA', key)(cause))
       )
-    )
+    }
+}
 
 /**
  * Calls `SCAN` on any node-redis major: the cursor goes out as a string (v4 stringifies it too) and comes

@@ -1,9 +1,9 @@
 /**
- * An in-memory fake of the commands in `RedisLike`, with the store's three scripts emulated, a call log, a
+ * An in-memory fake of the commands in `RedisLike`, with the store's tombstone script emulated, a call log, a
  * clock, and ways to make a command fail. No Redis needed.
  */
 import type { RedisLike, ScanArgs, ScriptArgs } from '../../src/client'
-import { SET_SCRIPT, TOMBSTONE_SCRIPT, TOUCH_SCRIPT } from '../../src/scripts'
+import { TOMBSTONE_SCRIPT } from '../../src/scripts'
 
 type Entry = { readonly type: 'string'; readonly value: string; expiresAt?: number } | { readonly type: 'hash'; readonly fields: Record<string, string>; expiresAt?: number }
 
@@ -23,6 +23,8 @@ export interface FakeRedis extends RedisLike {
   scanPages?: ReadonlyArray<ReadonlyArray<string>>
   readonly pttl: (key: string) => number
 }
+
+const wrongType = () => new Error('WRONGTYPE Operation against a key holding the wrong kind of value')
 
 const globToRegExp = (glob: string): RegExp => {
   let re = ''
@@ -45,7 +47,7 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
   const data = new Map<string, Entry>(Object.entries(seed).map(([k, v]) => [k, { type: 'string', value: v }]))
   const calls: Array<Call> = []
   const failures = new Map<string, Error>()
-  const loaded = new Set<string>([SET_SCRIPT.sha1, TOUCH_SCRIPT.sha1, TOMBSTONE_SCRIPT.sha1])
+  const loaded = new Set<string>([TOMBSTONE_SCRIPT.sha1])
 
   const live = (key: string): Entry | undefined => {
     const e = data.get(key)
@@ -63,19 +65,6 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
   const typeOf = (key: string): string => live(key)?.type ?? 'none'
 
   const scripts: Record<string, (a: ScriptArgs) => number> = {
-    [SET_SCRIPT.sha1]: ({ keys: [key], arguments: [value, ttl] }) => {
-      const t = typeOf(key as string)
-      if (t !== 'string' && t !== 'none') return 0
-      data.set(key as string, { type: 'string', value: value as string, expiresAt: clock + Number(ttl) })
-      return 1
-    },
-    [TOUCH_SCRIPT.sha1]: ({ keys: [key], arguments: [ttl] }) => {
-      const e = live(key as string)
-      if (e?.type !== 'string') return 0
-      if (Number(ttl) <= 0) data.delete(key as string)
-      else e.expiresAt = clock + Number(ttl)
-      return 1
-    },
     [TOMBSTONE_SCRIPT.sha1]: ({ keys, arguments: [grace, now] }) => {
       let removed = 0
       for (const key of keys) {
@@ -86,7 +75,7 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
       return removed
     }
   }
-  const bySource = new Map([SET_SCRIPT, TOUCH_SCRIPT, TOMBSTONE_SCRIPT].map((s) => [s.source, s.sha1]))
+  const bySource = new Map([TOMBSTONE_SCRIPT].map((s) => [s.source, s.sha1]))
 
   const fake: FakeRedis = {
     data,
@@ -107,7 +96,30 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
       record('GET', key)
       const e = live(key)
       if (e === undefined) return null
-      if (e.type !== 'string') throw new Error('WRONGTYPE Operation against a key holding the wrong kind of value')
+      if (e.type !== 'string') throw wrongType()
+      return e.value
+    },
+    set: async (key, value, options) => {
+      record('SET', key, value, options)
+      const e = live(key)
+      if (e !== undefined && e.type !== 'string') throw wrongType()
+      data.set(key, { type: 'string', value, expiresAt: clock + options.PX })
+      return e?.value ?? null
+    },
+    getEx: async (key, options) => {
+      record('GETEX', key, options)
+      const e = live(key)
+      if (e === undefined) return null
+      if (e.type !== 'string') throw wrongType()
+      e.expiresAt = clock + options.PX
+      return e.value
+    },
+    getDel: async (key) => {
+      record('GETDEL', key)
+      const e = live(key)
+      if (e === undefined) return null
+      if (e.type !== 'string') throw wrongType()
+      data.delete(key)
       return e.value
     },
     mGet: async (keys) => {

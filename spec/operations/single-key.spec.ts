@@ -6,7 +6,7 @@ import { makeDestroy } from '../../src/operations/destroy'
 import { makeGet } from '../../src/operations/get'
 import { makeSet } from '../../src/operations/set'
 import { makeTouch } from '../../src/operations/touch'
-import { SET_SCRIPT, TOMBSTONE_SCRIPT, TOUCH_SCRIPT } from '../../src/scripts'
+import { TOMBSTONE_SCRIPT } from '../../src/scripts'
 import type { Serializer } from '../../src/serializer/serializer'
 import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
 import { runLeft, runRight, storedSession } from '../helpers'
@@ -76,24 +76,15 @@ get.run()
 const set = suite<{ redis: FakeRedis }>('makeSet')
 set.before.each((ctx) => {
   ctx.redis = makeFakeRedis()
-  ctx.redis.flushScripts()
 })
 
-set('writes with the TTL of cookie.expires, to the millisecond, in one EVALSHA once the script is loaded', async ({ redis }) => {
+set('writes with the TTL of cookie.expires, to the millisecond, in one SET … PX … GET', async ({ redis }) => {
   const ops = opsOf(redis)
-  await runRight(ops.set('warm', storedSession(redis.now(), 1000)))
-  redis.calls.length = 0
-  const outcome = await runRight(ops.set('abc', { cookie: { expires: new Date(redis.now() + 12_345) } }))
+  const sess = { cookie: { expires: new Date(redis.now() + 12_345) } }
+  const outcome = await runRight(ops.set('abc', sess))
   assert.is(outcome, 'written')
-  assert.equal(commands(redis), ['EVALSHA'])
+  assert.equal(redis.calls, [['SET', 'sessions:abc', JSON.stringify(sess), { PX: 12_345, GET: true }]])
   assert.is(redis.pttl('sessions:abc'), 12_345)
-})
-
-set('falls back to EVAL when the server answers NOSCRIPT, without an error', async ({ redis }) => {
-  const outcome = await runRight(opsOf(redis).set('abc', storedSession(redis.now(), 1000)))
-  assert.is(outcome, 'written')
-  assert.equal(commands(redis), ['EVALSHA', 'EVAL'])
-  assert.is(redis.calls[0]?.[1], SET_SCRIPT.sha1)
 })
 
 set('cookie.expires null or missing uses ttlSeconds', async ({ redis }) => {
@@ -166,14 +157,13 @@ touch.before.each((ctx) => {
   ctx.redis = makeFakeRedis()
 })
 
-touch('renews the TTL of a live session without rewriting it, in one script call', async ({ redis }) => {
+touch('renews the TTL of a live session without rewriting it, in one GETEX', async ({ redis }) => {
   const ops = opsOf(redis)
   await runRight(ops.set('a', storedSession(redis.now(), 1000, { n: 1 })))
   const before = redis.data.get('sessions:a')
   redis.calls.length = 0
   assert.is(await runRight(ops.touch('a', storedSession(redis.now(), 50_000, { n: 999 }))), true)
-  assert.equal(commands(redis), ['EVALSHA'])
-  assert.is(redis.calls[0]?.[1], TOUCH_SCRIPT.sha1)
+  assert.equal(redis.calls, [['GETEX', 'sessions:a', { PX: 50_000 }]])
   assert.is(redis.pttl('sessions:a'), 50_000)
   assert.is(redis.data.get('sessions:a'), before)
 })
@@ -197,6 +187,7 @@ touch('an expiry in the past removes the session', async ({ redis }) => {
   await runRight(ops.set('a', storedSession(redis.now(), 1000)))
   await runRight(ops.touch('a', storedSession(redis.now(), -5)))
   assert.is(redis.data.has('sessions:a'), false)
+  assert.equal(commands(redis).slice(-1), ['GETDEL'])
 })
 
 touch.run()
@@ -206,6 +197,16 @@ touch.run()
 const destroy = suite<{ redis: FakeRedis }>('makeDestroy')
 destroy.before.each((ctx) => {
   ctx.redis = makeFakeRedis()
+})
+
+destroy('falls back to EVAL when the server answers NOSCRIPT, without an error', async ({ redis }) => {
+  redis.flushScripts()
+  assert.is(await runRight(opsOf(redis).destroy('abc')), false)
+  assert.equal(commands(redis), ['EVALSHA', 'EVAL'])
+  assert.is(redis.calls[0]?.[1], TOMBSTONE_SCRIPT.sha1)
+  redis.calls.length = 0
+  await runRight(opsOf(redis).destroy('abc'))
+  assert.equal(commands(redis), ['EVALSHA'])
 })
 
 destroy('replaces the session by a tombstone for concurrencyGraceSeconds, in one script call', async ({ redis }) => {

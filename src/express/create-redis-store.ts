@@ -10,7 +10,6 @@ import * as TE from 'fp-ts/lib/TaskEither'
 import { pipe } from 'fp-ts/lib/function'
 import session, { type SessionData, type Store } from 'express-session'
 import { clientKeyPrefix, type RedisLike } from '../client'
-import type { StoreError } from '../errors'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
 import { makeAll } from '../operations/all'
 import { makeClear } from '../operations/clear'
@@ -21,7 +20,7 @@ import { makeLength } from '../operations/length'
 import { makeScanBatches } from '../operations/scan-batches'
 import { makeSet, type SetOutcome } from '../operations/set'
 import { makeTouch } from '../operations/touch'
-import { runToCallback, type Callback } from './run-to-callback'
+import { runMapped, runToCallback, type Callback } from './run-to-callback'
 
 // --- model
 
@@ -89,7 +88,7 @@ export interface RedisStoreOptions extends StoreOptions {
 
 // --- constructors
 
-const REQUIRED_COMMANDS = ['get', 'mGet', 'evalSha', 'eval', 'scan'] as const
+const REQUIRED_COMMANDS = ['get', 'set', 'getEx', 'getDel', 'mGet', 'evalSha', 'eval', 'scan'] as const
 
 const checkClient = (client: unknown): E.Either<TypeError, RedisLike> => {
   if (typeof client !== 'object' || client === null) {
@@ -104,7 +103,7 @@ const checkClient = (client: unknown): E.Either<TypeError, RedisLike> => {
 /** Shared by every store, so `store instanceof RedisStore` and `store instanceof session.Store` both hold. */
 const storePrototype: Store = Object.create(session.Store.prototype)
 
-const toVoid = <A>(te: TE.TaskEither<StoreError, A>): TE.TaskEither<StoreError, void> => TE.map((): void => undefined)(te)
+const toVoid = (): void => undefined
 
 /**
  * Builds the store. Throws a `TypeError` naming the problem when the client or an option is invalid; once
@@ -140,10 +139,10 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
     length: makeLength({ scanBatches }),
     clear: makeClear({ ...deps, scanBatches })
   }
-  const getOrNull = (sid: string): TE.TaskEither<StoreError, SessionData | null> => TE.map((o: O.Option<SessionData>) => O.toNullable(o))(ops.get(sid))
+  const orNull = (o: O.Option<SessionData>): SessionData | null => O.toNullable(o)
 
   const access: StoreAccess = {
-    get: (sid) => runToCallback(() => getOrNull(sid)),
+    get: (sid) => runMapped(() => ops.get(sid), orNull),
     set: (sid, sess) => runToCallback(() => ops.set(sid, sess)),
     touch: (sid, sess) => runToCallback(() => ops.touch(sid, sess)),
     destroy: (sid) => runToCallback(() => ops.destroy(sid)),
@@ -157,15 +156,15 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
   ;(session.Store as unknown as (this: Store) => void).call(store)
   return Object.assign(store, {
     access,
-    get: (sid: string, cb?: Callback<SessionData | null>) => runToCallback(() => getOrNull(sid), cb),
-    set: (sid: string, sess: SessionData, cb?: Callback<void>) => runToCallback(() => toVoid(ops.set(sid, sess)), cb),
+    get: (sid: string, cb?: Callback<SessionData | null>) => runMapped(() => ops.get(sid), orNull, cb),
+    set: (sid: string, sess: SessionData, cb?: Callback<void>) => runMapped(() => ops.set(sid, sess), toVoid, cb),
     touch: (sid: string, sess: SessionData, cb?: Callback<void>) =>
-      runToCallback(() => (deps.disableTouch ? TE.right(undefined) : toVoid(ops.touch(sid, sess))), cb),
-    destroy: (sid: string, cb?: Callback<void>) => runToCallback(() => toVoid(ops.destroy(sid)), cb),
+      runMapped(() => (deps.disableTouch ? TE.right(false) : ops.touch(sid, sess)), toVoid, cb),
+    destroy: (sid: string, cb?: Callback<void>) => runMapped(() => ops.destroy(sid), toVoid, cb),
     all: (cb?: Callback<Record<string, SessionData>>) => runToCallback(ops.all, cb),
     ids: (cb?: Callback<ReadonlyArray<string>>) => runToCallback(ops.ids, cb),
     length: (cb?: Callback<number>) => runToCallback(ops.length, cb),
-    clear: (cb?: Callback<void>) => runToCallback(() => toVoid(ops.clear()), cb)
+    clear: (cb?: Callback<void>) => runMapped(() => ops.clear(), toVoid, cb)
   })
 }
 

@@ -5,7 +5,8 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
-import { toError, type SessionStoreError, type StoreError } from '../errors'
+import { identity } from 'fp-ts/lib/function'
+import { commandFailed, toError, type SessionStoreError, type StoreError } from '../errors'
 
 /**
  * A node-style callback.
@@ -15,17 +16,36 @@ import { toError, type SessionStoreError, type StoreError } from '../errors'
  */
 export type Callback<A> = (err: SessionStoreError | null, value?: A) => void
 
-const settle = <A>(build: () => TE.TaskEither<StoreError, A>): Promise<E.Either<SessionStoreError, A>> =>
-  Promise.resolve()
-    .then(() => build()())
-    .then(
-      (result) => E.mapLeft(toError)(result),
-      (defect: unknown) =>
-        E.left(Object.assign(new Error(`connect-redis-session: unexpected failure: ${String(defect)}`, { cause: defect }), {
-          code: 'ESESSION_INTERNAL',
-          storeError: { _tag: 'CommandFailed' as const, command: 'INTERNAL', key: '', cause: defect }
-        }))
+const defect = (cause: unknown): E.Either<StoreError, never> => E.left(commandFailed('(store)', '')(cause))
+
+/**
+ * Runs the task built by `build`, maps its value with `f`, and hands the outcome to `callback` or to the
+ * returned promise. One promise step after the task itself; see `runToCallback`.
+ *
+ * @internal
+ */
+export function runMapped<A, B>(build: () => TE.TaskEither<StoreError, A>, f: (a: A) => B, callback: Callback<B>): undefined
+export function runMapped<A, B>(build: () => TE.TaskEither<StoreError, A>, f: (a: A) => B, callback?: undefined): Promise<B>
+export function runMapped<A, B>(build: () => TE.TaskEither<StoreError, A>, f: (a: A) => B, callback?: Callback<B>): Promise<B> | undefined
+export function runMapped<A, B>(build: () => TE.TaskEither<StoreError, A>, f: (a: A) => B, callback?: Callback<B>): Promise<B> | undefined {
+  let task: Promise<E.Either<StoreError, A>>
+  try {
+    task = build()()
+  } catch (e) {
+    task = Promise.resolve(defect(e))
+  }
+  if (typeof callback !== 'function') {
+    return task.then(
+      (r) => (E.isRight(r) ? f(r.right) : Promise.reject(toError(r.left))),
+      (e: unknown) => Promise.reject(toError(commandFailed('(store)', '')(e)))
     )
+  }
+  const finish = (r: E.Either<StoreError, A>): void =>
+    // Outside the promise chain: a throwing callback is an uncaught exception, never a second call.
+    process.nextTick(() => (E.isRight(r) ? callback(null, f(r.right)) : callback(toError(r.left))))
+  task.then(finish, (e: unknown) => finish(defect(e)))
+  return undefined
+}
 
 /**
  * Runs `build()`'s task. With a callback, calls it exactly once, asynchronously, outside any promise chain
@@ -40,12 +60,5 @@ export function runToCallback<A>(build: () => TE.TaskEither<StoreError, A>, call
 export function runToCallback<A>(build: () => TE.TaskEither<StoreError, A>, callback?: undefined): Promise<A>
 export function runToCallback<A>(build: () => TE.TaskEither<StoreError, A>, callback?: Callback<A>): Promise<A> | undefined
 export function runToCallback<A>(build: () => TE.TaskEither<StoreError, A>, callback?: Callback<A>): Promise<A> | undefined {
-  const settled = settle(build)
-  if (typeof callback !== 'function') {
-    return settled.then(E.match((e): Promise<A> => Promise.reject(e), (a) => Promise.resolve(a)))
-  }
-  void settled.then((result) =>
-    process.nextTick(() => (E.isLeft(result) ? callback(result.left) : callback(null, result.right)))
-  )
-  return undefined
+  return runMapped(build, identity, callback)
 }

@@ -4,8 +4,7 @@
 import * as E from 'fp-ts/lib/Either'
 import * as O from 'fp-ts/lib/Option'
 import * as TE from 'fp-ts/lib/TaskEither'
-import { pipe } from 'fp-ts/lib/function'
-import { tryCommand, type RedisLike } from '../client'
+import { tryStringCommand, type RedisLike } from '../client'
 import type { StoreError } from '../errors'
 import { toKey } from '../keys'
 import { parseIssueAt, type Serializer } from '../serializer/serializer'
@@ -20,9 +19,6 @@ export interface GetDeps<A> {
   readonly serializer: Serializer<A>
 }
 
-const isWrongType = (e: StoreError): boolean =>
-  e._tag === 'CommandFailed' && e.cause instanceof Error && e.cause.message.startsWith('WRONGTYPE')
-
 /**
  * Reads a session: one `GET`. A missing key is `None`; so is a tombstone, which is a hash and makes `GET`
  * answer `WRONGTYPE`. A stored value the serializer rejects is a `Left` naming the key.
@@ -36,15 +32,17 @@ const isWrongType = (e: StoreError): boolean =>
  * @category operations
  * @since 0.1.0
  */
-export const makeGet =
-  <A>(deps: GetDeps<A>) =>
-  (sid: string): TE.TaskEither<StoreError, O.Option<A>> => {
-    const key = toKey(deps.prefix)(sid)
-    return pipe(
-      tryCommand('GET', key, () => deps.client.get(key)),
-      TE.orElse((e) => (isWrongType(e) ? TE.right(null) : TE.left(e))),
-      TE.flatMapEither((raw) =>
-        raw === null ? E.right(O.none) : pipe(deps.serializer.parse(raw), E.mapLeft(parseIssueAt(key)), E.map(O.some))
-      )
-    )
+export const makeGet = <A>(deps: GetDeps<A>) => {
+  const keyOf = toKey(deps.prefix)
+  const read = (key: string, raw: string | null): E.Either<StoreError, O.Option<A>> => {
+    if (raw === null) return E.right(O.none)
+    const parsed = deps.serializer.parse(raw)
+    return E.isLeft(parsed) ? E.left(parseIssueAt(key)(parsed.left)) : E.right(O.some(parsed.right))
   }
+  return (sid: string): TE.TaskEither<StoreError, O.Option<A>> =>
+    () => {
+      const key = keyOf(sid)
+      // A tombstone reads as "no session", like a missing key.
+      return tryStringCommand('GET', key, () => deps.client.get(key), null)().then((r) => (E.isRight(r) ? read(key, r.right) : r))
+    }
+}

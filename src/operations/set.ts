@@ -1,12 +1,11 @@
 /**
  * @since 0.1.0
  */
+import * as E from 'fp-ts/lib/Either'
 import * as TE from 'fp-ts/lib/TaskEither'
-import { pipe } from 'fp-ts/lib/function'
-import { runScript, type RedisLike } from '../client'
+import { tryStringCommand, type RedisLike } from '../client'
 import type { StoreError } from '../errors'
 import { toKey } from '../keys'
-import { SET_SCRIPT } from '../scripts'
 import { stringifyFor, type Serializer } from '../serializer/serializer'
 import { computeTtl, type Expiring, type TtlDeps } from '../ttl'
 import { makeTombstone, type TombstoneDeps } from './tombstone'
@@ -16,7 +15,7 @@ import { makeTombstone, type TombstoneDeps } from './tombstone'
  * @since 0.1.0
  */
 export interface SetDeps<A> extends TtlDeps, TombstoneDeps {
-  readonly client: Pick<RedisLike, 'evalSha' | 'eval'>
+  readonly client: Pick<RedisLike, 'set' | 'evalSha' | 'eval'>
   readonly prefix: string
   readonly serializer: Serializer<A>
 }
@@ -30,10 +29,13 @@ export interface SetDeps<A> extends TtlDeps, TombstoneDeps {
  */
 export type SetOutcome = 'written' | 'tombstoned' | 'expired'
 
+const TOMBSTONED: unique symbol = Symbol('tombstoned')
+
 /**
  * Saves a session (upsert) with its TTL from `cookie.expires` (ms precision), or `ttlSeconds` when the cookie
- * has none. One script call: it writes only when the key is free or holds a live session, so a session
- * destroyed meanwhile stays destroyed. An expiry in the past destroys the session instead. A session that
+ * has none. One command, `SET key value PX ttl GET`: Redis aborts it with `WRONGTYPE` when the key holds a
+ * tombstone (a hash), so a session destroyed meanwhile stays destroyed; it writes when the key is free or
+ * holds a live session. An expiry in the past destroys the session instead. A session that
  * cannot be serialized, or has no expiry and no fallback, is a `Left` and nothing is written.
  *
  * @category operations
@@ -42,21 +44,17 @@ export type SetOutcome = 'written' | 'tombstoned' | 'expired'
 export const makeSet = <A extends Expiring>(deps: SetDeps<A>) => {
   const ttlOf = computeTtl(deps)
   const tombstone = makeTombstone(deps)
-  const setScript = runScript(deps.client, SET_SCRIPT)
   const keyOf = toKey(deps.prefix)
-  return (sid: string, sess: A): TE.TaskEither<StoreError, SetOutcome> => {
-    const key = keyOf(sid)
-    return pipe(
-      TE.fromEither(ttlOf(sid, sess)),
-      TE.flatMap((ttlMs) =>
-        ttlMs <= 0
-          ? pipe(tombstone([key]), TE.as<SetOutcome>('expired'))
-          : pipe(
-              TE.fromEither(stringifyFor(deps.serializer, sid, sess)),
-              TE.flatMap((value) => setScript({ keys: [key], arguments: [value, String(ttlMs)] })),
-              TE.map((reply): SetOutcome => (Number(reply) === 1 ? 'written' : 'tombstoned'))
-            )
-      )
-    )
-  }
+  const written = (reply: unknown): SetOutcome => (reply === TOMBSTONED ? 'tombstoned' : 'written')
+  return (sid: string, sess: A): TE.TaskEither<StoreError, SetOutcome> =>
+    () => {
+      const key = keyOf(sid)
+      const ttlMs = ttlOf(sid, sess)
+      if (E.isLeft(ttlMs)) return Promise.resolve(ttlMs)
+      if (ttlMs.right <= 0) return TE.as<SetOutcome>('expired')(tombstone([key]))()
+      const value = stringifyFor(deps.serializer, sid, sess)
+      if (E.isLeft(value)) return Promise.resolve(value)
+      const options = { PX: ttlMs.right, GET: true } as const
+      return TE.map(written)(tryStringCommand('SET', key, () => deps.client.set(key, value.right, options), TOMBSTONED))()
+    }
 }

@@ -1,12 +1,11 @@
 /**
  * @since 0.1.0
  */
-import * as TE from 'fp-ts/lib/TaskEither'
-import { pipe } from 'fp-ts/lib/function'
-import { runScript, type RedisLike } from '../client'
+import * as E from 'fp-ts/lib/Either'
+import type * as TE from 'fp-ts/lib/TaskEither'
+import { tryStringCommand, type RedisLike } from '../client'
 import type { StoreError } from '../errors'
 import { toKey } from '../keys'
-import { TOUCH_SCRIPT } from '../scripts'
 import { computeTtl, type Expiring, type TtlDeps } from '../ttl'
 
 /**
@@ -14,26 +13,33 @@ import { computeTtl, type Expiring, type TtlDeps } from '../ttl'
  * @since 0.1.0
  */
 export interface TouchDeps extends TtlDeps {
-  readonly client: Pick<RedisLike, 'evalSha' | 'eval'>
+  readonly client: Pick<RedisLike, 'getEx' | 'getDel'>
   readonly prefix: string
 }
 
 /**
- * Renews a session's expiry from its cookie, without rewriting it: one script call. It never creates a key
- * and never revives a tombstone; an expiry in the past removes the session. Resolves to `true` when a live
- * session was renewed.
+ * Renews a session's expiry from its cookie without rewriting it: one command, `GETEX key PX ttl`. It never
+ * creates a key (`GETEX` on a missing key does nothing) and never touches a tombstone (`WRONGTYPE`). An
+ * expiry in the past removes the session (`GETDEL`, which leaves a tombstone alone too). Resolves to `true`
+ * when a live session was renewed or removed.
  *
  * @category operations
  * @since 0.1.0
  */
 export const makeTouch = (deps: TouchDeps) => {
   const ttlOf = computeTtl(deps)
-  const touchScript = runScript(deps.client, TOUCH_SCRIPT)
   const keyOf = toKey(deps.prefix)
+  const found = (r: E.Either<StoreError, string | null>): E.Either<StoreError, boolean> => (E.isRight(r) ? E.right(r.right !== null) : r)
   return (sid: string, sess: Expiring): TE.TaskEither<StoreError, boolean> =>
-    pipe(
-      TE.fromEither(ttlOf(sid, sess)),
-      TE.flatMap((ttlMs) => touchScript({ keys: [keyOf(sid)], arguments: [String(ttlMs)] })),
-      TE.map((reply) => Number(reply) === 1)
-    )
+    () => {
+      const ttlMs = ttlOf(sid, sess)
+      if (E.isLeft(ttlMs)) return Promise.resolve(ttlMs)
+      const key = keyOf(sid)
+      const px = ttlMs.right
+      const command =
+        px > 0
+          ? tryStringCommand('GETEX', key, () => deps.client.getEx(key, { PX: px }), null)
+          : tryStringCommand('GETDEL', key, () => deps.client.getDel(key), null)
+      return command().then(found)
+    }
 }

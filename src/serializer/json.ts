@@ -6,11 +6,15 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type { SessionData } from 'express-session'
-import type { ParseIssue, Serializer } from './serializer'
+import type { Serializer } from './serializer'
 
 // Both spellings of each key, including JSON's \u escapes (the pre-check of secure-json-parse).
 const PROTO = /"(?:_|\\u005[Ff])(?:_|\\u005[Ff])(?:p|\\u0070)(?:r|\\u0072)(?:o|\\u006[Ff])(?:t|\\u0074)(?:o|\\u006[Ff])(?:_|\\u005[Ff])(?:_|\\u005[Ff])"\s*:/
 const CONSTRUCTOR = /"(?:c|\\u0063)(?:o|\\u006[Ff])(?:n|\\u006[Ee])(?:s|\\u0073)(?:t|\\u0074)(?:r|\\u0072)(?:u|\\u0075)(?:c|\\u0063)(?:t|\\u0074)(?:o|\\u006[Ff])(?:r|\\u0072)"\s*:/
+
+/** Cheap substring checks first: the regular expressions run only on text that could match them. */
+const mayHidePrototypeKey = (raw: string): boolean =>
+  (raw.includes('__proto__') || raw.includes('constructor') || raw.includes('\\u')) && (PROTO.test(raw) || CONSTRUCTOR.test(raw))
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null
 
@@ -39,15 +43,16 @@ export const scrubPrototypeKeys = (root: unknown): void => {
  * @category serializers
  * @since 0.1.0
  */
-export const safeJsonParse = (raw: string): E.Either<unknown, unknown> =>
-  E.tryCatch(
-    () => {
-      const value: unknown = JSON.parse(raw)
-      if (PROTO.test(raw) || CONSTRUCTOR.test(raw)) scrubPrototypeKeys(value)
-      return value
-    },
-    (e) => e
-  )
+export const safeJsonParse = (raw: string): E.Either<unknown, unknown> => {
+  let value: unknown
+  try {
+    value = JSON.parse(raw)
+  } catch (e) {
+    return E.left(e)
+  }
+  if (mayHidePrototypeKey(raw)) scrubPrototypeKeys(value)
+  return E.right(value)
+}
 
 /**
  * `JSON.stringify` as a total function: cycles, BigInts and throwing `toJSON`s become a `Left`, and so does a
@@ -56,10 +61,15 @@ export const safeJsonParse = (raw: string): E.Either<unknown, unknown> =>
  * @category serializers
  * @since 0.1.0
  */
-export const safeJsonStringify = (value: unknown): E.Either<unknown, string> =>
-  E.flatMap(E.tryCatch(() => JSON.stringify(value) as string | undefined, (e) => e), (s) =>
-    typeof s === 'string' ? E.right(s) : E.left(new TypeError('JSON.stringify produced no text'))
-  )
+export const safeJsonStringify = (value: unknown): E.Either<unknown, string> => {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value) as string | undefined
+  } catch (e) {
+    return E.left(e)
+  }
+  return typeof text === 'string' ? E.right(text) : E.left(new TypeError('JSON.stringify produced no text'))
+}
 
 const reviveExpires = (value: Record<string, unknown>): Record<string, unknown> => {
   const cookie = value['cookie']
@@ -81,12 +91,12 @@ const reviveExpires = (value: Record<string, unknown>): Record<string, unknown> 
 export const jsonSerializer: Serializer<SessionData> = {
   _tag: 'Serializer',
   stringify: (value) => safeJsonStringify(value),
-  parse: (raw) =>
-    E.flatMap(
-      E.mapLeft((cause): ParseIssue => ({ _tag: 'Unparsable', cause }))(safeJsonParse(raw)),
-      (value): E.Either<ParseIssue, SessionData> =>
-        isObject(value) && !Array.isArray(value)
-          ? E.right(reviveExpires(value) as unknown as SessionData)
-          : E.left({ _tag: 'Unparsable', cause: new TypeError('the stored JSON is not an object') })
-    )
+  parse: (raw) => {
+    const parsed = safeJsonParse(raw)
+    if (E.isLeft(parsed)) return E.left({ _tag: 'Unparsable', cause: parsed.left })
+    const value = parsed.right
+    return isObject(value) && !Array.isArray(value)
+      ? E.right(reviveExpires(value) as unknown as SessionData)
+      : E.left({ _tag: 'Unparsable', cause: new TypeError('the stored JSON is not an object') })
+  }
 }

@@ -88,5 +88,7 @@ export const parseIssueAt =
  * @category errors
  * @since 0.1.0
  */
-export const stringifyFor = <A>(serializer: Serializer<A>, sid: string, value: A): E.Either<StoreError, string> =>
-  E.mapLeft(stringifyFailed(sid))(serializer.stringify(value))
+export const stringifyFor = <A>(serializer: Serializer<A>, sid: string, value: A): E.Either<StoreError, string> => {
+  const text = serializer.stringify(value)
+  return E.isRight(text) ? text : E.left(stringifyFailed(sid)(text.left))
+}

@@ -1,0 +1,80 @@
+'use strict'
+// Single-key throughput: get / set / touch / destroy through the express-session callback API of this
+// store and of connect-redis, against raw node-redis commands on the same JSON, interleaved rounds.
+const { createClient } = require('redis')
+const { RedisStore: ConnectRedisStore } = require('connect-redis')
+const { createRedisStore } = require('../dist')
+const { median, typicalSession, throughput } = require('./lib')
+
+const KEYS = 1000 // sessions the ops cycle over
+
+const asPromise = (fn) => new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))))
+
+const runSingleKey = async ({ url, rounds, n, inFlight, log }) => {
+  const clients = await Promise.all([0, 1, 2].map(() => createClient({ url }).connect()))
+  const [ourClient, crClient, rawClient] = clients
+  const ours = createRedisStore(ourClient, { prefix: 'b-ours:' })
+  const cr = new ConnectRedisStore({ client: crClient, prefix: 'b-cr:' })
+  const sessions = Array.from({ length: KEYS }, (_, i) => typicalSession(i))
+  const json = sessions.map((s) => JSON.stringify(s))
+  const sid = (i) => `sid${i % KEYS}`
+
+  const seed = async () => {
+    const m = rawClient.multi()
+    for (let i = 0; i < KEYS; i++) {
+      m.set(`b-ours:${sid(i)}`, json[i], { EX: 86400 })
+      m.set(`b-cr:${sid(i)}`, json[i], { EX: 86400 })
+      m.set(`b-raw:${sid(i)}`, json[i], { EX: 86400 })
+    }
+    await m.exec()
+  }
+
+  const impls = {
+    get: {
+      ours: (i) => asPromise((cb) => ours.get(sid(i), cb)),
+      'connect-redis': (i) => asPromise((cb) => cr.get(sid(i), cb)),
+      raw: (i) => rawClient.get(`b-raw:${sid(i)}`)
+    },
+    set: {
+      ours: (i) => asPromise((cb) => ours.set(sid(i), sessions[i % KEYS], cb)),
+      'connect-redis': (i) => asPromise((cb) => cr.set(sid(i), sessions[i % KEYS], cb)),
+      raw: (i) => rawClient.set(`b-raw:${sid(i)}`, json[i % KEYS], { EX: 86400 })
+    },
+    touch: {
+      ours: (i) => asPromise((cb) => ours.touch(sid(i), sessions[i % KEYS], cb)),
+      'connect-redis': (i) => asPromise((cb) => cr.touch(sid(i), sessions[i % KEYS], cb)),
+      raw: (i) => rawClient.expire(`b-raw:${sid(i)}`, 86400)
+    },
+    destroy: {
+      ours: (i) => asPromise((cb) => ours.destroy(sid(i), cb)),
+      'connect-redis': (i) => asPromise((cb) => cr.destroy(sid(i), cb)),
+      raw: (i) => rawClient.del(`b-raw:${sid(i)}`)
+    }
+  }
+
+  // Warm up: load scripts, JIT.
+  await seed()
+  for (const op of Object.keys(impls)) for (const impl of Object.values(impls[op])) await throughput(2000, inFlight, impl)
+
+  const samples = {}
+  for (let r = 0; r < rounds; r++) {
+    for (const op of Object.keys(impls)) {
+      await seed()
+      const names = Object.keys(impls[op])
+      const order = names.map((_, k) => names[(k + r) % names.length]) // rotate who goes first
+      for (const name of order) {
+        const opsPerSec = await throughput(n, inFlight, impls[op][name])
+        ;((samples[op] ??= {})[name] ??= []).push(opsPerSec)
+      }
+    }
+    log(`  single-key round ${r + 1}/${rounds} done`)
+  }
+  await Promise.all(clients.map((c) => c.close()))
+  const result = {}
+  for (const [op, byImpl] of Object.entries(samples)) {
+    result[op] = Object.fromEntries(Object.entries(byImpl).map(([k, v]) => [k, { opsPerSec: median(v), samples: v }]))
+  }
+  return result
+}
+
+module.exports = { runSingleKey }
