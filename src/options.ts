@@ -26,6 +26,8 @@ export interface StoreOptions {
   readonly ttlSeconds?: number | false
   /** How long a destroyed session stays a tombstone that refuses `set`/`touch`. `0` disables tombstones. Default 300. */
   readonly concurrencyGraceSeconds?: number
+  /** Lazy touch: express-session's `touch` writes nothing when the session's expiry was renewed less than this many seconds ago (as Redis reports it). `0` (default) renews on every touch. */
+  readonly touchAfterSeconds?: number
   /** Make express-session's `touch` a no-op (the expiry is then renewed only by `set`). Default `false`. */
   readonly disableTouch?: boolean
   /** How sessions become strings: `{ stringify, parse }` (like `JSON`), or a toolkit `Serializer` such as `codecSerializer(codec)`. */
@@ -45,6 +47,7 @@ export interface ResolvedOptions {
   readonly scanCount: number
   readonly ttlSeconds: number | false
   readonly concurrencyGraceSeconds: number
+  readonly touchAfterSeconds: number
   readonly disableTouch: boolean
   readonly serializer: Serializer<SessionData>
   readonly now: IO<number>
@@ -59,6 +62,7 @@ export const defaults: ResolvedOptions = {
   scanCount: 100,
   ttlSeconds: 86400,
   concurrencyGraceSeconds: 300,
+  touchAfterSeconds: 0,
   disableTouch: false,
   serializer: jsonSerializer,
   now: Date.now
@@ -94,6 +98,8 @@ const checks: ReadonlyArray<Check> = [
       : `options.ttlSeconds must be a non-negative number of seconds or false, got ${String(ttlSeconds)}`,
   ({ concurrencyGraceSeconds: g }) =>
     g === undefined || isNonNegative(g) ? undefined : `options.concurrencyGraceSeconds must be a non-negative number of seconds, got ${String(g)}`,
+  ({ touchAfterSeconds: t }) =>
+    t === undefined || isNonNegative(t) ? undefined : `options.touchAfterSeconds must be a non-negative number of seconds, got ${String(t)}`,
   ({ disableTouch }) =>
     disableTouch === undefined || typeof disableTouch === 'boolean' ? undefined : `options.disableTouch must be a boolean, got ${typeof disableTouch}`,
   ({ serializer }) =>
@@ -119,6 +125,7 @@ export const resolveOptions = (options: StoreOptions = {}): E.Either<TypeError, 
         scanCount: options.scanCount ?? defaults.scanCount,
         ttlSeconds: options.ttlSeconds ?? defaults.ttlSeconds,
         concurrencyGraceSeconds: options.concurrencyGraceSeconds ?? defaults.concurrencyGraceSeconds,
+        touchAfterSeconds: options.touchAfterSeconds ?? defaults.touchAfterSeconds,
         disableTouch: options.disableTouch ?? defaults.disableTouch,
         serializer: options.serializer === undefined ? defaults.serializer : toSerializer(options.serializer),
         now: options.now ?? defaults.now

@@ -122,6 +122,10 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
       data.delete(key)
       return e.value
     },
+    pTTL: async (key) => {
+      record('PTTL', key)
+      return fake.pttl(key)
+    },
     mGet: async (keys) => {
       record('MGET', ...keys)
       return keys.map((k) => {

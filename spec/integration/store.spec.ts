@@ -120,6 +120,37 @@ for (const [name, make, keyPrefix] of clients) {
     if (keyPrefix !== '') assert.is(await raw(ctx, 'GET', 'sessions:unprefixed'), '{"cookie":{}}', 'key outside the client prefix untouched')
   })
 
+  it('access.iterate streams every live session once per page', async (ctx) => {
+    for (let i = 0; i < 35; i++) await ctx.store.access.set(`i${i}`, session_(60_000, { n: i }))
+    await ctx.store.access.destroy('i7')
+    const seen = new Map<string, number>()
+    for await (const [sid, s] of ctx.store.access.iterate()) seen.set(sid, (s as unknown as { n: number }).n)
+    assert.is(seen.size, 34)
+    for (const [sid, n] of seen) assert.is(n, Number(sid.slice(1)))
+  })
+
+  it('touchAfterSeconds: express-session touches right after a read write nothing, across store instances', async (ctx) => {
+    const lazyA = createRedisStore(ctx.client, { touchAfterSeconds: 60 })
+    const lazyB = createRedisStore(ctx.client, { touchAfterSeconds: 60 })
+    await lazyA.access.set('z', session_(3_600_000))
+    await raw(ctx, 'PEXPIRE', k('sessions:z'), '3000000') // last renewed 10 min ago, as another process would have
+    const got = await lazyB.get('z')
+    assert.ok(got)
+    await lazyB.touch('z', session_(3_600_000))
+    assert.ok(Number(await raw(ctx, 'PTTL', k('sessions:z'))) > 3_500_000, 'stale expiry renewed')
+    await lazyA.get('z')
+    await raw(ctx, 'PEXPIRE', k('sessions:z'), '1234567')
+    await lazyA.get('z') // reads the TTL just set: expiry far from a fresh renewal → touch renews
+    await lazyA.touch('z', session_(3_600_000))
+    assert.ok(Number(await raw(ctx, 'PTTL', k('sessions:z'))) > 3_500_000)
+    await lazyA.get('z') // just renewed → the next touch is skipped
+    await raw(ctx, 'PEXPIRE', k('sessions:z'), '3590000')
+    await lazyB.get('z')
+    await lazyB.touch('z', session_(3_600_000))
+    const pttl = Number(await raw(ctx, 'PTTL', k('sessions:z')))
+    assert.ok(pttl <= 3_590_000, `touch skipped (PTTL ${pttl})`)
+  })
+
   it('a prefix with glob characters matches only itself', async (ctx) => {
     const store = createRedisStore(ctx.client, { prefix: 'a[1]*:' })
     await store.access.set('x', session_(60_000))

@@ -1,3 +1,4 @@
+import * as E from 'fp-ts/lib/Either'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { jsonSerializer } from '../../src/serializer/json'
@@ -5,7 +6,8 @@ import { makeAll } from '../../src/operations/all'
 import { makeClear } from '../../src/operations/clear'
 import { makeIds } from '../../src/operations/ids'
 import { makeLength } from '../../src/operations/length'
-import { makeScanBatches } from '../../src/operations/scan-batches'
+import { makeScanBatches, makeScanPages } from '../../src/operations/scan-batches'
+import { makeIterate } from '../../src/operations/iterate'
 import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
 import { runLeft, runRight, storedSession } from '../helpers'
 
@@ -14,7 +16,8 @@ const sessionJson = (redis: FakeRedis, n: number) => JSON.stringify(storedSessio
 const opsOf = (redis: FakeRedis, prefix = 'sessions:', keyPrefix = '', scanCount = 2) => {
   const scanBatches = makeScanBatches({ client: redis, prefix, scanCount, keyPrefix })
   const deps = { client: redis, serializer: jsonSerializer, scanBatches, concurrencyGraceSeconds: 300, now: redis.now }
-  return { scanBatches, all: makeAll(deps), ids: makeIds(deps), length: makeLength(deps), clear: makeClear(deps) }
+  const pages = makeScanPages({ client: redis, prefix, scanCount, keyPrefix })
+  return { scanBatches, iterate: makeIterate({ ...deps, pages }), all: makeAll(deps), ids: makeIds(deps), length: makeLength(deps), clear: makeClear(deps) }
 }
 
 const seed = (redis: FakeRedis) => {
@@ -123,6 +126,40 @@ batch('clear tombstones every live session, page by page, and leaves foreign key
   const scripts = redis.calls.filter((c) => c[0] === 'EVALSHA')
   assert.ok(scripts.length >= 2 && scripts.every((c) => (c[2] as Array<string>).length <= 2), 'one script call per page')
   assert.is(await runRight(opsOf(redis).length()), 0)
+})
+
+batch('iterate streams each page of sessions with its ids, tombstones and foreign keys left out', async ({ redis }) => {
+  const seen: Array<string> = []
+  let pages = 0
+  for await (const page of opsOf(redis).iterate()) {
+    if (E.isLeft(page)) assert.unreachable('no failure expected')
+    else {
+      pages++
+      for (const [sid, sess] of page.right) {
+        assert.is((sess as unknown as { n: number }).n, Number(sid.slice(1)))
+        seen.push(sid)
+      }
+    }
+  }
+  assert.equal(seen.sort(), ['s1', 's2', 's4', 's5'])
+  assert.ok(pages >= 2, 'more than one page')
+})
+
+batch('iterate yields a failure as a Left and stops', async ({ redis }) => {
+  redis.failing('MGET', new Error('boom'))
+  const results: Array<string> = []
+  for await (const page of opsOf(redis).iterate()) results.push(page._tag)
+  assert.equal(results, ['Left'])
+})
+
+batch('the next SCAN is sent before the current page is worked on', async ({ redis }) => {
+  redis.scanPages = [['sessions:s1'], ['sessions:s2']]
+  const order: Array<string> = []
+  await runRight(opsOf(redis).scanBatches(0, (n, page) => async () => {
+    order.push(`step ${page.length} after ${redis.calls.filter((c) => c[0] === 'SCAN').length} scans`)
+    return E.right(n)
+  }))
+  assert.equal(order, ['step 1 after 2 scans', 'step 1 after 2 scans'])
 })
 
 batch('a failing SCAN is a CommandFailed', async ({ redis }) => {

@@ -10,6 +10,7 @@ import * as TE from 'fp-ts/lib/TaskEither'
 import { pipe } from 'fp-ts/lib/function'
 import session, { type SessionData, type Store } from 'express-session'
 import { clientKeyPrefix, type RedisLike } from '../client'
+import { toError, type StoreError } from '../errors'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
 import { makeAll } from '../operations/all'
 import { makeClear } from '../operations/clear'
@@ -17,9 +18,11 @@ import { makeDestroy } from '../operations/destroy'
 import { makeGet } from '../operations/get'
 import { makeIds } from '../operations/ids'
 import { makeLength } from '../operations/length'
-import { makeScanBatches } from '../operations/scan-batches'
+import { makeScanBatches, makeScanPages } from '../operations/scan-batches'
 import { makeSet, type SetOutcome } from '../operations/set'
 import { makeTouch } from '../operations/touch'
+import { makeIterate } from '../operations/iterate'
+import { makeExpiryMemo, makeGetRemembering, makeLazyTouch } from '../operations/lazy-touch'
 import { runMapped, runToCallback, type Callback } from './run-to-callback'
 
 // --- model
@@ -47,6 +50,11 @@ export interface StoreAccess {
   readonly length: () => Promise<number>
   /** Destroys every session (each leaves a tombstone); resolves to how many were removed. */
   readonly clear: () => Promise<number>
+  /**
+   * Every live session as `[sid, session]`, streamed page by page: memory does not grow with the number of
+   * sessions. A session seen on two `SCAN` pages is yielded twice. Throws a `SessionStoreError` on failure.
+   */
+  readonly iterate: () => AsyncIterableIterator<readonly [string, SessionData]>
 }
 
 /**
@@ -88,7 +96,17 @@ export interface RedisStoreOptions extends StoreOptions {
 
 // --- constructors
 
-const REQUIRED_COMMANDS = ['get', 'set', 'getEx', 'getDel', 'mGet', 'evalSha', 'eval', 'scan'] as const
+const REQUIRED_COMMANDS = ['get', 'set', 'getEx', 'getDel', 'pTTL', 'mGet', 'evalSha', 'eval', 'scan'] as const
+
+const KEYS_ONLY_SCAN_COUNT = 1000
+
+/** Pages of `Either`s as a plain async iterator of entries that throws the first failure as an `Error`. */
+async function* iterateEntries<A>(pages: AsyncIterable<E.Either<StoreError, ReadonlyArray<readonly [string, A]>>>): AsyncIterableIterator<readonly [string, A]> {
+  for await (const page of pages) {
+    if (E.isLeft(page)) throw toError(page.left)
+    yield* page.right
+  }
+}
 
 const checkClient = (client: unknown): E.Either<TypeError, RedisLike> => {
   if (typeof client !== 'object' || client === null) {
@@ -128,17 +146,26 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
   )
   if (E.isLeft(checked)) throw checked.left
   const deps = checked.right
-  const scanBatches = makeScanBatches({ ...deps, keyPrefix: clientKeyPrefix(deps.client) })
+  const keyPrefix = clientKeyPrefix(deps.client)
+  const scanBatches = makeScanBatches({ ...deps, keyPrefix })
+  // Pages whose values are not fetched can be larger: fewer round trips, same memory per page.
+  const keyScanBatches = makeScanBatches({ ...deps, keyPrefix, scanCount: Math.max(deps.scanCount, KEYS_ONLY_SCAN_COUNT) })
+  const memo = makeExpiryMemo()
   const ops = {
     get: makeGet(deps),
     set: makeSet(deps),
     touch: makeTouch(deps),
     destroy: makeDestroy(deps),
     all: makeAll({ ...deps, scanBatches }),
-    ids: makeIds({ scanBatches }),
-    length: makeLength({ scanBatches }),
-    clear: makeClear({ ...deps, scanBatches })
+    ids: makeIds({ scanBatches: keyScanBatches }),
+    length: makeLength({ scanBatches: keyScanBatches }),
+    clear: makeClear({ ...deps, scanBatches }),
+    iterate: makeIterate({ ...deps, pages: makeScanPages({ ...deps, keyPrefix }) })
   }
+  // express-session's get/touch pair: with touchAfterSeconds, get also reads the TTL and touch may skip.
+  const lazy = deps.touchAfterSeconds > 0
+  const sessionGet = lazy ? makeGetRemembering({ ...deps, memo }) : ops.get
+  const sessionTouch = lazy ? makeLazyTouch({ ...deps, touch: ops.touch, memo }) : ops.touch
   const orNull = (o: O.Option<SessionData>): SessionData | null => O.toNullable(o)
 
   const access: StoreAccess = {
@@ -149,17 +176,18 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
     all: () => runToCallback(ops.all),
     ids: () => runToCallback(ops.ids),
     length: () => runToCallback(ops.length),
-    clear: () => runToCallback(ops.clear)
+    clear: () => runToCallback(ops.clear),
+    iterate: () => iterateEntries(ops.iterate())
   }
 
   const store = Object.create(storePrototype) as RedisSessionStore
   ;(session.Store as unknown as (this: Store) => void).call(store)
   return Object.assign(store, {
     access,
-    get: (sid: string, cb?: Callback<SessionData | null>) => runMapped(() => ops.get(sid), orNull, cb),
+    get: (sid: string, cb?: Callback<SessionData | null>) => runMapped(() => sessionGet(sid), orNull, cb),
     set: (sid: string, sess: SessionData, cb?: Callback<void>) => runMapped(() => ops.set(sid, sess), toVoid, cb),
     touch: (sid: string, sess: SessionData, cb?: Callback<void>) =>
-      runMapped(() => (deps.disableTouch ? TE.right(false) : ops.touch(sid, sess)), toVoid, cb),
+      runMapped(() => (deps.disableTouch ? TE.right(false) : sessionTouch(sid, sess)), toVoid, cb),
     destroy: (sid: string, cb?: Callback<void>) => runMapped(() => ops.destroy(sid), toVoid, cb),
     all: (cb?: Callback<Record<string, SessionData>>) => runToCallback(ops.all, cb),
     ids: (cb?: Callback<ReadonlyArray<string>>) => runToCallback(ops.ids, cb),

@@ -28,19 +28,7 @@ export interface AllDeps<A> {
  * @since 0.1.0
  */
 export const makeAll = <A>(deps: AllDeps<A>) => {
-  const readBatch = (batch: ReadonlyArray<ScannedKey>): TE.TaskEither<StoreError, ReadonlyArray<readonly [string, A]>> =>
-    pipe(
-      tryCommand('MGET', batch[0]?.key ?? '', () => deps.client.mGet(batch.map((k) => k.key))),
-      TE.flatMapEither((values) =>
-        E.traverseArray((entry: readonly [ScannedKey, string | null | undefined]) => {
-          const [{ sid, key }, raw] = entry
-          return raw === null || raw === undefined
-            ? E.right([])
-            : pipe(deps.serializer.parse(raw), E.mapLeft(parseIssueAt(key)), E.map((sess) => [[sid, sess] as const]))
-        })(batch.map((k, i) => [k, values[i]] as const))
-      ),
-      TE.map((pages) => pages.flat())
-    )
+  const readBatch = makeReadBatch(deps)
   return (): TE.TaskEither<StoreError, Record<string, A>> =>
     pipe(
       // The array is created per call and only grows inside this fold.
@@ -54,3 +42,29 @@ export const makeAll = <A>(deps: AllDeps<A>) => {
       TE.map((entries) => Object.fromEntries(entries))
     )
 }
+
+/**
+ * Reads one page of sessions with one `MGET`: each value is paired with the key it was read from, and keys
+ * that expired since the `SCAN` are left out.
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const makeReadBatch =
+  <A>(deps: Pick<AllDeps<A>, 'client' | 'serializer'>) =>
+  (batch: ReadonlyArray<ScannedKey>): TE.TaskEither<StoreError, ReadonlyArray<readonly [string, A]>> =>
+    pipe(
+      tryCommand('MGET', batch[0]?.key ?? '', () => deps.client.mGet(batch.map((k) => k.key))),
+      TE.flatMapEither((values) => {
+        const entries: Array<readonly [string, A]> = []
+        for (let i = 0; i < batch.length; i++) {
+          const raw = values[i]
+          if (raw === null || raw === undefined) continue
+          const { sid, key } = batch[i] as ScannedKey
+          const parsed = deps.serializer.parse(raw)
+          if (E.isLeft(parsed)) return E.left(parseIssueAt(key)(parsed.left))
+          entries.push([sid, parsed.right])
+        }
+        return E.right(entries)
+      })
+    )

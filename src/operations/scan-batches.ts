@@ -1,8 +1,8 @@
 /**
  * @since 0.1.0
  */
-import * as TE from 'fp-ts/lib/TaskEither'
-import { pipe } from 'fp-ts/lib/function'
+import * as E from 'fp-ts/lib/Either'
+import type * as TE from 'fp-ts/lib/TaskEither'
 import { scanStep, tryCommand, type RedisLike } from '../client'
 import type { StoreError } from '../errors'
 import { matchPattern, stripPrefix } from '../keys'
@@ -44,36 +44,65 @@ export interface ScanBatchesDeps {
 
 // --- operations
 
-/**
- * Pages through the live sessions under `prefix` with `SCAN cursor MATCH <escaped prefix>* COUNT scanCount
- * TYPE string`: tombstones (hashes) are filtered out by Redis, and every returned key is checked against the
- * prefix before use, so foreign keys are never read or deleted. A key may appear on two pages (a `SCAN`
- * guarantee); steps must tolerate that.
- *
- * @category operations
- * @since 0.1.0
- */
-export const makeScanBatches = (deps: ScanBatchesDeps): ScanBatches => {
-  const match = matchPattern(deps.keyPrefix + deps.prefix)
-  const args = { MATCH: match, COUNT: deps.scanCount, TYPE: 'string' }
-  const toScanned = (keys: ReadonlyArray<string>): ReadonlyArray<ScannedKey> =>
+const toScannedKeys =
+  (deps: ScanBatchesDeps) =>
+  (keys: ReadonlyArray<string>): ReadonlyArray<ScannedKey> =>
     keys.flatMap((raw) => {
       const key = stripPrefix(deps.keyPrefix)(raw) ?? (deps.keyPrefix === '' ? raw : undefined)
       const sid = key === undefined ? undefined : stripPrefix(deps.prefix)(key)
       return key === undefined || sid === undefined ? [] : [{ sid, key }]
     })
-  return (init, step) => {
-    const go = (cursor: string, acc: typeof init): TE.TaskEither<StoreError, typeof init> =>
-      pipe(
-        tryCommand('SCAN', match, () => scanStep(deps.client, cursor, args)),
-        TE.flatMap((reply) => {
-          const batch = toScanned(reply.keys)
-          return pipe(
-            batch.length === 0 ? TE.right(acc) : step(acc, batch),
-            TE.flatMap((next) => (reply.cursor === '0' ? TE.right(next) : go(reply.cursor, next)))
-          )
-        })
-      )
-    return go('0', init)
+
+/**
+ * The live sessions under `prefix`, one page of keys at a time, from `SCAN cursor MATCH <escaped prefix>*
+ * COUNT scanCount TYPE string`. Tombstones (hashes) are filtered out by Redis, and every returned key is
+ * checked against the prefix before use, so foreign keys are never read or deleted. The next `SCAN` is sent
+ * before a page is handed out, so it shares a round trip with the caller's work on that page; at most two
+ * pages are held at once. A failed `SCAN` is yielded as a `Left` and ends the pages. A key may appear on
+ * two pages (a `SCAN` guarantee).
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const makeScanPages = (deps: ScanBatchesDeps) => {
+  const match = matchPattern(deps.keyPrefix + deps.prefix)
+  const args = { MATCH: match, COUNT: deps.scanCount, TYPE: 'string' }
+  const scan = (cursor: string) => tryCommand('SCAN', match, () => scanStep(deps.client, cursor, args))()
+  const toScanned = toScannedKeys(deps)
+  return async function* (): AsyncGenerator<E.Either<StoreError, ReadonlyArray<ScannedKey>>, void> {
+    let pending = scan('0')
+    for (;;) {
+      const reply = await pending
+      if (E.isLeft(reply)) {
+        yield reply
+        return
+      }
+      const { cursor, keys } = reply.right
+      if (cursor !== '0') pending = scan(cursor)
+      const batch = toScanned(keys)
+      if (batch.length > 0) yield E.right(batch)
+      if (cursor === '0') return
+    }
+  }
+}
+
+/**
+ * A fold over `makeScanPages`: `step` runs once per non-empty page, in order, while the next `SCAN` is in
+ * flight. Steps must tolerate a key seen on two pages.
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const makeScanBatches = (deps: ScanBatchesDeps): ScanBatches => {
+  const pages = makeScanPages(deps)
+  return (init, step) => async () => {
+    let acc = init
+    for await (const page of pages()) {
+      if (E.isLeft(page)) return page
+      const next = await step(acc, page.right)()
+      if (E.isLeft(next)) return next
+      acc = next.right
+    }
+    return E.right(acc)
   }
 }

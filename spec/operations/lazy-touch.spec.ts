@@ -1,0 +1,97 @@
+import * as E from 'fp-ts/lib/Either'
+import * as O from 'fp-ts/lib/Option'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { makeExpiryMemo, makeGetRemembering, makeLazyTouch } from '../../src/operations/lazy-touch'
+import { makeTouch } from '../../src/operations/touch'
+import { jsonSerializer } from '../../src/serializer/json'
+import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
+import { runRight, storedSession } from '../helpers'
+
+const HOUR = 3_600_000
+const opsOf = (redis: FakeRedis, touchAfterSeconds = 60) => {
+  const memo = makeExpiryMemo()
+  const deps = { client: redis, prefix: 'sessions:', serializer: jsonSerializer, ttlSeconds: 86400 as const, now: redis.now, memo, touchAfterSeconds }
+  const touch = makeTouch(deps)
+  return { get: makeGetRemembering(deps), touch: makeLazyTouch({ ...deps, touch }), plainTouch: touch, memo }
+}
+const seed = (redis: FakeRedis, sid: string, ttlMs: number) =>
+  redis.data.set(`sessions:${sid}`, { type: 'string', value: JSON.stringify(storedSession(redis.now(), ttlMs)), expiresAt: redis.now() + ttlMs })
+
+const lazy = suite<{ redis: FakeRedis }>('lazy touch')
+lazy.before.each((ctx) => {
+  ctx.redis = makeFakeRedis()
+})
+
+lazy('get sends GET and PTTL together, before either answers (one round trip)', async ({ redis }) => {
+  seed(redis, 'a', HOUR)
+  const ops = opsOf(redis)
+  const pending = ops.get('a')()
+  assert.equal(redis.calls.map((c) => c[0]).sort(), ['GET', 'PTTL'], 'both sent synchronously')
+  assert.ok(O.isSome((await pending as E.Right<O.Option<unknown>>).right))
+})
+
+lazy('a touch soon after the last renewal writes nothing', async ({ redis }) => {
+  seed(redis, 'a', HOUR)
+  const ops = opsOf(redis)
+  await runRight(ops.get('a'))
+  redis.advance(30_000) // renewing now would move the expiry by 30 s < 60 s
+  redis.calls.length = 0
+  assert.is(await runRight(ops.touch('a', storedSession(redis.now(), HOUR))), false)
+  assert.equal(redis.calls, [])
+})
+
+lazy('a touch after touchAfterSeconds renews', async ({ redis }) => {
+  seed(redis, 'a', HOUR)
+  const ops = opsOf(redis)
+  redis.advance(61_000)
+  await runRight(ops.get('a'))
+  redis.calls.length = 0
+  assert.is(await runRight(ops.touch('a', storedSession(redis.now(), HOUR))), true)
+  assert.equal(redis.calls, [['GETEX', 'sessions:a', { PX: HOUR }]])
+})
+
+lazy('"last renewal" comes from Redis: a renewal by another process counts', async ({ redis }) => {
+  seed(redis, 'a', HOUR)
+  const here = opsOf(redis)
+  const elsewhere = opsOf(redis)
+  redis.advance(120_000)
+  // Another process renews the session now.
+  await runRight(elsewhere.plainTouch('a', storedSession(redis.now(), HOUR)))
+  redis.advance(10_000)
+  await runRight(here.get('a'))
+  redis.calls.length = 0
+  assert.is(await runRight(here.touch('a', storedSession(redis.now(), HOUR))), false, 'renewed 10 s ago elsewhere')
+  assert.equal(redis.calls, [])
+})
+
+lazy('without a preceding get, touch renews', async ({ redis }) => {
+  seed(redis, 'a', HOUR)
+  assert.is(await runRight(opsOf(redis).touch('a', storedSession(redis.now(), HOUR))), true)
+})
+
+lazy('one get serves one touch', async ({ redis }) => {
+  seed(redis, 'a', HOUR)
+  const ops = opsOf(redis)
+  await runRight(ops.get('a'))
+  assert.is(await runRight(ops.touch('a', storedSession(redis.now(), HOUR))), false)
+  assert.is(await runRight(ops.touch('a', storedSession(redis.now(), HOUR))), true)
+})
+
+lazy('an expired cookie is never skipped: the session is removed', async ({ redis }) => {
+  seed(redis, 'a', HOUR)
+  const ops = opsOf(redis)
+  await runRight(ops.get('a'))
+  await runRight(ops.touch('a', storedSession(redis.now(), -1)))
+  assert.is(redis.data.has('sessions:a'), false)
+})
+
+lazy('the memo is bounded', () => {
+  const memo = makeExpiryMemo(2)
+  memo.remember('a', 1)
+  memo.remember('b', 2)
+  memo.remember('c', 3)
+  assert.equal([memo.take('a'), memo.take('b'), memo.take('c')], [undefined, 2, 3])
+})
+
+lazy.run()

@@ -1,0 +1,39 @@
+/**
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either'
+import type { RedisLike } from '../client'
+import type { StoreError } from '../errors'
+import type { Serializer } from '../serializer/serializer'
+import { makeReadBatch } from './all'
+import type { ScannedKey } from './scan-batches'
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface IterateDeps<A> {
+  /** Pages of keys, e.g. `makeScanPages(deps)`. */
+  readonly pages: () => AsyncIterable<E.Either<StoreError, ReadonlyArray<ScannedKey>>>
+  readonly client: Pick<RedisLike, 'mGet'>
+  readonly serializer: Serializer<A>
+}
+
+/**
+ * Streams every live session, one page at a time: one `MGET` per `SCAN` page, the next `SCAN` in flight
+ * meanwhile. Memory stays at about two pages, whatever the number of sessions. A failure is yielded as a
+ * `Left` and ends the stream. Unlike `all`, a session seen on two `SCAN` pages is yielded twice.
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const makeIterate = <A>(deps: IterateDeps<A>) => {
+  const readBatch = makeReadBatch(deps)
+  return async function* (): AsyncGenerator<E.Either<StoreError, ReadonlyArray<readonly [string, A]>>, void> {
+    for await (const page of deps.pages()) {
+      const entries = E.isLeft(page) ? page : await readBatch(page.right)()
+      yield entries
+      if (E.isLeft(entries)) return
+    }
+  }
+}

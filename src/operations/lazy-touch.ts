@@ -1,0 +1,113 @@
+/**
+ * Lazy touch: skip renewing a session's expiry when it was renewed less than `touchAfterSeconds` ago. What
+ * "renewed" means comes from Redis: `get` reads the key's remaining TTL in the same round trip as the
+ * session, so a renewal made by another process counts too.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either'
+import type { IO } from 'fp-ts/lib/IO'
+import type * as O from 'fp-ts/lib/Option'
+import type * as TE from 'fp-ts/lib/TaskEither'
+import { attempt, type RedisLike } from '../client'
+import type { StoreError } from '../errors'
+import { toKey } from '../keys'
+import { computeTtl, type Expiring, type TtlDeps } from '../ttl'
+import { makeGet, type GetDeps } from './get'
+
+// --- model
+
+/**
+ * When each recently read session's key expires (ms since the epoch), as Redis reported it. Bounded: the
+ * oldest entries are dropped past `capacity`.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface ExpiryMemo {
+  readonly remember: (sid: string, expiresAt: number) => void
+  /** The remembered expiry, forgotten as it is read: one `get` serves one `touch`. */
+  readonly take: (sid: string) => number | undefined
+}
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const makeExpiryMemo = (capacity = 10_000): ExpiryMemo => {
+  const expiries = new Map<string, number>()
+  return {
+    remember: (sid, expiresAt) => {
+      expiries.delete(sid)
+      expiries.set(sid, expiresAt)
+      if (expiries.size > capacity) expiries.delete(expiries.keys().next().value as string)
+    },
+    take: (sid) => {
+      const at = expiries.get(sid)
+      expiries.delete(sid)
+      return at
+    }
+  }
+}
+
+// --- operations
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface GetRememberingDeps<A> extends GetDeps<A> {
+  readonly client: Pick<RedisLike, 'get' | 'pTTL'>
+  readonly memo: ExpiryMemo
+  readonly now: IO<number>
+}
+
+/**
+ * `makeGet` that also reads the key's `PTTL`, sent together with the `GET` (one round trip), and remembers
+ * when the key expires.
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const makeGetRemembering = <A>(deps: GetRememberingDeps<A>) => {
+  const get = makeGet(deps)
+  const keyOf = toKey(deps.prefix)
+  return (sid: string): TE.TaskEither<StoreError, O.Option<A>> =>
+    () => {
+      const pttl = attempt(() => deps.client.pTTL(keyOf(sid))).catch(() => -2)
+      return get(sid)().then(async (result) => {
+        const ms = await pttl
+        if (E.isRight(result) && result.right._tag === 'Some' && ms > 0) deps.memo.remember(sid, deps.now() + ms)
+        return result
+      })
+    }
+}
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface LazyTouchDeps extends TtlDeps {
+  readonly touch: (sid: string, sess: Expiring) => TE.TaskEither<StoreError, boolean>
+  readonly memo: ExpiryMemo
+  readonly touchAfterSeconds: number
+}
+
+/**
+ * Wraps a `touch`: when the session was read by `makeGetRemembering` and renewing it now would move its
+ * expiry by less than `touchAfterSeconds`, nothing is sent and the result is `false`. Otherwise it touches.
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const makeLazyTouch = (deps: LazyTouchDeps) => {
+  const ttlOf = computeTtl(deps)
+  const threshold = deps.touchAfterSeconds * 1000
+  return (sid: string, sess: Expiring): TE.TaskEither<StoreError, boolean> =>
+    () => {
+      const expiresAt = deps.memo.take(sid)
+      const ttlMs = ttlOf(sid, sess)
+      const fresh = expiresAt !== undefined && E.isRight(ttlMs) && ttlMs.right > 0 && deps.now() + ttlMs.right - expiresAt < threshold
+      return fresh ? Promise.resolve(E.right(false)) : deps.touch(sid, sess)()
+    }
+}
