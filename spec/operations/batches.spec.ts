@@ -36,7 +36,7 @@ scan.before.each((ctx) => {
 })
 
 scan('folds page by page with an escaped MATCH, COUNT and TYPE string', async ({ redis }) => {
-  const pages = await runRight(opsOf(redis).scanBatches<Array<Array<string>>>([], (acc, batch) => async () => ({ _tag: 'Right', right: [...acc, batch.map((k) => k.sid)] })))
+  const pages = await runRight(opsOf(redis).scanBatches((batch) => async () => E.right(batch.map((k) => k.sid)), new Array<Array<string>>(), (acc, sids) => [...acc, sids]))
   assert.equal(pages.flat().sort(), ['s1', 's2', 's4', 's5'])
   const scans = redis.calls.filter((c) => c[0] === 'SCAN')
   assert.ok(scans.length > 2, 'several pages')
@@ -60,10 +60,7 @@ scan('with a client keyPrefix, MATCH includes it and keys are passed on without 
   redis.data.set('app:sessions:a', { type: 'string', value: sessionJson(redis, 1) })
   redis.data.set('sessions:b', { type: 'string', value: sessionJson(redis, 2) })
   const seen: Array<unknown> = []
-  await runRight(opsOf(redis, 'sessions:', 'app:').scanBatches(0, (n, batch) => async () => {
-    seen.push(...batch)
-    return { _tag: 'Right', right: n }
-  }))
+  await runRight(opsOf(redis, 'sessions:', 'app:').scanBatches((batch) => async () => E.right(seen.push(...batch)), 0, (n) => n))
   assert.equal(seen, [{ sid: 'a', key: 'sessions:a' }])
   assert.is((redis.calls[0]?.[2] as { MATCH: string }).MATCH, 'app:sessions:*')
 })
@@ -155,11 +152,37 @@ batch('iterate yields a failure as a Left and stops', async ({ redis }) => {
 batch('the next SCAN is sent before the current page is worked on', async ({ redis }) => {
   redis.scanPages = [['sessions:s1'], ['sessions:s2']]
   const order: Array<string> = []
-  await runRight(opsOf(redis).scanBatches(0, (n, page) => async () => {
-    order.push(`step ${page.length} after ${redis.calls.filter((c) => c[0] === 'SCAN').length} scans`)
-    return E.right(n)
-  }))
+  await runRight(opsOf(redis).scanBatches((page) => async () => E.right(order.push(`step ${page.length} after ${redis.calls.filter((c) => c[0] === 'SCAN').length} scans`)), 0, (n) => n))
   assert.equal(order, ['step 1 after 2 scans', 'step 1 after 2 scans'])
+})
+
+batch('work on several pages runs at once, results combine in page order, memory stays bounded', async () => {
+  const redis = makeFakeRedis()
+  redis.scanPages = Array.from({ length: 10 }, (_, i) => [`sessions:p${i}`])
+  const scan = makeScanBatches({ client: redis, prefix: 'sessions:', scanCount: 1, keyPrefix: '', inFlight: 3 })
+  let running = 0
+  let most = 0
+  const order = await runRight(
+    scan(
+      (batch) => async () => {
+        running++
+        most = Math.max(most, running)
+        await new Promise((r) => setTimeout(r, (Number(batch[0]?.sid.slice(1)) % 3) * 3))
+        running--
+        return E.right(batch[0]?.sid ?? '')
+      },
+      new Array<string>(),
+      (acc, sid) => [...acc, sid]
+    )
+  )
+  assert.equal(order, Array.from({ length: 10 }, (_, i) => `p${i}`))
+  assert.is(most, 3)
+})
+
+batch('a failing page stops the scan with its error', async ({ redis }) => {
+  redis.failing('EVALSHA', new Error('OOM'))
+  const e = await runLeft(opsOf(redis).clear())
+  assert.is(e._tag, 'CommandFailed')
 })
 
 batch('a failing SCAN is a CommandFailed', async ({ redis }) => {

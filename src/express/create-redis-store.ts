@@ -159,7 +159,7 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
     all: makeAll({ ...deps, scanBatches }),
     ids: makeIds({ scanBatches: keyScanBatches }),
     length: makeLength({ scanBatches: keyScanBatches }),
-    clear: makeClear({ ...deps, scanBatches }),
+    clear: makeClear({ ...deps, scanBatches: keyScanBatches }),
     iterate: makeIterate({ ...deps, pages: makeScanPages({ ...deps, keyPrefix }) })
   }
   // express-session's get/touch pair: with touchAfterSeconds, get also reads the TTL and touch may skip.

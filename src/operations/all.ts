@@ -32,12 +32,10 @@ export const makeAll = <A>(deps: AllDeps<A>) => {
   return (): TE.TaskEither<StoreError, Record<string, A>> =>
     pipe(
       // The array is created per call and only grows inside this fold.
-      deps.scanBatches(new Array<readonly [string, A]>(), (acc, batch) =>
-        TE.map((entries: ReadonlyArray<readonly [string, A]>) => {
-          for (const e of entries) acc.push(e)
-          return acc
-        })(readBatch(batch))
-      ),
+      deps.scanBatches(readBatch, new Array<readonly [string, A]>(), (acc, entries) => {
+        for (const e of entries) acc.push(e)
+        return acc
+      }),
       // Object.fromEntries defines properties, so an id such as "__proto__" is an ordinary key.
       TE.map((entries) => Object.fromEntries(entries))
     )

@@ -1,8 +1,7 @@
 /**
  * @since 0.1.0
  */
-import * as TE from 'fp-ts/lib/TaskEither'
-import { pipe } from 'fp-ts/lib/function'
+import type * as TE from 'fp-ts/lib/TaskEither'
 import type { StoreError } from '../errors'
 import type { ScanBatches } from './scan-batches'
 import { makeTombstone, type TombstoneDeps } from './tombstone'
@@ -25,10 +24,9 @@ export interface ClearDeps extends TombstoneDeps {
 export const makeClear = (deps: ClearDeps) => {
   const tombstone = makeTombstone(deps)
   return (): TE.TaskEither<StoreError, number> =>
-    deps.scanBatches(0, (n, batch) =>
-      pipe(
-        tombstone(batch.map((k) => k.key)),
-        TE.map((removed) => n + removed)
-      )
+    deps.scanBatches(
+      (batch) => tombstone(batch.map((k) => k.key)),
+      0,
+      (n, removed) => n + removed
     )
 }

@@ -24,8 +24,12 @@ export const makeIds =
   (): TE.TaskEither<StoreError, ReadonlyArray<string>> =>
     // The set is created per call and only grows inside this fold.
     TE.map((seen: Set<string>) => [...seen])(
-      deps.scanBatches(new Set<string>(), (seen, batch) => {
-        for (const k of batch) seen.add(k.sid)
-        return TE.right(seen)
-      })
+      deps.scanBatches(
+        (batch) => TE.right(batch),
+        new Set<string>(),
+        (seen, batch) => {
+          for (const k of batch) seen.add(k.sid)
+          return seen
+        }
+      )
     )

@@ -23,4 +23,4 @@ export interface LengthDeps {
 export const makeLength =
   (deps: LengthDeps) =>
   (): TE.TaskEither<StoreError, number> =>
-    deps.scanBatches(0, (n, batch) => TE.right(n + batch.length))
+    deps.scanBatches((batch) => TE.right(batch.length), 0, (n, count) => n + count)

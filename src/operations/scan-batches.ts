@@ -22,13 +22,18 @@ export interface ScannedKey {
 }
 
 /**
- * A left fold over the pages of a scan: `step` runs once per non-empty page, in order, and only one page of
- * keys is held at a time.
+ * Work on the pages of a scan: `work` runs on each non-empty page, up to `inFlight` pages at a time while
+ * `SCAN` goes on, and `combine` folds the results in page order. At most `inFlight + 1` pages of keys (and
+ * the results not yet combined) are held at once.
  *
  * @category model
  * @since 0.1.0
  */
-export type ScanBatches = <B>(init: B, step: (acc: B, batch: ReadonlyArray<ScannedKey>) => TE.TaskEither<StoreError, B>) => TE.TaskEither<StoreError, B>
+export type ScanBatches = <P, B>(
+  work: (batch: ReadonlyArray<ScannedKey>) => TE.TaskEither<StoreError, P>,
+  init: B,
+  combine: (acc: B, page: P) => B
+) => TE.TaskEither<StoreError, B>
 
 /**
  * @category model
@@ -40,6 +45,8 @@ export interface ScanBatchesDeps {
   readonly scanCount: number
   /** The client's own key prefix (node-redis v6 `keyPrefix`), which `SCAN` returns but does not match on. */
   readonly keyPrefix: string
+  /** Pages worked on at once by `makeScanBatches`. Default 4. */
+  readonly inFlight?: number
 }
 
 // --- operations
@@ -87,21 +94,35 @@ export const makeScanPages = (deps: ScanBatchesDeps) => {
 }
 
 /**
- * A fold over `makeScanPages`: `step` runs once per non-empty page, in order, while the next `SCAN` is in
- * flight. Steps must tolerate a key seen on two pages.
+ * `ScanBatches` over `makeScanPages`: the `SCAN` chain runs ahead while up to `inFlight` pages are worked on,
+ * so a scan costs about its `SCAN` round trips, not those plus the work's. The first failure ends it.
  *
  * @category operations
  * @since 0.1.0
  */
 export const makeScanBatches = (deps: ScanBatchesDeps): ScanBatches => {
   const pages = makeScanPages(deps)
-  return (init, step) => async () => {
+  const inFlight = Math.max(1, deps.inFlight ?? 4)
+  return (work, init, combine) => async () => {
     let acc = init
+    const running: Array<Promise<E.Either<StoreError, Parameters<typeof combine>[1]>>> = []
+    const settleOldest = async (): Promise<E.Either<StoreError, void>> => {
+      const done = await (running.shift() as (typeof running)[number])
+      if (E.isLeft(done)) return done
+      acc = combine(acc, done.right)
+      return E.right(undefined)
+    }
     for await (const page of pages()) {
       if (E.isLeft(page)) return page
-      const next = await step(acc, page.right)()
-      if (E.isLeft(next)) return next
-      acc = next.right
+      running.push(work(page.right)())
+      if (running.length >= inFlight) {
+        const settled = await settleOldest()
+        if (E.isLeft(settled)) return settled
+      }
+    }
+    while (running.length > 0) {
+      const settled = await settleOldest()
+      if (E.isLeft(settled)) return settled
     }
     return E.right(acc)
   }

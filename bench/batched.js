@@ -1,0 +1,82 @@
+'use strict'
+// Batched operations over many stored sessions: length, all, clear (and this store's iterate) — wall time
+// and peak extra heap, this store against connect-redis, interleaved rounds.
+const { createClient } = require('redis')
+const { RedisStore: ConnectRedisStore } = require('connect-redis')
+const { createRedisStore } = require('../dist')
+const { median, typicalSession, measureHeap } = require('./lib')
+
+const populate = async (client, prefix, count) => {
+  const json = JSON.stringify(typicalSession(1))
+  const chunk = 5000
+  for (let i = 0; i < count; i += chunk) {
+    const m = client.multi()
+    for (let j = i; j < Math.min(count, i + chunk); j++) m.set(`${prefix}sid${j}`, json, { EX: 86400 })
+    await m.exec()
+  }
+}
+
+const runBatched = async ({ url, rounds, sessions, log }) => {
+  const [ourClient, crClient, admin] = await Promise.all([0, 1, 2].map(() => createClient({ url }).connect()))
+  const ours = createRedisStore(ourClient, { prefix: 'bb-ours:' })
+  const cr = new ConnectRedisStore({ client: crClient, prefix: 'bb-cr:' })
+  await populate(admin, 'bb-ours:', sessions)
+  await populate(admin, 'bb-cr:', sessions)
+  const count = async (fn) => fn()
+
+  const ops = {
+    length: {
+      ours: () => ours.length(),
+      'connect-redis': () => cr.length()
+    },
+    all: {
+      ours: () => ours.all().then((r) => Object.keys(r).length),
+      'connect-redis': () => cr.all().then((r) => r.length)
+    },
+    iterate: {
+      ours: async () => {
+        let n = 0
+        for await (const entry of ours.access.iterate()) if (entry) n++
+        return n
+      }
+    },
+    clear: {
+      ours: () => ours.clear().then(() => sessions),
+      'connect-redis': () => cr.clear().then(() => sessions)
+    }
+  }
+  const samples = {}
+  for (let r = 0; r < rounds; r++) {
+    for (const op of Object.keys(ops)) {
+      const names = Object.keys(ops[op])
+      const order = names.map((_, k) => names[(k + r) % names.length])
+      for (const name of order) {
+        if (op === 'clear') {
+          await admin.flushAll()
+          await populate(admin, 'bb-ours:', sessions)
+          await populate(admin, 'bb-cr:', sessions)
+        }
+        const { ms, peakHeapMB, result } = await measureHeap(() => count(ops[op][name]))
+        if (result !== sessions) throw new Error(`${op} of ${name} saw ${result} sessions, expected ${sessions}`)
+        const s = ((samples[op] ??= {})[name] ??= { ms: [], peakHeapMB: [] })
+        s.ms.push(ms)
+        s.peakHeapMB.push(peakHeapMB)
+      }
+    }
+    // clear leaves the keyspace with tombstones/empty: restore it for the next round.
+    await admin.flushAll()
+    await populate(admin, 'bb-ours:', sessions)
+    await populate(admin, 'bb-cr:', sessions)
+    log(`  batched round ${r + 1}/${rounds} done`)
+  }
+  await Promise.all([ourClient, crClient, admin].map((c) => c.close()))
+  const result = {}
+  for (const [op, byImpl] of Object.entries(samples)) {
+    result[op] = Object.fromEntries(
+      Object.entries(byImpl).map(([k, v]) => [k, { ms: median(v.ms), peakHeapMB: Math.max(...v.peakHeapMB), samplesMs: v.ms }])
+    )
+  }
+  return result
+}
+
+module.exports = { runBatched }
