@@ -30,7 +30,7 @@ export interface ScriptArgs {
 export interface ScanArgs {
   readonly MATCH: string
   readonly COUNT: number
-  readonly TYPE: string
+  readonly TYPE?: string
 }
 
 /**

@@ -157,7 +157,7 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
       const all = [...data.keys()].sort()
       const page = all.slice(i, i + options.COUNT)
       const next = i + options.COUNT >= all.length ? '0' : String(i + options.COUNT)
-      return { cursor: next, keys: page.filter((k) => match.test(k) && typeOf(k) === options.TYPE) }
+      return { cursor: next, keys: page.filter((k) => match.test(k) && (options.TYPE === undefined || typeOf(k) === options.TYPE)) }
     }) as RedisLike['scan']
   }
   return fake

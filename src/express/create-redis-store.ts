@@ -147,7 +147,9 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
   if (E.isLeft(checked)) throw checked.left
   const deps = checked.right
   const keyPrefix = clientKeyPrefix(deps.client)
-  const scanBatches = makeScanBatches({ ...deps, keyPrefix })
+  // all/iterate read values: MGET answers null for a tombstone, so SCAN needs no TYPE filter there.
+  const valuePages = { ...deps, keyPrefix, onlyStrings: false }
+  const scanBatches = makeScanBatches(valuePages)
   // Pages whose values are not fetched can be larger: fewer round trips, same memory per page.
   const keyScanBatches = makeScanBatches({ ...deps, keyPrefix, scanCount: Math.max(deps.scanCount, KEYS_ONLY_SCAN_COUNT) })
   const memo = makeExpiryMemo()
@@ -160,7 +162,7 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
     ids: makeIds({ scanBatches: keyScanBatches }),
     length: makeLength({ scanBatches: keyScanBatches }),
     clear: makeClear({ ...deps, scanBatches: keyScanBatches }),
-    iterate: makeIterate({ ...deps, pages: makeScanPages({ ...deps, keyPrefix }) })
+    iterate: makeIterate({ ...deps, pages: makeScanPages(valuePages) })
   }
   // express-session's get/touch pair: with touchAfterSeconds, get also reads the TTL and touch may skip.
   const lazy = deps.touchAfterSeconds > 0

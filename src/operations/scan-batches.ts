@@ -47,6 +47,12 @@ export interface ScanBatchesDeps {
   readonly keyPrefix: string
   /** Pages worked on at once by `makeScanBatches`. Default 4. */
   readonly inFlight?: number
+  /**
+   * Add `TYPE string` to `SCAN`, so Redis leaves tombstones (hashes) out. Needed where keys are counted or
+   * acted on without reading values; where values are read (`MGET` answers `null` for a tombstone) it only
+   * costs Redis time. Default `true`.
+   */
+  readonly onlyStrings?: boolean
 }
 
 // --- operations
@@ -62,7 +68,7 @@ const toScannedKeys =
 
 /**
  * The live sessions under `prefix`, one page of keys at a time, from `SCAN cursor MATCH <escaped prefix>*
- * COUNT scanCount TYPE string`. Tombstones (hashes) are filtered out by Redis, and every returned key is
+ * COUNT scanCount [TYPE string]`. With `TYPE string` tombstones (hashes) are filtered out by Redis; every returned key is
  * checked against the prefix before use, so foreign keys are never read or deleted. The next `SCAN` is sent
  * before a page is handed out, so it shares a round trip with the caller's work on that page; at most two
  * pages are held at once. A failed `SCAN` is yielded as a `Left` and ends the pages. A key may appear on
@@ -73,7 +79,7 @@ const toScannedKeys =
  */
 export const makeScanPages = (deps: ScanBatchesDeps) => {
   const match = matchPattern(deps.keyPrefix + deps.prefix)
-  const args = { MATCH: match, COUNT: deps.scanCount, TYPE: 'string' }
+  const args = deps.onlyStrings === false ? { MATCH: match, COUNT: deps.scanCount } : { MATCH: match, COUNT: deps.scanCount, TYPE: 'string' }
   const scan = (cursor: string) => tryCommand('SCAN', match, () => scanStep(deps.client, cursor, args))()
   const toScanned = toScannedKeys(deps)
   return async function* (): AsyncGenerator<E.Either<StoreError, ReadonlyArray<ScannedKey>>, void> {
