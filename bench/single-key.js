@@ -1,6 +1,8 @@
 'use strict'
 // Single-key throughput: get / set / touch / destroy through the express-session callback API of this
 // store and of connect-redis, against raw node-redis commands on the same JSON, interleaved rounds.
+// "raw" is the floor of any JSON session store: GET + JSON.parse, JSON.stringify + SET EX, EXPIRE, DEL,
+// through the same callback harness.
 const { createClient } = require('redis')
 const { RedisStore: ConnectRedisStore } = require('connect-redis')
 const { createRedisStore } = require('../dist')
@@ -33,22 +35,22 @@ const runSingleKey = async ({ url, rounds, n, inFlight, log }) => {
     get: {
       ours: (i) => asPromise((cb) => ours.get(sid(i), cb)),
       'connect-redis': (i) => asPromise((cb) => cr.get(sid(i), cb)),
-      raw: (i) => rawClient.get(`b-raw:${sid(i)}`)
+      raw: (i) => asPromise((cb) => rawClient.get(`b-raw:${sid(i)}`).then((v) => cb(null, JSON.parse(v)), cb))
     },
     set: {
       ours: (i) => asPromise((cb) => ours.set(sid(i), sessions[i % KEYS], cb)),
       'connect-redis': (i) => asPromise((cb) => cr.set(sid(i), sessions[i % KEYS], cb)),
-      raw: (i) => rawClient.set(`b-raw:${sid(i)}`, json[i % KEYS], { EX: 86400 })
+      raw: (i) => asPromise((cb) => rawClient.set(`b-raw:${sid(i)}`, JSON.stringify(sessions[i % KEYS]), { EX: 86400 }).then(() => cb(null), cb))
     },
     touch: {
       ours: (i) => asPromise((cb) => ours.touch(sid(i), sessions[i % KEYS], cb)),
       'connect-redis': (i) => asPromise((cb) => cr.touch(sid(i), sessions[i % KEYS], cb)),
-      raw: (i) => rawClient.expire(`b-raw:${sid(i)}`, 86400)
+      raw: (i) => asPromise((cb) => rawClient.expire(`b-raw:${sid(i)}`, 86400).then(() => cb(null), cb))
     },
     destroy: {
       ours: (i) => asPromise((cb) => ours.destroy(sid(i), cb)),
       'connect-redis': (i) => asPromise((cb) => cr.destroy(sid(i), cb)),
-      raw: (i) => rawClient.del(`b-raw:${sid(i)}`)
+      raw: (i) => asPromise((cb) => rawClient.del(`b-raw:${sid(i)}`).then(() => cb(null), cb))
     }
   }
 

@@ -98,19 +98,30 @@ export const tryCommand =
     attempt(call).then(E.right, (cause: unknown) => E.left(commandFailed(command, key)(cause)))
 
 /**
- * Runs one command on a session key that Redis answers with `WRONGTYPE` when the key is a tombstone (a hash):
- * `GET`, `SET … GET`, `GETEX`, `GETDEL`. That answer becomes `Right(onTombstone)`; any other failure is
- * `CommandFailed`. One promise step.
+ * What to make of a string command's outcome: its reply, or Redis's `WRONGTYPE` answer (the key holds a
+ * tombstone).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface StringReplyHandlers<A, B> {
+  readonly onReply: (reply: A) => E.Either<StoreError, B>
+  readonly onTombstone: () => E.Either<StoreError, B>
+}
+
+/**
+ * Runs one command on a session key that Redis refuses with `WRONGTYPE` when the key is a tombstone (a hash):
+ * `GET`, `SET … GET`, `GETEX`, `GETDEL`. The reply goes to `onReply`, a `WRONGTYPE` answer to `onTombstone`,
+ * and any other failure becomes `CommandFailed`. One promise step: this is the hot path.
  *
  * @category interop
  * @since 0.1.0
  */
 export const tryStringCommand =
-  <A, B>(command: string, key: string, call: () => Promise<A>, onTombstone: B): TE.TaskEither<StoreError, A | B> =>
+  <A, B>(command: string, key: string, call: () => Promise<A>, handlers: StringReplyHandlers<A, B>): TE.TaskEither<StoreError, B> =>
   () =>
-    attempt(call).then(
-      (a): E.Either<StoreError, A | B> => E.right(a),
-      (cause: unknown) => (isWrongType(cause) ? E.right(onTombstone) : E.left(commandFailed(command, key)(cause)))
+    attempt(call).then(handlers.onReply, (cause: unknown) =>
+      isWrongType(cause) ? handlers.onTombstone() : E.left(commandFailed(command, key)(cause))
     )
 
 /**

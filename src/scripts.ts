@@ -18,23 +18,31 @@ const script = (name: string, source: string): Script => ({
 })
 
 /**
- * `KEYS` session keys, `ARGV[1]` grace in ms, `ARGV[2]` now in ms. Replaces each key by a tombstone that
- * lives `ARGV[1]` ms (or only deletes it when the grace is 0). `DEL` runs first: under `maxmemory` with
+ * `KEYS` session keys, `ARGV[1]` grace in ms, `ARGV[2]` now in ms, `ARGV[3]` `'1'` to count only live
+ * sessions (a `TYPE` check per key) or `'0'` to count every deleted key. Replaces each key by a tombstone
+ * that lives `ARGV[1]` ms (or only deletes it when the grace is 0). `DEL` runs first: under `maxmemory` with
  * `noeviction` Redis lets a script write once it has written, so a logout still works on a full server.
- * Returns how many live sessions were removed.
+ * Returns the count.
  *
  * @category scripts
  * @since 0.1.0
  */
 export const TOMBSTONE_SCRIPT = script(
   'tombstone',
-  `local removed = 0
+  `local grace = tonumber(ARGV[1])
+local exact = ARGV[3] == '1'
+local removed = 0
 for i = 1, #KEYS do
-  if redis.call('TYPE', KEYS[i])['ok'] == 'string' then removed = removed + 1 end
-  redis.call('DEL', KEYS[i])
-  if tonumber(ARGV[1]) > 0 then
-    redis.call('HSET', KEYS[i], 'destroyedAt', ARGV[2])
-    redis.call('PEXPIRE', KEYS[i], ARGV[1])
+  local key = KEYS[i]
+  if exact then
+    if redis.call('TYPE', key)['ok'] == 'string' then removed = removed + 1 end
+    redis.call('DEL', key)
+  else
+    removed = removed + redis.call('DEL', key)
+  end
+  if grace > 0 then
+    redis.call('HSET', key, 'destroyedAt', ARGV[2])
+    redis.call('PEXPIRE', key, grace)
   end
 end
 return removed`

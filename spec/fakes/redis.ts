@@ -65,10 +65,10 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
   const typeOf = (key: string): string => live(key)?.type ?? 'none'
 
   const scripts: Record<string, (a: ScriptArgs) => number> = {
-    [TOMBSTONE_SCRIPT.sha1]: ({ keys, arguments: [grace, now] }) => {
+    [TOMBSTONE_SCRIPT.sha1]: ({ keys, arguments: [grace, now, exact] }) => {
       let removed = 0
       for (const key of keys) {
-        if (typeOf(key) === 'string') removed++
+        if (exact === '1' ? typeOf(key) === 'string' : typeOf(key) !== 'none') removed++
         data.delete(key)
         if (Number(grace) > 0) data.set(key, { type: 'hash', fields: { destroyedAt: now as string }, expiresAt: clock + Number(grace) })
       }

@@ -98,7 +98,7 @@ export interface RedisStoreOptions extends StoreOptions {
 
 const REQUIRED_COMMANDS = ['get', 'set', 'getEx', 'getDel', 'pTTL', 'mGet', 'evalSha', 'eval', 'scan'] as const
 
-const KEYS_ONLY_SCAN_COUNT = 1000
+const SCAN_PAGE_FLOOR = 1000
 
 /** Pages of `Either`s as a plain async iterator of entries that throws the first failure as an `Error`. */
 async function* iterateEntries<A>(pages: AsyncIterable<E.Either<StoreError, ReadonlyArray<readonly [string, A]>>>): AsyncIterableIterator<readonly [string, A]> {
@@ -147,11 +147,13 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
   if (E.isLeft(checked)) throw checked.left
   const deps = checked.right
   const keyPrefix = clientKeyPrefix(deps.client)
+  // SCAN pages of at least SCAN_PAGE_FLOOR keys (fewer round trips, under a millisecond of Redis work per
+  // call), cut into batches of scanCount keys for each MGET or script call.
+  const paging = { ...deps, keyPrefix, scanCount: Math.max(deps.scanCount, SCAN_PAGE_FLOOR), batchSize: deps.scanCount }
   // all/iterate read values: MGET answers null for a tombstone, so SCAN needs no TYPE filter there.
-  const valuePages = { ...deps, keyPrefix, onlyStrings: false }
+  const valuePages = { ...paging, onlyStrings: false }
   const scanBatches = makeScanBatches(valuePages)
-  // Pages whose values are not fetched can be larger: fewer round trips, same memory per page.
-  const keyScanBatches = makeScanBatches({ ...deps, keyPrefix, scanCount: Math.max(deps.scanCount, KEYS_ONLY_SCAN_COUNT) })
+  const keyScanBatches = makeScanBatches(paging)
   const memo = makeExpiryMemo()
   const ops = {
     get: makeGet(deps),
@@ -161,7 +163,7 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
     all: makeAll({ ...deps, scanBatches }),
     ids: makeIds({ scanBatches: keyScanBatches }),
     length: makeLength({ scanBatches: keyScanBatches }),
-    clear: makeClear({ ...deps, scanBatches: keyScanBatches }),
+    clear: makeClear({ ...deps, scanBatches: keyScanBatches, countLiveOnly: false }),
     iterate: makeIterate({ ...deps, pages: makeScanPages(valuePages) })
   }
   // express-session's get/touch pair: with touchAfterSeconds, get also reads the TTL and touch may skip.

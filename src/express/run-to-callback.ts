@@ -40,9 +40,18 @@ export function runMapped<A, B>(build: () => TE.TaskEither<StoreError, A>, f: (a
       (e: unknown) => Promise.reject(toError(commandFailed('(store)', '')(e)))
     )
   }
-  const finish = (r: E.Either<StoreError, A>): void =>
-    // Outside the promise chain: a throwing callback is an uncaught exception, never a second call.
-    process.nextTick(() => (E.isRight(r) ? callback(null, f(r.right)) : callback(toError(r.left))))
+  const finish = (r: E.Either<StoreError, A>): void => {
+    try {
+      if (E.isRight(r)) callback(null, f(r.right))
+      else callback(toError(r.left))
+    } catch (thrown) {
+      // A throwing callback is the app's own error: rethrown outside the promise chain as an uncaught
+      // exception, and the callback is never called a second time.
+      process.nextTick(() => {
+        throw thrown
+      })
+    }
+  }
   task.then(finish, (e: unknown) => finish(defect(e)))
   return undefined
 }

@@ -34,15 +34,15 @@ export interface GetDeps<A> {
  */
 export const makeGet = <A>(deps: GetDeps<A>) => {
   const keyOf = toKey(deps.prefix)
-  const read = (key: string, raw: string | null): E.Either<StoreError, O.Option<A>> => {
-    if (raw === null) return E.right(O.none)
-    const parsed = deps.serializer.parse(raw)
-    return E.isLeft(parsed) ? E.left(parseIssueAt(key)(parsed.left)) : E.right(O.some(parsed.right))
-  }
-  return (sid: string): TE.TaskEither<StoreError, O.Option<A>> =>
-    () => {
-      const key = keyOf(sid)
-      // A tombstone reads as "no session", like a missing key.
-      return tryStringCommand('GET', key, () => deps.client.get(key), null)().then((r) => (E.isRight(r) ? read(key, r.right) : r))
+  // A tombstone reads as "no session", like a missing key.
+  const none = (): E.Either<StoreError, O.Option<A>> => E.right(O.none)
+  return (sid: string): TE.TaskEither<StoreError, O.Option<A>> => {
+    const key = keyOf(sid)
+    const onReply = (raw: string | null): E.Either<StoreError, O.Option<A>> => {
+      if (raw === null) return E.right(O.none)
+      const parsed = deps.serializer.parse(raw)
+      return E.isLeft(parsed) ? E.left(parseIssueAt(key)(parsed.left)) : E.right(O.some(parsed.right))
     }
+    return tryStringCommand('GET', key, () => deps.client.get(key), { onReply, onTombstone: none })
+  }
 }

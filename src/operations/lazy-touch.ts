@@ -26,8 +26,7 @@ import { makeGet, type GetDeps } from './get'
  */
 export interface ExpiryMemo {
   readonly remember: (sid: string, expiresAt: number) => void
-  /** The remembered expiry, forgotten as it is read: one `get` serves one `touch`. */
-  readonly take: (sid: string) => number | undefined
+  readonly recall: (sid: string) => number | undefined
 }
 
 /**
@@ -42,11 +41,7 @@ export const makeExpiryMemo = (capacity = 10_000): ExpiryMemo => {
       expiries.set(sid, expiresAt)
       if (expiries.size > capacity) expiries.delete(expiries.keys().next().value as string)
     },
-    take: (sid) => {
-      const at = expiries.get(sid)
-      expiries.delete(sid)
-      return at
-    }
+    recall: (sid) => expiries.get(sid)
   }
 }
 
@@ -94,8 +89,9 @@ export interface LazyTouchDeps extends TtlDeps {
 }
 
 /**
- * Wraps a `touch`: when the session was read by `makeGetRemembering` and renewing it now would move its
- * expiry by less than `touchAfterSeconds`, nothing is sent and the result is `false`. Otherwise it touches.
+ * Wraps a `touch`: when the session was read by `makeGetRemembering` (or renewed here) and renewing it now
+ * would move its expiry by less than `touchAfterSeconds`, nothing is sent and the result is `false`.
+ * Otherwise it touches, and remembers the new expiry.
  *
  * @category operations
  * @since 0.1.0
@@ -105,9 +101,15 @@ export const makeLazyTouch = (deps: LazyTouchDeps) => {
   const threshold = deps.touchAfterSeconds * 1000
   return (sid: string, sess: Expiring): TE.TaskEither<StoreError, boolean> =>
     () => {
-      const expiresAt = deps.memo.take(sid)
+      const expiresAt = deps.memo.recall(sid)
       const ttlMs = ttlOf(sid, sess)
-      const fresh = expiresAt !== undefined && E.isRight(ttlMs) && ttlMs.right > 0 && deps.now() + ttlMs.right - expiresAt < threshold
-      return fresh ? Promise.resolve(E.right(false)) : deps.touch(sid, sess)()
+      if (E.isLeft(ttlMs) || ttlMs.right <= 0 || expiresAt === undefined) return deps.touch(sid, sess)()
+      const renewedTo = deps.now() + ttlMs.right
+      if (renewedTo - expiresAt < threshold) return Promise.resolve(E.right(false))
+      return deps.touch(sid, sess)().then((r) => {
+        // Concurrent requests of this session that read it before this renewal need not renew it again.
+        if (E.isRight(r) && r.right) deps.memo.remember(sid, renewedTo)
+        return r
+      })
     }
 }

@@ -22,9 +22,9 @@ export interface ScannedKey {
 }
 
 /**
- * Work on the pages of a scan: `work` runs on each non-empty page, up to `inFlight` pages at a time while
- * `SCAN` goes on, and `combine` folds the results in page order. At most `inFlight + 1` pages of keys (and
- * the results not yet combined) are held at once.
+ * Work on the batches of a scan: `work` runs on each batch of keys, up to `inFlight` batches at a time
+ * while `SCAN` goes on, and `combine` folds the results in order. About `inFlight` batches of keys plus one
+ * `SCAN` page (and the results not yet combined) are held at once.
  *
  * @category model
  * @since 0.1.0
@@ -45,7 +45,9 @@ export interface ScanBatchesDeps {
   readonly scanCount: number
   /** The client's own key prefix (node-redis v6 `keyPrefix`), which `SCAN` returns but does not match on. */
   readonly keyPrefix: string
-  /** Pages worked on at once by `makeScanBatches`. Default 4. */
+  /** Keys per batch handed out: each `SCAN` page is cut into batches of at most this many keys. Default: `scanCount`. */
+  readonly batchSize?: number
+  /** Batches worked on at once by `makeScanBatches`. Default 16. */
   readonly inFlight?: number
   /**
    * Add `TYPE string` to `SCAN`, so Redis leaves tombstones (hashes) out. Needed where keys are counted or
@@ -67,11 +69,10 @@ const toScannedKeys =
     })
 
 /**
- * The live sessions under `prefix`, one page of keys at a time, from `SCAN cursor MATCH <escaped prefix>*
- * COUNT scanCount [TYPE string]`. With `TYPE string` tombstones (hashes) are filtered out by Redis; every returned key is
+ * The live sessions under `prefix`, in batches of at most `batchSize` keys, from `SCAN cursor MATCH
+ * <escaped prefix>* COUNT scanCount [TYPE string]`. With `TYPE string` tombstones (hashes) are filtered out by Redis; every returned key is
  * checked against the prefix before use, so foreign keys are never read or deleted. The next `SCAN` is sent
- * before a page is handed out, so it shares a round trip with the caller's work on that page; at most two
- * pages are held at once. A failed `SCAN` is yielded as a `Left` and ends the pages. A key may appear on
+ * before a page's batches are handed out, so it shares a round trip with the caller's work on them. A failed `SCAN` is yielded as a `Left` and ends the pages. A key may appear on
  * two pages (a `SCAN` guarantee).
  *
  * @category operations
@@ -82,6 +83,7 @@ export const makeScanPages = (deps: ScanBatchesDeps) => {
   const args = deps.onlyStrings === false ? { MATCH: match, COUNT: deps.scanCount } : { MATCH: match, COUNT: deps.scanCount, TYPE: 'string' }
   const scan = (cursor: string) => tryCommand('SCAN', match, () => scanStep(deps.client, cursor, args))()
   const toScanned = toScannedKeys(deps)
+  const size = Math.max(1, deps.batchSize ?? deps.scanCount)
   return async function* (): AsyncGenerator<E.Either<StoreError, ReadonlyArray<ScannedKey>>, void> {
     let pending = scan('0')
     for (;;) {
@@ -92,15 +94,15 @@ export const makeScanPages = (deps: ScanBatchesDeps) => {
       }
       const { cursor, keys } = reply.right
       if (cursor !== '0') pending = scan(cursor)
-      const batch = toScanned(keys)
-      if (batch.length > 0) yield E.right(batch)
+      const found = toScanned(keys)
+      for (let i = 0; i < found.length; i += size) yield E.right(found.slice(i, i + size))
       if (cursor === '0') return
     }
   }
 }
 
 /**
- * `ScanBatches` over `makeScanPages`: the `SCAN` chain runs ahead while up to `inFlight` pages are worked on,
+ * `ScanBatches` over `makeScanPages`: the `SCAN` chain runs ahead while up to `inFlight` batches are worked on,
  * so a scan costs about its `SCAN` round trips, not those plus the work's. The first failure ends it.
  *
  * @category operations
@@ -108,7 +110,7 @@ export const makeScanPages = (deps: ScanBatchesDeps) => {
  */
 export const makeScanBatches = (deps: ScanBatchesDeps): ScanBatches => {
   const pages = makeScanPages(deps)
-  const inFlight = Math.max(1, deps.inFlight ?? 4)
+  const inFlight = Math.max(1, deps.inFlight ?? 16)
   return (work, init, combine) => async () => {
     let acc = init
     const running: Array<Promise<E.Either<StoreError, Parameters<typeof combine>[1]>>> = []

@@ -29,8 +29,6 @@ export interface SetDeps<A> extends TtlDeps, TombstoneDeps {
  */
 export type SetOutcome = 'written' | 'tombstoned' | 'expired'
 
-const TOMBSTONED: unique symbol = Symbol('tombstoned')
-
 /**
  * Saves a session (upsert) with its TTL from `cookie.expires` (ms precision), or `ttlSeconds` when the cookie
  * has none. One command, `SET key value PX ttl GET`: Redis aborts it with `WRONGTYPE` when the key holds a
@@ -45,7 +43,11 @@ export const makeSet = <A extends Expiring>(deps: SetDeps<A>) => {
   const ttlOf = computeTtl(deps)
   const tombstone = makeTombstone(deps)
   const keyOf = toKey(deps.prefix)
-  const written = (reply: unknown): SetOutcome => (reply === TOMBSTONED ? 'tombstoned' : 'written')
+  const handlers = {
+    onReply: (): E.Either<StoreError, SetOutcome> => E.right('written'),
+    // Redis aborted the SET: the key holds a tombstone.
+    onTombstone: (): E.Either<StoreError, SetOutcome> => E.right('tombstoned')
+  }
   return (sid: string, sess: A): TE.TaskEither<StoreError, SetOutcome> =>
     () => {
       const key = keyOf(sid)
@@ -55,6 +57,6 @@ export const makeSet = <A extends Expiring>(deps: SetDeps<A>) => {
       const value = stringifyFor(deps.serializer, sid, sess)
       if (E.isLeft(value)) return Promise.resolve(value)
       const options = { PX: ttlMs.right, GET: true } as const
-      return TE.map(written)(tryStringCommand('SET', key, () => deps.client.set(key, value.right, options), TOMBSTONED))()
+      return tryStringCommand('SET', key, () => deps.client.set(key, value.right, options), handlers)()
     }
 }

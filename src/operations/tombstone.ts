@@ -17,6 +17,11 @@ export interface TombstoneDeps {
   /** How long the tombstone refuses writes, in seconds; 0 only deletes. */
   readonly concurrencyGraceSeconds: number
   readonly now: IO<number>
+  /**
+   * Count only live sessions (a `TYPE` check per key, default), or every deleted key — enough when the keys
+   * come from `SCAN … TYPE string`, and cheaper.
+   */
+  readonly countLiveOnly?: boolean
 }
 
 /**
@@ -29,15 +34,18 @@ export interface TombstoneDeps {
  * @category operations
  * @since 0.1.0
  */
-export const makeTombstone =
-  (deps: TombstoneDeps) =>
-  (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> =>
+export const makeTombstone = (deps: TombstoneDeps) => {
+  const graceMs = String(Math.round(deps.concurrencyGraceSeconds * 1000))
+  const exact = deps.countLiveOnly === false ? '0' : '1'
+  const tombstone = runScript(deps.client, TOMBSTONE_SCRIPT)
+  return (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> =>
     keys.length === 0
       ? TE.right(0)
       : pipe(
-          runScript(deps.client, TOMBSTONE_SCRIPT)({
+          tombstone({
             keys: [...keys],
-            arguments: [String(Math.round(deps.concurrencyGraceSeconds * 1000)), String(deps.now())]
+            arguments: [graceMs, String(deps.now()), exact]
           }),
           TE.map(Number)
         )
+}

@@ -29,17 +29,19 @@ export interface TouchDeps extends TtlDeps {
 export const makeTouch = (deps: TouchDeps) => {
   const ttlOf = computeTtl(deps)
   const keyOf = toKey(deps.prefix)
-  const found = (r: E.Either<StoreError, string | null>): E.Either<StoreError, boolean> => (E.isRight(r) ? E.right(r.right !== null) : r)
+  // A reply means a live session was renewed (or removed); null, a missing key; WRONGTYPE, a tombstone.
+  const handlers = {
+    onReply: (reply: string | null): E.Either<StoreError, boolean> => E.right(reply !== null),
+    onTombstone: (): E.Either<StoreError, boolean> => E.right(false)
+  }
   return (sid: string, sess: Expiring): TE.TaskEither<StoreError, boolean> =>
     () => {
       const ttlMs = ttlOf(sid, sess)
       if (E.isLeft(ttlMs)) return Promise.resolve(ttlMs)
       const key = keyOf(sid)
       const px = ttlMs.right
-      const command =
-        px > 0
-          ? tryStringCommand('GETEX', key, () => deps.client.getEx(key, { PX: px }), null)
-          : tryStringCommand('GETDEL', key, () => deps.client.getDel(key), null)
-      return command().then(found)
+      return px > 0
+        ? tryStringCommand('GETEX', key, () => deps.client.getEx(key, { PX: px }), handlers)()
+        : tryStringCommand('GETDEL', key, () => deps.client.getDel(key), handlers)()
     }
 }

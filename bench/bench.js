@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+'use strict'
+// `npm run bench`: this store, connect-redis and raw node-redis side by side in one run against one local
+// Redis (started here, or REDIS_URL). Prints one table and writes bench/results.json.
+// `npm run bench -- --quick`: a smoke run of a few seconds (CI may call it; timings are never checked).
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const { execFileSync } = require('child_process')
+const { createClient } = require('redis')
+const { RedisStore: ConnectRedisStore } = require('connect-redis')
+const { createRedisStore } = require('../dist')
+const { startRedis, typicalSession } = require('./lib')
+const { runSingleKey } = require('./single-key')
+const { runBatched } = require('./batched')
+const { runHttp } = require('./http')
+
+const quick = process.argv.includes('--quick')
+const plan = quick
+  ? { single: { rounds: 1, n: 2000, inFlight: 64 }, batched: { rounds: 1, sessions: 2000 }, http: { rounds: 1, seconds: 1, connections: 64 } }
+  : { single: { rounds: 5, n: 20000, inFlight: 64 }, batched: { rounds: 3, sessions: 100000 }, http: { rounds: 3, seconds: 3, connections: 64 } }
+const log = (m) => process.stderr.write(m + '\n')
+
+const storedBytes = async (url) => {
+  const [a, b] = await Promise.all([0, 1].map(() => createClient({ url }).connect()))
+  const ours = createRedisStore(a) // default prefix 'sessions:'
+  const cr = new ConnectRedisStore({ client: b }) // default prefix 'sess:'
+  const sid = 'Xq3vR8yL2nK7pW4tZ9cF1hJ6mB5dG0sA' // express-session ids are 32 characters
+  const sess = typicalSession(7)
+  await ours.access.set(sid, sess)
+  await new Promise((r, j) => cr.set(sid, sess, (e) => (e ? j(e) : r())))
+  const usage = async (key) => Number(await a.sendCommand(['MEMORY', 'USAGE', key, 'SAMPLES', '0']))
+  const result = {
+    ours: { key: `sessions:${sid}`, bytes: await usage(`sessions:${sid}`), valueLength: (await a.get(`sessions:${sid}`)).length },
+    'connect-redis': { key: `sess:${sid}`, bytes: await usage(`sess:${sid}`), valueLength: (await a.get(`sess:${sid}`)).length }
+  }
+  await Promise.all([a.close(), b.close()])
+  return result
+}
+
+const versions = (url) => {
+  const v = (name) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8')).version
+  let server = 'unknown'
+  try {
+    server = /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))[1]
+  } catch {}
+  return { node: process.version, redisServer: server, redis: v('redis'), connectRedis: v('connect-redis'), express: v('express'), expressSession: v('express-session'), redisUrl: url.replace(/\/\/.*@/, '//') }
+}
+
+const fmt = (n, d = 0) => (typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : String(n))
+const ratio = (a, b) => (a / b).toFixed(2)
+const table = (head, rows) => {
+  const cells = [head, ...rows].map((r) => r.map(String))
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)))
+  return cells.map((r, k) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') + (k === 0 ? '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : '')).join('\n')
+}
+
+;(async () => {
+  const t0 = Date.now()
+  const redis = await startRedis()
+  try {
+    log(`redis at ${redis.url}${quick ? ' (quick run)' : ''}`)
+    const single = await runSingleKey({ url: redis.url, ...plan.single, log })
+    const batched = await runBatched({ url: redis.url, ...plan.batched, log })
+    const httpResult = await runHttp({ url: redis.url, ...plan.http, log })
+    const bytes = await storedBytes(redis.url)
+    const results = {
+      date: new Date().toISOString(),
+      quick,
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.type()} ${os.release()}` },
+      versions: versions(redis.url),
+      plan,
+      single,
+      batched,
+      http: httpResult,
+      storedBytes: bytes,
+      seconds: (Date.now() - t0) / 1000
+    }
+    const out = []
+    out.push(`connect-redis-session benchmark — ${results.date}${quick ? ' (QUICK: smoke run, numbers not meaningful)' : ''}`)
+    out.push(`${results.machine.cpus} cores (${results.machine.cpuModel}), Node ${results.versions.node}, redis-server ${results.versions.redisServer}, node-redis ${results.versions.redis}, connect-redis ${results.versions.connectRedis}, express ${results.versions.express}, express-session ${results.versions.expressSession}`)
+    out.push('')
+    out.push(`Single-key, ops/s through the express-session callback API (${plan.single.inFlight} in flight, ${plan.single.n} ops, median of ${plan.single.rounds} interleaved rounds)`)
+    out.push(
+      table(
+        ['op', 'ours', 'connect-redis', 'raw', 'ours/raw', 'ours/cr', 'cr/raw'],
+        Object.entries(single).map(([op, v]) => [op, fmt(v.ours.opsPerSec), fmt(v['connect-redis'].opsPerSec), fmt(v.raw.opsPerSec), ratio(v.ours.opsPerSec, v.raw.opsPerSec), ratio(v.ours.opsPerSec, v['connect-redis'].opsPerSec), ratio(v['connect-redis'].opsPerSec, v.raw.opsPerSec)])
+      )
+    )
+    out.push('')
+    out.push(`Batched over ${fmt(plan.batched.sessions)} sessions (beside as many of the other store's), wall ms and peak extra heap MB, median of ${plan.batched.rounds} rounds`)
+    out.push(
+      table(
+        ['op', 'ours ms', 'cr ms', 'speed-up', 'ours heap', 'cr heap'],
+        Object.entries(batched).map(([op, v]) => [op, fmt(v.ours.ms), v['connect-redis'] ? fmt(v['connect-redis'].ms) : '—', v['connect-redis'] ? ratio(v['connect-redis'].ms, v.ours.ms) + '×' : '—', fmt(v.ours.peakHeapMB, 1), v['connect-redis'] ? fmt(v['connect-redis'].peakHeapMB, 1) : '—'])
+      )
+    )
+    out.push('')
+    out.push(`HTTP, req/s: Express ${results.versions.express} + express-session, autocannon -c ${plan.http.connections} -d ${plan.http.seconds} in another process, median of ${plan.http.rounds} rounds`)
+    out.push(
+      table(
+        ['route', 'MemoryStore', 'connect-redis', 'ours', 'ours lazy (60 s)', 'ours/cr', 'lazy/cr'],
+        Object.entries(httpResult).map(([route, v]) => [route, fmt(v.memory.rps), fmt(v['connect-redis'].rps), fmt(v.ours.rps), fmt(v['ours-lazy'].rps), ratio(v.ours.rps, v['connect-redis'].rps), ratio(v['ours-lazy'].rps, v['connect-redis'].rps)])
+      )
+    )
+    out.push('')
+    out.push('Stored bytes per typical session (MEMORY USAGE, default prefixes, 32-character id)')
+    out.push(table(['store', 'key', 'bytes', 'value length'], Object.entries(bytes).map(([k, v]) => [k, v.key, fmt(v.bytes), fmt(v.valueLength)])))
+    out.push('')
+    out.push(`Finished in ${results.seconds.toFixed(0)} s.`)
+    console.log(out.join('\n'))
+    fs.writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n')
+  } finally {
+    await redis.stop()
+  }
+})().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})

@@ -1,0 +1,81 @@
+'use strict'
+// End to end over HTTP: Express 5 + express-session with MemoryStore, connect-redis and this store, a read
+// route (session read, unmodified) and a write route (session modified). Load comes from autocannon in
+// another process; interleaved rounds, median requests per second.
+const { spawn, execFile } = require('child_process')
+const http = require('http')
+const path = require('path')
+const { median } = require('./lib')
+
+const AUTOCANNON = path.join(path.dirname(require.resolve('autocannon/package.json')), 'autocannon.js')
+
+const startApp = (kind, url) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'http-server.js'), kind], {
+      env: { ...process.env, REDIS_URL: url },
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
+    child.on('error', reject)
+    child.stdout.on('data', (d) => {
+      const m = /listening (\d+)/.exec(String(d))
+      if (m) resolve({ port: Number(m[1]), stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) })
+    })
+    child.once('exit', (code) => reject(new Error(`${kind} app exited with ${code}`)))
+  })
+
+const login = (port) =>
+  new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/login' }, (res) => {
+        res.resume()
+        const cookie = (res.headers['set-cookie'] || [])[0]
+        cookie ? resolve(cookie.split(';')[0]) : reject(new Error('no session cookie'))
+      })
+      .on('error', reject)
+  })
+
+const load = (port, route, cookie, seconds, connections) =>
+  new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [AUTOCANNON, '-j', '-c', String(connections), '-d', String(seconds), '-H', `Cookie=${cookie}`, `http://127.0.0.1:${port}${route}`],
+      { maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout) => {
+        if (err) return reject(err)
+        const r = JSON.parse(stdout)
+        if (r.non2xx > 0 || r.errors > 0) return reject(new Error(`${route}: ${r.non2xx} non-2xx, ${r.errors} errors`))
+        resolve(r.requests.average)
+      }
+    )
+  })
+
+const runHttp = async ({ url, rounds, seconds, connections, log }) => {
+  const kinds = ['memory', 'connect-redis', 'ours', 'ours-lazy']
+  const apps = {}
+  for (const kind of kinds) {
+    apps[kind] = await startApp(kind, url)
+    apps[kind].cookie = await login(apps[kind].port)
+  }
+  const samples = {}
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const route of ['/read', '/write']) {
+        const order = kinds.map((_, k) => kinds[(k + r) % kinds.length])
+        for (const kind of order) {
+          const rps = await load(apps[kind].port, route, apps[kind].cookie, seconds, connections)
+          ;((samples[route] ??= {})[kind] ??= []).push(rps)
+        }
+      }
+      log(`  http round ${r + 1}/${rounds} done`)
+    }
+  } finally {
+    await Promise.all(Object.values(apps).map((a) => a.stop()))
+  }
+  const result = {}
+  for (const [route, byKind] of Object.entries(samples)) {
+    result[route] = Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, { rps: median(v), samples: v }]))
+  }
+  return result
+}
+
+module.exports = { runHttp }
