@@ -20,8 +20,9 @@ const script = (name: string, source: string): Script => ({
 /**
  * `KEYS` session keys, `ARGV[1]` grace in ms, `ARGV[2]` now in ms, `ARGV[3]` `'1'` to count only live
  * sessions (a `TYPE` check per key) or `'0'` to count every deleted key. Replaces each key by a tombstone
- * that lives `ARGV[1]` ms (or only deletes it when the grace is 0). `DEL` runs first: under `maxmemory` with
- * `noeviction` Redis lets a script write once it has written, so a logout still works on a full server.
+ * that lives `ARGV[1]` ms (or only deletes it when the grace is 0). `DEL` runs first (one call per 1000
+ * keys): under `maxmemory` with `noeviction` Redis lets a script write once it has written, so a logout
+ * still works on a full server.
  * Returns the count.
  *
  * @category scripts
@@ -30,19 +31,20 @@ const script = (name: string, source: string): Script => ({
 export const TOMBSTONE_SCRIPT = script(
   'tombstone',
   `local grace = tonumber(ARGV[1])
-local exact = ARGV[3] == '1'
 local removed = 0
-for i = 1, #KEYS do
-  local key = KEYS[i]
-  if exact then
-    if redis.call('TYPE', key)['ok'] == 'string' then removed = removed + 1 end
-    redis.call('DEL', key)
-  else
-    removed = removed + redis.call('DEL', key)
+if ARGV[3] == '1' then
+  for i = 1, #KEYS do
+    if redis.call('TYPE', KEYS[i])['ok'] == 'string' then removed = removed + 1 end
   end
-  if grace > 0 then
-    redis.call('HSET', key, 'destroyedAt', ARGV[2])
-    redis.call('PEXPIRE', key, grace)
+end
+for i = 1, #KEYS, 1000 do
+  local deleted = redis.call('DEL', unpack(KEYS, i, math.min(i + 999, #KEYS)))
+  if ARGV[3] ~= '1' then removed = removed + deleted end
+end
+if grace > 0 then
+  for i = 1, #KEYS do
+    redis.call('HSET', KEYS[i], 'destroyedAt', ARGV[2])
+    redis.call('PEXPIRE', KEYS[i], grace)
   end
 end
 return removed`

@@ -16,15 +16,20 @@ const Cookie = session.Cookie as unknown as new (options?: object) => session.Co
 
 const json = suite('jsonSerializer')
 
-json('round-trips an express-session Session with its Cookie, expires included', () => {
+json('round-trips an express-session Session with its Cookie, expires included, through express-session', () => {
   const cookie = new Cookie({ maxAge: 60_000, httpOnly: true, path: '/' })
   const sess = { cookie, user: { id: 7, roles: ['a'] } }
   const text = assertRight(jsonSerializer.stringify(sess as never))
-  const back = assertRight(jsonSerializer.parse(text)) as unknown as { cookie: { expires: Date; originalMaxAge: number }; user: unknown }
-  assert.instance(back.cookie.expires, Date)
-  assert.is(back.cookie.expires.getTime(), (cookie.expires as Date).getTime())
+  const back = assertRight(jsonSerializer.parse(text)) as unknown as { cookie: { expires: string; originalMaxAge: number }; user: unknown }
+  assert.is(back.cookie.expires, (cookie.expires as Date).toISOString(), 'the stored JSON shape')
   assert.is(back.cookie.originalMaxAge, 60_000)
   assert.equal(back.user, { id: 7, roles: ['a'] })
+  // What express-session does with it when it loads the session:
+  const req = { sessionID: 'abc', sessionStore: null } as unknown as Parameters<session.Store['createSession']>[0]
+  const loaded = session.Store.prototype.createSession.call({} as session.Store, req, back as never)
+  assert.instance(loaded.cookie.expires, Date)
+  assert.is((loaded.cookie.expires as Date).getTime(), (cookie.expires as Date).getTime())
+  assert.is(loaded.cookie.originalMaxAge, 60_000)
 })
 
 json('a browser-session cookie keeps expires null', () => {

@@ -2,10 +2,9 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'
-import * as TE from 'fp-ts/lib/TaskEither'
-import { pipe } from 'fp-ts/lib/function'
-import { tryCommand, type RedisLike } from '../client'
-import type { StoreError } from '../errors'
+import type * as TE from 'fp-ts/lib/TaskEither'
+import { attempt, type RedisLike } from '../client'
+import { commandFailed, type StoreError } from '../errors'
 import { parseIssueAt, type Serializer } from '../serializer/serializer'
 import type { ScanBatches, ScannedKey } from './scan-batches'
 
@@ -29,21 +28,21 @@ export interface AllDeps<A> {
  */
 export const makeAll = <A>(deps: AllDeps<A>) => {
   const readBatch = makeReadBatch(deps)
-  return (): TE.TaskEither<StoreError, Record<string, A>> =>
-    pipe(
-      // The array is created per call and only grows inside this fold.
-      deps.scanBatches(readBatch, new Array<readonly [string, A]>(), (acc, entries) => {
-        for (const e of entries) acc.push(e)
-        return acc
-      }),
-      // Object.fromEntries defines properties, so an id such as "__proto__" is an ordinary key.
-      TE.map((entries) => Object.fromEntries(entries))
-    )
+  const addAll = (out: Record<string, A>, entries: ReadonlyArray<readonly [string, A]>): Record<string, A> => {
+    for (const [sid, sess] of entries) {
+      // Plain assignment would make an id "__proto__" replace the result's prototype.
+      if (sid === '__proto__') Object.defineProperty(out, sid, { value: sess, enumerable: true, writable: true, configurable: true })
+      else out[sid] = sess
+    }
+    return out
+  }
+  // The result object is created per call and only grows inside this fold.
+  return (): TE.TaskEither<StoreError, Record<string, A>> => deps.scanBatches(readBatch, {} as Record<string, A>, addAll)
 }
 
 /**
- * Reads one page of sessions with one `MGET`: each value is paired with the key it was read from, and keys
- * that expired since the `SCAN` are left out.
+ * Reads one batch of sessions with one `MGET`: each value is paired with the key it was read from, and keys
+ * that expired (or became tombstones) since the `SCAN` are left out.
  *
  * @category operations
  * @since 0.1.0
@@ -51,18 +50,19 @@ export const makeAll = <A>(deps: AllDeps<A>) => {
 export const makeReadBatch =
   <A>(deps: Pick<AllDeps<A>, 'client' | 'serializer'>) =>
   (batch: ReadonlyArray<ScannedKey>): TE.TaskEither<StoreError, ReadonlyArray<readonly [string, A]>> =>
-    pipe(
-      tryCommand('MGET', batch[0]?.key ?? '', () => deps.client.mGet(batch.map((k) => k.key))),
-      TE.flatMapEither((values) => {
-        const entries: Array<readonly [string, A]> = []
-        for (let i = 0; i < batch.length; i++) {
-          const raw = values[i]
-          if (raw === null || raw === undefined) continue
-          const { sid, key } = batch[i] as ScannedKey
-          const parsed = deps.serializer.parse(raw)
-          if (E.isLeft(parsed)) return E.left(parseIssueAt(key)(parsed.left))
-          entries.push([sid, parsed.right])
-        }
-        return E.right(entries)
-      })
-    )
+  () => {
+    const parseAll = (values: ReadonlyArray<string | null | undefined>): E.Either<StoreError, ReadonlyArray<readonly [string, A]>> => {
+      const entries: Array<readonly [string, A]> = []
+      for (let i = 0; i < batch.length; i++) {
+        const raw = values[i]
+        if (raw === null || raw === undefined) continue
+        const { sid, key } = batch[i] as ScannedKey
+        const parsed = deps.serializer.parse(raw)
+        if (E.isLeft(parsed)) return E.left(parseIssueAt(key)(parsed.left))
+        entries.push([sid, parsed.right])
+      }
+      return E.right(entries)
+    }
+    const key = batch[0]?.key ?? ''
+    return attempt(() => deps.client.mGet(batch.map((k) => k.key))).then(parseAll, (cause: unknown) => E.left(commandFailed('MGET', key)(cause)))
+  }

@@ -59,14 +59,19 @@ export interface ScanBatchesDeps {
 
 // --- operations
 
-const toScannedKeys =
-  (deps: ScanBatchesDeps) =>
-  (keys: ReadonlyArray<string>): ReadonlyArray<ScannedKey> =>
-    keys.flatMap((raw) => {
-      const key = stripPrefix(deps.keyPrefix)(raw) ?? (deps.keyPrefix === '' ? raw : undefined)
-      const sid = key === undefined ? undefined : stripPrefix(deps.prefix)(key)
-      return key === undefined || sid === undefined ? [] : [{ sid, key }]
-    })
+const toScannedKeys = (deps: ScanBatchesDeps) => {
+  const fromClient = stripPrefix(deps.keyPrefix)
+  const fromStore = stripPrefix(deps.prefix)
+  return (keys: ReadonlyArray<string>): ReadonlyArray<ScannedKey> => {
+    const found: Array<ScannedKey> = []
+    for (const raw of keys) {
+      const key = deps.keyPrefix === '' ? raw : fromClient(raw)
+      const sid = key === undefined ? undefined : fromStore(key)
+      if (key !== undefined && sid !== undefined) found.push({ sid, key })
+    }
+    return found
+  }
+}
 
 /**
  * The live sessions under `prefix`, in batches of at most `batchSize` keys, from `SCAN cursor MATCH

@@ -1,6 +1,5 @@
 /**
- * The default serializer: JSON, safe against `__proto__` and `constructor.prototype` payloads, with
- * `cookie.expires` read back as a `Date`.
+ * The default serializer: JSON, safe against `__proto__` and `constructor.prototype` payloads.
  *
  * @since 0.1.0
  */
@@ -71,19 +70,11 @@ export const safeJsonStringify = (value: unknown): E.Either<unknown, string> => 
   return typeof text === 'string' ? E.right(text) : E.left(new TypeError('JSON.stringify produced no text'))
 }
 
-const reviveExpires = (value: Record<string, unknown>): Record<string, unknown> => {
-  const cookie = value['cookie']
-  if (isObject(cookie) && typeof cookie['expires'] === 'string') {
-    const at = new Date(cookie['expires'])
-    if (!Number.isNaN(at.getTime())) cookie['expires'] = at
-  }
-  return value
-}
-
 /**
  * The default serializer. `stringify` is `JSON.stringify` (an express-session `Cookie` writes itself through
- * `toJSON`); `parse` is `safeJsonParse`, refuses anything but an object, and turns `cookie.expires` back into a
- * `Date`.
+ * `toJSON`); `parse` is `safeJsonParse` and refuses anything but an object. What it reads is the stored JSON
+ * shape, `cookie.expires` an ISO string, as with a codec: express-session turns it back into a `Date` when it
+ * loads the session (`Store.prototype.createSession`).
  *
  * @category serializers
  * @since 0.1.0
@@ -96,7 +87,7 @@ export const jsonSerializer: Serializer<SessionData> = {
     if (E.isLeft(parsed)) return E.left({ _tag: 'Unparsable', cause: parsed.left })
     const value = parsed.right
     return isObject(value) && !Array.isArray(value)
-      ? E.right(reviveExpires(value) as unknown as SessionData)
+      ? E.right(value as unknown as SessionData)
       : E.left({ _tag: 'Unparsable', cause: new TypeError('the stored JSON is not an object') })
   }
 }
