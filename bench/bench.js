@@ -109,7 +109,8 @@ const table = (head, rows) => {
     out.push('')
     out.push(`Finished in ${results.seconds.toFixed(0)} s.`)
     console.log(out.join('\n'))
-    fs.writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n')
+    // A quick run must not overwrite the record of the last full run.
+    fs.writeFileSync(path.join(__dirname, quick ? 'results.quick.json' : 'results.json'), JSON.stringify(results, null, 2) + '\n')
   } finally {
     await redis.stop()
   }
