@@ -18,7 +18,7 @@ const { runHttp } = require('./http')
 const quick = process.argv.includes('--quick')
 const plan = quick
   ? { single: { rounds: 1, n: 2000, inFlight: 64 }, batched: { rounds: 1, sessions: 2000 }, http: { rounds: 1, seconds: 1, connections: 64 } }
-  : { single: { rounds: 5, n: 20000, inFlight: 64 }, batched: { rounds: 3, sessions: 100000 }, http: { rounds: 3, seconds: 3, connections: 64 } }
+  : { single: { rounds: 9, n: 20000, inFlight: 64 }, batched: { rounds: 3, sessions: 100000 }, http: { rounds: 3, seconds: 3, connections: 64 } }
 const log = (m) => process.stderr.write(m + '\n')
 
 const storedBytes = async (url) => {
