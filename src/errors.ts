@@ -72,12 +72,49 @@ export interface InvalidSession {
 }
 
 /**
+ * A session id the store refuses: not a string, empty, too long, with control characters, or outside the
+ * strict alphabet when `strictSessionIds` is on. Nothing is sent to Redis.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface InvalidId {
+  readonly _tag: 'InvalidId'
+  readonly reason: string
+}
+
+/**
+ * A session whose serialized form is larger than `maxPayloadBytes`. Nothing is written.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface TooLarge {
+  readonly _tag: 'TooLarge'
+  readonly sid: string
+  readonly bytes: number
+  readonly limit: number
+}
+
+/**
+ * An operation that did not finish within `operationTimeoutMs`. Its command may still run in Redis.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface TimedOut {
+  readonly _tag: 'TimedOut'
+  readonly operation: string
+  readonly ms: number
+}
+
+/**
  * Anything the store can fail with.
  *
  * @category model
  * @since 0.1.0
  */
-export type StoreError = CommandFailed | ParseFailed | DecodeFailed | StringifyFailed | InvalidSession
+export type StoreError = CommandFailed | ParseFailed | DecodeFailed | StringifyFailed | InvalidSession | InvalidId | TooLarge | TimedOut
 
 // --- constructors
 
@@ -119,6 +156,24 @@ export const stringifyFailed =
  */
 export const invalidSession = (sid: string, reason: string): StoreError => ({ _tag: 'InvalidSession', sid, reason })
 
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const invalidId = (reason: string): StoreError => ({ _tag: 'InvalidId', reason })
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const tooLarge = (sid: string, bytes: number, limit: number): StoreError => ({ _tag: 'TooLarge', sid, bytes, limit })
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const timedOut = (operation: string, ms: number): StoreError => ({ _tag: 'TimedOut', operation, ms })
+
 // --- destructors
 
 /**
@@ -141,6 +196,12 @@ export const matchStoreError =
         return patterns.StringifyFailed(e)
       case 'InvalidSession':
         return patterns.InvalidSession(e)
+      case 'InvalidId':
+        return patterns.InvalidId(e)
+      case 'TooLarge':
+        return patterns.TooLarge(e)
+      case 'TimedOut':
+        return patterns.TimedOut(e)
     }
   }
 
@@ -156,6 +217,19 @@ export const matchStoreError =
 export interface SessionStoreError extends Error {
   readonly code: string
   readonly storeError: StoreError
+}
+
+/**
+ * A session id (or key) in a message: everything up to the last `:` (the prefix) and the first 4 characters
+ * of the id. Ids are bearer secrets and error messages end up in logs; the full key stays available, as
+ * data, in `storeError`.
+ *
+ * @internal
+ */
+export const redact = (s: string): string => {
+  const cut = s.lastIndexOf(':') + 1
+  const id = s.slice(cut)
+  return id.length > 4 ? `${s.slice(0, cut)}${id.slice(0, 4)}…` : s
 }
 
 const describeCause = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
@@ -184,11 +258,14 @@ export const describeDecodeErrors = (errors: Errors): string =>
  */
 export const toError = (e: StoreError): SessionStoreError => {
   const [code, message] = matchStoreError<readonly [string, string]>({
-    CommandFailed: (x) => ['ESESSION_REDIS', `Redis ${x.command} on key "${x.key}" failed: ${describeCause(x.cause)}`],
-    ParseFailed: (x) => ['ESESSION_CORRUPT', `Stored session at key "${x.key}" could not be parsed: ${describeCause(x.cause)}`],
-    DecodeFailed: (x) => ['ESESSION_CORRUPT', `Stored session at key "${x.key}" is invalid: ${describeDecodeErrors(x.errors)}`],
-    StringifyFailed: (x) => ['ESESSION_UNSERIALIZABLE', `Session "${x.sid}" could not be serialized: ${describeCause(x.cause)}`],
-    InvalidSession: (x) => ['ESESSION_INVALID', `Session "${x.sid}" was not saved: ${x.reason}`]
+    CommandFailed: (x) => ['ESESSION_REDIS', `Redis ${x.command} on key "${redact(x.key)}" failed: ${describeCause(x.cause)}`],
+    ParseFailed: (x) => ['ESESSION_CORRUPT', `Stored session at key "${redact(x.key)}" could not be parsed: ${describeCause(x.cause)}`],
+    DecodeFailed: (x) => ['ESESSION_CORRUPT', `Stored session at key "${redact(x.key)}" is invalid: ${describeDecodeErrors(x.errors)}`],
+    StringifyFailed: (x) => ['ESESSION_UNSERIALIZABLE', `Session "${redact(x.sid)}" could not be serialized: ${describeCause(x.cause)}`],
+    InvalidSession: (x) => ['ESESSION_INVALID', `Session "${redact(x.sid)}" was not saved: ${x.reason}`],
+    InvalidId: (x) => ['ESESSION_INVALID_ID', `Invalid session id: ${x.reason}`],
+    TooLarge: (x) => ['ESESSION_TOO_LARGE', `Session "${redact(x.sid)}" was not saved: ${x.bytes} bytes serialized, maxPayloadBytes is ${x.limit}`],
+    TimedOut: (x) => ['ETIMEDOUT', `${x.operation} did not finish within operationTimeoutMs (${x.ms} ms); Redis may still run it`]
   })(e)
   const cause = 'cause' in e ? e.cause : e._tag === 'DecodeFailed' ? e.errors : undefined
   return Object.assign(new Error(message, { cause }), { code, storeError: e })

@@ -5,6 +5,8 @@
  *
  * @since 0.1.0
  */
+import * as E from 'fp-ts/lib/Either'
+import { invalidId, type StoreError } from './errors'
 
 /**
  * The Redis key of a session.
@@ -44,3 +46,44 @@ export const stripPrefix =
   (prefix: string) =>
   (key: string): string | undefined =>
     key.startsWith(prefix) && key.length > prefix.length ? key.slice(prefix.length) : undefined
+
+/** Longest accepted session id, in UTF-8 bytes. express-session's own ids are 32 characters. */
+export const MAX_SESSION_ID_BYTES = 256
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const STRICT_ID = /^[A-Za-z0-9_-]+$/
+
+/**
+ * Why `sid` is not an acceptable session id, or `undefined` when it is: it must be a non-empty string of at
+ * most 256 UTF-8 bytes, without control characters or lone surrogates (two such ids would map to one key);
+ * with `strict`, only `A–Z a–z 0–9 _ -` (the alphabet of express-session's ids).
+ *
+ * @category keys
+ * @since 0.1.0
+ */
+export const sessionIdProblem = (sid: unknown, strict = false): string | undefined => {
+  if (typeof sid !== 'string') return `expected a string, got ${sid === null ? 'null' : typeof sid}`
+  if (sid.length === 0) return 'it is empty'
+  if (sid.length * 3 > MAX_SESSION_ID_BYTES && Buffer.byteLength(sid) > MAX_SESSION_ID_BYTES) {
+    return `it is longer than ${MAX_SESSION_ID_BYTES} bytes`
+  }
+  if (strict) return STRICT_ID.test(sid) ? undefined : 'strictSessionIds allows only A-Z a-z 0-9 _ -'
+  if (CONTROL.test(sid)) return 'it contains control characters'
+  if (LONE_SURROGATE.test(sid)) return 'it is not well-formed Unicode'
+  return undefined
+}
+
+/**
+ * The key of a session id, or `InvalidId` naming what is wrong with the id.
+ *
+ * @category keys
+ * @since 0.1.0
+ */
+export const makeKeyOf = (deps: { readonly prefix: string; readonly strictSessionIds?: boolean }) => {
+  const strict = deps.strictSessionIds === true
+  return (sid: unknown): E.Either<StoreError, string> => {
+    const problem = sessionIdProblem(sid, strict)
+    return problem === undefined ? E.right(deps.prefix + (sid as string)) : E.left(invalidId(problem))
+  }
+}

@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/lib/Either'
 import type { IO } from 'fp-ts/lib/IO'
 import type { SessionData } from 'express-session'
-import { toSerializer, type PlainSerializer, type Serializer } from './serializer/serializer'
+import { DEFAULT_MAX_PAYLOAD_BYTES, toSerializer, type PlainSerializer, type Serializer } from './serializer/serializer'
 import { jsonSerializer } from './serializer/json'
 
 // --- model
@@ -32,6 +32,18 @@ export interface StoreOptions {
   readonly disableTouch?: boolean
   /** How sessions become strings: `{ stringify, parse }` (like `JSON`), or a toolkit `Serializer` such as `codecSerializer(codec)`. */
   readonly serializer?: PlainSerializer<SessionData> | Serializer<SessionData>
+  /** Refuse session ids outside `A–Z a–z 0–9 _ -` (express-session's own alphabet). Default `false`. */
+  readonly strictSessionIds?: boolean
+  /** Largest serialized session, in UTF-8 bytes: bigger ones are refused on `set` and corrupt on read. Default 1 MiB. */
+  readonly maxPayloadBytes?: number
+  /** A stored value that cannot be parsed or fails the codec: `'miss'` (no session, and a `corrupt` event; default) or `'fail'` (an `ESESSION_CORRUPT` error). `all`/`iterate` always skip it (and emit `corrupt`). */
+  readonly onCorrupt?: 'miss' | 'fail'
+  /** Deadline of each single-key operation (get, set, touch, destroy), in ms: past it, an `ETIMEDOUT` error. Default: none. */
+  readonly operationTimeoutMs?: number
+  /** Emit express-session's `disconnect`/`connect` as the client loses and regains Redis. Default `true`. */
+  readonly connectionEvents?: boolean
+  /** At startup, warn (a `warning` event) when Redis's maxmemory-policy can evict tombstones. Default `true`. */
+  readonly checkEvictionPolicy?: boolean
   /** The clock, in ms since the epoch. Default `Date.now`. For tests. */
   readonly now?: IO<number>
 }
@@ -50,6 +62,12 @@ export interface ResolvedOptions {
   readonly touchAfterSeconds: number
   readonly disableTouch: boolean
   readonly serializer: Serializer<SessionData>
+  readonly strictSessionIds: boolean
+  readonly maxPayloadBytes: number
+  readonly onCorrupt: 'miss' | 'fail'
+  readonly operationTimeoutMs: number
+  readonly connectionEvents: boolean
+  readonly checkEvictionPolicy: boolean
   readonly now: IO<number>
 }
 
@@ -65,6 +83,12 @@ export const defaults: ResolvedOptions = {
   touchAfterSeconds: 0,
   disableTouch: false,
   serializer: jsonSerializer,
+  strictSessionIds: false,
+  maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+  onCorrupt: 'miss',
+  operationTimeoutMs: 0,
+  connectionEvents: true,
+  checkEvictionPolicy: true,
   now: Date.now
 }
 
@@ -106,6 +130,17 @@ const checks: ReadonlyArray<Check> = [
     serializer === undefined || (typeof serializer?.stringify === 'function' && typeof serializer?.parse === 'function')
       ? undefined
       : 'options.serializer must have stringify and parse functions',
+  ({ maxPayloadBytes: m }) =>
+    m === undefined || (Number.isInteger(m) && m > 0) ? undefined : `options.maxPayloadBytes must be a positive integer, got ${String(m)}`,
+  ({ operationTimeoutMs: t }) =>
+    t === undefined || isNonNegative(t) ? undefined : `options.operationTimeoutMs must be a non-negative number of ms, got ${String(t)}`,
+  ({ onCorrupt }) =>
+    onCorrupt === undefined || onCorrupt === 'miss' || onCorrupt === 'fail' ? undefined : `options.onCorrupt must be 'miss' or 'fail', got ${String(onCorrupt)}`,
+  ...(['strictSessionIds', 'connectionEvents', 'checkEvictionPolicy'] as const).map(
+    (name): Check =>
+      (o) =>
+        o[name] === undefined || typeof o[name] === 'boolean' ? undefined : `options.${name} must be a boolean, got ${typeof o[name]}`
+  ),
   ({ now }) => (now === undefined || typeof now === 'function' ? undefined : 'options.now must be a function returning ms since the epoch')
 ]
 
@@ -128,6 +163,12 @@ export const resolveOptions = (options: StoreOptions = {}): E.Either<TypeError, 
         touchAfterSeconds: options.touchAfterSeconds ?? defaults.touchAfterSeconds,
         disableTouch: options.disableTouch ?? defaults.disableTouch,
         serializer: options.serializer === undefined ? defaults.serializer : toSerializer(options.serializer),
+        strictSessionIds: options.strictSessionIds ?? defaults.strictSessionIds,
+        maxPayloadBytes: options.maxPayloadBytes ?? defaults.maxPayloadBytes,
+        onCorrupt: options.onCorrupt ?? defaults.onCorrupt,
+        operationTimeoutMs: options.operationTimeoutMs ?? defaults.operationTimeoutMs,
+        connectionEvents: options.connectionEvents ?? defaults.connectionEvents,
+        checkEvictionPolicy: options.checkEvictionPolicy ?? defaults.checkEvictionPolicy,
         now: options.now ?? defaults.now
       })
 }

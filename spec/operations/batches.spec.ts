@@ -95,11 +95,15 @@ batch('all tolerates SCAN duplicates and keys that expire between SCAN and MGET'
   assert.equal(Object.keys(all).sort(), ['s1', 's2', 's4'])
 })
 
-batch('all with a corrupt value fails naming the key', async ({ redis }) => {
+batch('all skips a corrupt value and reports it, naming the key', async ({ redis }) => {
   redis.data.set('sessions:s2', { type: 'string', value: '{oops' })
-  const e = await runLeft(opsOf(redis).all())
-  assert.is(e._tag, 'ParseFailed')
-  assert.is((e as { key: string }).key, 'sessions:s2')
+  const reported: Array<unknown> = []
+  const scanBatches = makeScanBatches({ client: redis, prefix: 'sessions:', scanCount: 2, keyPrefix: '' })
+  const all = await runRight(makeAll({ client: redis, serializer: jsonSerializer, scanBatches, reportCorrupt: (e) => reported.push(e) })())
+  assert.equal(Object.keys(all).sort(), ['s1', 's4', 's5'])
+  assert.is(reported.length, 1)
+  assert.is((reported[0] as { _tag: string; key: string })._tag, 'ParseFailed')
+  assert.is((reported[0] as { key: string }).key, 'sessions:s2')
 })
 
 batch('an id such as __proto__ is an ordinary key of the result', async () => {

@@ -12,6 +12,7 @@ import session, { type SessionData, type Store } from 'express-session'
 import { clientKeyPrefix, type RedisLike } from '../client'
 import { toError, type StoreError } from '../errors'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
+import type { Expiring } from '../ttl'
 import { makeAll } from '../operations/all'
 import { makeClear } from '../operations/clear'
 import { makeDestroy } from '../operations/destroy'
@@ -23,6 +24,8 @@ import { makeSet, type SetOutcome } from '../operations/set'
 import { makeTouch } from '../operations/touch'
 import { makeIterate } from '../operations/iterate'
 import { makeExpiryMemo, makeGetRemembering, makeLazyTouch } from '../operations/lazy-touch'
+import { withDeadline } from '../operations/deadline'
+import { checkEvictionPolicy, followConnection, type ObservableClient } from './connection'
 import { runMapped, runToCallback, type Callback } from './run-to-callback'
 
 // --- model
@@ -155,20 +158,32 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
   const scanBatches = makeScanBatches(valuePages)
   const keyScanBatches = makeScanBatches(paging)
   const memo = makeExpiryMemo()
+  const emit = (event: string, ...args: ReadonlyArray<unknown>): void => {
+    store.emit(event, ...args)
+  }
+  // A corrupt stored value: a `corrupt` event (with the error), then a miss or a failure per onCorrupt.
+  const reportCorrupt = (e: StoreError): void => emit('corrupt', toError(e))
+  const deadline = (name: string) => withDeadline(name, deps.operationTimeoutMs)
+  const single = { ...deps, reportCorrupt }
+  const get = makeGet(single)
+  const set = makeSet(single)
+  const touch = makeTouch(single)
+  const destroy = makeDestroy(single)
   const ops = {
-    get: makeGet(deps),
-    set: makeSet(deps),
-    touch: makeTouch(deps),
-    destroy: makeDestroy(deps),
-    all: makeAll({ ...deps, scanBatches }),
+    get: (sid: string) => deadline('get')(get(sid)),
+    set: (sid: string, sess: SessionData) => deadline('set')(set(sid, sess)),
+    touch: (sid: string, sess: Expiring) => deadline('touch')(touch(sid, sess)),
+    destroy: (sid: string) => deadline('destroy')(destroy(sid)),
+    all: makeAll({ ...single, scanBatches }),
     ids: makeIds({ scanBatches: keyScanBatches }),
     length: makeLength({ scanBatches: keyScanBatches }),
     clear: makeClear({ ...deps, scanBatches: keyScanBatches, countLiveOnly: false }),
-    iterate: makeIterate({ ...deps, pages: makeScanPages(valuePages) })
+    iterate: makeIterate({ ...single, pages: makeScanPages(valuePages) })
   }
   // express-session's get/touch pair: with touchAfterSeconds, get also reads the TTL and touch may skip.
   const lazy = deps.touchAfterSeconds > 0
-  const sessionGet = lazy ? makeGetRemembering({ ...deps, memo }) : ops.get
+  const getRemembering = makeGetRemembering({ ...single, memo })
+  const sessionGet = lazy ? (sid: string) => deadline('get')(getRemembering(sid)) : ops.get
   const sessionTouch = lazy ? makeLazyTouch({ ...deps, touch: ops.touch, memo }) : ops.touch
   const orNull = (o: O.Option<SessionData>): SessionData | null => O.toNullable(o)
 
@@ -186,6 +201,9 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
 
   const store = Object.create(storePrototype) as RedisSessionStore
   ;(session.Store as unknown as (this: Store) => void).call(store)
+  const observed = deps.client as ObservableClient
+  if (deps.connectionEvents) followConnection(observed, emit)
+  if (deps.checkEvictionPolicy) checkEvictionPolicy(observed, (message) => emit('warning', message))
   return Object.assign(store, {
     access,
     get: (sid: string, cb?: Callback<SessionData | null>) => runMapped(() => sessionGet(sid), orNull, cb),

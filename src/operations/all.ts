@@ -5,7 +5,7 @@ import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
 import { attempt, type RedisLike } from '../client'
 import { commandFailed, type StoreError } from '../errors'
-import { parseIssueAt, type Serializer } from '../serializer/serializer'
+import { parseStored, type Serializer } from '../serializer/serializer'
 import type { ScanBatches, ScannedKey } from './scan-batches'
 
 /**
@@ -16,6 +16,10 @@ export interface AllDeps<A> {
   readonly scanBatches: ScanBatches
   readonly client: Pick<RedisLike, 'mGet'>
   readonly serializer: Serializer<A>
+  /** Stored values larger than this are corrupt. Default 1 MiB. */
+  readonly maxPayloadBytes?: number
+  /** Told about each corrupt value skipped. */
+  readonly reportCorrupt?: (e: StoreError) => void
 }
 
 /**
@@ -41,15 +45,17 @@ export const makeAll = <A>(deps: AllDeps<A>) => {
 }
 
 /**
- * Reads one batch of sessions with one `MGET`: each value is paired with the key it was read from, and keys
- * that expired (or became tombstones) since the `SCAN` are left out.
+ * Reads one batch of sessions with one `MGET`: each value is paired with the key it was read from; keys
+ * that expired (or became tombstones) since the `SCAN` are left out, and so are corrupt values, each told
+ * to `reportCorrupt`.
  *
  * @category operations
  * @since 0.1.0
  */
 export const makeReadBatch =
-  <A>(deps: Pick<AllDeps<A>, 'client' | 'serializer'>) =>
-  (batch: ReadonlyArray<ScannedKey>): TE.TaskEither<StoreError, ReadonlyArray<readonly [string, A]>> =>
+  <A>(deps: Pick<AllDeps<A>, 'client' | 'serializer' | 'maxPayloadBytes' | 'reportCorrupt'>) => {
+  const parse = parseStored(deps.serializer, deps.maxPayloadBytes)
+  return (batch: ReadonlyArray<ScannedKey>): TE.TaskEither<StoreError, ReadonlyArray<readonly [string, A]>> =>
   () => {
     const parseAll = (values: ReadonlyArray<string | null | undefined>): E.Either<StoreError, ReadonlyArray<readonly [string, A]>> => {
       const entries: Array<readonly [string, A]> = []
@@ -57,12 +63,14 @@ export const makeReadBatch =
         const raw = values[i]
         if (raw === null || raw === undefined) continue
         const { sid, key } = batch[i] as ScannedKey
-        const parsed = deps.serializer.parse(raw)
-        if (E.isLeft(parsed)) return E.left(parseIssueAt(key)(parsed.left))
-        entries.push([sid, parsed.right])
+        const parsed = parse(key, raw)
+        // One corrupt value does not fail the whole listing: it is reported and left out.
+        if (E.isLeft(parsed)) deps.reportCorrupt?.(parsed.left)
+        else entries.push([sid, parsed.right])
       }
       return E.right(entries)
     }
     const key = batch[0]?.key ?? ''
     return attempt(() => deps.client.mGet(batch.map((k) => k.key))).then(parseAll, (cause: unknown) => E.left(commandFailed('MGET', key)(cause)))
   }
+}

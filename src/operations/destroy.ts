@@ -4,7 +4,7 @@
 import * as TE from 'fp-ts/lib/TaskEither'
 import { pipe } from 'fp-ts/lib/function'
 import type { StoreError } from '../errors'
-import { toKey } from '../keys'
+import { makeKeyOf } from '../keys'
 import { makeTombstone, type TombstoneDeps } from './tombstone'
 
 /**
@@ -13,6 +13,8 @@ import { makeTombstone, type TombstoneDeps } from './tombstone'
  */
 export interface DestroyDeps extends TombstoneDeps {
   readonly prefix: string
+  /** Refuse ids outside `A–Z a–z 0–9 _ -`. Default `false`. */
+  readonly strictSessionIds?: boolean
 }
 
 /**
@@ -25,10 +27,11 @@ export interface DestroyDeps extends TombstoneDeps {
  */
 export const makeDestroy = (deps: DestroyDeps) => {
   const tombstone = makeTombstone(deps)
-  const key = toKey(deps.prefix)
+  const keyOf = makeKeyOf(deps)
   return (sid: string): TE.TaskEither<StoreError, boolean> =>
     pipe(
-      tombstone([key(sid)]),
+      TE.fromEither(keyOf(sid)),
+      TE.flatMap((key) => tombstone([key])),
       TE.map((removed) => removed > 0)
     )
 }

@@ -3,11 +3,11 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import * as O from 'fp-ts/lib/Option'
-import * as TE from 'fp-ts/lib/TaskEither'
+import type * as TE from 'fp-ts/lib/TaskEither'
 import { tryStringCommand, type RedisLike } from '../client'
 import type { StoreError } from '../errors'
-import { toKey } from '../keys'
-import { parseIssueAt, type Serializer } from '../serializer/serializer'
+import { makeKeyOf } from '../keys'
+import { isCorrupt, parseStored, type Serializer } from '../serializer/serializer'
 
 /**
  * @category model
@@ -17,11 +17,34 @@ export interface GetDeps<A> {
   readonly client: Pick<RedisLike, 'get'>
   readonly prefix: string
   readonly serializer: Serializer<A>
+  /** Refuse ids outside `A–Z a–z 0–9 _ -`. Default `false`. */
+  readonly strictSessionIds?: boolean
+  /** Stored values larger than this are corrupt. Default 1 MiB. */
+  readonly maxPayloadBytes?: number
+  /** A corrupt stored value: `'fail'` (a `Left`, default) or `'miss'` (`None`, after `reportCorrupt`). */
+  readonly onCorrupt?: 'miss' | 'fail'
+  /** Told about every corrupt value met, whatever `onCorrupt` says. */
+  readonly reportCorrupt?: (e: StoreError) => void
 }
 
 /**
+ * What to do with a failed read under `onCorrupt`: a corrupt value is reported, then a miss or a failure.
+ *
+ * @internal
+ */
+export const corruptPolicy =
+  (deps: Pick<GetDeps<unknown>, 'onCorrupt' | 'reportCorrupt'>) =>
+  <A>(e: StoreError): E.Either<StoreError, O.Option<A>> => {
+    if (!isCorrupt(e)) return E.left(e)
+    deps.reportCorrupt?.(e)
+    return deps.onCorrupt === 'miss' ? E.right(O.none) : E.left(e)
+  }
+
+/**
  * Reads a session: one `GET`. A missing key is `None`; so is a tombstone, which is a hash and makes `GET`
- * answer `WRONGTYPE`. A stored value the serializer rejects is a `Left` naming the key.
+ * answer `WRONGTYPE`. A stored value the serializer rejects (or larger than `maxPayloadBytes`) is corrupt:
+ * a `Left` naming the key, or `None` with `onCorrupt: 'miss'`. An invalid id is an `InvalidId` and nothing
+ * is sent.
  *
  * @example
  * import { makeGet, jsonSerializer } from 'connect-redis-session'
@@ -33,16 +56,20 @@ export interface GetDeps<A> {
  * @since 0.1.0
  */
 export const makeGet = <A>(deps: GetDeps<A>) => {
-  const keyOf = toKey(deps.prefix)
+  const keyOf = makeKeyOf(deps)
+  const parse = parseStored(deps.serializer, deps.maxPayloadBytes)
+  const corrupt = corruptPolicy(deps)
   // A tombstone reads as "no session", like a missing key.
   const none = (): E.Either<StoreError, O.Option<A>> => E.right(O.none)
-  return (sid: string): TE.TaskEither<StoreError, O.Option<A>> => {
-    const key = keyOf(sid)
-    const onReply = (raw: string | null): E.Either<StoreError, O.Option<A>> => {
-      if (raw === null) return E.right(O.none)
-      const parsed = deps.serializer.parse(raw)
-      return E.isLeft(parsed) ? E.left(parseIssueAt(key)(parsed.left)) : E.right(O.some(parsed.right))
+  return (sid: string): TE.TaskEither<StoreError, O.Option<A>> =>
+    () => {
+      const key = keyOf(sid)
+      if (E.isLeft(key)) return Promise.resolve(key)
+      const onReply = (raw: string | null): E.Either<StoreError, O.Option<A>> => {
+        if (raw === null) return E.right(O.none)
+        const parsed = parse(key.right, raw)
+        return E.isRight(parsed) ? E.right(O.some(parsed.right)) : corrupt<A>(parsed.left)
+      }
+      return tryStringCommand('GET', key.right, () => deps.client.get(key.right), { onReply, onTombstone: none })()
     }
-    return tryStringCommand('GET', key, () => deps.client.get(key), { onReply, onTombstone: none })
-  }
 }

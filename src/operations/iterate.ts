@@ -17,6 +17,8 @@ export interface IterateDeps<A> {
   readonly pages: () => AsyncIterable<E.Either<StoreError, ReadonlyArray<ScannedKey>>>
   readonly client: Pick<RedisLike, 'mGet'>
   readonly serializer: Serializer<A>
+  readonly maxPayloadBytes?: number
+  readonly reportCorrupt?: (e: StoreError) => void
 }
 
 /**

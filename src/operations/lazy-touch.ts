@@ -11,7 +11,7 @@ import type * as O from 'fp-ts/lib/Option'
 import type * as TE from 'fp-ts/lib/TaskEither'
 import { attempt, type RedisLike } from '../client'
 import type { StoreError } from '../errors'
-import { toKey } from '../keys'
+import { makeKeyOf } from '../keys'
 import { computeTtl, type Expiring, type TtlDeps } from '../ttl'
 import { makeGet, type GetDeps } from './get'
 
@@ -66,10 +66,12 @@ export interface GetRememberingDeps<A> extends GetDeps<A> {
  */
 export const makeGetRemembering = <A>(deps: GetRememberingDeps<A>) => {
   const get = makeGet(deps)
-  const keyOf = toKey(deps.prefix)
+  const keyOf = makeKeyOf(deps)
   return (sid: string): TE.TaskEither<StoreError, O.Option<A>> =>
     () => {
-      const pttl = attempt(() => deps.client.pTTL(keyOf(sid))).catch(() => -2)
+      const key = keyOf(sid)
+      if (E.isLeft(key)) return Promise.resolve(key)
+      const pttl = attempt(() => deps.client.pTTL(key.right)).catch(() => -2)
       return get(sid)().then(async (result) => {
         const ms = await pttl
         if (E.isRight(result) && result.right._tag === 'Some' && ms > 0) deps.memo.remember(sid, deps.now() + ms)

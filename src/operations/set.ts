@@ -5,8 +5,8 @@ import * as E from 'fp-ts/lib/Either'
 import * as TE from 'fp-ts/lib/TaskEither'
 import { tryStringCommand, type RedisLike } from '../client'
 import type { StoreError } from '../errors'
-import { toKey } from '../keys'
-import { stringifyFor, type Serializer } from '../serializer/serializer'
+import { makeKeyOf } from '../keys'
+import { stringifyBounded, type Serializer } from '../serializer/serializer'
 import { computeTtl, type Expiring, type TtlDeps } from '../ttl'
 import { makeTombstone, type TombstoneDeps } from './tombstone'
 
@@ -18,6 +18,10 @@ export interface SetDeps<A> extends TtlDeps, TombstoneDeps {
   readonly client: Pick<RedisLike, 'set' | 'evalSha' | 'eval'>
   readonly prefix: string
   readonly serializer: Serializer<A>
+  /** Refuse ids outside `A–Z a–z 0–9 _ -`. Default `false`. */
+  readonly strictSessionIds?: boolean
+  /** Sessions whose serialized form is larger than this are refused (`TooLarge`). Default 1 MiB. */
+  readonly maxPayloadBytes?: number
 }
 
 /**
@@ -31,7 +35,8 @@ export type SetOutcome = 'written' | 'tombstoned' | 'expired'
 
 /**
  * Saves a session (upsert) with its TTL from `cookie.expires` (ms precision), or `ttlSeconds` when the cookie
- * has none. One command, `SET key value PX ttl GET`: Redis aborts it with `WRONGTYPE` when the key holds a
+ * has none; an invalid id, a session over `maxPayloadBytes`, or one without expiry is refused before
+ * anything is sent. One command, `SET key value PX ttl GET`: Redis aborts it with `WRONGTYPE` when the key holds a
  * tombstone (a hash), so a session destroyed meanwhile stays destroyed; it writes when the key is free or
  * holds a live session. An expiry in the past destroys the session instead. A session that
  * cannot be serialized, or has no expiry and no fallback, is a `Left` and nothing is written.
@@ -42,7 +47,7 @@ export type SetOutcome = 'written' | 'tombstoned' | 'expired'
 export const makeSet = <A extends Expiring>(deps: SetDeps<A>) => {
   const ttlOf = computeTtl(deps)
   const tombstone = makeTombstone(deps)
-  const keyOf = toKey(deps.prefix)
+  const keyOf = makeKeyOf(deps)
   const handlers = {
     onReply: (): E.Either<StoreError, SetOutcome> => E.right('written'),
     // Redis aborted the SET: the key holds a tombstone.
@@ -51,12 +56,13 @@ export const makeSet = <A extends Expiring>(deps: SetDeps<A>) => {
   return (sid: string, sess: A): TE.TaskEither<StoreError, SetOutcome> =>
     () => {
       const key = keyOf(sid)
+      if (E.isLeft(key)) return Promise.resolve(key)
       const ttlMs = ttlOf(sid, sess)
       if (E.isLeft(ttlMs)) return Promise.resolve(ttlMs)
-      if (ttlMs.right <= 0) return TE.as<SetOutcome>('expired')(tombstone([key]))()
-      const value = stringifyFor(deps.serializer, sid, sess)
+      if (ttlMs.right <= 0) return TE.as<SetOutcome>('expired')(tombstone([key.right]))()
+      const value = stringifyBounded(deps.serializer, sid, sess, deps.maxPayloadBytes)
       if (E.isLeft(value)) return Promise.resolve(value)
       const options = { PX: ttlMs.right, GET: true } as const
-      return tryStringCommand('SET', key, () => deps.client.set(key, value.right, options), handlers)()
+      return tryStringCommand('SET', key.right, () => deps.client.set(key.right, value.right, options), handlers)()
     }
 }

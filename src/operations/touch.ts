@@ -5,7 +5,7 @@ import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
 import { tryStringCommand, type RedisLike } from '../client'
 import type { StoreError } from '../errors'
-import { toKey } from '../keys'
+import { makeKeyOf } from '../keys'
 import { computeTtl, type Expiring, type TtlDeps } from '../ttl'
 
 /**
@@ -15,6 +15,8 @@ import { computeTtl, type Expiring, type TtlDeps } from '../ttl'
 export interface TouchDeps extends TtlDeps {
   readonly client: Pick<RedisLike, 'getEx' | 'getDel'>
   readonly prefix: string
+  /** Refuse ids outside `A–Z a–z 0–9 _ -`. Default `false`. */
+  readonly strictSessionIds?: boolean
 }
 
 /**
@@ -28,7 +30,7 @@ export interface TouchDeps extends TtlDeps {
  */
 export const makeTouch = (deps: TouchDeps) => {
   const ttlOf = computeTtl(deps)
-  const keyOf = toKey(deps.prefix)
+  const keyOf = makeKeyOf(deps)
   // A reply means a live session was renewed (or removed); null, a missing key; WRONGTYPE, a tombstone.
   const handlers = {
     onReply: (reply: string | null): E.Either<StoreError, boolean> => E.right(reply !== null),
@@ -36,12 +38,14 @@ export const makeTouch = (deps: TouchDeps) => {
   }
   return (sid: string, sess: Expiring): TE.TaskEither<StoreError, boolean> =>
     () => {
+      const key = keyOf(sid)
+      if (E.isLeft(key)) return Promise.resolve(key)
       const ttlMs = ttlOf(sid, sess)
       if (E.isLeft(ttlMs)) return Promise.resolve(ttlMs)
-      const key = keyOf(sid)
+      const k = key.right
       const px = ttlMs.right
       return px > 0
-        ? tryStringCommand('GETEX', key, () => deps.client.getEx(key, { PX: px }), handlers)()
-        : tryStringCommand('GETDEL', key, () => deps.client.getDel(key), handlers)()
+        ? tryStringCommand('GETEX', k, () => deps.client.getEx(k, { PX: px }), handlers)()
+        : tryStringCommand('GETDEL', k, () => deps.client.getDel(k), handlers)()
     }
 }

@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type { Errors } from 'io-ts'
-import { decodeFailed, parseFailed, stringifyFailed, type StoreError } from '../errors'
+import { decodeFailed, parseFailed, stringifyFailed, tooLarge, type StoreError } from '../errors'
 
 // --- model
 
@@ -92,3 +92,57 @@ export const stringifyFor = <A>(serializer: Serializer<A>, sid: string, value: A
   const text = serializer.stringify(value)
   return E.isRight(text) ? text : E.left(stringifyFailed(sid)(text.left))
 }
+
+// --- limits
+
+/**
+ * Default `maxPayloadBytes`: 1 MiB.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
+
+/** UTF-8 size of `s`, computed only when it could exceed `limit` (a UTF-16 unit is at most 3 bytes). */
+const exceeds = (s: string, limit: number): number | undefined => {
+  if (s.length * 3 <= limit) return undefined
+  const bytes = Buffer.byteLength(s)
+  return bytes > limit ? bytes : undefined
+}
+
+/**
+ * Parses the value stored at `key`. A value larger than `maxBytes` is not parsed at all and reported like
+ * an unparseable one (`ParseFailed`): it is corrupt as far as the store is concerned.
+ *
+ * @category serializers
+ * @since 0.1.0
+ */
+export const parseStored =
+  <A>(serializer: Serializer<A>, maxBytes: number = DEFAULT_MAX_PAYLOAD_BYTES) =>
+  (key: string, raw: string): E.Either<StoreError, A> => {
+    const bytes = exceeds(raw, maxBytes)
+    if (bytes !== undefined) return E.left(parseFailed(key)(new RangeError(`stored value of ${bytes} bytes exceeds maxPayloadBytes (${maxBytes})`)))
+    const parsed = serializer.parse(raw)
+    return E.isLeft(parsed) ? E.left(parseIssueAt(key)(parsed.left)) : parsed
+  }
+
+/**
+ * Serializes `value` for session `sid`; a result larger than `maxBytes` is `TooLarge`.
+ *
+ * @category serializers
+ * @since 0.1.0
+ */
+export const stringifyBounded = <A>(serializer: Serializer<A>, sid: string, value: A, maxBytes: number = DEFAULT_MAX_PAYLOAD_BYTES): E.Either<StoreError, string> => {
+  const text = stringifyFor(serializer, sid, value)
+  if (E.isLeft(text)) return text
+  const bytes = exceeds(text.right, maxBytes)
+  return bytes === undefined ? text : E.left(tooLarge(sid, bytes, maxBytes))
+}
+
+/**
+ * Whether an error means "the stored value is unusable" (unparseable, invalid, or too large).
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export const isCorrupt = (e: StoreError): boolean => e._tag === 'ParseFailed' || e._tag === 'DecodeFailed'
