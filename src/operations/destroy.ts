@@ -1,8 +1,8 @@
 /**
  * @since 0.1.0
  */
-import * as TE from 'fp-ts/lib/TaskEither'
-import { pipe } from 'fp-ts/lib/function'
+import * as E from 'fp-ts/lib/Either'
+import type * as TE from 'fp-ts/lib/TaskEither'
 import type { StoreError } from '../errors'
 import { makeKeyOf } from '../keys'
 import { makeTombstone, type TombstoneDeps } from './tombstone'
@@ -28,10 +28,10 @@ export interface DestroyDeps extends TombstoneDeps {
 export const makeDestroy = (deps: DestroyDeps) => {
   const tombstone = makeTombstone(deps)
   const keyOf = makeKeyOf(deps)
+  const removedAny = E.map((removed: number) => removed > 0)
   return (sid: string): TE.TaskEither<StoreError, boolean> =>
-    pipe(
-      TE.fromEither(keyOf(sid)),
-      TE.flatMap((key) => tombstone([key])),
-      TE.map((removed) => removed > 0)
-    )
+    () => {
+      const key = keyOf(sid)
+      return E.isLeft(key) ? Promise.resolve(key) : tombstone([key.right])().then(removedAny)
+    }
 }
