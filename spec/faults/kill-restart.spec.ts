@@ -1,0 +1,108 @@
+/**
+ * Fault 1: `kill -9` of redis-server under HTTP load, restart on the same port 2 s later.
+ *
+ * Oracles: every store operation and every request ends within operationTimeoutMs + ε (no hang); no failure before the kill; the app recovers without a restart (a
+ * request succeeds soon after Redis is back, and none fails after that); with connection events the store
+ * emits `disconnect` then `connect`; no acknowledged session is lost and no acknowledged logout is undone
+ * (the server runs with `appendfsync always`, so acknowledged writes survive the kill).
+ */
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { runOutage, type OutagePlan, type OutageResult } from './outage'
+import { closeAgent, faultsEnabled, reconnectQuickly, report } from './support'
+
+const DEADLINE_MS = 500
+/** Timer and event-loop slack on a busy 2-core CI machine. */
+const EPSILON_MS = 250
+/**
+ * A request may make two store operations in a row (/me: get, then touch), but when Redis is down or hung
+ * the first one already fails at the deadline, so a request ends within one deadline + ε.
+ */
+const REQUEST_BOUND_MS = DEADLINE_MS + EPSILON_MS
+
+const base: Omit<OutagePlan, 'connectionEvents' | 'client'> = {
+  users: 8,
+  deadlineMs: DEADLINE_MS,
+  serverArgs: ['--appendonly', 'yes', '--appendfsync', 'always'],
+  faultAtMs: 1_000,
+  faultForMs: 2_000,
+  afterHealMs: 2_500,
+  inject: async (server) => {
+    server.signal('SIGKILL')
+    await server.exited
+  },
+  heal: (_server, restart) => restart()
+}
+
+const quick = { socket: { reconnectStrategy: reconnectQuickly, connectTimeout: 1_000 } }
+
+const print = (name: string, r: OutageResult): void =>
+  report(`kill -9 + restart, ${name}`, {
+    requests: r.summary.total,
+    failed: r.summary.failed,
+    failedBy: JSON.stringify(r.summary.failedCodes),
+    longestRequestMs: Math.round(r.summary.longestMs),
+    longestOpMs: Math.round(r.longestOpMs),
+    restartAtMs: r.healAtMs,
+    recoveryMs: Math.round(r.recoveryMs),
+    failedAfterRecovery: r.failedAfterRecovery,
+    storeEvents: r.storeEvents.map((e) => `${e.event}@${e.atMs}`).join(',') || 'none',
+    kept: r.kept,
+    lost: r.lost,
+    destroyed: r.destroyed,
+    resurrected: r.resurrected,
+    lateErrors: r.lateErrors
+  })
+
+const common = (r: OutageResult): void => {
+  assert.ok(r.summary.total > 100, `enough load: ${r.summary.total} requests`)
+  assert.is(r.failedBeforeFault, 0, 'no failure before the kill')
+  assert.ok(r.summary.failed > 0, 'the kill was felt by the app (the oracle can fail)')
+  assert.ok(r.summary.longestMs <= REQUEST_BOUND_MS, `longest request ${Math.round(r.summary.longestMs)} ms > ${REQUEST_BOUND_MS} ms`)
+  assert.ok(r.longestOpMs <= DEADLINE_MS + EPSILON_MS, `longest store operation ${Math.round(r.longestOpMs)} ms > ${DEADLINE_MS + EPSILON_MS} ms`)
+  assert.ok(r.summary.failedCodes['CLIENT'] === undefined, 'no request hit the client-side timeout')
+  assert.ok(r.recoveryMs >= 0, 'a request succeeded after the restart')
+  assert.is(r.failedAfterRecovery, 0, 'no request failed once the app had recovered')
+  assert.ok(r.clientReadyAtEnd, 'the client is ready again')
+  assert.is(r.lost, 0, 'acknowledged sessions survive (appendfsync always)')
+  assert.is(r.resurrected, 0, 'acknowledged logouts stay logged out')
+  assert.ok(r.kept > 0 && r.destroyed > 0, 'the audit checked sessions of both kinds')
+}
+
+const test = suite('fault: kill -9 and restart of redis-server under HTTP load')
+
+if (faultsEnabled) {
+  test.after(() => closeAgent())
+
+  test('store defaults (connection events): disconnect → express-session bypasses the store → connect; recovers fast', async () => {
+    const r = await runOutage({ ...base, connectionEvents: true, client: quick })
+    print('connection events on, reconnectStrategy min(50·n, 500)', r)
+    common(r)
+    assert.equal(
+      r.storeEvents.map((e) => e.event),
+      ['disconnect', 'connect'],
+      'the store emitted disconnect once, then connect once'
+    )
+    const [down, up] = r.storeEvents
+    assert.ok((down?.atMs ?? -1) >= 0 && (down?.atMs ?? Infinity) < 500, 'disconnect right after the kill')
+    assert.ok((up?.atMs ?? -1) >= r.healAtMs, 'connect after the restart')
+    assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
+  })
+
+  test('connectionEvents: false: every request reaches the store, and the deadline bounds it (offline queue)', async () => {
+    const r = await runOutage({ ...base, connectionEvents: false, client: quick })
+    print('connection events off, reconnectStrategy min(50·n, 500)', r)
+    common(r)
+    assert.equal(r.storeEvents, [], 'no connection events')
+    assert.ok((r.summary.failedCodes['ETIMEDOUT'] ?? 0) > 0, 'requests during the outage failed with ETIMEDOUT (the deadline, not a hang)')
+    assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
+  })
+
+  test('control: node-redis default reconnectStrategy (backoff up to 2 s + jitter) recovers, later', async () => {
+    const r = await runOutage({ ...base, connectionEvents: true, client: {} })
+    print('connection events on, node-redis default reconnectStrategy', r)
+    common(r)
+    assert.ok(r.recoveryMs < 3_000, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 3000)`)
+  })
+  test.run()
+}

@@ -1,0 +1,129 @@
+/**
+ * One outage under HTTP load, measured: a redis-server owned by this process, a node-redis v6 client, the
+ * store with `operationTimeoutMs`, an Express 5 app, virtual users looping login → me → logout for a fixed
+ * time; a fault is injected at a fixed time and healed after a fixed time. Everything the oracles need is
+ * returned; nothing is asserted here.
+ */
+import { mkdtempSync, rmSync } from 'fs'
+import { tmpdir } from 'os'
+import { join } from 'path'
+import { createClient, type RedisClientOptions } from 'redis'
+import { createRedisStore } from '../../src'
+import {
+  auditSessions,
+  now,
+  runLoad,
+  serveApp,
+  sleep,
+  spawnRedis,
+  summarize,
+  timeOperations,
+  type LoadSummary,
+  type OwnedRedis,
+  type Sample
+} from './support'
+
+export interface OutagePlan {
+  readonly users: number
+  readonly deadlineMs: number
+  /** The store's `connectionEvents` option. */
+  readonly connectionEvents: boolean
+  /** node-redis options besides the URL. */
+  readonly client: Omit<RedisClientOptions, 'url'>
+  /** Extra redis-server arguments (kept across a restart). */
+  readonly serverArgs: ReadonlyArray<string>
+  /** Load before the fault, fault duration, load after healing; ms. */
+  readonly faultAtMs: number
+  readonly faultForMs: number
+  readonly afterHealMs: number
+  /** Injects the fault into the running server. */
+  readonly inject: (server: OwnedRedis) => Promise<void>
+  /** Heals it; returns the server now running (the same one, or a new one on the same port). */
+  readonly heal: (server: OwnedRedis, restart: () => Promise<OwnedRedis>) => Promise<OwnedRedis>
+}
+
+export interface OutageResult {
+  readonly summary: LoadSummary
+  /** Longest store operation (call → callback) and how many there were. */
+  readonly longestOpMs: number
+  readonly ops: number
+  readonly opErrors: number
+  /** Requests that failed before the fault was injected (must be 0). */
+  readonly failedBeforeFault: number
+  /** From healing to the end of the first request that started after healing and succeeded; -1 if none. */
+  readonly recoveryMs: number
+  /** Requests that started after the first success after healing and still failed. */
+  readonly failedAfterRecovery: number
+  /** The store's connect/disconnect events, in order, with their time relative to the fault. */
+  readonly storeEvents: ReadonlyArray<{ readonly event: string; readonly atMs: number }>
+  readonly healAtMs: number
+  readonly lost: number
+  readonly resurrected: number
+  readonly kept: number
+  readonly destroyed: number
+  /** Errors express-session passed on after the response was sent (failed touch at the end of /me). */
+  readonly lateErrors: number
+  readonly clientErrorEvents: number
+  readonly clientReadyAtEnd: boolean
+  readonly samples: ReadonlyArray<Sample>
+}
+
+export const runOutage = async (plan: OutagePlan): Promise<OutageResult> => {
+  const dir = mkdtempSync(join(tmpdir(), 'crs-outage-'))
+  let server = await spawnRedis({ dir, args: plan.serverArgs })
+  const port = server.port
+  const restart = (): Promise<OwnedRedis> => spawnRedis({ port, dir, args: plan.serverArgs })
+  const client = createClient({ ...plan.client, url: server.url })
+  let clientErrorEvents = 0
+  client.on('error', () => clientErrorEvents++)
+  await client.connect()
+  try {
+    const store = createRedisStore(client, { operationTimeoutMs: plan.deadlineMs, connectionEvents: plan.connectionEvents })
+    const events: Array<{ event: string; at: number }> = []
+    store.on('disconnect', () => events.push({ event: 'disconnect', at: now() }))
+    store.on('connect', () => events.push({ event: 'connect', at: now() }))
+    store.on('warning', () => undefined)
+    const ops = timeOperations(store)
+    const app = await serveApp(store)
+    try {
+      const t0 = now()
+      const load = runLoad(app.port, plan.users, t0 + plan.faultAtMs + plan.faultForMs + plan.afterHealMs)
+      await sleep(plan.faultAtMs)
+      const faultAt = now()
+      await plan.inject(server)
+      await sleep(Math.max(0, faultAt + plan.faultForMs - now()))
+      server = await plan.heal(server, restart)
+      const healAt = now()
+      await load.done
+      const samples = load.samples
+      const firstOk = samples.filter((s) => s.start >= healAt && s.ok).sort((a, b) => a.end - b.end)[0]
+      const recoveredAt = firstOk?.end
+      const { lost, resurrected } = await auditSessions(server.url, load)
+      return {
+        summary: summarize(samples),
+        longestOpMs: ops.longest,
+        ops: ops.count,
+        opErrors: ops.errors,
+        failedBeforeFault: samples.filter((s) => s.end < faultAt && !s.ok).length,
+        recoveryMs: recoveredAt === undefined ? -1 : recoveredAt - healAt,
+        failedAfterRecovery: recoveredAt === undefined ? -1 : samples.filter((s) => s.start >= recoveredAt && !s.ok).length,
+        storeEvents: events.map((e) => ({ event: e.event, atMs: Math.round(e.at - faultAt) })),
+        healAtMs: Math.round(healAt - faultAt),
+        lost,
+        resurrected,
+        kept: load.kept.size,
+        destroyed: load.destroyed.size,
+        lateErrors: app.lateErrors.length,
+        clientErrorEvents,
+        clientReadyAtEnd: client.isReady,
+        samples
+      }
+    } finally {
+      await app.close()
+    }
+  } finally {
+    client.destroy()
+    await server.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,415 @@
+/**
+ * Fault-spec support: a redis-server this process owns (started on a chosen port, so it can be restarted in
+ * place, and signalled by its PID only), an Express 5 + express-session app over the store, a small HTTP
+ * client with a client-side timeout, a bounded load loop that records every request, and timing of each
+ * store operation.
+ *
+ * The fault specs run when asked for: `npm run test:faults` (`SPEC=^faults/`), `FAULTS=1 npm test`, or any
+ * `SPEC` filter that selects spec/faults. A plain `npm test` skips them, so CI runs them once, in their own
+ * step (about a minute).
+ */
+import { spawn, type ChildProcess } from 'child_process'
+import { mkdtempSync, rmSync } from 'fs'
+import * as http from 'http'
+import { connect, type AddressInfo } from 'net'
+import { tmpdir } from 'os'
+import { join } from 'path'
+import express, { type NextFunction, type Request, type Response } from 'express'
+import session from 'express-session'
+import { createClient } from 'redis'
+import { freePort } from '../support/redis-server'
+
+/** Whether this run asked for the fault specs: `FAULTS=1`, or a `SPEC` filter that selects this folder. */
+const selectedBySpec = (spec: string | undefined): boolean => {
+  if (spec === undefined || spec === '') return false
+  try {
+    return new RegExp(spec).test('faults/kill-restart.spec.js')
+  } catch {
+    return false
+  }
+}
+export const faultsEnabled = process.env['FAULTS'] === '1' || selectedBySpec(process.env['SPEC'])
+if (!faultsEnabled) console.log('fault specs (spec/faults) skipped: run them with npm run test:faults (or FAULTS=1 npm test)')
+
+export const PREFIX = 'sessions:'
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+export const now = (): number => performance.now()
+
+/** Prints one measured line, so the numbers show in the CI log. */
+export const report = (scenario: string, numbers: Record<string, unknown>): void => {
+  const parts = Object.entries(numbers).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : String(v)}`)
+  console.log(`[fault] ${scenario}: ${parts.join(' ')}`)
+}
+
+// --- redis-server owned by this process
+
+export interface OwnedRedis {
+  readonly port: number
+  readonly url: string
+  readonly pid: number
+  readonly dir: string
+  /** Sends a signal to this server's PID (never by name). */
+  readonly signal: (sig: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT') => void
+  /** Resolves once the process has exited. */
+  readonly exited: Promise<void>
+  /** SIGCONT (in case it was stopped), SIGKILL, wait for the exit; removes the data dir when it owns it. */
+  readonly stop: () => Promise<void>
+}
+
+const running = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const child of running) if (child.pid !== undefined) safeKill(child.pid, 'SIGKILL')
+})
+
+const safeKill = (pid: number, sig: NodeJS.Signals): void => {
+  try {
+    process.kill(pid, sig)
+  } catch {
+    // already gone
+  }
+}
+
+const listening = async (port: number, deadline: number): Promise<void> => {
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1')
+      s.once('connect', () => {
+        s.end()
+        resolve(true)
+      })
+      s.once('error', () => resolve(false))
+    })
+    if (ok) return
+    if (now() > deadline) throw new Error(`redis-server did not listen on 127.0.0.1:${port}`)
+    await sleep(10)
+  }
+}
+
+export interface SpawnOptions {
+  /** A port to reuse (a restart in place); a free one by default. */
+  readonly port?: number
+  /** A data directory to reuse (AOF survives a restart); a fresh temporary one, removed on stop, by default. */
+  readonly dir?: string
+  readonly args?: ReadonlyArray<string>
+}
+
+/** Starts `redis-server` on 127.0.0.1 as a child of this process; ready once it accepts connections. */
+export const spawnRedis = async (opts: SpawnOptions = {}): Promise<OwnedRedis> => {
+  const port = opts.port ?? (await freePort())
+  const ownsDir = opts.dir === undefined
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'crs-fault-'))
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes', '--save', '', '--appendonly', 'no', '--dir', dir, ...(opts.args ?? [])],
+    { stdio: ['ignore', 'ignore', 'inherit'] }
+  )
+  const pid = child.pid
+  if (pid === undefined) throw new Error('redis-server did not start')
+  running.add(child)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  void exited.then(() => running.delete(child))
+  await listening(port, now() + 10_000)
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    pid,
+    dir,
+    signal: (sig) => safeKill(pid, sig),
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        safeKill(pid, 'SIGCONT')
+        safeKill(pid, 'SIGKILL')
+      }
+      await exited
+      if (ownsDir) rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** Runs `f` with a short-lived admin connection that does not retry. */
+const makeAdmin = (url: string) => createClient({ url, socket: { reconnectStrategy: false } })
+export type Admin = ReturnType<typeof makeAdmin>
+
+export const withAdmin = async <A>(url: string, f: (admin: Admin) => Promise<A>): Promise<A> => {
+  const admin = makeAdmin(url)
+  admin.on('error', () => undefined)
+  await admin.connect()
+  try {
+    return await f(admin)
+  } finally {
+    admin.destroy()
+  }
+}
+
+/**
+ * The client configuration the outage specs use, found by these specs: reconnect quickly and forever (also
+ * after a `SocketTimeoutError`, on which node-redis's default strategy gives up for good).
+ */
+export const reconnectQuickly = (retries: number): number => Math.min(retries * 50, 500)
+
+// --- Express app
+
+interface Fields {
+  user?: string
+  counter?: number
+}
+const fields = (req: Request): Fields => req.session as unknown as Fields
+
+export const COOKIE_NAME = 'fault.sid'
+const SECRET = 'fault secret'
+
+export interface App {
+  readonly port: number
+  /** Errors express-session passed to `next` after the response had been sent (a failed touch or save at the end). */
+  readonly lateErrors: Array<unknown>
+  readonly close: () => Promise<void>
+}
+
+/**
+ * Routes (each replies JSON; a missing `req.session` — express-session bypasses a disconnected store — is a 503):
+ * - `POST /login`   `user = <name>`, then `req.session.save(cb)` before replying `{ sid }` (a failed save is a 500)
+ * - `GET  /me`      `{ sid, user }` (user `null` when there is none)
+ * - `POST /write`   `counter++`, `save(cb)`, `{ sid, counter }`
+ * - `POST /logout`  `req.session.destroy(cb)`, `{ destroyed: sid }` (a failed destroy is a 500)
+ * A store error reaches the error handler: 500 `{ code, message }`.
+ */
+export const serveApp = (store: session.Store, cookie: session.CookieOptions = { maxAge: 600_000 }): Promise<App> => {
+  const app = express()
+  const lateErrors: Array<unknown> = []
+  app.use(session({ store, secret: SECRET, name: COOKIE_NAME, resave: false, saveUninitialized: false, cookie }))
+  const noSession = (req: Request, res: Response): boolean => {
+    if (req.session !== undefined) return false
+    res.status(503).json({ error: 'no session (store disconnected)' })
+    return true
+  }
+  app.post('/login', (req: Request, res: Response, next: NextFunction) => {
+    if (noSession(req, res)) return
+    fields(req).user = String(req.query['user'] ?? 'alice')
+    req.session.save((err: unknown) => (err ? next(err) : res.json({ sid: req.sessionID })))
+  })
+  app.get('/me', (req: Request, res: Response) => {
+    if (noSession(req, res)) return
+    res.json({ sid: req.sessionID, user: fields(req).user ?? null })
+  })
+  app.post('/write', (req: Request, res: Response, next: NextFunction) => {
+    if (noSession(req, res)) return
+    fields(req).counter = (fields(req).counter ?? 0) + 1
+    req.session.save((err: unknown) => (err ? next(err) : res.json({ sid: req.sessionID, counter: fields(req).counter })))
+  })
+  app.post('/logout', (req: Request, res: Response, next: NextFunction) => {
+    if (noSession(req, res)) return
+    const sid = req.sessionID
+    req.session.destroy((err: unknown) => (err ? next(err) : res.json({ destroyed: sid })))
+  })
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) {
+      lateErrors.push(err)
+      return
+    }
+    const e = err as { code?: unknown; message?: unknown }
+    res.status(500).json({ code: e.code ?? null, message: String(e.message ?? err) })
+  })
+  const server = http.createServer(app)
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      resolve({
+        port,
+        lateErrors,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections()
+            server.close(() => done())
+          })
+      })
+    })
+  })
+}
+
+// --- HTTP client
+
+export interface Reply {
+  /** HTTP status, or 0 when the request failed client-side (timeout, connection error). */
+  readonly status: number
+  readonly body: Record<string, unknown>
+  /** `name=value` of the session cookie, if the response set it. */
+  readonly cookie: string | undefined
+  readonly ms: number
+  readonly error?: string
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
+/** Closes the keep-alive sockets (call when a suite ends). */
+export const closeAgent = (): void => agent.destroy()
+
+/** One request with a client-side timeout; never rejects (a failure is status 0 with `error`). */
+export const request = (port: number, method: 'GET' | 'POST', path: string, cookie?: string, timeoutMs = 5_000): Promise<Reply> =>
+  new Promise((resolve) => {
+    const start = now()
+    let done = false
+    const finish = (r: Omit<Reply, 'ms'>): void => {
+      if (done) return
+      done = true
+      resolve({ ...r, ms: now() - start })
+    }
+    const headers: http.OutgoingHttpHeaders = cookie === undefined ? {} : { cookie }
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('error', (e) => finish({ status: 0, body: {}, cookie: undefined, error: e.message }))
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8')
+        const set = (res.headers['set-cookie'] ?? []).find((c) => c.startsWith(COOKIE_NAME + '='))
+        let body: Record<string, unknown>
+        try {
+          body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>)
+        } catch {
+          body = { text }
+        }
+        finish({ status: res.statusCode ?? 0, body, cookie: set?.split(';')[0] })
+      })
+    })
+    req.on('error', (e) => finish({ status: 0, body: {}, cookie: undefined, error: e.message }))
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)))
+    req.end()
+  })
+
+/** The session id inside a signed cookie `name=s%3A<sid>.<signature>`. */
+export const sidOfCookie = (cookie: string): string => {
+  const value = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1))
+  return value.slice(2, value.lastIndexOf('.'))
+}
+
+// --- load
+
+export interface Sample {
+  readonly route: string
+  readonly start: number
+  readonly end: number
+  readonly ms: number
+  readonly status: number
+  /** The request did what it should (200, and the session it expected). */
+  readonly ok: boolean
+  readonly code?: string
+}
+
+export interface Load {
+  readonly samples: Array<Sample>
+  /** Sessions whose login was acknowledged and that were never logged out: they must still exist. */
+  readonly kept: Set<string>
+  /** Sessions whose logout was acknowledged: they must never be live again. */
+  readonly destroyed: Set<string>
+  /** Resolves when every virtual user has finished its current request and stopped. */
+  readonly done: Promise<void>
+}
+
+/**
+ * `users` virtual users, each looping until `stopAt` (a `performance.now()` time): login → me → (every other
+ * cycle) logout. Every request has a client-side timeout. A request is `ok` when it answered 200 with the
+ * expected session (`/me` sees the user that logged in).
+ */
+export const runLoad = (port: number, users: number, stopAt: number, timeoutMs = 5_000): Load => {
+  const samples: Array<Sample> = []
+  const kept = new Set<string>()
+  const destroyed = new Set<string>()
+  const record = (route: string, r: Reply, ok: boolean): void => {
+    const end = now()
+    const code = typeof r.body['code'] === 'string' ? (r.body['code'] as string) : r.status === 0 ? 'CLIENT' : undefined
+    samples.push({ route, start: end - r.ms, end, ms: r.ms, status: r.status, ok, ...(code === undefined ? {} : { code }) })
+  }
+  const user = async (u: number): Promise<void> => {
+    for (let cycle = 0; now() < stopAt; cycle++) {
+      const name = `u${u}c${cycle}`
+      const login = await request(port, 'POST', `/login?user=${name}`, undefined, timeoutMs)
+      const loggedIn = login.status === 200 && login.cookie !== undefined
+      record('login', login, loggedIn)
+      if (!loggedIn) {
+        if (login.status === 0 || login.status >= 500) await sleep(20)
+        continue
+      }
+      const cookie = login.cookie as string
+      const sid = sidOfCookie(cookie)
+      const me = await request(port, 'GET', '/me', cookie, timeoutMs)
+      record('me', me, me.status === 200 && me.body['user'] === name)
+      if (cycle % 2 === 0) {
+        const out = await request(port, 'POST', '/logout', cookie, timeoutMs)
+        record('logout', out, out.status === 200)
+        if (out.status === 200) destroyed.add(sid)
+      } else {
+        kept.add(sid)
+      }
+    }
+  }
+  const done = Promise.all(Array.from({ length: users }, (_, u) => user(u))).then(() => undefined)
+  return { samples, kept, destroyed, done }
+}
+
+export interface LoadSummary {
+  readonly total: number
+  readonly failed: number
+  readonly longestMs: number
+  readonly failedCodes: Record<string, number>
+}
+
+export const summarize = (samples: ReadonlyArray<Sample>): LoadSummary => {
+  const failedCodes: Record<string, number> = {}
+  let failed = 0
+  let longestMs = 0
+  for (const s of samples) {
+    longestMs = Math.max(longestMs, s.ms)
+    if (!s.ok) {
+      failed++
+      const key = s.code ?? String(s.status)
+      failedCodes[key] = (failedCodes[key] ?? 0) + 1
+    }
+  }
+  return { total: samples.length, failed, longestMs, failedCodes }
+}
+
+/** Checks every tracked session in Redis: kept ones must be live strings, destroyed ones must not be. */
+export const auditSessions = async (url: string, load: Load): Promise<{ readonly lost: number; readonly resurrected: number }> =>
+  withAdmin(url, async (admin) => {
+    let lost = 0
+    let resurrected = 0
+    for (const sid of load.kept) if ((await admin.type(PREFIX + sid)) !== 'string') lost++
+    for (const sid of load.destroyed) if ((await admin.type(PREFIX + sid)) === 'string') resurrected++
+    return { lost, resurrected }
+  })
+
+// --- store operation timing
+
+export interface OpTimes {
+  /** Longest single store operation (get/set/touch/destroy through express-session's callbacks), ms. */
+  longest: number
+  count: number
+  errors: number
+}
+
+type Cb = (err?: unknown, value?: unknown) => void
+type Method = (...args: Array<unknown>) => unknown
+
+/** Wraps the store's callback methods to time each operation from call to callback. */
+export const timeOperations = (store: session.Store): OpTimes => {
+  const times: OpTimes = { longest: 0, count: 0, errors: 0 }
+  const s = store as unknown as Record<string, Method>
+  for (const name of ['get', 'set', 'touch', 'destroy']) {
+    const original = s[name]
+    if (typeof original !== 'function') continue
+    const bound = original.bind(store)
+    s[name] = (...args: Array<unknown>) => {
+      const cb = args[args.length - 1]
+      if (typeof cb !== 'function') return bound(...args)
+      const start = now()
+      return bound(...args.slice(0, -1), (err?: unknown, value?: unknown) => {
+        const ms = now() - start
+        times.longest = Math.max(times.longest, ms)
+        times.count++
+        if (err) times.errors++
+        ;(cb as Cb)(err, value)
+      })
+    }
+  }
+  return times
+}
