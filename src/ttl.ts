@@ -49,7 +49,7 @@ export const computeTtl =
     if (expires === undefined || expires === null) {
       return deps.ttlSeconds === false || deps.ttlSeconds === 0
         ? E.left(invalidSession(sid, 'the session has no cookie.expires and the store has no ttlSeconds fallback'))
-        : E.right(deps.ttlSeconds * 1000)
+        : E.right(Math.ceil(deps.ttlSeconds * 1000)) // Redis wants whole milliseconds (1.001 * 1000 is 1000.999…)
     }
     const at = expires instanceof Date ? expires.getTime() : new Date(expires).getTime()
     return Number.isFinite(at)

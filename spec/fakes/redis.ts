@@ -24,6 +24,8 @@ export interface FakeRedis extends RedisLike {
   readonly pttl: (key: string) => number
 }
 
+const notInteger = () => new Error('ERR value is not an integer or out of range')
+
 const wrongType = () => new Error('WRONGTYPE Operation against a key holding the wrong kind of value')
 
 const globToRegExp = (glob: string): RegExp => {
@@ -101,6 +103,7 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
     },
     set: async (key, value, options) => {
       record('SET', key, value, options)
+      if (!Number.isInteger(options.PX)) throw notInteger()
       const e = live(key)
       if (e !== undefined && e.type !== 'string') throw wrongType()
       data.set(key, { type: 'string', value, expiresAt: clock + options.PX })
@@ -108,6 +111,7 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
     },
     getEx: async (key, options) => {
       record('GETEX', key, options)
+      if (!Number.isInteger(options.PX)) throw notInteger()
       const e = live(key)
       if (e === undefined) return null
       if (e.type !== 'string') throw wrongType()

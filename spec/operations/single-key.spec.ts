@@ -238,3 +238,17 @@ destroy('a failing script is a CommandFailed', async ({ redis }) => {
 })
 
 destroy.run()
+
+// --- regressions
+
+const regressions = suite('regressions')
+
+regressions('a ttlSeconds whose milliseconds are not whole in floating point still saves (1.001 s → PX 1001)', async () => {
+  const redis = makeFakeRedis()
+  const ops = opsOf(redis, { ttlSeconds: 1.001 })
+  assert.is(await runRight(ops.set('a', { cookie: { expires: null } })), 'written')
+  assert.is(redis.pttl('sessions:a'), 1001)
+  assert.is(await runRight(ops.touch('a', { cookie: { expires: null } })), true)
+})
+
+regressions.run()

@@ -3,14 +3,9 @@
  * `concurrencyGraceSeconds` that `createRedisStore` accepts, a browser-session cookie (no `expires`) is saved
  * with a TTL of `ttlSeconds`, renewed by touch, and destroyed into a tombstone that lives the grace period.
  *
- * NOT RUN by default (`KNOWN_BUGS=1 SPEC=property/options npm test` runs it): it fails on src as of this commit. `computeTtl` (src/ttl.ts) returns `ttlSeconds * 1000`
- * unrounded, so a `ttlSeconds` whose milliseconds are not an integer in floating point — `1.001` (that is
- * `1001 / 1000`), `1 / 3`, `0.0015` — sends `SET … PX 1000.9999999999999`, which Redis refuses ("ERR value is
- * not an integer or out of range"): every save of a browser-session cookie fails with ESESSION_REDIS (and so
- * does a touch of an existing one, `GETEX … PX`). The fake client accepts fractional PX, so the unit specs
- * cannot see it. Run it unconditionally once ttl.ts rounds (the `expires` branch already uses `Math.ceil`).
- * (It is gated by an environment variable rather than `.skip` because spec/run.js counts a skipped uvu test
- * as "-1 failed" and exits 1.)
+ * It found that `computeTtl` sent `ttlSeconds * 1000` unrounded: `ttlSeconds: 1.001` gave `SET … PX
+ * 1000.9999999999999`, which Redis refuses, so every save of a browser-session cookie failed. Fixed in
+ * src/ttl.ts (Math.ceil); the fake client now refuses fractional PX as Redis does.
  */
 import type { SessionData } from 'express-session'
 import fc from 'fast-check'
@@ -58,5 +53,4 @@ it('any accepted ttlSeconds / concurrencyGraceSeconds: set, touch and destroy of
   })
 })
 
-if (process.env['KNOWN_BUGS'] === '1') it.run()
-else console.log('  [property] TTL options on real Redis: not run (fails until src/ttl.ts rounds ttlSeconds * 1000; KNOWN_BUGS=1 runs it)')
+it.run()
