@@ -71,9 +71,9 @@ export const makeGetRemembering = <A>(deps: GetRememberingDeps<A>) => {
     () => {
       const key = keyOf(sid)
       if (E.isLeft(key)) return Promise.resolve(key)
+      // Sent together, answered in one round trip; a refused PTTL (e.g. by an ACL) only disables the skip.
       const pttl = attempt(() => deps.client.pTTL(key.right)).catch(() => -2)
-      return get(sid)().then(async (result) => {
-        const ms = await pttl
+      return Promise.all([get(sid)(), pttl]).then(([result, ms]) => {
         if (E.isRight(result) && result.right._tag === 'Some' && ms > 0) deps.memo.remember(sid, deps.now() + ms)
         return result
       })
