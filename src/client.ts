@@ -62,8 +62,6 @@ export interface RedisLike {
   readonly getEx: (key: string, options: { readonly PX: number }) => Promise<string | null>
   /** `GETDEL key`: deletes a string; WRONGTYPE on a tombstone. */
   readonly getDel: (key: string) => Promise<string | null>
-  /** `PTTL key`: remaining life in ms, `-2` when missing, `-1` without expiry. */
-  readonly pTTL: (key: string) => Promise<number>
   readonly mGet: (keys: Array<string>) => Promise<ReadonlyArray<string | null>>
   readonly evalSha: (sha1: string, options: ScriptArgs) => Promise<unknown>
   readonly eval: (script: string, options: ScriptArgs) => Promise<unknown>

@@ -43,7 +43,7 @@ export { escapeGlob, makeKeyOf, matchPattern, MAX_SESSION_ID_BYTES, sessionIdPro
 export { withDeadline } from './operations/deadline'
 export { computeTtl } from './ttl'
 export type { Expiring, TtlDeps } from './ttl'
-export { TOMBSTONE_SCRIPT } from './scripts'
+export { GET_WITH_TTL_SCRIPT, TOMBSTONE_SCRIPT } from './scripts'
 export { DEFAULT_MAX_PAYLOAD_BYTES, fromPlainSerializer, isCorrupt, parseIssueAt, parseStored, stringifyBounded, toSerializer } from './serializer/serializer'
 export type { ParseIssue, PlainSerializer, Serializer } from './serializer/serializer'
 export { jsonSerializer, safeJsonParse, safeJsonStringify } from './serializer/json'

@@ -49,3 +49,18 @@ if grace > 0 then
 end
 return removed`
 )
+
+/**
+ * `KEYS[1]` session key. Reads the session and its remaining TTL in one command, for lazy touch: replies
+ * `{ pttl, value }`, with `pttl` `-2` and no value for a missing key, and `{ -3 }` for a tombstone (or any
+ * non-string key). Read-only.
+ *
+ * @category scripts
+ * @since 0.1.0
+ */
+export const GET_WITH_TTL_SCRIPT = script(
+  'get-with-ttl',
+  `local value = redis.pcall('GET', KEYS[1])
+if type(value) == 'table' and value.err then return { -3 } end
+return { redis.call('PTTL', KEYS[1]), value }`
+)

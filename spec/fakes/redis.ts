@@ -3,7 +3,7 @@
  * clock, and ways to make a command fail. No Redis needed.
  */
 import type { RedisLike, ScanArgs, ScriptArgs } from '../../src/client'
-import { TOMBSTONE_SCRIPT } from '../../src/scripts'
+import { GET_WITH_TTL_SCRIPT, TOMBSTONE_SCRIPT } from '../../src/scripts'
 
 type Entry = { readonly type: 'string'; readonly value: string; expiresAt?: number } | { readonly type: 'hash'; readonly fields: Record<string, string>; expiresAt?: number }
 
@@ -49,7 +49,7 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
   const data = new Map<string, Entry>(Object.entries(seed).map(([k, v]) => [k, { type: 'string', value: v }]))
   const calls: Array<Call> = []
   const failures = new Map<string, Error>()
-  const loaded = new Set<string>([TOMBSTONE_SCRIPT.sha1])
+  const loaded = new Set<string>([TOMBSTONE_SCRIPT.sha1, GET_WITH_TTL_SCRIPT.sha1])
 
   const live = (key: string): Entry | undefined => {
     const e = data.get(key)
@@ -66,7 +66,13 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
   }
   const typeOf = (key: string): string => live(key)?.type ?? 'none'
 
-  const scripts: Record<string, (a: ScriptArgs) => number> = {
+  const scripts: Record<string, (a: ScriptArgs) => unknown> = {
+    [GET_WITH_TTL_SCRIPT.sha1]: ({ keys: [key] }) => {
+      const e = live(key as string)
+      if (e === undefined) return [-2]
+      if (e.type !== 'string') return [-3]
+      return [e.expiresAt === undefined ? -1 : e.expiresAt - clock, e.value]
+    },
     [TOMBSTONE_SCRIPT.sha1]: ({ keys, arguments: [grace, now, exact] }) => {
       let removed = 0
       for (const key of keys) {
@@ -77,7 +83,7 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
       return removed
     }
   }
-  const bySource = new Map([TOMBSTONE_SCRIPT].map((s) => [s.source, s.sha1]))
+  const bySource = new Map([TOMBSTONE_SCRIPT, GET_WITH_TTL_SCRIPT].map((s) => [s.source, s.sha1]))
 
   const fake: FakeRedis = {
     data,
@@ -126,10 +132,6 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
       data.delete(key)
       return e.value
     },
-    pTTL: async (key) => {
-      record('PTTL', key)
-      return fake.pttl(key)
-    },
     mGet: async (keys) => {
       record('MGET', ...keys)
       return keys.map((k) => {
@@ -148,7 +150,7 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
       const sha1 = bySource.get(source)
       if (sha1 === undefined) throw new Error('ERR unknown script in fake')
       loaded.add(sha1)
-      return (scripts[sha1] as (a: ScriptArgs) => number)(args)
+      return (scripts[sha1] as (a: ScriptArgs) => unknown)(args)
     },
     scan: (async (cursor: string, options: ScanArgs) => {
       record('SCAN', cursor, options)

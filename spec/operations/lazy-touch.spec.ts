@@ -1,4 +1,3 @@
-import * as E from 'fp-ts/lib/Either'
 import * as O from 'fp-ts/lib/Option'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -23,12 +22,23 @@ lazy.before.each((ctx) => {
   ctx.redis = makeFakeRedis()
 })
 
-lazy('get sends GET and PTTL together, before either answers (one round trip)', async ({ redis }) => {
+lazy('get reads the session and its TTL in one command', async ({ redis }) => {
   seed(redis, 'a', HOUR)
   const ops = opsOf(redis)
-  const pending = ops.get('a')()
-  assert.equal(redis.calls.map((c) => c[0]).sort(), ['GET', 'PTTL'], 'both sent synchronously')
-  assert.ok(O.isSome((await pending as E.Right<O.Option<unknown>>).right))
+  const got = await runRight(ops.get('a'))
+  assert.equal(redis.calls.map((c) => c[0]), ['EVALSHA'])
+  assert.ok(O.isSome(got))
+  assert.is(ops.memo.recall('a'), redis.now() + HOUR)
+})
+
+lazy('get answers like makeGet for a missing key, a tombstone and a corrupt value', async ({ redis }) => {
+  redis.data.set('sessions:t', { type: 'hash', fields: { destroyedAt: '1' }, expiresAt: redis.now() + 1000 })
+  redis.data.set('sessions:c', { type: 'string', value: '{nope' })
+  const ops = opsOf(redis)
+  assert.equal(await runRight(ops.get('missing')), O.none)
+  assert.equal(await runRight(ops.get('t')), O.none)
+  assert.is((await ops.get('c')())._tag, 'Left')
+  assert.is(ops.memo.recall('t'), undefined)
 })
 
 lazy('a touch soon after the last renewal writes nothing', async ({ redis }) => {

@@ -44,7 +44,6 @@ const scheduled = (fake: FakeRedis, s: fc.Scheduler): RedisLike => {
     set: hold('SET', fake.set),
     getEx: hold('GETEX', fake.getEx),
     getDel: hold('GETDEL', fake.getDel),
-    pTTL: hold('PTTL', fake.pTTL),
     mGet: hold('MGET', fake.mGet),
     evalSha: hold('EVALSHA', fake.evalSha),
     eval: hold('EVAL', fake.eval),

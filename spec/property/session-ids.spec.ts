@@ -107,7 +107,6 @@ const recording = (client: RedisLike, sent: Array<Sent>): RedisLike => ({
   set: (key, value, options) => (sent.push({ command: 'SET', keys: [key] }), client.set(key, value, options)),
   getEx: (key, options) => (sent.push({ command: 'GETEX', keys: [key] }), client.getEx(key, options)),
   getDel: (key) => (sent.push({ command: 'GETDEL', keys: [key] }), client.getDel(key)),
-  pTTL: (key) => (sent.push({ command: 'PTTL', keys: [key] }), client.pTTL(key)),
   mGet: (keys) => (sent.push({ command: 'MGET', keys: [...keys] }), client.mGet(keys)),
   evalSha: (sha1, args) => (sent.push({ command: 'EVALSHA', keys: [...args.keys] }), client.evalSha(sha1, args)),
   eval: (source, args) => (sent.push({ command: 'EVAL', keys: [...args.keys] }), client.eval(source, args)),

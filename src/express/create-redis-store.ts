@@ -99,7 +99,7 @@ export interface RedisStoreOptions extends StoreOptions {
 
 // --- constructors
 
-const REQUIRED_COMMANDS = ['get', 'set', 'getEx', 'getDel', 'pTTL', 'mGet', 'evalSha', 'eval', 'scan'] as const
+const REQUIRED_COMMANDS = ['get', 'set', 'getEx', 'getDel', 'mGet', 'evalSha', 'eval', 'scan'] as const
 
 const SCAN_PAGE_FLOOR = 1000
 

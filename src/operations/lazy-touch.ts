@@ -1,19 +1,21 @@
 /**
  * Lazy touch: skip renewing a session's expiry when it was renewed less than `touchAfterSeconds` ago. What
- * "renewed" means comes from Redis: `get` reads the key's remaining TTL in the same round trip as the
- * session, so a renewal made by another process counts too.
+ * "renewed" means comes from Redis: `get` reads the key's remaining TTL in the same command as the session,
+ * so a renewal made by another process counts too.
  *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'
 import type { IO } from 'fp-ts/lib/IO'
-import type * as O from 'fp-ts/lib/Option'
+import * as O from 'fp-ts/lib/Option'
 import type * as TE from 'fp-ts/lib/TaskEither'
-import { attempt, type RedisLike } from '../client'
+import { runScript, type RedisLike } from '../client'
 import type { StoreError } from '../errors'
 import { makeKeyOf } from '../keys'
 import { computeTtl, type Expiring, type TtlDeps } from '../ttl'
-import { makeGet, type GetDeps } from './get'
+import { corruptPolicy, type GetDeps } from './get'
+import { GET_WITH_TTL_SCRIPT } from '../scripts'
+import { parseStored } from '../serializer/serializer'
 
 // --- model
 
@@ -51,31 +53,36 @@ export const makeExpiryMemo = (capacity = 10_000): ExpiryMemo => {
  * @category model
  * @since 0.1.0
  */
-export interface GetRememberingDeps<A> extends GetDeps<A> {
-  readonly client: Pick<RedisLike, 'get' | 'pTTL'>
+export interface GetRememberingDeps<A> extends Omit<GetDeps<A>, 'client'> {
+  readonly client: Pick<RedisLike, 'evalSha' | 'eval'>
   readonly memo: ExpiryMemo
   readonly now: IO<number>
 }
 
 /**
- * `makeGet` that also reads the key's `PTTL`, sent together with the `GET` (one round trip), and remembers
- * when the key expires.
+ * `makeGet` that also reads the key's remaining TTL in the same command (one small read-only script, one
+ * round trip) and remembers when the key expires. Same answers as `makeGet`: `None` for a missing key or a
+ * tombstone, corrupt values per `onCorrupt`.
  *
  * @category operations
  * @since 0.1.0
  */
 export const makeGetRemembering = <A>(deps: GetRememberingDeps<A>) => {
-  const get = makeGet(deps)
   const keyOf = makeKeyOf(deps)
+  const parse = parseStored(deps.serializer, deps.maxPayloadBytes)
+  const corrupt = corruptPolicy(deps)
+  const getWithTtl = runScript(deps.client, GET_WITH_TTL_SCRIPT)
   return (sid: string): TE.TaskEither<StoreError, O.Option<A>> =>
     () => {
       const key = keyOf(sid)
       if (E.isLeft(key)) return Promise.resolve(key)
-      // Sent together, answered in one round trip; a refused PTTL (e.g. by an ACL) only disables the skip.
-      const pttl = attempt(() => deps.client.pTTL(key.right)).catch(() => -2)
-      return Promise.all([get(sid)(), pttl]).then(([result, ms]) => {
-        if (E.isRight(result) && result.right._tag === 'Some' && ms > 0) deps.memo.remember(sid, deps.now() + ms)
-        return result
+      return getWithTtl({ keys: [key.right], arguments: [] })().then((reply): E.Either<StoreError, O.Option<A>> => {
+        if (E.isLeft(reply)) return reply
+        const [pttl, raw] = reply.right as readonly [number, string | null | undefined]
+        if (typeof raw !== 'string') return E.right(O.none) // missing (-2) or a tombstone (-3)
+        if (pttl > 0) deps.memo.remember(sid, deps.now() + pttl)
+        const parsed = parse(key.right, raw)
+        return E.isRight(parsed) ? E.right(O.some(parsed.right)) : corrupt<A>(parsed.left)
       })
     }
 }
