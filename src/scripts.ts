@@ -62,5 +62,7 @@ export const GET_WITH_TTL_SCRIPT = script(
   'get-with-ttl',
   `local value = redis.pcall('GET', KEYS[1])
 if type(value) == 'table' and value.err then return { -3 } end
-return { redis.call('PTTL', KEYS[1]), value }`
+local ttl = redis.pcall('PTTL', KEYS[1])
+if type(ttl) ~= 'number' then ttl = -1 end
+return { ttl, value }`
 )

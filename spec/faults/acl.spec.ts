@@ -50,7 +50,7 @@ const flow = async (store: Store, lazy: Store): Promise<void> => {
   assert.is(await store.access.set('acl-b', session(60_000, 'b')), 'written')
   assert.is(await store.access.set('acl-c', session(60_000, 'c')), 'written')
   assert.is(userOf(await store.access.get('acl-a')), 'a', 'get')
-  assert.is(userOf(await lazy.get('acl-a')), 'a', 'lazy get (GET + PTTL)')
+  assert.is(userOf(await lazy.get('acl-a')), 'a', 'lazy get (one script: GET and PTTL)')
   assert.is(await store.access.touch('acl-a', session(120_000, 'a')), true, 'touch renews (GETEX)')
   assert.is(await store.access.touch('acl-c', session(-1_000, 'c')), true, 'touch with an expiry in the past deletes (GETDEL)')
   assert.is(await store.access.get('acl-c'), null)
