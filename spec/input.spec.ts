@@ -65,6 +65,7 @@ ids('through the store: an ESESSION_INVALID_ID error, never a throw', async () =
   const store = createRedisStore(makeFakeRedis(), { strictSessionIds: true })
   const err = await store.access.get('../etc').then(() => undefined, (e: SessionStoreError) => e)
   assert.is(err?.code, 'ESESSION_INVALID_ID')
+  assert.equal(err?.cause, { _tag: 'InvalidId', reason: 'strictSessionIds allows only A-Z a-z 0-9 _ -' }, 'every error has a cause')
   const viaCb = await new Promise<SessionStoreError | null>((resolve) => store.destroy(42 as never, (e) => resolve(e)))
   assert.is(viaCb?.code, 'ESESSION_INVALID_ID')
 })

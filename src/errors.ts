@@ -267,6 +267,8 @@ export const toError = (e: StoreError): SessionStoreError => {
     TooLarge: (x) => ['ESESSION_TOO_LARGE', `Session "${redact(x.sid)}" was not saved: ${x.bytes} bytes serialized, maxPayloadBytes is ${x.limit}`],
     TimedOut: (x) => ['ETIMEDOUT', `${x.operation} did not finish within operationTimeoutMs (${x.ms} ms); Redis may still run it`]
   })(e)
-  const cause = 'cause' in e ? e.cause : e._tag === 'DecodeFailed' ? e.errors : undefined
+  // The original failure where there is one (node-redis's error, the parser's, io-ts's errors); otherwise the
+  // tagged value itself, so every error has a cause to inspect.
+  const cause = 'cause' in e ? e.cause : e._tag === 'DecodeFailed' ? e.errors : e
   return Object.assign(new Error(message, { cause }), { code, storeError: e })
 }
