@@ -5,10 +5,9 @@
  * Works with Express 4 and 5 and express-session 1.17 and 1.19: the routes are written callback-style (no
  * async handlers, which Express 4 would not catch) and the server is a plain `http.createServer(app)`.
  */
-import * as http from 'http'
-import type { AddressInfo } from 'net'
 import type { Request, Response } from 'express'
 import type * as session from 'express-session'
+import { httpClient, listen, sidOfCookie, type HttpReply } from '../support/http'
 
 export type ExpressModule = typeof import('express')
 export type SessionModule = typeof import('express-session')
@@ -121,72 +120,26 @@ export const serve = (opts: AppOptions): Promise<Served> => {
     void hooks.slowEntered(trial).then(() => setTimeout(() => res.json({ sid: req.sessionID, user }), delay))
   })
 
-  const server = http.createServer(app)
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      resolve({
-        port,
-        hooks,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections()
-            server.close(() => done())
-          })
-      })
-    })
-  })
+  return listen(app).then((listening) => ({ ...listening, hooks }))
 }
 
 // --- HTTP client
 
-export interface Reply {
-  readonly status: number
-  readonly body: Record<string, unknown>
-  /** The raw `Set-Cookie` header of the session cookie, if the response set it. */
-  readonly setCookie: string | undefined
-  /** `name=value` of the session cookie, ready to send back, if the response set it. */
-  readonly cookie: string | undefined
-}
+export type Reply = HttpReply
 
 /** A hung request fails the test instead of hanging the run (uvu has no test timeout). */
 const REQUEST_TIMEOUT_MS = 10_000
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
+const client = httpClient(COOKIE_NAME)
 /** Closes the keep-alive sockets of the shared agent (call in `after`). */
-export const closeAgent = (): void => agent.destroy()
+export const closeAgent = client.closeAgent
 
+/** Rejects on a connection error or after REQUEST_TIMEOUT_MS without an answer. */
 export const request = (port: number, method: 'GET' | 'POST', path: string, cookie?: string): Promise<Reply> =>
-  new Promise((resolve, reject) => {
-    const headers: http.OutgoingHttpHeaders = cookie === undefined ? {} : { cookie }
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
-      const chunks: Array<Buffer> = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('error', reject)
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        const setCookie = (res.headers['set-cookie'] ?? []).find((c) => c.startsWith(COOKIE_NAME + '='))
-        let body: Record<string, unknown>
-        try {
-          body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>)
-        } catch {
-          body = { text }
-        }
-        resolve({ status: res.statusCode ?? 0, body, setCookie, cookie: setCookie?.split(';')[0] })
-      })
-    })
-    req.on('error', reject)
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${path}: no answer within ${REQUEST_TIMEOUT_MS} ms`)))
-    req.end()
-  })
+  client.send(port, method, path, cookie, REQUEST_TIMEOUT_MS)
 
 /** The session id inside a signed cookie `connect.sid=s%3A<sid>.<signature>`. */
-export const sidOfCookie = (cookie: string): string => {
-  const value = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1).split(';')[0] ?? '')
-  if (!value.startsWith('s:')) throw new Error(`not a signed session cookie: ${cookie}`)
-  return value.slice(2, value.lastIndexOf('.'))
-}
+export { sidOfCookie }
 
 // --- concurrency
 

@@ -8,16 +8,14 @@
  * `SPEC` filter that selects spec/faults. A plain `npm test` skips them, so CI runs them once, in their own
  * step (about a minute).
  */
-import { spawn, type ChildProcess } from 'child_process'
 import { mkdtempSync, rmSync } from 'fs'
-import * as http from 'http'
-import { connect, type AddressInfo } from 'net'
 import { tmpdir } from 'os'
 import { join } from 'path'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import session from 'express-session'
 import { createClient } from 'redis'
-import { freePort } from '../support/redis-server'
+import { httpClient, listen, sidOfCookie } from '../support/http'
+import { freePort, launchRedis } from '../support/redis-server'
 
 /** Whether this run asked for the fault specs: `FAULTS=1`, or a `SPEC` filter that selects this folder. */
 const selectedBySpec = (spec: string | undefined): boolean => {
@@ -56,32 +54,11 @@ export interface OwnedRedis {
   readonly stop: () => Promise<void>
 }
 
-const running = new Set<ChildProcess>()
-process.on('exit', () => {
-  for (const child of running) if (child.pid !== undefined) safeKill(child.pid, 'SIGKILL')
-})
-
 const safeKill = (pid: number, sig: NodeJS.Signals): void => {
   try {
     process.kill(pid, sig)
   } catch {
     // already gone
-  }
-}
-
-const listening = async (port: number, deadline: number): Promise<void> => {
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1')
-      s.once('connect', () => {
-        s.end()
-        resolve(true)
-      })
-      s.once('error', () => resolve(false))
-    })
-    if (ok) return
-    if (now() > deadline) throw new Error(`redis-server did not listen on 127.0.0.1:${port}`)
-    await sleep(10)
   }
 }
 
@@ -98,17 +75,9 @@ export const spawnRedis = async (opts: SpawnOptions = {}): Promise<OwnedRedis> =
   const port = opts.port ?? (await freePort())
   const ownsDir = opts.dir === undefined
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'crs-fault-'))
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes', '--save', '', '--appendonly', 'no', '--dir', dir, ...(opts.args ?? [])],
-    { stdio: ['ignore', 'ignore', 'inherit'] }
-  )
+  const { child, exited } = await launchRedis(port, dir, opts.args, 10)
   const pid = child.pid
   if (pid === undefined) throw new Error('redis-server did not start')
-  running.add(child)
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  void exited.then(() => running.delete(child))
-  await listening(port, now() + 10_000)
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -210,22 +179,7 @@ export const serveApp = (store: session.Store, cookie: session.CookieOptions = {
     const e = err as { code?: unknown; message?: unknown }
     res.status(500).json({ code: e.code ?? null, message: String(e.message ?? err) })
   })
-  const server = http.createServer(app)
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      resolve({
-        port,
-        lateErrors,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections()
-            server.close(() => done())
-          })
-      })
-    })
-  })
+  return listen(app).then(({ port, close }) => ({ port, lateErrors, close }))
 }
 
 // --- HTTP client
@@ -240,47 +194,20 @@ export interface Reply {
   readonly error?: string
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
+const client = httpClient(COOKIE_NAME)
 /** Closes the keep-alive sockets (call when a suite ends). */
-export const closeAgent = (): void => agent.destroy()
+export const closeAgent = client.closeAgent
 
 /** One request with a client-side timeout; never rejects (a failure is status 0 with `error`). */
-export const request = (port: number, method: 'GET' | 'POST', path: string, cookie?: string, timeoutMs = 5_000): Promise<Reply> =>
-  new Promise((resolve) => {
-    const start = now()
-    let done = false
-    const finish = (r: Omit<Reply, 'ms'>): void => {
-      if (done) return
-      done = true
-      resolve({ ...r, ms: now() - start })
-    }
-    const headers: http.OutgoingHttpHeaders = cookie === undefined ? {} : { cookie }
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
-      const chunks: Array<Buffer> = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('error', (e) => finish({ status: 0, body: {}, cookie: undefined, error: e.message }))
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        const set = (res.headers['set-cookie'] ?? []).find((c) => c.startsWith(COOKIE_NAME + '='))
-        let body: Record<string, unknown>
-        try {
-          body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>)
-        } catch {
-          body = { text }
-        }
-        finish({ status: res.statusCode ?? 0, body, cookie: set?.split(';')[0] })
-      })
-    })
-    req.on('error', (e) => finish({ status: 0, body: {}, cookie: undefined, error: e.message }))
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)))
-    req.end()
-  })
-
-/** The session id inside a signed cookie `name=s%3A<sid>.<signature>`. */
-export const sidOfCookie = (cookie: string): string => {
-  const value = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1))
-  return value.slice(2, value.lastIndexOf('.'))
+export const request = (port: number, method: 'GET' | 'POST', path: string, cookie?: string, timeoutMs = 5_000): Promise<Reply> => {
+  const start = now()
+  return client.send(port, method, path, cookie, timeoutMs).then(
+    (r) => ({ status: r.status, body: r.body, cookie: r.cookie, ms: now() - start }),
+    (e: Error) => ({ status: 0, body: {}, cookie: undefined, ms: now() - start, error: e.message })
+  )
 }
+
+export { sidOfCookie }
 
 // --- load
 

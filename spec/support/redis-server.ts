@@ -27,7 +27,8 @@ export const freePort = (): Promise<number> =>
     })
   })
 
-const waitForPort = async (port: number, deadline: number): Promise<void> => {
+/** Polls until something accepts connections on 127.0.0.1:`port`; throws once `Date.now()` passes `deadline`. */
+export const waitForPort = async (port: number, deadline: number, pollMs = 20): Promise<void> => {
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1')
@@ -39,7 +40,7 @@ const waitForPort = async (port: number, deadline: number): Promise<void> => {
     })
     if (ok) return
     if (Date.now() > deadline) throw new Error(`redis-server did not listen on 127.0.0.1:${port}`)
-    await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, pollMs))
   }
 }
 
@@ -48,10 +49,17 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL')
 })
 
-/** Extra `redis-server` arguments, e.g. `['--maxmemory', '2mb']`. */
-export const startRedis = async (extraArgs: ReadonlyArray<string> = []): Promise<RedisServer> => {
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'crs-redis-'))
+export interface Launched {
+  readonly child: ChildProcess
+  /** Resolves once the process has exited. */
+  readonly exited: Promise<void>
+}
+
+/**
+ * Spawns `redis-server` on 127.0.0.1:`port` (no RDB, no AOF unless `extraArgs` say so, data in `dir`) as a
+ * child of this process, SIGKILLed if this process exits first; resolves once it accepts connections.
+ */
+export const launchRedis = async (port: number, dir: string, extraArgs: ReadonlyArray<string> = [], pollMs?: number): Promise<Launched> => {
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes', ...extraArgs],
@@ -59,7 +67,16 @@ export const startRedis = async (extraArgs: ReadonlyArray<string> = []): Promise
   )
   running.add(child)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  await waitForPort(port, Date.now() + 10_000)
+  void exited.then(() => running.delete(child))
+  await waitForPort(port, Date.now() + 10_000, pollMs)
+  return { child, exited }
+}
+
+/** Extra `redis-server` arguments, e.g. `['--maxmemory', '2mb']`. */
+export const startRedis = async (extraArgs: ReadonlyArray<string> = []): Promise<RedisServer> => {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'crs-redis-'))
+  const { child, exited } = await launchRedis(port, dir, extraArgs)
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -67,7 +84,6 @@ export const startRedis = async (extraArgs: ReadonlyArray<string> = []): Promise
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       await exited
-      running.delete(child)
       rmSync(dir, { recursive: true, force: true })
     }
   }
