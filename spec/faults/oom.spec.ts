@@ -8,56 +8,23 @@
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createClient } from 'redis'
 import type { SessionData } from 'express-session'
-import { createRedisStore } from '../../src'
-import {
-  closeAgent,
-  faultsEnabled,
-  PREFIX,
-  report,
-  request,
-  serveApp,
-  sidOfCookie,
-  spawnRedis,
-  withAdmin,
-  type App,
-  type OwnedRedis,
-  type Reply
-} from './support'
+import { faultsEnabled, login, PREFIX, report, request, serveStoreApp, withAdmin, type Reply, type StoreApp } from './support'
 
 const WARM = 20
 
 const test = suite('fault: maxmemory reached under noeviction')
 
 if (faultsEnabled) {
-  let server: OwnedRedis
-  let client: ReturnType<typeof createClient>
-  let app: App
-  let store: ReturnType<typeof createRedisStore>
+  let fx: StoreApp
 
   test.before(async () => {
-    server = await spawnRedis({ args: ['--maxmemory-policy', 'noeviction'] })
-    client = createClient({ url: server.url })
-    client.on('error', () => undefined)
-    await client.connect()
-    store = createRedisStore(client, { operationTimeoutMs: 500 })
-    app = await serveApp(store)
+    fx = await serveStoreApp({ args: ['--maxmemory-policy', 'noeviction'] })
   })
 
   test.after(async () => {
-    await app?.close()
-    closeAgent()
-    client?.destroy()
-    await server?.stop()
+    await fx?.close()
   })
-
-  const login = async (): Promise<{ readonly cookie: string; readonly sid: string }> => {
-    const r = await request(app.port, 'POST', '/login')
-    assert.is(r.status, 200, `login: ${JSON.stringify(r.body)}`)
-    const cookie = r.cookie as string
-    return { cookie, sid: sidOfCookie(cookie) }
-  }
 
   const assertOom = (r: Reply, what: string): void => {
     assert.is(r.status, 500, `${what}: ${r.status} ${JSON.stringify(r.body)}`)
@@ -66,8 +33,9 @@ if (faultsEnabled) {
   }
 
   test('full Redis: logouts answer 200 and leave tombstones, saves fail loudly (500 ESESSION_REDIS OOM), reads work', async () => {
+    const { server, store, app } = fx
     const sessions: Array<{ readonly cookie: string; readonly sid: string }> = []
-    for (let i = 0; i < WARM; i++) sessions.push(await login())
+    for (let i = 0; i < WARM; i++) sessions.push(await login(app.port))
     await withAdmin(server.url, async (admin) => {
       await admin.configSet('maxmemory', '1')
       try {

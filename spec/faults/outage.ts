@@ -1,17 +1,20 @@
 /**
  * One outage under HTTP load, measured: a redis-server owned by this process, a node-redis v6 client, the
  * store with `operationTimeoutMs`, an Express 5 app, virtual users looping login → me → logout for a fixed
- * time; a fault is injected at a fixed time and healed after a fixed time. Everything the oracles need is
- * returned; nothing is asserted here.
+ * time; a fault is injected at a fixed time and healed after a fixed time. `runOutage` returns everything
+ * the oracles need and asserts nothing; `reportOutage` prints a run and `assertOutage` holds the oracles
+ * every outage spec checks.
  */
 import { mkdtempSync, rmSync } from 'fs'
 import { tmpdir } from 'os'
 import { join } from 'path'
+import * as assert from 'uvu/assert'
 import { createClient, type RedisClientOptions } from 'redis'
 import { createRedisStore } from '../../src'
 import {
   auditSessions,
   now,
+  report,
   runLoad,
   serveApp,
   sleep,
@@ -126,4 +129,51 @@ export const runOutage = async (plan: OutagePlan): Promise<OutageResult> => {
     await server.stop()
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** Prints one outage run; `healKey` names the time of healing (`restartAtMs`, `sigcontAtMs`). */
+export const reportOutage = (scenario: string, healKey: string, r: OutageResult): void =>
+  report(scenario, {
+    requests: r.summary.total,
+    failed: r.summary.failed,
+    failedBy: JSON.stringify(r.summary.failedCodes),
+    longestRequestMs: Math.round(r.summary.longestMs),
+    longestOpMs: Math.round(r.longestOpMs),
+    [healKey]: r.healAtMs,
+    recoveryMs: Math.round(r.recoveryMs),
+    failedAfterRecovery: r.failedAfterRecovery,
+    storeEvents: r.storeEvents.map((e) => `${e.event}@${e.atMs}`).join(',') || 'none',
+    kept: r.kept,
+    lost: r.lost,
+    destroyed: r.destroyed,
+    resurrected: r.resurrected,
+    lateErrors: r.lateErrors
+  })
+
+export interface OutageOracle {
+  /** Bound on every request, and on every store operation; ms. */
+  readonly requestBoundMs: number
+  readonly opBoundMs: number
+  /** What the fault and its healing are called in the messages (`the kill`, `the restart`). */
+  readonly fault: string
+  readonly heal: string
+}
+
+/**
+ * The oracles of every outage run: enough load; no failure before the fault, but the fault was felt; every
+ * request and every store operation within its bound, none hit the client-side timeout; the app recovered and
+ * nothing failed after that; the client is ready; no acknowledged session lost, no acknowledged logout undone.
+ */
+export const assertOutage = (r: OutageResult, o: OutageOracle): void => {
+  assert.ok(r.summary.total > 100, `enough load: ${r.summary.total} requests`)
+  assert.is(r.failedBeforeFault, 0, `no failure before ${o.fault}`)
+  assert.ok(r.summary.failed > 0, `${o.fault} was felt by the app (the oracle can fail)`)
+  assert.ok(r.summary.longestMs <= o.requestBoundMs, `longest request ${Math.round(r.summary.longestMs)} ms > ${o.requestBoundMs} ms`)
+  assert.ok(r.longestOpMs <= o.opBoundMs, `longest store operation ${Math.round(r.longestOpMs)} ms > ${o.opBoundMs} ms`)
+  assert.ok(r.summary.failedCodes['CLIENT'] === undefined, 'no request hit the client-side timeout')
+  assert.ok(r.recoveryMs >= 0, `a request succeeded after ${o.heal}`)
+  assert.is(r.failedAfterRecovery, 0, 'no request failed once the app had recovered')
+  assert.ok(r.clientReadyAtEnd, 'the client is ready again (not terminated)')
+  assert.is(r.lost, 0, 'acknowledged sessions survive')
+  assert.is(r.resurrected, 0, 'acknowledged logouts stay logged out')
 }

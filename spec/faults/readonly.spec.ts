@@ -9,22 +9,19 @@
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createClient } from 'redis'
 import type { SessionData } from 'express-session'
-import { createRedisStore } from '../../src'
 import {
-  closeAgent,
   faultsEnabled,
   PREFIX,
   report,
   request,
-  serveApp,
+  serveStoreApp,
   sidOfCookie,
   sleep,
   spawnRedis,
   withAdmin,
-  type App,
-  type OwnedRedis
+  type OwnedRedis,
+  type StoreApp
 } from './support'
 
 const session = (): SessionData =>
@@ -39,32 +36,26 @@ const rejection = (p: Promise<unknown>): Promise<{ code?: string; message?: stri
 const test = suite('fault: primary demoted to replica (READONLY)')
 
 if (faultsEnabled) {
-  let primary: OwnedRedis
+  let fx: StoreApp
   let other: OwnedRedis
-  let client: ReturnType<typeof createClient>
-  let app: App
-  let store: ReturnType<typeof createRedisStore>
   const events: Array<string> = []
 
   test.before(async () => {
-    ;[primary, other] = await Promise.all([spawnRedis(), spawnRedis()])
-    client = createClient({ url: primary.url })
-    client.on('error', () => undefined)
-    await client.connect()
-    store = createRedisStore(client, { operationTimeoutMs: 500 })
-    store.on('disconnect', () => events.push('disconnect'))
-    store.on('connect', () => events.push('connect'))
-    app = await serveApp(store)
+    ;[fx, other] = await Promise.all([
+      serveStoreApp({}, (store) => {
+        store.on('disconnect', () => events.push('disconnect'))
+        store.on('connect', () => events.push('connect'))
+      }),
+      spawnRedis()
+    ])
   })
 
   test.after(async () => {
-    await app?.close()
-    closeAgent()
-    client?.destroy()
-    await Promise.all([primary?.stop(), other?.stop()])
+    await Promise.all([fx?.close(), other?.stop()])
   })
 
   test('after REPLICAOF: destroy rejects / logout answers 500 with ESESSION_REDIS READONLY; REPLICAOF NO ONE restores', async () => {
+    const { server: primary, client, store, app } = fx
     const login = await request(app.port, 'POST', '/login')
     assert.is(login.status, 200)
     const cookie = login.cookie as string

@@ -8,25 +8,21 @@
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createClient } from 'redis'
 import type { SessionData } from 'express-session'
 import { createRedisStore } from '../../src'
 import {
-  closeAgent,
   faultsEnabled,
+  login,
   PREFIX,
   report,
   request,
-  serveApp,
-  sidOfCookie,
+  serveStoreApp,
   sleep,
-  spawnRedis,
   timeOperations,
   withAdmin,
   type Admin,
-  type App,
-  type OwnedRedis,
-  type OpTimes
+  type OpTimes,
+  type StoreApp
 } from './support'
 
 const ROUNDS = 10
@@ -42,42 +38,27 @@ const scriptStats = async (admin: Admin): Promise<{ evalsha: number; evalshaFail
 const test = suite('fault: SCRIPT FLUSH between operations')
 
 if (faultsEnabled) {
-  let server: OwnedRedis
-  let client: ReturnType<typeof createClient>
-  let app: App
+  let fx: StoreApp
   let ops: OpTimes
   let storeErrors = 0
 
   test.before(async () => {
-    server = await spawnRedis()
-    client = createClient({ url: server.url })
-    client.on('error', () => undefined)
-    await client.connect()
-    const store = createRedisStore(client, { operationTimeoutMs: 500 })
-    store.on('error', () => storeErrors++)
-    ops = timeOperations(store)
-    app = await serveApp(store)
+    fx = await serveStoreApp({}, (store) => {
+      store.on('error', () => storeErrors++)
+      ops = timeOperations(store)
+    })
   })
 
   test.after(async () => {
-    await app?.close()
-    closeAgent()
-    client?.destroy()
-    await server?.stop()
+    await fx?.close()
   })
 
-  const login = async (): Promise<{ readonly cookie: string; readonly sid: string }> => {
-    const r = await request(app.port, 'POST', '/login')
-    assert.is(r.status, 200, `login: ${JSON.stringify(r.body)}`)
-    const cookie = r.cookie as string
-    return { cookie, sid: sidOfCookie(cookie) }
-  }
-
   test(`${ROUNDS} rounds over HTTP: login, SCRIPT FLUSH, logout → 200, a tombstone, the cookie logged out`, async () => {
+    const { server, app } = fx
     await withAdmin(server.url, async (admin) => {
       const before = await scriptStats(admin)
       for (let i = 0; i < ROUNDS; i++) {
-        const { cookie, sid } = await login()
+        const { cookie, sid } = await login(app.port)
         await admin.scriptFlush()
         const out = await request(app.port, 'POST', '/logout', cookie)
         assert.is(out.status, 200, `logout after SCRIPT FLUSH: ${JSON.stringify(out.body)}`)
@@ -96,7 +77,8 @@ if (faultsEnabled) {
   })
 
   test(`${CONCURRENT} logouts in flight over HTTP while SCRIPT FLUSH runs every 2 ms: no error reaches the app`, async () => {
-    const sessions = await Promise.all(Array.from({ length: CONCURRENT }, () => login()))
+    const { server, app } = fx
+    const sessions = await Promise.all(Array.from({ length: CONCURRENT }, () => login(app.port)))
     await withAdmin(server.url, async (admin) => {
       const before = await scriptStats(admin)
       let flushing = true
@@ -136,6 +118,7 @@ if (faultsEnabled) {
   })
 
   test('store.access after SCRIPT FLUSH: destroy → true and a tombstone; clear tombstones every session', async () => {
+    const { server, client, app } = fx
     await withAdmin(server.url, async (admin) => {
       const sess = { cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000).toISOString() } } as unknown as SessionData
       const store = createRedisStore(client)

@@ -1,7 +1,7 @@
 /**
  * Fault-spec support: a redis-server this process owns (started on a chosen port, so it can be restarted in
  * place, and signalled by its PID only), an Express 5 + express-session app over the store, a small HTTP
- * client with a client-side timeout, a bounded load loop that records every request, and timing of each
+ * client with a client-side timeout, the server + client + store + app fixture of the single-fault specs, a bounded load loop that records every request, and timing of each
  * store operation.
  *
  * The fault specs run when asked for: `npm run test:faults` (`SPEC=^faults/`), `FAULTS=1 npm test`, or any
@@ -14,6 +14,8 @@ import { join } from 'path'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import session from 'express-session'
 import { createClient } from 'redis'
+import * as assert from 'uvu/assert'
+import { createRedisStore } from '../../src'
 import { httpClient, listen, sidOfCookie } from '../support/http'
 import { freePort, launchRedis } from '../support/redis-server'
 
@@ -208,6 +210,63 @@ export const request = (port: number, method: 'GET' | 'POST', path: string, cook
 }
 
 export { sidOfCookie }
+
+/** Logs in over HTTP (asserting the 200); the cookie to send back and its session id. */
+export const login = async (port: number): Promise<{ readonly cookie: string; readonly sid: string }> => {
+  const r = await request(port, 'POST', '/login')
+  assert.is(r.status, 200, `login: ${JSON.stringify(r.body)}`)
+  const cookie = r.cookie as string
+  return { cookie, sid: sidOfCookie(cookie) }
+}
+
+// --- one store behind the app
+
+const storeClient = (url: string) => createClient({ url })
+
+export interface StoreApp {
+  readonly server: OwnedRedis
+  readonly client: ReturnType<typeof storeClient>
+  readonly store: ReturnType<typeof createRedisStore>
+  readonly app: App
+  /** Closes the app and the HTTP agent, destroys the client, stops the server. */
+  readonly close: () => Promise<void>
+}
+
+/**
+ * A redis-server started with `server`, a connected node-redis client (errors ignored), the store over it
+ * with `operationTimeoutMs: 500`, and the app over the store. `prepare` gets the store before the app is
+ * served (to listen to its events or time its operations).
+ */
+export const serveStoreApp = async (
+  server: SpawnOptions = {},
+  prepare: (store: ReturnType<typeof createRedisStore>) => void = () => undefined
+): Promise<StoreApp> => {
+  const redis = await spawnRedis(server)
+  const client = storeClient(redis.url)
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+    const store = createRedisStore(client, { operationTimeoutMs: 500 })
+    prepare(store)
+    const app = await serveApp(store)
+    return {
+      server: redis,
+      client,
+      store,
+      app,
+      close: async () => {
+        await app.close()
+        closeAgent()
+        client.destroy()
+        await redis.stop()
+      }
+    }
+  } catch (e) {
+    if (client.isOpen) client.destroy()
+    await redis.stop()
+    throw e
+  }
+}
 
 // --- load
 
