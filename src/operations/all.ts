@@ -12,14 +12,21 @@ import type { ScanBatches, ScannedKey } from './scan-batches'
  * @category model
  * @since 0.1.0
  */
-export interface AllDeps<A> {
-  readonly scanBatches: ScanBatches
+export interface ReadBatchDeps<A> {
   readonly client: Pick<RedisLike, 'mGet'>
   readonly serializer: Serializer<A>
   /** Stored values larger than this are corrupt. Default 1 MiB. */
   readonly maxPayloadBytes?: number
   /** Told about each corrupt value skipped. */
   readonly reportCorrupt?: (e: StoreError) => void
+}
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface AllDeps<A> extends ReadBatchDeps<A> {
+  readonly scanBatches: ScanBatches
 }
 
 /**
@@ -53,7 +60,7 @@ export const makeAll = <A>(deps: AllDeps<A>) => {
  * @since 0.1.0
  */
 export const makeReadBatch =
-  <A>(deps: Pick<AllDeps<A>, 'client' | 'serializer' | 'maxPayloadBytes' | 'reportCorrupt'>) => {
+  <A>(deps: ReadBatchDeps<A>) => {
   const parse = parseStored(deps.serializer, deps.maxPayloadBytes)
   return (batch: ReadonlyArray<ScannedKey>): TE.TaskEither<StoreError, ReadonlyArray<readonly [string, A]>> =>
   () => {

@@ -2,23 +2,17 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'
-import type { RedisLike } from '../client'
 import type { StoreError } from '../errors'
-import type { Serializer } from '../serializer/serializer'
-import { makeReadBatch } from './all'
+import { makeReadBatch, type ReadBatchDeps } from './all'
 import type { ScannedKey } from './scan-batches'
 
 /**
  * @category model
  * @since 0.1.0
  */
-export interface IterateDeps<A> {
+export interface IterateDeps<A> extends ReadBatchDeps<A> {
   /** Pages of keys, e.g. `makeScanPages(deps)`. */
   readonly pages: () => AsyncIterable<E.Either<StoreError, ReadonlyArray<ScannedKey>>>
-  readonly client: Pick<RedisLike, 'mGet'>
-  readonly serializer: Serializer<A>
-  readonly maxPayloadBytes?: number
-  readonly reportCorrupt?: (e: StoreError) => void
 }
 
 /**
