@@ -163,17 +163,21 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
   }
   // A corrupt stored value: a `corrupt` event (with the error), then a miss or a failure per onCorrupt.
   const reportCorrupt = (e: StoreError): void => emit('corrupt', toError(e))
-  const deadline = (name: string) => withDeadline(name, deps.operationTimeoutMs)
+  // Built once, not per call: one deadline wrapper per single-key operation.
+  const getDeadline = withDeadline('get', deps.operationTimeoutMs)
+  const setDeadline = withDeadline('set', deps.operationTimeoutMs)
+  const touchDeadline = withDeadline('touch', deps.operationTimeoutMs)
+  const destroyDeadline = withDeadline('destroy', deps.operationTimeoutMs)
   const single = { ...deps, reportCorrupt }
   const get = makeGet(single)
   const set = makeSet(single)
   const touch = makeTouch(single)
   const destroy = makeDestroy(single)
   const ops = {
-    get: (sid: string) => deadline('get')(get(sid)),
-    set: (sid: string, sess: SessionData) => deadline('set')(set(sid, sess)),
-    touch: (sid: string, sess: Expiring) => deadline('touch')(touch(sid, sess)),
-    destroy: (sid: string) => deadline('destroy')(destroy(sid)),
+    get: (sid: string) => getDeadline(get(sid)),
+    set: (sid: string, sess: SessionData) => setDeadline(set(sid, sess)),
+    touch: (sid: string, sess: Expiring) => touchDeadline(touch(sid, sess)),
+    destroy: (sid: string) => destroyDeadline(destroy(sid)),
     all: makeAll({ ...single, scanBatches }),
     ids: makeIds({ scanBatches: keyScanBatches }),
     length: makeLength({ scanBatches: keyScanBatches }),
@@ -182,8 +186,8 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
   }
   // express-session's get/touch pair: with touchAfterSeconds, get also reads the TTL and touch may skip.
   const lazy = deps.touchAfterSeconds > 0
-  const getRemembering = makeGetRemembering({ ...single, memo })
-  const sessionGet = lazy ? (sid: string) => deadline('get')(getRemembering(sid)) : ops.get
+  const getRemembering = lazy ? makeGetRemembering({ ...single, memo }) : undefined
+  const sessionGet = getRemembering === undefined ? ops.get : (sid: string) => getDeadline(getRemembering(sid))
   const sessionTouch = lazy ? makeLazyTouch({ ...deps, touch: ops.touch, memo }) : ops.touch
   const orNull = (o: O.Option<SessionData>): SessionData | null => O.toNullable(o)
 
