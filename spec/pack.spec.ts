@@ -2,84 +2,15 @@
 // fresh project next to its peer dependencies — from CommonJS, from ESM, from TypeScript (commonjs, nodenext
 // and bundler resolution) and against a real redis-server. Needs dist/ (npm test builds it first).
 //
-// Everything runs in one temp folder, removed at the end; every child process has a time limit, so the
-// whole spec stays bounded (about 10 s when the npm cache already holds the peers).
-import { execFile } from 'child_process'
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs'
-import { tmpdir } from 'os'
-import { join, relative, resolve } from 'path'
+// The pack and the install are spec/support/pack.ts's, shared with readme.spec (one temp folder, removed at
+// exit); every child process has a time limit, so the whole spec stays bounded (about 10 s when the npm
+// cache already holds the peers).
+import { readdirSync, writeFileSync } from 'fs'
+import { join, relative } from 'path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { installPacked, lastJson, NAME, node, root, rootPkg, run, show, tsc, type Run } from './support/pack'
 import { startRedis, type RedisServer } from './support/redis-server'
-
-const root = resolve(__dirname, '..', '..')
-const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-  name: string
-  version: string
-  main?: string
-  types?: string
-  files?: unknown
-  exports: Record<string, unknown>
-  peerDependencies: Record<string, string>
-}
-const NAME = rootPkg.name
-
-// --- child processes
-
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/**
- * The environment of a child: without the npm_* variables of the `npm test` around us (a nested npm would
- * take npm_config_local_prefix & co. as its own config) except the ones that say where the cache and the
- * registry are, and without the runner's FORCE_COLOR + NO_COLOR pair (node warns when both are set).
- */
-const childEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
-  const keep = /^npm_config_(cache|registry|userconfig|globalconfig|.*proxy|strict_ssl|cafile|ca)$/i
-  const env: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^npm_/i.test(k) && !keep.test(k)) continue
-    if (k === 'FORCE_COLOR' || k === 'NO_COLOR') continue
-    env[k] = v
-  }
-  return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...extra }
-}
-
-const run = (cmd: string, args: ReadonlyArray<string>, cwd: string, timeoutMs: number, extraEnv: Record<string, string> = {}): Promise<Run> =>
-  new Promise((done) => {
-    execFile(
-      cmd,
-      [...args],
-      { cwd, env: childEnv(extraEnv), timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 32 * 1024 * 1024, encoding: 'utf8' },
-      (err, stdout, stderr) => {
-        const e = err as (Error & { code?: unknown; killed?: boolean }) | null
-        const timedOut = e?.killed === true ? `\n[spec] killed after ${timeoutMs} ms: ${cmd} ${args.join(' ')}` : ''
-        done({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : null, stdout, stderr: stderr + timedOut + (e && typeof e.code !== 'number' ? `\n${e.message}` : '') })
-      }
-    )
-  })
-
-const node = (args: ReadonlyArray<string>, cwd: string, timeoutMs = 20_000, env: Record<string, string> = {}): Promise<Run> => run(process.execPath, args, cwd, timeoutMs, env)
-/** The npm running `npm test` (npm_execpath), else the one installed next to this node, else `npm` on the PATH. */
-const npmCli = [process.env['npm_execpath'], join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')].find(
-  (p): p is string => p !== undefined && /npm-cli\.js$/.test(p) && existsSync(p)
-)
-const npm = (args: ReadonlyArray<string>, cwd: string, timeoutMs: number): Promise<Run> =>
-  npmCli !== undefined ? node([npmCli, ...args], cwd, timeoutMs) : run('npm', args, cwd, timeoutMs)
-const tsc = (project: string, cwd: string): Promise<Run> => node([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], cwd, 60_000)
-
-const show = (r: Run): string => `exit ${r.code}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-6000)}`
-const lastJson = <A>(r: Run): A => {
-  const line = r.stdout.trim().split('\n').pop() ?? ''
-  try {
-    return JSON.parse(line) as A
-  } catch {
-    throw new Error(`expected a JSON line on stdout\n${show(r)}`)
-  }
-}
 
 const srcModules = (dir: string): Array<string> =>
   readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
@@ -205,54 +136,18 @@ interface State {
 
 const pack = suite<State>('pack')
 let started = Date.now()
-let workDir: string | undefined
-process.on('exit', () => {
-  if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true })
-})
 
 const setUp = async (state: State): Promise<void> => {
-  assert.ok(existsSync(join(root, 'dist', 'index.js')), 'dist/index.js is missing: run npm run build (npm test does)')
-  state.work = workDir = mkdtempSync(join(tmpdir(), 'crs-pack-'))
   state.compiled = new Set()
+  const packed = await installPacked()
   state.referenceKeys = Object.keys(require(join(root, 'dist', 'index.js')) as object).sort()
-
-  const packDir = join(state.work, 'tarball')
-  mkdirSync(packDir)
-  const packed = await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], root, 60_000)
-  assert.is(packed.code, 0, show(packed))
-  const info = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>
-  assert.is(info.length, 1)
-  state.tarball = join(packDir, info[0]?.filename ?? '')
-  state.packJsonFiles = (info[0]?.files ?? []).map((f) => `package/${f.path}`).sort()
-  assert.ok(existsSync(state.tarball), `no tarball at ${state.tarball}`)
-  const listed = await run('tar', ['-tzf', state.tarball], packDir, 20_000)
+  state.work = packed.work
+  state.tarball = packed.tarball
+  state.packJsonFiles = [...packed.packJsonFiles]
+  state.consumer = packed.consumer
+  const listed = await run('tar', ['-tzf', state.tarball], state.work, 20_000)
   assert.is(listed.code, 0, show(listed))
   state.entries = listed.stdout.split('\n').filter((l) => l !== '' && !l.endsWith('/')).sort()
-
-  // A fresh project: the tarball and its peers, pinned to the versions the repo tests with (so the npm cache
-  // usually has them), plus what the consumer app and its types need.
-  state.consumer = join(state.work, 'consumer')
-  mkdirSync(state.consumer)
-  writeFileSync(join(state.consumer, 'package.json'), JSON.stringify({ name: 'crs-pack-consumer', version: '0.0.0', private: true }, null, 2))
-  const pinned = (name: string, fallback: string): string => {
-    const p = join(root, 'node_modules', name, 'package.json')
-    return `${name}@${existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version : fallback}`
-  }
-  const deps = [
-    ...Object.entries(rootPkg.peerDependencies).map(([name, range]) => pinned(name, range)),
-    pinned('express', '^5'),
-    pinned('@types/express-session', '*'),
-    pinned('@types/express', '*'),
-    pinned('@types/node', '^20')
-  ]
-  const installed = await npm(
-    ['install', state.tarball, ...deps, '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--no-package-lock', '--loglevel=error'],
-    state.consumer,
-    90_000
-  )
-  assert.is(installed.code, 0, show(installed))
-  const at = join(state.consumer, 'node_modules', NAME)
-  assert.ok(existsSync(at) && lstatSync(at).isDirectory() && !lstatSync(at).isSymbolicLink(), `${NAME} is not installed as a real folder at ${at}`)
 
   for (const [config, { file, compilerOptions }] of Object.entries(tsProjects)) {
     writeFileSync(join(state.consumer, config), JSON.stringify({ compilerOptions, files: [file] }, null, 2))
@@ -287,8 +182,6 @@ pack.before.each((state) => {
 
 pack.after(async (state) => {
   await state.redis?.stop()
-  if (state.work !== undefined) rmSync(state.work, { recursive: true, force: true })
-  workDir = undefined
   console.log(`  (pack spec: ${((Date.now() - started) / 1000).toFixed(1)} s: ${state.timings.join(', ')})`)
 })
 
