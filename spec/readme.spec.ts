@@ -1,39 +1,175 @@
-// The README's examples, run as written (against a fake client where the README uses a real one).
-import * as E from 'fp-ts/lib/Either'
-import * as O from 'fp-ts/lib/Option'
-import * as TE from 'fp-ts/lib/TaskEither'
-import { pipe } from 'fp-ts/lib/function'
-import { test } from 'uvu'
+// Every js/ts code block of README.md, run as written against the packed tarball (spec/support/pack.ts)
+// with a real redis-server. The fence conventions are in spec/support/readme.ts: `js` blocks run as .cjs or
+// .mjs; `ts` blocks are type-checked (strict) and run both as CommonJS (.ts) and as ESM (.mts), or as ESM
+// only with the word `esm`; `app` blocks are servers (PORT given, probed, then stopped); `name:<id>` picks a
+// probe. Each block runs with cwd = the consumer project and REDIS_URL = a redis-server flushed before it.
+import { appendFileSync, mkdirSync, writeFileSync } from 'fs'
+import { join } from 'path'
+import { createClient } from 'redis'
+import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { jsonSerializer, makeDestroy, makeGet, makeSet } from '../src'
-import { makeFakeRedis } from './fakes/redis'
+import { makeCompiler, type Compiler } from './support/compile'
+import { getText } from './support/http'
+import { installPacked, node } from './support/pack'
+import { firstLine, kindOf, LOOPBACK_PRELOAD, numbered, readReadme, startApp, unexpectedStderr, type Block } from './support/readme'
+import { freePort, startRedis, type RedisServer } from './support/redis-server'
 
-test('README "Testing with a fake client"', async () => {
-  const data = new Map([['sessions:abc', '{"cookie":{"expires":null},"user":"alice"}']])
-  const calls: string[] = []
-  const client = { get: async (key: string) => (calls.push(key), data.get(key) ?? null) }
+/** At least this many js/ts blocks: a parser regression must not silently run nothing. */
+const MIN_RUNNABLE = 6
+const RUN_TIMEOUT_MS = 20_000
+const LISTEN_TIMEOUT_MS = 15_000
+const PROBE_TIMEOUT_MS = 10_000
 
-  const result = await makeGet({ client, prefix: 'sessions:', serializer: jsonSerializer })('abc')()
-  assert.equal(result, E.right(O.some({ cookie: { expires: null }, user: 'alice' })))
-  assert.equal(calls, ['sessions:abc'])
+/** Checks of `app` blocks by `name:<id>`, after "starts and listens"; each throws on a failure. */
+const probes: Record<string, (port: number) => Promise<void>> = {
+  'quick-start': async (port) => {
+    const first = await getText(port, '/', undefined, PROBE_TIMEOUT_MS)
+    assert.is(first.status, 200, `GET / answered ${first.status}: ${first.text}`)
+    assert.ok(first.text.includes('Views: 1'), `GET / answered "${first.text}", want "Views: 1"`)
+    assert.ok(first.cookie !== undefined, 'GET / set no cookie')
+    const second = await getText(port, '/', first.cookie, PROBE_TIMEOUT_MS)
+    assert.is(second.status, 200, `GET / with the cookie answered ${second.status}: ${second.text}`)
+    assert.ok(second.text.includes('Views: 2'), `GET / with the cookie answered "${second.text}", want "Views: 2"`)
+  }
+}
+
+const parsed = readReadme()
+const runnable = parsed.blocks.filter((b) => kindOf(b) !== undefined)
+
+interface State {
+  /** uvu drops an error thrown by a before hook without a word, so the hook keeps it here for every test. */
+  setupError?: unknown
+  consumer: string
+  dir: string
+  preload: string
+  redis?: RedisServer
+  admin?: ReturnType<typeof createClient>
+  compiler: Compiler
+  started: number
+  /** Per block: `line kind seconds`. */
+  timings: Array<string>
+}
+
+const readme = suite<State>('README code blocks, run against the packed tarball')
+
+readme.before(async (state) => {
+  state.started = Date.now()
+  state.timings = []
+  try {
+    const packed = await installPacked()
+    state.consumer = packed.consumer
+    state.dir = join(packed.consumer, 'readme')
+    mkdirSync(state.dir, { recursive: true })
+    state.preload = join(state.dir, 'loopback.cjs')
+    writeFileSync(state.preload, LOOPBACK_PRELOAD)
+    state.redis = await startRedis()
+    state.admin = createClient({ url: state.redis.url, socket: { reconnectStrategy: false } })
+    state.admin.on('error', () => undefined)
+    await state.admin.connect()
+    state.compiler = makeCompiler(state.consumer)
+  } catch (err) {
+    state.setupError = err
+  }
 })
 
-test('README "Composing a custom store"', async () => {
-  const client = makeFakeRedis()
-  const deps = { client, prefix: 'sessions:', serializer: jsonSerializer, ttlSeconds: 3600, concurrencyGraceSeconds: 300, now: client.now }
-  const get = makeGet(deps)
-  const set = makeSet(deps)
-  const destroy = makeDestroy(deps)
-  const rename = (sid: string, user: string) =>
-    pipe(
-      get(sid),
-      TE.flatMap((found) => (found._tag === 'Some' ? set(sid, { ...found.value, user } as unknown as typeof found.value) : TE.right('expired' as const)))
-    )
-  await set('abc', { cookie: { expires: null } } as never)()
-  assert.equal(await rename('abc', 'alice')(), E.right('written'))
-  assert.is(JSON.parse((client.data.get('sessions:abc') as { value: string }).value).user, 'alice')
-  assert.equal(await destroy('abc')(), E.right(true))
-  assert.equal(await rename('abc', 'bob')(), E.right('expired'))
+readme.before.each(async (state) => {
+  if (state.setupError !== undefined) {
+    const err = state.setupError
+    throw err instanceof Error ? Object.assign(new Error(`set-up failed: ${err.message}`), { stack: `set-up failed: ${err.stack ?? err.message}` }) : new Error(`set-up failed: ${String(err)}`)
+  }
+  await state.admin?.flushAll()
 })
 
-test.run()
+readme.after(async (state) => {
+  if (state.admin?.isOpen === true) state.admin.destroy()
+  await state.redis?.stop()
+  console.log(`  (readme spec: ${((Date.now() - state.started) / 1000).toFixed(1)} s with the shared pack + install; ${state.timings.join(', ')})`)
+})
+
+readme(`README.md has at least ${MIN_RUNNABLE} js/ts blocks, every fence closed, and one block named quick-start flagged app`, () => {
+  assert.equal(parsed.unclosed, [], 'fences left open at these lines')
+  assert.ok(runnable.length >= MIN_RUNNABLE, `${runnable.length} js/ts blocks found: ${runnable.map((b) => `${b.lang}@${b.line}`).join(', ')}`)
+  const quick = parsed.blocks.filter((b) => b.name === 'quick-start')
+  assert.is(quick.length, 1, 'one block has the word name:quick-start')
+  assert.ok(quick[0]?.app === true && kindOf(quick[0]) !== undefined, 'the quick-start block is a js/ts block with the word app')
+})
+
+/** One way to run a block: the file to run, and for TypeScript the file to compile first. */
+interface Variant {
+  readonly label: string
+  readonly source: string
+}
+
+const variants = (block: Block, dir: string): Array<Variant> => {
+  const base = join(dir, `block-${block.line}`)
+  switch (kindOf(block)) {
+    case 'cjs':
+      return [{ label: 'CommonJS', source: `${base}.cjs` }]
+    case 'mjs':
+      return [{ label: 'ESM', source: `${base}.mjs` }]
+    case 'ts':
+      return block.esm ? [{ label: 'TS as ESM', source: `${base}.mts` }] : [{ label: 'TS as CommonJS', source: `${base}.ts` }, { label: 'TS as ESM', source: `${base}.mts` }]
+    default:
+      return []
+  }
+}
+
+/** Compiles (TypeScript) and runs one variant; the reason it failed, or undefined. */
+const runVariant = async (state: State, block: Block, v: Variant): Promise<string | undefined> => {
+  writeFileSync(v.source, block.source)
+  let file = v.source
+  if (/\.m?ts$/.test(v.source)) {
+    const c = state.compiler.compile(v.source)
+    if (c.output === undefined) return `does not compile:\n${c.diagnostics || '(emit skipped)'}`
+    file = c.output
+    // Load every module the block imports for its values, also when TypeScript dropped the import.
+    const load = (m: string): string => (file.endsWith('.mjs') ? `import ${JSON.stringify(m)}` : `require(${JSON.stringify(m)})`)
+    if (c.valueImports.length > 0) appendFileSync(file, `\n${c.valueImports.map(load).join('\n')}\n`)
+  }
+  const url = state.redis?.url ?? ''
+  if (!block.app) {
+    const r = await node(['--require', state.preload, file], state.consumer, RUN_TIMEOUT_MS, { REDIS_URL: url })
+    const stray = unexpectedStderr(r.stderr)
+    if (r.code === 0 && stray === '') return undefined
+    const why = r.code !== 0 ? `exited with ${String(r.code)} (want 0 within ${RUN_TIMEOUT_MS / 1000} s)` : 'printed on stderr'
+    return `${why}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`
+  }
+  const port = await freePort()
+  let app
+  try {
+    app = await startApp(file, state.consumer, state.preload, port, { REDIS_URL: url }, LISTEN_TIMEOUT_MS)
+  } catch (e) {
+    return (e as Error).message
+  }
+  let failure: string | undefined
+  try {
+    const probe = block.name === undefined ? undefined : probes[block.name]
+    if (probe !== undefined) await probe(port)
+    if (!app.alive()) failure = `the app exited (${await app.exited}) during the probe`
+  } catch (e) {
+    failure = `probe ${block.name ?? ''} failed: ${(e as Error).message}`
+  }
+  const how = await app.stop()
+  return failure === undefined ? undefined : `${failure} (stopped: ${how})\n--- stdout\n${app.stdout().slice(-4000)}\n--- stderr\n${app.stderr().slice(-4000)}`
+}
+
+for (const block of runnable) {
+  const flags = [block.lang, ...(block.app ? ['app'] : []), ...(block.esm ? ['esm'] : [])].join(', ')
+  readme(`README.md:${block.line} ${block.name ?? firstLine(block)} (${flags})`, async (state) => {
+    const started = Date.now()
+    const failures: Array<string> = []
+    for (const v of variants(block, state.dir)) {
+      const why = await runVariant(state, block, v)
+      if (why !== undefined) failures.push(`[${v.label}] ${why}`)
+    }
+    state.timings.push(`${block.line}: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    if (failures.length > 0) {
+      // No stack: uvu would print the message's lines again after its first line.
+      const failure = new Error(`README.md:${block.line} (${flags})\n${numbered(block)}\n\n${failures.join('\n\n')}`)
+      failure.stack = `README.md:${block.line}`
+      throw failure
+    }
+  })
+}
+
+readme.run()

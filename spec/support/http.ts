@@ -85,3 +85,30 @@ export const sidOfCookie = (cookie: string): string => {
   if (!value.startsWith('s:')) throw new Error(`not a signed session cookie: ${cookie}`)
   return value.slice(2, value.lastIndexOf('.'))
 }
+
+export interface TextReply {
+  readonly status: number
+  readonly text: string
+  /** `name=value` of the first cookie the response set, if any. */
+  readonly cookie: string | undefined
+}
+
+/**
+ * One GET to 127.0.0.1:`port` on a fresh connection (no agent), sending `cookie` if given; the body as text.
+ * Rejects on a connection error, or when no full answer arrived within `timeoutMs`.
+ */
+export const getText = (port: number, path: string, cookie: string | undefined, timeoutMs: number): Promise<TextReply> =>
+  new Promise((resolve, reject) => {
+    const headers: http.OutgoingHttpHeaders = cookie === undefined ? {} : { cookie }
+    const req = http.request({ host: '127.0.0.1', port, method: 'GET', path, headers, agent: false }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('error', reject)
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), cookie: res.headers['set-cookie']?.[0]?.split(';')[0] })
+      )
+    })
+    req.on('error', reject)
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`GET ${path}: no answer within ${timeoutMs} ms`)))
+    req.end()
+  })
