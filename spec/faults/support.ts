@@ -8,7 +8,7 @@
  * `SPEC` filter that selects spec/faults. A plain `npm test` skips them, so CI runs them once, in their own
  * step (about a minute).
  */
-import { mkdtempSync, rmSync } from 'fs'
+import { mkdtempSync, readdirSync, rmSync } from 'fs'
 import { tmpdir } from 'os'
 import { join } from 'path'
 import express, { type NextFunction, type Request, type Response } from 'express'
@@ -19,11 +19,12 @@ import { createRedisStore } from '../../src'
 import { httpClient, listen, sidOfCookie } from '../support/http'
 import { freePort, launchRedis } from '../support/redis-server'
 
-/** Whether this run asked for the fault specs: `FAULTS=1`, or a `SPEC` filter that selects this folder. */
+/** Whether this run asked for the fault specs: `FAULTS=1`, or a `SPEC` filter that selects a spec of this folder. */
 const selectedBySpec = (spec: string | undefined): boolean => {
   if (spec === undefined || spec === '') return false
   try {
-    return new RegExp(spec).test('faults/kill-restart.spec.js')
+    const re = new RegExp(spec)
+    return readdirSync(__dirname).some((f) => f.endsWith('.spec.js') && re.test(`faults/${f}`))
   } catch {
     return false
   }
