@@ -114,13 +114,17 @@ const variants = (block: Block, dir: string): Array<Variant> => {
   }
 }
 
+/** `readme/block-L.ts(row,col)` in compiler messages → `README.md:<line>:col (block-L.ts)`. */
+const readmeLines = (block: Block, diagnostics: string): string =>
+  diagnostics.replace(/(?:[^\s()]*\/)?(block-\d+\.m?ts)\((\d+),(\d+)\)/g, (_m, file: string, row: string, col: string) => `README.md:${block.line + Number(row)}:${col} (${file})`)
+
 /** Compiles (TypeScript) and runs one variant; the reason it failed, or undefined. */
 const runVariant = async (state: State, block: Block, v: Variant): Promise<string | undefined> => {
   writeFileSync(v.source, block.source)
   let file = v.source
   if (/\.m?ts$/.test(v.source)) {
     const c = state.compiler.compile(v.source)
-    if (c.output === undefined) return `does not compile:\n${c.diagnostics || '(emit skipped)'}`
+    if (c.output === undefined) return `does not compile:\n${readmeLines(block, c.diagnostics) || '(emit skipped)'}`
     file = c.output
     // Load every module the block imports for its values, also when TypeScript dropped the import.
     const load = (m: string): string => (file.endsWith('.mjs') ? `import ${JSON.stringify(m)}` : `require(${JSON.stringify(m)})`)
@@ -131,7 +135,7 @@ const runVariant = async (state: State, block: Block, v: Variant): Promise<strin
     const r = await node(['--require', state.preload, file], state.consumer, RUN_TIMEOUT_MS, { REDIS_URL: url })
     const stray = unexpectedStderr(r.stderr)
     if (r.code === 0 && stray === '') return undefined
-    const why = r.code !== 0 ? `exited with ${String(r.code)} (want 0 within ${RUN_TIMEOUT_MS / 1000} s)` : 'printed on stderr'
+    const why = r.code === null ? `did not exit 0 within ${RUN_TIMEOUT_MS / 1000} s` : r.code !== 0 ? `exited with ${r.code}` : 'printed on stderr'
     return `${why}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`
   }
   const port = await freePort()
