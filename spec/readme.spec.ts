@@ -2,7 +2,7 @@
 // with a real redis-server. The fence conventions are in spec/support/readme.ts: `js` blocks run as .cjs or
 // .mjs; `ts` blocks are type-checked (strict) and run both as CommonJS (.ts) and as ESM (.mts), or as ESM
 // only with the word `esm`; `app` blocks are servers (PORT given, probed, then stopped); `name:<id>` picks a
-// probe. Each block runs with cwd = the consumer project and REDIS_URL = a redis-server flushed before it.
+// probe. Each run has cwd = the consumer project and REDIS_URL = a redis-server flushed before it.
 import { appendFileSync, mkdirSync, writeFileSync } from 'fs'
 import { join } from 'path'
 import { createClient } from 'redis'
@@ -72,12 +72,11 @@ readme.before(async (state) => {
   }
 })
 
-readme.before.each(async (state) => {
+readme.before.each((state) => {
   if (state.setupError !== undefined) {
     const err = state.setupError
     throw err instanceof Error ? Object.assign(new Error(`set-up failed: ${err.message}`), { stack: `set-up failed: ${err.stack ?? err.message}` }) : new Error(`set-up failed: ${String(err)}`)
   }
-  await state.admin?.flushAll()
 })
 
 readme.after(async (state) => {
@@ -130,6 +129,8 @@ const runVariant = async (state: State, block: Block, v: Variant): Promise<strin
     const load = (m: string): string => (file.endsWith('.mjs') ? `import ${JSON.stringify(m)}` : `require(${JSON.stringify(m)})`)
     if (c.valueImports.length > 0) appendFileSync(file, `\n${c.valueImports.map(load).join('\n')}\n`)
   }
+  // Each run starts from an empty Redis: blocks (and the two runs of a ts block) never see each other's data.
+  await state.admin?.flushAll()
   const url = state.redis?.url ?? ''
   if (!block.app) {
     const r = await node(['--require', state.preload, file], state.consumer, RUN_TIMEOUT_MS, { REDIS_URL: url })
