@@ -35,9 +35,9 @@ const emitterClient = (ready: boolean) => {
   return client
 }
 
-outages('connect / disconnect follow the client, on changes of state only', async () => {
+outages("whenDisconnected 'bypass': connect / disconnect follow the client, on changes of state only", async () => {
   const client = emitterClient(true)
-  const store = createRedisStore(client, { checkEvictionPolicy: false })
+  const store = createRedisStore(client, { checkEvictionPolicy: false, whenDisconnected: 'bypass' })
   const seen: Array<string> = []
   store.on('connect', () => seen.push('connect'))
   store.on('disconnect', () => seen.push('disconnect'))
@@ -51,9 +51,9 @@ outages('connect / disconnect follow the client, on changes of state only', asyn
   assert.equal(seen, ['disconnect', 'connect', 'disconnect'])
 })
 
-outages('connectionEvents: false emits nothing', () => {
+outages("the default (whenDisconnected 'wait') emits no connection events: express-session never runs a request without req.session", () => {
   const client = emitterClient(true)
-  const store = createRedisStore(client, { connectionEvents: false, checkEvictionPolicy: false })
+  const store = createRedisStore(client, { checkEvictionPolicy: false })
   let n = 0
   store.on('disconnect', () => n++)
   client.emit('reconnecting')
@@ -62,7 +62,7 @@ outages('connectionEvents: false emits nothing', () => {
 
 outages('many stores on one client add one set of listeners', () => {
   const client = emitterClient(true)
-  for (let i = 0; i < 20; i++) createRedisStore(client, { checkEvictionPolicy: false })
+  for (let i = 0; i < 20; i++) createRedisStore(client, { checkEvictionPolicy: false, whenDisconnected: 'bypass' })
   assert.is(client.listenerCount('reconnecting'), 1)
 })
 
