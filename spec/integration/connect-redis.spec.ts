@@ -16,7 +16,7 @@ import { RedisStore as ConnectRedisStore } from 'connect-redis'
 import { createClient } from 'redis'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createRedisStore, RedisStore, type RedisSessionStore } from '../../src'
+import { createRedisStore, RedisStore, type RedisSessionStore, type RedisStoreOptions } from '../../src'
 import { startRedis, type RedisServer } from '../support/redis-server'
 import { closeAgent, request, serve, sidOfCookie, sleep, type Served } from '../e2e/harness'
 
@@ -309,9 +309,10 @@ opts('ttl as a number is the fallback for cookies without expiry, like ttlSecond
 })
 
 opts('disableTTL: true is refused with a TypeError naming it; disableTTL: false is accepted', async (ctx) => {
+  // The types allow only `false`; a JavaScript caller (or a config object typed loosely) can still pass `true`.
   const refused = [
-    () => createRedisStore(ctx.client, { prefix: PREFIX, disableTTL: true }),
-    () => new RedisStore({ client: ctx.client, prefix: PREFIX, disableTTL: true })
+    () => createRedisStore(ctx.client, { prefix: PREFIX, disableTTL: true } as unknown as StoreOptionsArg),
+    () => new RedisStore({ client: ctx.client, prefix: PREFIX, disableTTL: true } as unknown as RedisStoreOptions)
   ]
   for (const build of refused) {
     const e = thrownBy(build)
