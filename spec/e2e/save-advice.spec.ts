@@ -9,7 +9,7 @@
  * `destroySession` are the same promises over `req.session.regenerate` / `destroy`.
  */
 import express, { type NextFunction, type Request, type Response } from 'express'
-import session from 'express-session'
+import session, { type SessionData } from 'express-session'
 import type { IncomingMessage, ServerResponse } from 'http'
 import { createClient } from 'redis'
 import { suite } from 'uvu'
@@ -47,7 +47,8 @@ interface App {
  * - `POST /login-old-advice`  user + 2 MB, `await req.session.save()`; replies `{ sid, thenable }`
  *   (`thenable`: whether save() returned something an await could wait for)
  * - `POST /login-large`       user + 2 MB, `await saveSession(req)`; replies `{ sid }`
- * - `POST /login`             user, `await saveSession(req)`, then reads it back through the store; replies `{ sid, stored }`
+ * - `POST /login`             user, `await saveSession(req)`, then reads it back through the store; replies
+ *                             `{ sid, saved, stored }` (`saved`: store.set had called back by then)
  * - `GET  /me`                replies `{ sid, user }` (`null` when logged out)
  * - `POST /regenerate`        `await regenerateSession(req)`, carries the user over, `await saveSession(req)`;
  *                             replies `{ old, sid, oldStored, newStored }` as read through the store
@@ -56,6 +57,16 @@ interface App {
 const makeApp = async (client: Client): Promise<App> => {
   const store = createRedisStore(client)
   const lateErrors: Array<unknown> = []
+  // Session ids whose store.set has called back: a read-back on the same connection would see a SET that was
+  // merely sent (Redis answers in order), so this is what tells "saved" from "on its way".
+  const setsDone = new Set<string>()
+  const writable = store as unknown as { set: (sid: string, sess: SessionData, cb?: (err?: unknown) => void) => unknown }
+  const set = writable.set.bind(store)
+  writable.set = (sid, sess, cb) =>
+    set(sid, sess, (err?: unknown) => {
+      if (err === undefined || err === null) setsDone.add(sid)
+      cb?.(err)
+    })
   const app = express()
   app.use(session({ store, secret: 'save advice', name: COOKIE_NAME, resave: false, saveUninitialized: false }))
 
@@ -76,7 +87,8 @@ const makeApp = async (client: Client): Promise<App> => {
   app.post('/login', async (req: Request, res: Response) => {
     fields(req).user = 'alice'
     await saveSession(req)
-    res.json({ sid: req.sessionID, stored: await store.access.get(req.sessionID) })
+    const saved = setsDone.has(req.sessionID)
+    res.json({ sid: req.sessionID, saved, stored: await store.access.get(req.sessionID) })
   })
   app.get('/me', (req: Request, res: Response) => {
     res.json({ sid: req.sessionID, user: fields(req).user ?? null })
@@ -189,6 +201,7 @@ it('`await saveSession(req)`: a normal login is in Redis before the response is 
   const sid = sidOfCookie(reply.cookie ?? '')
   assert.is(reply.body['sid'], sid)
   const stored = reply.body['stored'] as { user?: unknown; cookie?: unknown } | null
+  assert.is(reply.body['saved'], true, 'store.set had called back when the promise resolved')
   assert.ok(stored, 'read back from inside the route, right after the await')
   assert.is(stored.user, 'alice')
   assert.ok(stored.cookie, 'a whole session, cookie included')
