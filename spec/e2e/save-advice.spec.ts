@@ -51,22 +51,29 @@ interface App {
  *                             `{ sid, saved, stored }` (`saved`: store.set had called back by then)
  * - `GET  /me`                replies `{ sid, user }` (`null` when logged out)
  * - `POST /regenerate`        `await regenerateSession(req)`, carries the user over, `await saveSession(req)`;
- *                             replies `{ old, sid, oldStored, newStored }` as read through the store
- * - `POST /logout`            `await destroySession(req)`; replies `{ destroyed, stored, hasSession }`
+ *                             replies `{ old, oldDestroyed, sid, oldStored, newStored }` as read through the store
+ * - `POST /logout`            `await destroySession(req)`; replies `{ destroyed, done, stored, hasSession }`
  */
 const makeApp = async (client: Client): Promise<App> => {
   const store = createRedisStore(client)
   const lateErrors: Array<unknown> = []
   // Session ids whose store.set has called back: a read-back on the same connection would see a SET that was
   // merely sent (Redis answers in order), so this is what tells "saved" from "on its way".
+  // Same for store.destroy (regenerate and logout).
   const setsDone = new Set<string>()
-  const writable = store as unknown as { set: (sid: string, sess: SessionData, cb?: (err?: unknown) => void) => unknown }
+  const destroysDone = new Set<string>()
+  type Cb = (err?: unknown) => void
+  const writable = store as unknown as { set: (sid: string, sess: SessionData, cb?: Cb) => unknown; destroy: (sid: string, cb?: Cb) => unknown }
   const set = writable.set.bind(store)
-  writable.set = (sid, sess, cb) =>
-    set(sid, sess, (err?: unknown) => {
-      if (err === undefined || err === null) setsDone.add(sid)
+  const destroy = writable.destroy.bind(store)
+  const noting =
+    (done: Set<string>, sid: string, cb: Cb | undefined): Cb =>
+    (err) => {
+      if (err === undefined || err === null) done.add(sid)
       cb?.(err)
-    })
+    }
+  writable.set = (sid, sess, cb) => set(sid, sess, noting(setsDone, sid, cb))
+  writable.destroy = (sid, cb) => destroy(sid, noting(destroysDone, sid, cb))
   const app = express()
   app.use(session({ store, secret: 'save advice', name: COOKIE_NAME, resave: false, saveUninitialized: false }))
 
@@ -97,14 +104,15 @@ const makeApp = async (client: Client): Promise<App> => {
     const old = req.sessionID
     const user = fields(req).user
     await regenerateSession(req)
+    const oldDestroyed = destroysDone.has(old)
     fields(req).user = user
     await saveSession(req)
-    res.json({ old, sid: req.sessionID, oldStored: await store.access.get(old), newStored: await store.access.get(req.sessionID) })
+    res.json({ old, oldDestroyed, sid: req.sessionID, oldStored: await store.access.get(old), newStored: await store.access.get(req.sessionID) })
   })
   app.post('/logout', async (req: Request, res: Response) => {
     const sid = req.sessionID
     await destroySession(req)
-    res.json({ destroyed: sid, stored: await store.access.get(sid), hasSession: req.session !== undefined })
+    res.json({ destroyed: sid, done: destroysDone.has(sid), stored: await store.access.get(sid), hasSession: req.session !== undefined })
   })
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) {
@@ -220,6 +228,7 @@ it('`await regenerateSession(req)`: a new id, the old one a tombstone', async (c
   assert.ok(fresh !== sid, 'a new session id')
   assert.ok(reply.cookie, 'a new cookie')
   assert.is(sidOfCookie(reply.cookie as string), fresh)
+  assert.is(reply.body['oldDestroyed'], true, 'store.destroy of the old id had called back when the promise resolved')
   assert.is(reply.body['oldStored'], null, 'the old id is gone once the promise resolved')
   assert.is((reply.body['newStored'] as { user?: unknown } | null)?.user, 'alice', 'the new one is stored')
   assert.is(await ctx.client.type(PREFIX + sid), 'hash', 'the old key is a tombstone')
@@ -232,7 +241,7 @@ it('`await destroySession(req)`: the session is removed before the response', as
   const { cookie, sid } = await login(ctx)
   const reply = await send(ctx, 'POST', '/logout', cookie)
   assert.is(reply.status, 200, JSON.stringify(reply.body))
-  assert.equal(reply.body, { destroyed: sid, stored: null, hasSession: false })
+  assert.equal(reply.body, { destroyed: sid, done: true, stored: null, hasSession: false }, 'store.destroy had called back when the promise resolved')
   assert.is(await ctx.client.type(PREFIX + sid), 'hash', 'a tombstone')
   assert.is(await ctx.app.store.access.get(sid), null)
   assert.is((await send(ctx, 'GET', '/me', cookie)).body['user'], null)
