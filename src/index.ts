@@ -6,6 +6,8 @@
 export { createRedisStore, RedisStore } from './express/create-redis-store'
 export type { RedisSessionStore, RedisStoreConstructor, RedisStoreOptions, StoreAccess } from './express/create-redis-store'
 export { runToCallback } from './express/run-to-callback'
+export { destroySession, regenerateSession, saveSession } from './express/session-promises'
+export type { RequestWithSession } from './express/session-promises'
 export type { Callback } from './express/run-to-callback'
 
 export { makeGet } from './operations/get'
@@ -35,10 +37,38 @@ export type { ClearDeps } from './operations/clear'
 
 export { clientKeyPrefix, runScript, tryCommand, tryStringCommand } from './client'
 export type { RedisLike, ScanArgs, ScanReply, Script, ScriptArgs } from './client'
-export { commandFailed, decodeFailed, invalidId, invalidSession, matchStoreError, parseFailed, stringifyFailed, timedOut, toError, tooLarge } from './errors'
-export type { CommandFailed, DecodeFailed, InvalidId, InvalidSession, ParseFailed, SessionStoreError, StoreError, StringifyFailed, TimedOut, TooLarge } from './errors'
+export {
+  commandFailed,
+  decodeFailed,
+  invalidId,
+  invalidSession,
+  matchStoreError,
+  parseFailed,
+  serializerFailed,
+  SessionStoreError,
+  stringifyFailed,
+  timedOut,
+  toError,
+  tooLarge,
+  unavailable
+} from './errors'
+export type {
+  CommandFailed,
+  DecodeFailed,
+  InvalidId,
+  InvalidSession,
+  ParseFailed,
+  SerializerFailed,
+  SessionStoreErrorCode,
+  SessionStoreErrorConstructor,
+  StoreError,
+  StringifyFailed,
+  TimedOut,
+  TooLarge,
+  Unavailable
+} from './errors'
 export { defaults, resolveOptions } from './options'
-export type { ResolvedOptions, StoreOptions } from './options'
+export type { ResolvedOptions, StoreOptions, WhenDisconnected } from './options'
 export { escapeGlob, makeKeyOf, matchPattern, MAX_SESSION_ID_BYTES, sessionIdProblem, stripPrefix, toKey } from './keys'
 export { withDeadline } from './operations/deadline'
 export { computeTtl } from './ttl'
@@ -48,4 +78,6 @@ export { DEFAULT_MAX_PAYLOAD_BYTES, fromPlainSerializer, isCorrupt, parseIssueAt
 export type { ParseIssue, PlainSerializer, Serializer } from './serializer/serializer'
 export { jsonSerializer, safeJsonParse, safeJsonStringify } from './serializer/json'
 export { codecSerializer, makeCodecSerializer } from './serializer/codec'
+export { asSessionData, sessionSerializer } from './serializer/session'
+export type { StoredCookie, StoredSession } from './serializer/session'
 export type { SessionCodec } from './serializer/codec'

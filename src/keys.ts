@@ -75,13 +75,14 @@ export const sessionIdProblem = (sid: unknown, strict = false): string | undefin
 }
 
 /**
- * The key of a session id, or `InvalidId` naming what is wrong with the id.
+ * The key of a session id, or `InvalidId` naming what is wrong with the id. Ids are strict
+ * (`A–Z a–z 0–9 _ -`) unless `strictSessionIds` is `false`.
  *
  * @category keys
  * @since 0.1.0
  */
 export const makeKeyOf = (deps: { readonly prefix: string; readonly strictSessionIds?: boolean }) => {
-  const strict = deps.strictSessionIds === true
+  const strict = deps.strictSessionIds !== false
   return (sid: unknown): E.Either<StoreError, string> => {
     const problem = sessionIdProblem(sid, strict)
     return problem === undefined ? E.right(deps.prefix + (sid as string)) : E.left(invalidId(problem))

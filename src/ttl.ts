@@ -29,13 +29,31 @@ export interface TtlDeps {
   readonly now: IO<number>
   /** Fallback TTL in seconds for sessions without `cookie.expires`; `false` (or `0`) refuses them. */
   readonly ttlSeconds: number | false
+  /**
+   * Each session's TTL in seconds, whatever its cookie says (connect-redis's `ttl` function): different
+   * lifetimes per role, say. A result `<= 0` means the session is over; a throw or a non-number is an
+   * `InvalidSession`.
+   */
+  readonly ttlFor?: ((session: never) => number) | undefined
 }
 
 // --- operations
 
+const ttlFromFunction = (ttlFor: (session: never) => number, sid: string, sess: Expiring): E.Either<StoreError, number> => {
+  let seconds: unknown
+  try {
+    seconds = ttlFor(sess as never)
+  } catch (e) {
+    return E.left(invalidSession(sid, `options.ttl(session) threw: ${e instanceof Error ? e.message : String(e)}`))
+  }
+  return typeof seconds === 'number' && !Number.isNaN(seconds) && seconds !== Infinity
+    ? E.right(seconds <= 0 ? 0 : Math.ceil(seconds * 1000))
+    : E.left(invalidSession(sid, `options.ttl(session) must return a number of seconds, got ${typeof seconds === 'number' ? String(seconds) : typeof seconds}`))
+}
+
 /**
- * The remaining life of a session in milliseconds: `cookie.expires - now` when the cookie has an expiry, else
- * `ttlSeconds`. A result `<= 0` means the session is already over. A session without expiry when
+ * The remaining life of a session in milliseconds: `ttlFor(session)` when given, else `cookie.expires - now`
+ * when the cookie has an expiry, else `ttlSeconds`. A result `<= 0` means the session is already over. A session without expiry when
  * `ttlSeconds` is `false`/`0`, or with an unreadable `expires`, is a `Left`.
  *
  * @category operations
@@ -45,6 +63,7 @@ export const computeTtl =
   (deps: TtlDeps) =>
   (sid: string, sess: Expiring): E.Either<StoreError, number> => {
     if (typeof sess !== 'object' || sess === null) return E.left(invalidSession(sid, `the session must be an object, got ${sess === null ? 'null' : typeof sess}`))
+    if (deps.ttlFor !== undefined) return ttlFromFunction(deps.ttlFor, sid, sess)
     const expires = sess.cookie?.expires
     if (expires === undefined || expires === null) {
       return deps.ttlSeconds === false || deps.ttlSeconds === 0

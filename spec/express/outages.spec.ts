@@ -22,6 +22,33 @@ outages('operationTimeoutMs: a hung command ends in ETIMEDOUT after the deadline
   assert.ok(ms >= 45 && ms < 500, `took ${ms} ms`)
 })
 
+outages('by default a hung Redis is an ETIMEDOUT after 2 s, not a request that waits forever', async () => {
+  const redis = makeFakeRedis()
+  const hung = { ...redis, get: () => new Promise<string | null>(() => {}) }
+  const store = createRedisStore(hung)
+  const t0 = Date.now()
+  const err = await new Promise<SessionStoreError | null>((resolve) => store.get('s', (e) => resolve(e)))
+  const ms = Date.now() - t0
+  assert.is(err?.code, 'ETIMEDOUT')
+  assert.match(err?.message ?? '', /^Redis did not answer the session get within operationTimeoutMs \(2000 ms\)/)
+  assert.ok(ms >= 1990 && ms < 3000, `took ${ms} ms`)
+})
+
+outages("whenDisconnected 'fail': while the client is not ready, operations fail at once and nothing is sent", async () => {
+  const redis = makeFakeRedis()
+  const client = Object.assign(emitterClient(false), { calls: redis.calls })
+  const store = createRedisStore(client, { whenDisconnected: 'fail', checkEvictionPolicy: false, now: client.now })
+  const t0 = Date.now()
+  for (const op of [store.access.get('s'), store.access.set('s', storedSession(client.now(), 60_000) as never), store.access.destroy('s')]) {
+    const err = await op.then(() => null, (e: SessionStoreError) => e)
+    assert.is(err?.code, 'ESESSION_UNAVAILABLE')
+  }
+  assert.ok(Date.now() - t0 < 100)
+  assert.equal(client.calls, [])
+  client.isReady = true
+  assert.is(await store.access.get('s'), null, 'works again once the client is ready')
+})
+
 outages('operationTimeoutMs does not cut an operation that answers in time', async () => {
   const redis = makeFakeRedis()
   const store = createRedisStore(redis, { operationTimeoutMs: 1000, now: redis.now })
@@ -35,9 +62,9 @@ const emitterClient = (ready: boolean) => {
   return client
 }
 
-outages('connect / disconnect follow the client, on changes of state only', async () => {
+outages("whenDisconnected 'bypass': connect / disconnect follow the client, on changes of state only", async () => {
   const client = emitterClient(true)
-  const store = createRedisStore(client, { checkEvictionPolicy: false })
+  const store = createRedisStore(client, { checkEvictionPolicy: false, whenDisconnected: 'bypass' })
   const seen: Array<string> = []
   store.on('connect', () => seen.push('connect'))
   store.on('disconnect', () => seen.push('disconnect'))
@@ -51,9 +78,9 @@ outages('connect / disconnect follow the client, on changes of state only', asyn
   assert.equal(seen, ['disconnect', 'connect', 'disconnect'])
 })
 
-outages('connectionEvents: false emits nothing', () => {
+outages("the default (whenDisconnected 'wait') emits no connection events: express-session never runs a request without req.session", () => {
   const client = emitterClient(true)
-  const store = createRedisStore(client, { connectionEvents: false, checkEvictionPolicy: false })
+  const store = createRedisStore(client, { checkEvictionPolicy: false })
   let n = 0
   store.on('disconnect', () => n++)
   client.emit('reconnecting')
@@ -62,7 +89,7 @@ outages('connectionEvents: false emits nothing', () => {
 
 outages('many stores on one client add one set of listeners', () => {
   const client = emitterClient(true)
-  for (let i = 0; i < 20; i++) createRedisStore(client, { checkEvictionPolicy: false })
+  for (let i = 0; i < 20; i++) createRedisStore(client, { checkEvictionPolicy: false, whenDisconnected: 'bypass' })
   assert.is(client.listenerCount('reconnecting'), 1)
 })
 

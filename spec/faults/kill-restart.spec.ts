@@ -20,7 +20,7 @@ const EPSILON_MS = 250
  */
 const REQUEST_BOUND_MS = DEADLINE_MS + EPSILON_MS
 
-const base: Omit<OutagePlan, 'connectionEvents' | 'client'> = {
+const base: Omit<OutagePlan, 'whenDisconnected' | 'client'> = {
   users: 8,
   deadlineMs: DEADLINE_MS,
   serverArgs: ['--appendonly', 'yes', '--appendfsync', 'always'],
@@ -48,9 +48,9 @@ const test = suite('fault: kill -9 and restart of redis-server under HTTP load')
 if (faultsEnabled) {
   test.after(() => closeAgent())
 
-  test('store defaults (connection events): disconnect → express-session bypasses the store → connect; recovers fast', async () => {
-    const r = await runOutage({ ...base, connectionEvents: true, client: quick })
-    print('connection events on, reconnectStrategy min(50·n, 500)', r)
+  test("whenDisconnected: 'bypass': disconnect → express-session bypasses the store → connect; recovers fast", async () => {
+    const r = await runOutage({ ...base, whenDisconnected: 'bypass', client: quick })
+    print('whenDisconnected bypass, reconnectStrategy min(50·n, 500)', r)
     common(r)
     assert.equal(
       r.storeEvents.map((e) => e.event),
@@ -63,18 +63,27 @@ if (faultsEnabled) {
     assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
   })
 
-  test('connectionEvents: false: every request reaches the store, and the deadline bounds it (offline queue)', async () => {
-    const r = await runOutage({ ...base, connectionEvents: false, client: quick })
-    print('connection events off, reconnectStrategy min(50·n, 500)', r)
+  test("whenDisconnected: 'wait' (default): every request reaches the store, and the deadline bounds it (offline queue)", async () => {
+    const r = await runOutage({ ...base, whenDisconnected: 'wait', client: quick })
+    print('whenDisconnected wait, reconnectStrategy min(50·n, 500)', r)
     common(r)
     assert.equal(r.storeEvents, [], 'no connection events')
     assert.ok((r.summary.failedCodes['ETIMEDOUT'] ?? 0) > 0, 'requests during the outage failed with ETIMEDOUT (the deadline, not a hang)')
     assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
   })
 
+  test("whenDisconnected: 'fail': while the client reconnects, requests fail at once with ESESSION_UNAVAILABLE", async () => {
+    const r = await runOutage({ ...base, whenDisconnected: 'fail', client: quick })
+    print('whenDisconnected fail, reconnectStrategy min(50·n, 500)', r)
+    common(r)
+    assert.equal(r.storeEvents, [], 'no connection events')
+    assert.ok((r.summary.failedCodes['ESESSION_UNAVAILABLE'] ?? 0) > 0, 'requests during the outage failed at once with ESESSION_UNAVAILABLE')
+    assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
+  })
+
   test('control: node-redis default reconnectStrategy (backoff up to 2 s + jitter) recovers, later', async () => {
-    const r = await runOutage({ ...base, connectionEvents: true, client: {} })
-    print('connection events on, node-redis default reconnectStrategy', r)
+    const r = await runOutage({ ...base, whenDisconnected: 'wait', client: {} })
+    print('whenDisconnected wait, node-redis default reconnectStrategy', r)
     common(r)
     assert.ok(r.recoveryMs < 3_000, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 3000)`)
   })

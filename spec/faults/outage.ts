@@ -10,7 +10,7 @@ import { tmpdir } from 'os'
 import { join } from 'path'
 import * as assert from 'uvu/assert'
 import { createClient, type RedisClientOptions } from 'redis'
-import { createRedisStore } from '../../src'
+import { createRedisStore, type WhenDisconnected } from '../../src'
 import {
   auditSessions,
   now,
@@ -29,8 +29,8 @@ import {
 export interface OutagePlan {
   readonly users: number
   readonly deadlineMs: number
-  /** The store's `connectionEvents` option. */
-  readonly connectionEvents: boolean
+  /** The store's `whenDisconnected` option. */
+  readonly whenDisconnected: WhenDisconnected
   /** node-redis options besides the URL. */
   readonly client: Omit<RedisClientOptions, 'url'>
   /** Extra redis-server arguments (kept across a restart). */
@@ -81,7 +81,7 @@ export const runOutage = async (plan: OutagePlan): Promise<OutageResult> => {
   client.on('error', () => clientErrorEvents++)
   await client.connect()
   try {
-    const store = createRedisStore(client, { operationTimeoutMs: plan.deadlineMs, connectionEvents: plan.connectionEvents })
+    const store = createRedisStore(client, { operationTimeoutMs: plan.deadlineMs, whenDisconnected: plan.whenDisconnected })
     const events: Array<{ event: string; at: number }> = []
     store.on('disconnect', () => events.push({ event: 'disconnect', at: now() }))
     store.on('connect', () => events.push({ event: 'connect', at: now() }))

@@ -22,7 +22,7 @@ const STOP_MS = 8_000
 const base: Omit<OutagePlan, 'client'> = {
   users: 8,
   deadlineMs: DEADLINE_MS,
-  connectionEvents: true,
+  whenDisconnected: 'wait',
   serverArgs: ['--appendonly', 'yes', '--appendfsync', 'always'],
   faultAtMs: 1_000,
   faultForMs: STOP_MS,

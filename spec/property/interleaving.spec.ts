@@ -91,7 +91,7 @@ it('once destroy has resolved, no operation started later sees the session withi
     async (s, { before, destroyAt, after, liveAtStart, twoStores }) => {
       const fake = makeFakeRedis()
       const client = scheduled(fake, s)
-      const options = { now: fake.now, concurrencyGraceSeconds: GRACE_S, connectionEvents: false, checkEvictionPolicy: false } as const
+      const options = { now: fake.now, concurrencyGraceSeconds: GRACE_S, checkEvictionPolicy: false } as const
       const stores: ReadonlyArray<RedisSessionStore> = twoStores ? [createRedisStore(client, options), createRedisStore(client, options)] : [createRedisStore(client, options)]
       // The same store, but on the fake directly: for setting up and checking, outside the scheduler.
       const direct = createRedisStore(fake, options)

@@ -139,7 +139,7 @@ it('every id round-trips or is refused with ESESSION_INVALID_ID, and no foreign 
     const name = `${prefix}|${strict}`
     const found = stores.get(name)
     if (found !== undefined) return found
-    const made = createRedisStore(client, { prefix, strictSessionIds: strict, scanCount: 2, connectionEvents: false, checkEvictionPolicy: false })
+    const made = createRedisStore(client, { prefix, strictSessionIds: strict, scanCount: 2, checkEvictionPolicy: false })
     stores.set(name, made)
     return made
   }

@@ -104,6 +104,16 @@ export const withoutPrototypeKeys = (x: unknown): unknown => {
 }
 
 /** Every object reachable from `x` (own enumerable keys), `x` included. */
+/**
+ * The session the store hands back for a stored JSON value: the same, with `cookie.expires` an ISO string
+ * revived as a `Date` (in place: pass a fresh value).
+ */
+export const asReadBack = <A>(x: A): A => {
+  const cookie = isObject(x) ? x['cookie'] : undefined
+  if (isObject(cookie) && typeof cookie['expires'] === 'string') cookie['expires'] = new Date(cookie['expires'])
+  return x
+}
+
 export const objectsIn = (x: unknown): Array<object> => {
   const found: Array<object> = []
   const stack: Array<unknown> = [x]

@@ -16,6 +16,14 @@ export interface ObservableClient {
 
 type ConnectionListener = (event: 'connect' | 'disconnect') => void
 
+/**
+ * Whether the client says it has no usable connection right now (node-redis `isReady === false`: reconnecting,
+ * closed, or never connected). A client that does not say (a fake) counts as connected.
+ *
+ * @internal
+ */
+export const isDisconnected = (client: ObservableClient): boolean => client.isReady === false
+
 /** One set of listeners per client, shared by every store built on it (no MaxListeners warnings). */
 const followers = new WeakMap<object, Set<ConnectionListener>>()
 

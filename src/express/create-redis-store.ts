@@ -10,7 +10,7 @@ import * as TE from 'fp-ts/lib/TaskEither'
 import { pipe } from 'fp-ts/lib/function'
 import session, { type SessionData, type Store } from 'express-session'
 import { clientKeyPrefix, type RedisLike } from '../client'
-import { toError, type StoreError } from '../errors'
+import { toError, unavailable, type StoreError } from '../errors'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
 import type { Expiring } from '../ttl'
 import { makeAll } from '../operations/all'
@@ -25,7 +25,7 @@ import { makeTouch } from '../operations/touch'
 import { makeIterate } from '../operations/iterate'
 import { makeExpiryMemo, makeGetRemembering, makeLazyTouch } from '../operations/lazy-touch'
 import { withDeadline } from '../operations/deadline'
-import { checkEvictionPolicy, followConnection, type ObservableClient } from './connection'
+import { checkEvictionPolicy, followConnection, isDisconnected, type ObservableClient } from './connection'
 import { runMapped, runToCallback, type Callback } from './run-to-callback'
 
 // --- model
@@ -111,14 +111,24 @@ async function* iterateEntries<A>(pages: AsyncIterable<E.Either<StoreError, Read
   }
 }
 
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null
+
+/** Whether `u` has the commands of a node-redis client (the options bag does not). */
+const looksLikeClient = (u: unknown): boolean => isRecord(u) && REQUIRED_COMMANDS.every((c) => typeof u[c] === 'function')
+
 const checkClient = (client: unknown): E.Either<TypeError, RedisLike> => {
-  if (typeof client !== 'object' || client === null) {
-    return E.left(new TypeError('client is required: pass a connected node-redis client (createClient())'))
+  if (!isRecord(client)) {
+    return E.left(new TypeError(`createRedisStore(client, options): client is required, got ${client === null ? 'null' : typeof client}: pass a node-redis client (createClient())`))
   }
-  const missing = REQUIRED_COMMANDS.filter((c) => typeof (client as Record<string, unknown>)[c] !== 'function')
+  if ('client' in client && !looksLikeClient(client)) {
+    return E.left(
+      new TypeError('createRedisStore takes the client as its first argument: createRedisStore(client, options), or new RedisStore({ client, ...options })')
+    )
+  }
+  const missing = REQUIRED_COMMANDS.filter((c) => typeof client[c] !== 'function')
   return missing.length > 0
     ? E.left(new TypeError(`client is not a node-redis client: it has no ${missing.join(', ')} method${missing.length > 1 ? 's' : ''}`))
-    : E.right(client as RedisLike)
+    : E.right(client as unknown as RedisLike)
 }
 
 /** Shared by every store, so `store instanceof RedisStore` and `store instanceof session.Store` both hold. */
@@ -161,6 +171,11 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
   const emit = (event: string, ...args: ReadonlyArray<unknown>): void => {
     store.emit(event, ...args)
   }
+  // A warning nobody listens to goes to process warnings (printed on stderr by default), never nowhere.
+  const warn = (message: string): void => {
+    if (store.listenerCount('warning') > 0) emit('warning', message)
+    else process.emitWarning(message, { type: 'SessionStoreWarning', code: 'ESESSION_WARNING' })
+  }
   // A corrupt stored value: a `corrupt` event (with the error), then a miss or a failure per onCorrupt.
   const reportCorrupt = (e: StoreError): void => emit('corrupt', toError(e))
   // Built once, not per call: one deadline wrapper per single-key operation.
@@ -173,11 +188,24 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
   const set = makeSet(single)
   const touch = makeTouch(single)
   const destroy = makeDestroy(single)
+  const observed = deps.client as ObservableClient
+  // whenDisconnected 'fail': while the client says it is not connected, fail at once instead of queueing.
+  const failFast = deps.whenDisconnected === 'fail'
+  const guard =
+    (operation: string) =>
+    <A>(te: TE.TaskEither<StoreError, A>): TE.TaskEither<StoreError, A> =>
+      failFast && isDisconnected(observed)
+        ? TE.left(unavailable(operation, 'the Redis client is not connected (it is reconnecting, or was never connected); whenDisconnected is fail'))
+        : te
+  const guardGet = guard('get')
+  const guardSet = guard('set')
+  const guardTouch = guard('touch')
+  const guardDestroy = guard('destroy')
   const ops = {
-    get: (sid: string) => getDeadline(get(sid)),
-    set: (sid: string, sess: SessionData) => setDeadline(set(sid, sess)),
-    touch: (sid: string, sess: Expiring) => touchDeadline(touch(sid, sess)),
-    destroy: (sid: string) => destroyDeadline(destroy(sid)),
+    get: (sid: string) => getDeadline(guardGet(get(sid))),
+    set: (sid: string, sess: SessionData) => setDeadline(guardSet(set(sid, sess))),
+    touch: (sid: string, sess: Expiring) => touchDeadline(guardTouch(touch(sid, sess))),
+    destroy: (sid: string) => destroyDeadline(guardDestroy(destroy(sid))),
     all: makeAll({ ...single, scanBatches }),
     ids: makeIds({ scanBatches: keyScanBatches }),
     length: makeLength({ scanBatches: keyScanBatches }),
@@ -187,7 +215,7 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
   // express-session's get/touch pair: with touchAfterSeconds, get also reads the TTL and touch may skip.
   const lazy = deps.touchAfterSeconds > 0
   const getRemembering = lazy ? makeGetRemembering({ ...single, memo }) : undefined
-  const sessionGet = getRemembering === undefined ? ops.get : (sid: string) => getDeadline(getRemembering(sid))
+  const sessionGet = getRemembering === undefined ? ops.get : (sid: string) => getDeadline(guardGet(getRemembering(sid)))
   const sessionTouch = lazy ? makeLazyTouch({ ...deps, touch: ops.touch, memo }) : ops.touch
   const orNull = (o: O.Option<SessionData>): SessionData | null => O.toNullable(o)
 
@@ -205,9 +233,8 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
 
   const store = Object.create(storePrototype) as RedisSessionStore
   ;(session.Store as unknown as (this: Store) => void).call(store)
-  const observed = deps.client as ObservableClient
-  if (deps.connectionEvents) followConnection(observed, emit)
-  if (deps.checkEvictionPolicy) checkEvictionPolicy(observed, (message) => emit('warning', message))
+  if (deps.whenDisconnected === 'bypass') followConnection(observed, emit)
+  if (deps.checkEvictionPolicy) checkEvictionPolicy(observed, warn)
   return Object.assign(store, {
     access,
     get: (sid: string, cb?: Callback<SessionData | null>) => runMapped(() => sessionGet(sid), orNull, cb),
@@ -240,8 +267,12 @@ export interface RedisStoreConstructor {
  * @since 0.1.0
  */
 export const RedisStore = function RedisStore(options: RedisStoreOptions): RedisSessionStore {
-  if (typeof options !== 'object' || options === null) throw new TypeError('RedisStore: options with a client are required')
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`RedisStore: options with a client are required, got ${options === null ? 'null' : typeof options}: new RedisStore({ client })`)
+  }
+  if (looksLikeClient(options)) throw new TypeError('RedisStore takes an options object: new RedisStore({ client, ...options }), not new RedisStore(client)')
   const { client, ...rest } = options
+  if (client === undefined || client === null) throw new TypeError('RedisStore: options.client is required: new RedisStore({ client: createClient() })')
   return createRedisStore(client, rest)
 } as unknown as RedisStoreConstructor
 ;(RedisStore as { prototype: Store }).prototype = storePrototype

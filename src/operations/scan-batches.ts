@@ -5,7 +5,7 @@ import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
 import { scanStep, tryCommand, type RedisLike } from '../client'
 import type { StoreError } from '../errors'
-import { matchPattern, stripPrefix } from '../keys'
+import { matchPattern, sessionIdProblem, stripPrefix } from '../keys'
 
 // --- model
 
@@ -55,6 +55,12 @@ export interface ScanBatchesDeps {
    * costs Redis time. Default `true`.
    */
   readonly onlyStrings?: boolean
+  /**
+   * Which ids are sessions of this store: strict ones (`A–Z a–z 0–9 _ -`, the default) or any acceptable id
+   * (`false`). A key under the prefix whose rest is not such an id was not written by the store (a foreign
+   * `sessions:cache:home`, say) and is never returned, read or destroyed.
+   */
+  readonly strictSessionIds?: boolean
 }
 
 // --- operations
@@ -62,12 +68,13 @@ export interface ScanBatchesDeps {
 const toScannedKeys = (deps: ScanBatchesDeps) => {
   const fromClient = stripPrefix(deps.keyPrefix)
   const fromStore = stripPrefix(deps.prefix)
+  const strict = deps.strictSessionIds !== false
   return (keys: ReadonlyArray<string>): ReadonlyArray<ScannedKey> => {
     const found: Array<ScannedKey> = []
     for (const raw of keys) {
       const key = deps.keyPrefix === '' ? raw : fromClient(raw)
       const sid = key === undefined ? undefined : fromStore(key)
-      if (key !== undefined && sid !== undefined) found.push({ sid, key })
+      if (key !== undefined && sid !== undefined && sessionIdProblem(sid, strict) === undefined) found.push({ sid, key })
     }
     return found
   }

@@ -9,6 +9,7 @@ import type { SessionData } from 'express-session'
 import type { Decoder, Encoder } from 'io-ts'
 import { safeJsonParse, safeJsonStringify } from './json'
 import type { ParseIssue, Serializer } from './serializer'
+import { asSessionData } from './session'
 
 /**
  * A codec for the **stored JSON shape** of a session (`cookie.expires` is an ISO string there). Any io-ts
@@ -22,8 +23,9 @@ export type SessionCodec<A> = Pick<Decoder<unknown, A>, 'decode'> & Partial<Pick
 /**
  * A JSON serializer whose `parse` runs `codec.decode` on the parsed value (after prototype scrubbing).
  * Invalid data is a `Left` carrying io-ts's errors, which the store reports with the key and failing paths.
- * The result is typed for the store (`SessionData`): the codec describes the stored JSON, and express-session
- * turns its `cookie` back into a `Cookie` when it loads the session.
+ * The codec describes the stored JSON (`StoredSession`: `cookie.expires` an ISO string); the decoded value is
+ * then checked and revived by `asSessionData`, so the store hands back `SessionData` (`cookie.expires` a
+ * `Date`).
  *
  * @example
  * import * as t from 'io-ts'
@@ -35,7 +37,14 @@ export type SessionCodec<A> = Pick<Decoder<unknown, A>, 'decode'> & Partial<Pick
  * @category serializers
  * @since 0.1.0
  */
-export const codecSerializer = <A>(codec: SessionCodec<A>): Serializer<SessionData> => makeCodecSerializer(codec) as unknown as Serializer<SessionData>
+export const codecSerializer = <A>(codec: SessionCodec<A>): Serializer<SessionData> => {
+  const serializer = makeCodecSerializer(codec)
+  return {
+    _tag: 'Serializer',
+    stringify: serializer.stringify as Serializer<SessionData>['stringify'],
+    parse: (raw) => E.flatMap(serializer.parse(raw), asSessionData)
+  }
+}
 
 /**
  * `codecSerializer` keeping the codec's own type, for custom stores built from the operations.

@@ -6,6 +6,7 @@
 import * as E from 'fp-ts/lib/Either'
 import type { SessionData } from 'express-session'
 import type { Serializer } from './serializer'
+import { asSessionData } from './session'
 
 // Both spellings of each key, including JSON's \u escapes (the pre-check of secure-json-parse).
 const PROTO = /"(?:_|\\u005[Ff])(?:_|\\u005[Ff])(?:p|\\u0070)(?:r|\\u0072)(?:o|\\u006[Ff])(?:t|\\u0074)(?:o|\\u006[Ff])(?:_|\\u005[Ff])(?:_|\\u005[Ff])"\s*:/
@@ -72,9 +73,8 @@ export const safeJsonStringify = (value: unknown): E.Either<unknown, string> => 
 
 /**
  * The default serializer. `stringify` is `JSON.stringify` (an express-session `Cookie` writes itself through
- * `toJSON`); `parse` is `safeJsonParse` and refuses anything but an object. What it reads is the stored JSON
- * shape, `cookie.expires` an ISO string, as with a codec: express-session turns it back into a `Date` when it
- * loads the session (`Store.prototype.createSession`).
+ * `toJSON`, `expires` as an ISO string); `parse` is `safeJsonParse`, then `asSessionData`: the result is
+ * what `SessionData` says, `cookie.expires` a `Date` again, and a value without a `cookie` object is corrupt.
  *
  * @category serializers
  * @since 0.1.0
@@ -84,10 +84,6 @@ export const jsonSerializer: Serializer<SessionData> = {
   stringify: (value) => safeJsonStringify(value),
   parse: (raw) => {
     const parsed = safeJsonParse(raw)
-    if (E.isLeft(parsed)) return E.left({ _tag: 'Unparsable', cause: parsed.left })
-    const value = parsed.right
-    return isObject(value) && !Array.isArray(value)
-      ? E.right(value as unknown as SessionData)
-      : E.left({ _tag: 'Unparsable', cause: new TypeError('the stored JSON is not an object') })
+    return E.isLeft(parsed) ? E.left({ _tag: 'Unparsable', cause: parsed.left }) : asSessionData(parsed.right)
   }
 }

@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type { Errors } from 'io-ts'
-import { decodeFailed, parseFailed, stringifyFailed, tooLarge, type StoreError } from '../errors'
+import { decodeFailed, parseFailed, serializerFailed, stringifyFailed, tooLarge, type StoreError } from '../errors'
 
 // --- model
 
@@ -16,7 +16,11 @@ import { decodeFailed, parseFailed, stringifyFailed, tooLarge, type StoreError }
  * @category model
  * @since 0.1.0
  */
-export type ParseIssue = { readonly _tag: 'Unparsable'; readonly cause: unknown } | { readonly _tag: 'Invalid'; readonly errors: Errors }
+export type ParseIssue =
+  | { readonly _tag: 'Unparsable'; readonly cause: unknown }
+  | { readonly _tag: 'Invalid'; readonly errors: Errors }
+  /** The serializer itself broke its contract (it returned a `Promise`): a configuration error, not corrupt data. */
+  | { readonly _tag: 'Broken'; readonly reason: string }
 
 /**
  * A serializer in the toolkit's own form: total functions, failures as `Left`.
@@ -43,8 +47,31 @@ export interface PlainSerializer<A> {
 
 // --- constructors
 
+const isThenable = (u: unknown): u is PromiseLike<unknown> =>
+  (typeof u === 'object' || typeof u === 'function') && u !== null && typeof (u as { readonly then?: unknown }).then === 'function'
+
+/** A promise handed back by a serializer is dropped: its rejection must not become an unhandled one. */
+const drop = (p: PromiseLike<unknown>): void => {
+  try {
+    p.then(undefined, () => undefined)
+  } catch {
+    // a thenable whose then throws: nothing to drop
+  }
+}
+
+const ASYNC = 'returned a Promise: serializers must be synchronous (parse and stringify must return their result, not a promise of it)'
+
 /**
- * Wraps a plain `{ stringify, parse }` pair so that a throw (or a non-string result) becomes a `Left`.
+ * Whether `f` is an `async` function (or an async generator): such a serializer can only return promises.
+ *
+ * @internal
+ */
+export const isAsyncFunction = (f: unknown): boolean => typeof f === 'function' && /^Async/.test(f.constructor?.name ?? '')
+
+/**
+ * Wraps a plain `{ stringify, parse }` pair so that a throw (or a non-string result) becomes a `Left`. A
+ * `Promise` returned by either is refused (`SerializerFailed`, code `ESESSION_SERIALIZER`), never passed on
+ * as a session or a stored value.
  *
  * @category constructors
  * @since 0.1.0
@@ -52,10 +79,20 @@ export interface PlainSerializer<A> {
 export const fromPlainSerializer = <A>(plain: PlainSerializer<A>): Serializer<A> => ({
   _tag: 'Serializer',
   stringify: (value) =>
-    E.flatMap(E.tryCatch(() => plain.stringify(value), (e) => e), (s) =>
-      typeof s === 'string' ? E.right(s) : E.left(new TypeError(`serializer.stringify returned ${typeof s}, not a string`))
-    ),
-  parse: (raw) => E.tryCatch(() => plain.parse(raw), (cause): ParseIssue => ({ _tag: 'Unparsable', cause }))
+    E.flatMap(E.tryCatch(() => plain.stringify(value) as unknown, (e) => e), (s) => {
+      if (typeof s === 'string') return E.right(s)
+      if (isThenable(s)) {
+        drop(s)
+        return E.left(serializerFailed('stringify', ASYNC))
+      }
+      return E.left(serializerFailed('stringify', `returned ${s === null ? 'null' : typeof s}, not a string`))
+    }),
+  parse: (raw) =>
+    E.flatMap(E.tryCatch(() => plain.parse(raw) as unknown, (cause): ParseIssue => ({ _tag: 'Unparsable', cause })), (value) => {
+      if (!isThenable(value)) return E.right(value as A)
+      drop(value)
+      return E.left({ _tag: 'Broken', reason: ASYNC })
+    })
 })
 
 const isSerializer = <A>(s: Serializer<A> | PlainSerializer<A>): s is Serializer<A> => '_tag' in s && s._tag === 'Serializer'
@@ -80,7 +117,11 @@ export const toSerializer = <A>(s: Serializer<A> | PlainSerializer<A>): Serializ
 export const parseIssueAt =
   (key: string) =>
   (issue: ParseIssue): StoreError =>
-    issue._tag === 'Unparsable' ? parseFailed(key)(issue.cause) : decodeFailed(key)(issue.errors)
+    issue._tag === 'Unparsable'
+      ? parseFailed(key)(issue.cause)
+      : issue._tag === 'Invalid'
+        ? decodeFailed(key)(issue.errors)
+        : serializerFailed('parse', issue.reason)
 
 /**
  * Serializes `value` for session `sid`, failures as `StringifyFailed`.
@@ -90,8 +131,11 @@ export const parseIssueAt =
  */
 export const stringifyFor = <A>(serializer: Serializer<A>, sid: string, value: A): E.Either<StoreError, string> => {
   const text = serializer.stringify(value)
-  return E.isRight(text) ? text : E.left(stringifyFailed(sid)(text.left))
+  return E.isRight(text) ? text : E.left(isSerializerFailure(text.left) ? text.left : stringifyFailed(sid)(text.left))
 }
+
+const isSerializerFailure = (u: unknown): u is StoreError =>
+  typeof u === 'object' && u !== null && (u as { readonly _tag?: unknown })._tag === 'SerializerFailed'
 
 // --- limits
 

@@ -1,0 +1,88 @@
+// Every error the store passes on says what happened: a code from the union, a message that is never empty
+// after its colon, a cause, and `instanceof SessionStoreError`.
+import * as t from 'io-ts'
+import { TimeoutError, ClientClosedError } from '@redis/client/dist/lib/errors'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import {
+  commandFailed,
+  decodeFailed,
+  invalidId,
+  invalidSession,
+  parseFailed,
+  serializerFailed,
+  SessionStoreError,
+  stringifyFailed,
+  timedOut,
+  toError,
+  tooLarge,
+  unavailable,
+  type SessionStoreErrorCode,
+  type StoreError
+} from '../src'
+import { describeCause } from '../src/errors'
+
+const errors = suite('toError')
+
+const decodeErrors = (() => {
+  const r = t.type({ n: t.number }).decode({ n: 'x' })
+  return r._tag === 'Left' ? r.left : []
+})()
+
+const every: ReadonlyArray<readonly [StoreError, SessionStoreErrorCode]> = [
+  [commandFailed('GET', 'sessions:abcdefgh')(new Error('ECONNREFUSED')), 'ESESSION_REDIS'],
+  [parseFailed('sessions:abcdefgh')(new SyntaxError('Unexpected token')), 'ESESSION_CORRUPT'],
+  [decodeFailed('sessions:abcdefgh')(decodeErrors), 'ESESSION_CORRUPT'],
+  [stringifyFailed('abcdefgh')(new TypeError('cyclic')), 'ESESSION_UNSERIALIZABLE'],
+  [invalidSession('abcdefgh', 'no expiry'), 'ESESSION_INVALID'],
+  [invalidId('it is empty'), 'ESESSION_INVALID_ID'],
+  [tooLarge('abcdefgh', 2_000_000, 1_048_576), 'ESESSION_TOO_LARGE'],
+  [timedOut('get', 2000), 'ETIMEDOUT'],
+  [unavailable('get', 'the client is not connected'), 'ESESSION_UNAVAILABLE'],
+  [serializerFailed('parse', 'returned a Promise'), 'ESESSION_SERIALIZER']
+]
+
+errors('every StoreError becomes a SessionStoreError with its code, a message with something after the colon, and a cause', () => {
+  for (const [e, code] of every) {
+    const err = toError(e)
+    assert.ok(err instanceof SessionStoreError && err instanceof Error, e._tag)
+    assert.is(err.code, code, e._tag)
+    assert.is(err.storeError, e)
+    assert.ok(err.cause !== undefined, `${e._tag} has a cause`)
+    const after = err.message.slice(err.message.indexOf(': ') + 2)
+    assert.ok(after.trim().length > 3, `${e._tag}: "${err.message}"`)
+    assert.not.match(err.message, /abcdefgh/, 'ids are cut in messages')
+  }
+})
+
+errors("node-redis's TimeoutError (no message) is described, not an empty string", () => {
+  const silent = new TimeoutError()
+  assert.is(silent.message, '', 'node-redis gives it no message')
+  const err = toError(commandFailed('GET', 'sessions:DVDkabcdef')(silent))
+  assert.match(err.message, /^Redis GET on key "sessions:DVDk…" failed: node-redis TimeoutError: the command waited longer than the client's command timeout/)
+  assert.is(err.cause, silent)
+})
+
+errors('any other message-less failure is named by its kind; non-errors are described', () => {
+  class QuietError extends Error {}
+  assert.is(describeCause(new QuietError()), 'QuietError (the error has no message)')
+  assert.is(describeCause(new Error('')), 'Error (the error has no message)')
+  assert.is(describeCause(undefined), 'unknown failure (no error was given)')
+  assert.is(describeCause(''), 'unknown failure ()')
+  assert.is(describeCause('READONLY'), 'READONLY')
+  assert.is(describeCause(new ClientClosedError()), 'The client is closed')
+})
+
+errors('the deadline error names Redis and what may have happened', () => {
+  assert.match(toError(timedOut('set', 2000)).message, /^Redis did not answer the session set within operationTimeoutMs \(2000 ms\)/)
+})
+
+errors('SessionStoreError(e), with or without new, builds the same error as toError', () => {
+  const e = invalidId('it is empty')
+  const a = SessionStoreError(e)
+  const b = new SessionStoreError(e)
+  assert.ok(a instanceof SessionStoreError && b instanceof SessionStoreError)
+  assert.equal([a.code, a.message], [b.code, b.message])
+})
+
+errors.run()

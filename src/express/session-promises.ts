@@ -1,0 +1,84 @@
+/**
+ * Promises over `req.session.save`, `regenerate` and `destroy`. express-session's methods take callbacks and
+ * return the session, so `await req.session.save()` waits for nothing: a failed save (Redis down, a session
+ * over `maxPayloadBytes`) is then lost after the response has been sent. These helpers wait for the store
+ * and reject with its error.
+ *
+ * @since 0.1.0
+ */
+import { toError, unavailable, type SessionStoreError } from '../errors'
+
+// --- model
+
+/**
+ * The part of an express `Request` the helpers use: its session, which express-session leaves `undefined`
+ * when it did not run or skipped a disconnected store.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface RequestWithSession {
+  readonly session?: {
+    save(callback: (err: unknown) => void): unknown
+    regenerate(callback: (err: unknown) => void): unknown
+    destroy(callback: (err: unknown) => void): unknown
+  }
+}
+
+// --- adapters
+
+const missing = (operation: string): SessionStoreError =>
+  toError(
+    unavailable(
+      operation,
+      'req.session is undefined: the session middleware did not run for this request, or it skipped the store while Redis was disconnected (whenDisconnected: bypass)'
+    )
+  )
+
+const settle =
+  (operation: 'save' | 'regenerate' | 'destroy') =>
+  (req: RequestWithSession): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const sess = req.session
+      if (sess === undefined || sess === null) {
+        reject(missing(operation))
+        return
+      }
+      sess[operation]((err: unknown) => (err === undefined || err === null ? resolve() : reject(err)))
+    })
+
+/**
+ * Saves `req.session` to the store and resolves once the store has it; rejects with the store's error
+ * (`ESESSION_TOO_LARGE`, `ESESSION_REDIS`, `ETIMEDOUT`, …). Use it before answering a login or a privilege
+ * change, where a save that fails after the response would lose the change silently.
+ *
+ * @example
+ * import { saveSession } from 'connect-redis-session'
+ *
+ * app.post('/login', async (req, res) => {
+ *   req.session.user = 'alice'
+ *   await saveSession(req) // a failed save is an error here, not after the response
+ *   res.redirect('/')
+ * })
+ *
+ * @category adapters
+ * @since 0.1.0
+ */
+export const saveSession: (req: RequestWithSession) => Promise<void> = settle('save')
+
+/**
+ * `req.session.regenerate` as a promise: the old session is destroyed (leaving its tombstone) and
+ * `req.session` is a new, empty one with a new id. Do it on login, against session fixation.
+ *
+ * @category adapters
+ * @since 0.1.0
+ */
+export const regenerateSession: (req: RequestWithSession) => Promise<void> = settle('regenerate')
+
+/**
+ * `req.session.destroy` as a promise: resolves once the store has destroyed the session (logout).
+ *
+ * @category adapters
+ * @since 0.1.0
+ */
+export const destroySession: (req: RequestWithSession) => Promise<void> = settle('destroy')
