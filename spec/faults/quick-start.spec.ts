@@ -16,7 +16,7 @@ import { join } from 'path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { makeCompiler } from '../support/compile'
-import { getText } from '../support/http'
+import { requestText } from '../support/http'
 import { installPacked } from '../support/pack'
 import { kindOf, LOOPBACK_PRELOAD, namedBlock, readReadme, startApp, type AppProcess } from '../support/readme'
 import { freePort } from '../support/redis-server'
@@ -95,7 +95,7 @@ const runScenario = async (state: State, plan: Plan): Promise<Outcome> => {
       let cookie: string | undefined
       while (now() < stopAt) {
         const start = now()
-        const r = await getText(port, '/', cookie, CLIENT_TIMEOUT_MS).then(
+        const r = await requestText(port, 'GET', '/', cookie, CLIENT_TIMEOUT_MS).then(
           (reply) => reply,
           (e: Error) => ({ status: 0, text: e.message, cookie: undefined })
         )

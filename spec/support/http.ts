@@ -94,13 +94,13 @@ export interface TextReply {
 }
 
 /**
- * One GET to 127.0.0.1:`port` on a fresh connection (no agent), sending `cookie` if given; the body as text.
- * Rejects on a connection error, or when no full answer arrived within `timeoutMs`.
+ * One request to 127.0.0.1:`port` on a fresh connection (no agent, no body), sending `cookie` if given; the
+ * answer's body as text. Rejects on a connection error, or when no full answer arrived within `timeoutMs`.
  */
-export const getText = (port: number, path: string, cookie: string | undefined, timeoutMs: number): Promise<TextReply> =>
+export const requestText = (port: number, method: 'GET' | 'POST', path: string, cookie: string | undefined, timeoutMs: number): Promise<TextReply> =>
   new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = cookie === undefined ? {} : { cookie }
-    const req = http.request({ host: '127.0.0.1', port, method: 'GET', path, headers, agent: false }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       const chunks: Array<Buffer> = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('error', reject)
@@ -109,6 +109,6 @@ export const getText = (port: number, path: string, cookie: string | undefined, 
       )
     })
     req.on('error', reject)
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`GET ${path}: no answer within ${timeoutMs} ms`)))
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)))
     req.end()
   })
