@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert'
 import { makeCompiler, type Compiler } from './support/compile'
 import { requestText } from './support/http'
 import { installPacked, node } from './support/pack'
-import { firstLine, kindOf, LOOPBACK_PRELOAD, numbered, readReadme, startApp, unexpectedStderr, type Block } from './support/readme'
+import { firstLine, kindOf, LOOPBACK_PRELOAD, numbered, readReadme, startApp, unexpectedStderr, type AppProcess, type Block } from './support/readme'
 import { freePort, startRedis, type RedisServer } from './support/redis-server'
 
 /**
@@ -160,7 +160,7 @@ const runVariant = async (state: State, block: Block, v: Variant): Promise<strin
     return `${why}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`
   }
   const port = await freePort()
-  let app
+  let app: AppProcess
   try {
     app = await startApp(file, state.consumer, state.preload, port, { REDIS_URL: url }, LISTEN_TIMEOUT_MS)
   } catch (e) {
