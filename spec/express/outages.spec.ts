@@ -115,6 +115,15 @@ outages('noeviction gives no warning; a refused INFO gives one', async () => {
   assert.match(seen[0] ?? '', /^denied: could not read maxmemory-policy/)
 })
 
+outages('no warning when INFO fails because the application closed its client (a short script)', async () => {
+  const client = Object.assign(withInfo(async () => Promise.reject(new Error('The client is closed'))), { isOpen: false })
+  const store = createRedisStore(client)
+  const warnings: Array<string> = []
+  store.on('warning', (m: string) => warnings.push(m))
+  await tick()
+  assert.equal(warnings, [])
+})
+
 outages('the check waits for a client that is not ready yet', async () => {
   let asked = 0
   const client = withInfo(async () => {

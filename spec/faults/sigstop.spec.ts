@@ -68,13 +68,13 @@ if (faultsEnabled) {
     assert.ok(r.recoveryMs < 2_500, `recovered ${Math.round(r.recoveryMs)} ms after SIGCONT (< 2500)`)
   })
 
-  test('control: without operationTimeoutMs a get waits for the whole stop (2 s here)', async () => {
+  test('control: with operationTimeoutMs: 0 (no deadline) a get waits for the whole stop (2 s here)', async () => {
     const server = await spawnRedis()
     const client = createClient({ url: server.url })
     client.on('error', () => undefined)
     await client.connect()
     try {
-      const store = createRedisStore(client)
+      const store = createRedisStore(client, { operationTimeoutMs: 0 })
       server.signal('SIGSTOP')
       const start = now()
       const pending = store.access.get('control').then(() => now() - start)

@@ -11,6 +11,7 @@ export interface ObservableClient {
   readonly on?: (event: string, listener: (...args: ReadonlyArray<unknown>) => void) => unknown
   readonly once?: (event: string, listener: (...args: ReadonlyArray<unknown>) => void) => unknown
   readonly isReady?: boolean
+  readonly isOpen?: boolean
   readonly info?: (section: string) => Promise<string>
 }
 
@@ -85,7 +86,10 @@ export const checkEvictionPolicy = (client: ObservableClient, warn: (message: st
           )
         }
       },
-      (e: unknown) => warn(`could not read maxmemory-policy with INFO memory: ${e instanceof Error ? e.message : String(e)}`)
+      (e: unknown) => {
+        // A client the application closed on purpose (a short script) is not a problem worth a warning.
+        if (client.isOpen !== false) warn(`could not read maxmemory-policy with INFO memory: ${e instanceof Error ? e.message : String(e)}`)
+      }
     )
   }
   if (client.isReady === false && typeof client.once === 'function') client.once('ready', check)
