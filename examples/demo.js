@@ -25,7 +25,7 @@ const loadBuild = () => {
     throw err
   }
 }
-const { createRedisStore } = loadBuild()
+const { createRedisStore, destroySession, regenerateSession, saveSession } = loadBuild()
 const express = require('express')
 const session = require('express-session')
 const { createClient } = require('redis')
@@ -145,9 +145,10 @@ const buildApp = (store) => {
       res.status(400).json({ error: 'pass ?user=<name> (letters, digits, . _ @ -)' })
       return
     }
-    await new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())))
+    await regenerateSession(req)
     req.session.user = user
     req.session.loggedInAt = new Date().toISOString()
+    await saveSession(req) // saved before the answer: a failed save is an error, not a silent loss
     res.json({ loggedIn: user, sessionId: req.session.id })
   })
 
@@ -155,7 +156,7 @@ const buildApp = (store) => {
   app.post('/logout', async (req, res) => {
     const sessionId = req.session.id
     const user = req.session.user || null
-    await new Promise((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())))
+    await destroySession(req)
     res.clearCookie('demo.sid')
     res.json({ loggedOut: user, destroyed: sessionId })
   })
