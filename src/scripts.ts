@@ -9,10 +9,9 @@
  * @since 0.1.0
  */
 import { createHash } from 'crypto'
-import type { Script } from './client'
+import type { Script } from './client/run'
 
-const script = (name: string, source: string): Script => ({
-  name,
+const script = (source: string): Script => ({
   source,
   sha1: createHash('sha1').update(source).digest('hex')
 })
@@ -29,7 +28,6 @@ const script = (name: string, source: string): Script => ({
  * @since 0.1.0
  */
 export const TOMBSTONE_SCRIPT = script(
-  'tombstone',
   `local grace = tonumber(ARGV[1])
 local removed = 0
 if ARGV[3] == '1' then
@@ -59,7 +57,6 @@ return removed`
  * @since 0.1.0
  */
 export const GET_WITH_TTL_SCRIPT = script(
-  'get-with-ttl',
   `local value = redis.pcall('GET', KEYS[1])
 if type(value) == 'table' and value.err then return { -3 } end
 local ttl = redis.pcall('PTTL', KEYS[1])

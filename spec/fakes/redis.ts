@@ -2,7 +2,7 @@
  * An in-memory fake of the commands in `RedisLike`, with the store's tombstone script emulated, a call log, a
  * clock, and ways to make a command fail. No Redis needed.
  */
-import type { RedisLike, ScanArgs, ScriptArgs } from '../../src/client'
+import type { RedisLike, ScanArgs, ScriptArgs } from '../../src/client/contract'
 import { GET_WITH_TTL_SCRIPT, TOMBSTONE_SCRIPT } from '../../src/scripts'
 
 type Entry = { readonly type: 'string'; readonly value: string; expiresAt?: number } | { readonly type: 'hash'; readonly fields: Record<string, string>; expiresAt?: number }

@@ -8,7 +8,7 @@ import { createClient as createClient5 } from 'redis-5'
 import { createClient as createClient4 } from 'redis-4'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { RedisLike } from '../../src/client'
+import type { RedisLike } from '../../src/client/contract'
 import { createRedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
 import { startRedis, type RedisServer } from '../support/redis-server'
 

@@ -14,9 +14,11 @@ import { runLeft, runRight, storedSession } from '../helpers'
 const sessionJson = (redis: FakeRedis, n: number) => JSON.stringify(storedSession(redis.now(), 60_000, { n }))
 
 const opsOf = (redis: FakeRedis, prefix = 'sessions:', keyPrefix = '', scanCount = 2) => {
-  const scanBatches = makeScanBatches({ client: redis, prefix, scanCount, keyPrefix })
+  // COUNT equal to the batch size, so the fake's small pages show the paging.
+  const source = { client: redis, prefix, keyPrefix, batchSize: scanCount, countHint: scanCount }
+  const scanBatches = makeScanBatches({ pages: makeScanPages(source) })
   const deps = { client: redis, serializer: jsonSerializer, scanBatches, concurrencyGraceSeconds: 300, now: redis.now }
-  const pages = makeScanPages({ client: redis, prefix, scanCount, keyPrefix })
+  const pages = makeScanPages(source)
   return { scanBatches, iterate: makeIterate({ ...deps, pages }), all: makeAll(deps), ids: makeIds(deps), length: makeLength(deps), clear: makeClear(deps) }
 }
 
@@ -98,7 +100,7 @@ batch('all tolerates SCAN duplicates and keys that expire between SCAN and MGET'
 batch('all skips a corrupt value and reports it, naming the key', async ({ redis }) => {
   redis.data.set('sessions:s2', { type: 'string', value: '{oops' })
   const reported: Array<unknown> = []
-  const scanBatches = makeScanBatches({ client: redis, prefix: 'sessions:', scanCount: 2, keyPrefix: '' })
+  const scanBatches = makeScanBatches({ pages: makeScanPages({ client: redis, prefix: 'sessions:', batchSize: 2, countHint: 2 }) })
   const all = await runRight(makeAll({ client: redis, serializer: jsonSerializer, scanBatches, reportCorrupt: (e) => reported.push(e) })())
   assert.equal(Object.keys(all).sort(), ['s1', 's4', 's5'])
   assert.is(reported.length, 1)
@@ -163,7 +165,7 @@ batch('the next SCAN is sent before the current page is worked on', async ({ red
 batch('work on several pages runs at once, results combine in page order, memory stays bounded', async () => {
   const redis = makeFakeRedis()
   redis.scanPages = Array.from({ length: 10 }, (_, i) => [`sessions:p${i}`])
-  const scan = makeScanBatches({ client: redis, prefix: 'sessions:', scanCount: 1, keyPrefix: '', inFlight: 3 })
+  const scan = makeScanBatches({ pages: makeScanPages({ client: redis, prefix: 'sessions:', batchSize: 1 }), inFlight: 3 })
   let running = 0
   let most = 0
   const order = await runRight(

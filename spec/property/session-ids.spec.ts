@@ -10,7 +10,7 @@ import type { SessionData } from 'express-session'
 import fc from 'fast-check'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { RedisLike } from '../../src/client'
+import type { RedisLike } from '../../src/client/contract'
 import { createRedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
 import { checkProperty, replaying, show, startRealRedis, type RealRedis } from './support'
 

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check'
 import { createClient } from 'redis'
-import type { RedisLike } from '../../src/client'
+import type { RedisLike } from '../../src/client/contract'
 import { startRedis, type RedisServer } from '../support/redis-server'
 
 /** Cases per property in CI: at least 1000. `PROPERTY_RUNS=5000 npm test` runs more locally. */

@@ -3,13 +3,19 @@ import { createClient } from 'redis'
 import { createClient as createClient5 } from 'redis-5'
 import { createClient as createClient4 } from 'redis-4'
 import session from 'express-session'
-import type { RedisLike } from '../../src/client'
-import { createRedisStore, RedisStore } from '../../src'
+import type { RedisLike } from '../../src/client/contract'
+import { createRedisStore, fromNodeRedis, RedisStore, type NodeRedisClient, type SessionClient } from '../../src'
 
-// Every supported node-redis major is a RedisLike as it is.
-export const v6: RedisLike = createClient()
-export const v5: RedisLike = createClient5()
-export const v4: RedisLike = createClient4()
+// Every supported node-redis major is what the node-redis adapter takes, as it is.
+export const v6: NodeRedisClient = createClient()
+export const v5: NodeRedisClient = createClient5()
+export const v4: NodeRedisClient = createClient4()
+// v5 and v6 even fit the command contract directly (v4's SCAN wants a numeric cursor: it needs the adapter).
+export const v6Commands: RedisLike = createClient()
+export const v5Commands: RedisLike = createClient5()
+// @ts-expect-error v4's scan takes a number
+export const v4Commands: RedisLike = createClient4()
+export const adapted: SessionClient = fromNodeRedis(createClient4())
 
 // The store is an express-session Store.
 export const store: session.Store = createRedisStore(v6)

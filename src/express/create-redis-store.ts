@@ -6,26 +6,16 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import * as O from 'fp-ts/lib/Option'
-import * as TE from 'fp-ts/lib/TaskEither'
 import { pipe } from 'fp-ts/lib/function'
 import session, { type SessionData, type Store } from 'express-session'
-import { clientKeyPrefix, type RedisLike } from '../client'
-import { toError, unavailable, type StoreError } from '../errors'
+import { makeStoreOperations } from '../assemble'
+import { isNodeRedisClient, toSessionClient } from '../client/check'
+import type { SessionClient } from '../client/contract'
+import type { NodeRedisClient } from '../client/node-redis'
+import { toError, type StoreError } from '../errors'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
-import type { Expiring } from '../ttl'
-import { makeAll } from '../operations/all'
-import { makeClear } from '../operations/clear'
-import { makeDestroy } from '../operations/destroy'
-import { makeGet } from '../operations/get'
-import { makeIds } from '../operations/ids'
-import { makeLength } from '../operations/length'
-import { makeScanBatches, makeScanPages } from '../operations/scan-batches'
-import { makeSet, type SetOutcome } from '../operations/set'
-import { makeTouch } from '../operations/touch'
-import { makeIterate } from '../operations/iterate'
-import { makeExpiryMemo, makeGetRemembering, makeLazyTouch } from '../operations/lazy-touch'
-import { withDeadline } from '../operations/deadline'
-import { checkEvictionPolicy, followConnection, isDisconnected, type ObservableClient } from './connection'
+import type { SetOutcome } from '../operations/set'
+import { checkEvictionPolicy, followConnection } from './connection'
 import { runMapped, runToCallback, type Callback } from './run-to-callback'
 
 // --- model
@@ -94,14 +84,10 @@ export interface RedisSessionStore extends Store {
  * @since 0.1.0
  */
 export interface RedisStoreOptions extends StoreOptions {
-  readonly client: RedisLike
+  readonly client: SessionClient | NodeRedisClient
 }
 
 // --- constructors
-
-const REQUIRED_COMMANDS = ['get', 'set', 'getEx', 'getDel', 'mGet', 'evalSha', 'eval', 'scan'] as const
-
-const SCAN_PAGE_FLOOR = 1000
 
 /** Pages of `Either`s as a plain async iterator of entries that throws the first failure as an `Error`. */
 async function* iterateEntries<A>(pages: AsyncIterable<E.Either<StoreError, ReadonlyArray<readonly [string, A]>>>): AsyncIterableIterator<readonly [string, A]> {
@@ -111,30 +97,12 @@ async function* iterateEntries<A>(pages: AsyncIterable<E.Either<StoreError, Read
   }
 }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null
-
-/** Whether `u` has the commands of a node-redis client (the options bag does not). */
-const looksLikeClient = (u: unknown): boolean => isRecord(u) && REQUIRED_COMMANDS.every((c) => typeof u[c] === 'function')
-
-const checkClient = (client: unknown): E.Either<TypeError, RedisLike> => {
-  if (!isRecord(client)) {
-    return E.left(new TypeError(`createRedisStore(client, options): client is required, got ${client === null ? 'null' : typeof client}: pass a node-redis client (createClient())`))
-  }
-  if ('client' in client && !looksLikeClient(client)) {
-    return E.left(
-      new TypeError('createRedisStore takes the client as its first argument: createRedisStore(client, options), or new RedisStore({ client, ...options })')
-    )
-  }
-  const missing = REQUIRED_COMMANDS.filter((c) => typeof client[c] !== 'function')
-  return missing.length > 0
-    ? E.left(new TypeError(`client is not a node-redis client: it has no ${missing.join(', ')} method${missing.length > 1 ? 's' : ''}`))
-    : E.right(client as unknown as RedisLike)
-}
-
 /** Shared by every store, so `store instanceof RedisStore` and `store instanceof session.Store` both hold. */
 const storePrototype: Store = Object.create(session.Store.prototype)
 
 const toVoid = (): void => undefined
+
+const orNull = (o: O.Option<SessionData>): SessionData | null => O.toNullable(o)
 
 /**
  * Builds the store. Throws a `TypeError` naming the problem when the client or an option is invalid; once
@@ -152,72 +120,24 @@ const toVoid = (): void => undefined
  * @category constructors
  * @since 0.1.0
  */
-export const createRedisStore = (client: RedisLike, options: StoreOptions = {}): RedisSessionStore => {
+export const createRedisStore = (client: SessionClient | NodeRedisClient, options: StoreOptions = {}): RedisSessionStore => {
   const checked = pipe(
-    checkClient(client),
-    E.flatMap((c) => E.map((o: ResolvedOptions) => ({ client: c, ...o }))(resolveOptions(options)))
+    toSessionClient(client),
+    E.flatMap((c) => E.map((o: ResolvedOptions) => ({ ...o, client: c }))(resolveOptions(options)))
   )
   if (E.isLeft(checked)) throw checked.left
   const deps = checked.right
-  const keyPrefix = clientKeyPrefix(deps.client)
-  // SCAN pages of at least SCAN_PAGE_FLOOR keys (fewer round trips, under a millisecond of Redis work per
-  // call), cut into batches of scanCount keys for each MGET or script call.
-  const paging = { ...deps, keyPrefix, scanCount: Math.max(deps.scanCount, SCAN_PAGE_FLOOR), batchSize: deps.scanCount }
-  // all/iterate read values: MGET answers null for a tombstone, so SCAN needs no TYPE filter there.
-  const valuePages = { ...paging, onlyStrings: false }
-  const scanBatches = makeScanBatches(valuePages)
-  const keyScanBatches = makeScanBatches(paging)
-  const memo = makeExpiryMemo()
-  const emit = (event: string, ...args: ReadonlyArray<unknown>): void => {
-    store.emit(event, ...args)
-  }
+  const store = Object.create(storePrototype) as RedisSessionStore
+  ;(session.Store as unknown as (this: Store) => void).call(store)
+  // A corrupt stored value: a `corrupt` event (with the error), then a miss or a failure per onCorrupt.
+  const ops = makeStoreOperations({ ...deps, reportCorrupt: (e: StoreError) => void store.emit('corrupt', toError(e)) })
   // A warning nobody listens to goes to process warnings (printed on stderr by default), never nowhere.
   const warn = (message: string): void => {
-    if (store.listenerCount('warning') > 0) emit('warning', message)
+    if (store.listenerCount('warning') > 0) store.emit('warning', message)
     else process.emitWarning(message, { type: 'SessionStoreWarning', code: 'ESESSION_WARNING' })
   }
-  // A corrupt stored value: a `corrupt` event (with the error), then a miss or a failure per onCorrupt.
-  const reportCorrupt = (e: StoreError): void => emit('corrupt', toError(e))
-  // Built once, not per call: one deadline wrapper per single-key operation.
-  const getDeadline = withDeadline('get', deps.operationTimeoutMs)
-  const setDeadline = withDeadline('set', deps.operationTimeoutMs)
-  const touchDeadline = withDeadline('touch', deps.operationTimeoutMs)
-  const destroyDeadline = withDeadline('destroy', deps.operationTimeoutMs)
-  const single = { ...deps, reportCorrupt }
-  const get = makeGet(single)
-  const set = makeSet(single)
-  const touch = makeTouch(single)
-  const destroy = makeDestroy(single)
-  const observed = deps.client as ObservableClient
-  // whenDisconnected 'fail': while the client says it is not connected, fail at once instead of queueing.
-  const failFast = deps.whenDisconnected === 'fail'
-  const guard =
-    (operation: string) =>
-    <A>(te: TE.TaskEither<StoreError, A>): TE.TaskEither<StoreError, A> =>
-      failFast && isDisconnected(observed)
-        ? TE.left(unavailable(operation, 'the Redis client is not connected (it is reconnecting, or was never connected); whenDisconnected is fail'))
-        : te
-  const guardGet = guard('get')
-  const guardSet = guard('set')
-  const guardTouch = guard('touch')
-  const guardDestroy = guard('destroy')
-  const ops = {
-    get: (sid: string) => getDeadline(guardGet(get(sid))),
-    set: (sid: string, sess: SessionData) => setDeadline(guardSet(set(sid, sess))),
-    touch: (sid: string, sess: Expiring) => touchDeadline(guardTouch(touch(sid, sess))),
-    destroy: (sid: string) => destroyDeadline(guardDestroy(destroy(sid))),
-    all: makeAll({ ...single, scanBatches }),
-    ids: makeIds({ scanBatches: keyScanBatches }),
-    length: makeLength({ scanBatches: keyScanBatches }),
-    clear: makeClear({ ...deps, scanBatches: keyScanBatches, countLiveOnly: false }),
-    iterate: makeIterate({ ...single, pages: makeScanPages(valuePages) })
-  }
-  // express-session's get/touch pair: with touchAfterSeconds, get also reads the TTL and touch may skip.
-  const lazy = deps.touchAfterSeconds > 0
-  const getRemembering = lazy ? makeGetRemembering({ ...single, memo }) : undefined
-  const sessionGet = getRemembering === undefined ? ops.get : (sid: string) => getDeadline(guardGet(getRemembering(sid)))
-  const sessionTouch = lazy ? makeLazyTouch({ ...deps, touch: ops.touch, memo }) : ops.touch
-  const orNull = (o: O.Option<SessionData>): SessionData | null => O.toNullable(o)
+  if (deps.whenDisconnected === 'bypass') followConnection(deps.client.connection, (event) => void store.emit(event))
+  if (deps.checkEvictionPolicy) checkEvictionPolicy(deps.client, warn)
 
   const access: StoreAccess = {
     get: (sid) => runMapped(() => ops.get(sid), orNull),
@@ -230,17 +150,11 @@ export const createRedisStore = (client: RedisLike, options: StoreOptions = {}):
     clear: () => runToCallback(ops.clear),
     iterate: () => iterateEntries(ops.iterate())
   }
-
-  const store = Object.create(storePrototype) as RedisSessionStore
-  ;(session.Store as unknown as (this: Store) => void).call(store)
-  if (deps.whenDisconnected === 'bypass') followConnection(observed, emit)
-  if (deps.checkEvictionPolicy) checkEvictionPolicy(observed, warn)
   return Object.assign(store, {
     access,
-    get: (sid: string, cb?: Callback<SessionData | null>) => runMapped(() => sessionGet(sid), orNull, cb),
+    get: (sid: string, cb?: Callback<SessionData | null>) => runMapped(() => ops.sessionGet(sid), orNull, cb),
     set: (sid: string, sess: SessionData, cb?: Callback<void>) => runMapped(() => ops.set(sid, sess), toVoid, cb),
-    touch: (sid: string, sess: SessionData, cb?: Callback<void>) =>
-      runMapped(() => (deps.disableTouch ? TE.right(false) : sessionTouch(sid, sess)), toVoid, cb),
+    touch: (sid: string, sess: SessionData, cb?: Callback<void>) => runMapped(() => ops.sessionTouch(sid, sess), toVoid, cb),
     destroy: (sid: string, cb?: Callback<void>) => runMapped(() => ops.destroy(sid), toVoid, cb),
     all: (cb?: Callback<Record<string, SessionData>>) => runToCallback(ops.all, cb),
     ids: (cb?: Callback<ReadonlyArray<string>>) => runToCallback(ops.ids, cb),
@@ -270,7 +184,7 @@ export const RedisStore = function RedisStore(options: RedisStoreOptions): Redis
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`RedisStore: options with a client are required, got ${options === null ? 'null' : typeof options}: new RedisStore({ client })`)
   }
-  if (looksLikeClient(options)) throw new TypeError('RedisStore takes an options object: new RedisStore({ client, ...options }), not new RedisStore(client)')
+  if (isNodeRedisClient(options)) throw new TypeError('RedisStore takes an options object: new RedisStore({ client, ...options }), not new RedisStore(client)')
   const { client, ...rest } = options
   if (client === undefined || client === null) throw new TypeError('RedisStore: options.client is required: new RedisStore({ client: createClient() })')
   return createRedisStore(client, rest)

@@ -3,7 +3,8 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
-import { attempt, type RedisLike } from '../client'
+import { attempt } from '../client/run'
+import type { RedisLike } from '../client/contract'
 import { commandFailed, type StoreError } from '../errors'
 import { parseStored, type Serializer } from '../serializer/serializer'
 import type { ScanBatches, ScannedKey } from './scan-batches'

@@ -4,15 +4,15 @@
 import * as E from 'fp-ts/lib/Either'
 import type { StoreError } from '../errors'
 import { makeReadBatch, type ReadBatchDeps } from './all'
-import type { ScannedKey } from './scan-batches'
+import type { PageSource } from './scan-batches'
 
 /**
  * @category model
  * @since 0.1.0
  */
 export interface IterateDeps<A> extends ReadBatchDeps<A> {
-  /** Pages of keys, e.g. `makeScanPages(deps)`. */
-  readonly pages: () => AsyncIterable<E.Either<StoreError, ReadonlyArray<ScannedKey>>>
+  /** Batches of keys, e.g. `makeScanPages(deps)`. */
+  readonly pages: PageSource
 }
 
 /**

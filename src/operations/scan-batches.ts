@@ -3,7 +3,8 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
-import { scanStep, tryCommand, type RedisLike } from '../client'
+import { tryCommand } from '../client/run'
+import type { RedisLike } from '../client/contract'
 import type { StoreError } from '../errors'
 import { matchPattern, sessionIdProblem, stripPrefix } from '../keys'
 
@@ -36,19 +37,28 @@ export type ScanBatches = <P, B>(
 ) => TE.TaskEither<StoreError, B>
 
 /**
+ * Where batches of session keys come from: each call starts a new walk, yielding batches of keys (or a
+ * failure, which ends the walk). `makeScanPages` is the one for a single Redis node; a cluster's masters or
+ * an in-memory client are other sources.
+ *
  * @category model
  * @since 0.1.0
  */
-export interface ScanBatchesDeps {
+export type PageSource = () => AsyncIterable<E.Either<StoreError, ReadonlyArray<ScannedKey>>>
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface ScanPagesDeps {
   readonly client: Pick<RedisLike, 'scan'>
   readonly prefix: string
-  readonly scanCount: number
-  /** The client's own key prefix (node-redis v6 `keyPrefix`), which `SCAN` returns but does not match on. */
-  readonly keyPrefix: string
-  /** Keys per batch handed out: each `SCAN` page is cut into batches of at most this many keys. Default: `scanCount`. */
-  readonly batchSize?: number
-  /** Batches worked on at once by `makeScanBatches`. Default 16. */
-  readonly inFlight?: number
+  /** The client's own key prefix (`SessionClient.keyPrefix`), which `SCAN` returns but does not match on. Default `''`. */
+  readonly keyPrefix?: string
+  /** Keys per batch handed out — each `MGET` or tombstone script works on at most this many: the store's `scanCount`. */
+  readonly batchSize: number
+  /** `SCAN`'s `COUNT` hint. Default `max(batchSize, 1000)`: fewer round trips, under a millisecond of Redis work per call. */
+  readonly countHint?: number
   /**
    * Add `TYPE string` to `SCAN`, so Redis leaves tombstones (hashes) out. Needed where keys are counted or
    * acted on without reading values; where values are read (`MGET` answers `null` for a tombstone) it only
@@ -63,16 +73,30 @@ export interface ScanBatchesDeps {
   readonly strictSessionIds?: boolean
 }
 
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface ScanBatchesDeps {
+  readonly pages: PageSource
+  /** Batches worked on at once. Default 16. */
+  readonly inFlight?: number
+}
+
+/** Fewest keys a `SCAN` call is asked for by default. */
+const COUNT_FLOOR = 1000
+
 // --- operations
 
-const toScannedKeys = (deps: ScanBatchesDeps) => {
-  const fromClient = stripPrefix(deps.keyPrefix)
+const toScannedKeys = (deps: ScanPagesDeps) => {
+  const keyPrefix = deps.keyPrefix ?? ''
+  const fromClient = stripPrefix(keyPrefix)
   const fromStore = stripPrefix(deps.prefix)
   const strict = deps.strictSessionIds !== false
   return (keys: ReadonlyArray<string>): ReadonlyArray<ScannedKey> => {
     const found: Array<ScannedKey> = []
     for (const raw of keys) {
-      const key = deps.keyPrefix === '' ? raw : fromClient(raw)
+      const key = keyPrefix === '' ? raw : fromClient(raw)
       const sid = key === undefined ? undefined : fromStore(key)
       if (key !== undefined && sid !== undefined && sessionIdProblem(sid, strict) === undefined) found.push({ sid, key })
     }
@@ -81,8 +105,8 @@ const toScannedKeys = (deps: ScanBatchesDeps) => {
 }
 
 /**
- * The live sessions under `prefix`, in batches of at most `batchSize` keys, from `SCAN cursor MATCH
- * <escaped prefix>* COUNT scanCount [TYPE string]`. With `TYPE string` tombstones (hashes) are filtered out by Redis; every returned key is
+ * The page source of one Redis node: the live sessions under `prefix`, in batches of at most `batchSize`
+ * keys, from `SCAN cursor MATCH <escaped prefix>* COUNT countHint [TYPE string]`. With `TYPE string` tombstones (hashes) are filtered out by Redis; every returned key is
  * checked against the prefix before use, so foreign keys are never read or deleted. The next `SCAN` is sent
  * before a page's batches are handed out, so it shares a round trip with the caller's work on them. A failed `SCAN` is yielded as a `Left` and ends the pages. A key may appear on
  * two pages (a `SCAN` guarantee).
@@ -90,12 +114,13 @@ const toScannedKeys = (deps: ScanBatchesDeps) => {
  * @category operations
  * @since 0.1.0
  */
-export const makeScanPages = (deps: ScanBatchesDeps) => {
-  const match = matchPattern(deps.keyPrefix + deps.prefix)
-  const args = deps.onlyStrings === false ? { MATCH: match, COUNT: deps.scanCount } : { MATCH: match, COUNT: deps.scanCount, TYPE: 'string' }
-  const scan = (cursor: string) => tryCommand('SCAN', match, () => scanStep(deps.client, cursor, args))()
+export const makeScanPages = (deps: ScanPagesDeps): PageSource => {
+  const match = matchPattern((deps.keyPrefix ?? '') + deps.prefix)
+  const size = Math.max(1, Math.floor(deps.batchSize))
+  const count = deps.countHint ?? Math.max(size, COUNT_FLOOR)
+  const args = deps.onlyStrings === false ? { MATCH: match, COUNT: count } : { MATCH: match, COUNT: count, TYPE: 'string' }
+  const scan = (cursor: string) => tryCommand('SCAN', match, () => deps.client.scan(cursor, args))()
   const toScanned = toScannedKeys(deps)
-  const size = Math.max(1, deps.batchSize ?? deps.scanCount)
   return async function* (): AsyncGenerator<E.Either<StoreError, ReadonlyArray<ScannedKey>>, void> {
     let pending = scan('0')
     for (;;) {
@@ -114,14 +139,15 @@ export const makeScanPages = (deps: ScanBatchesDeps) => {
 }
 
 /**
- * `ScanBatches` over `makeScanPages`: the `SCAN` chain runs ahead while up to `inFlight` batches are worked on,
- * so a scan costs about its `SCAN` round trips, not those plus the work's. The first failure ends it.
+ * `ScanBatches` over a page source: the source runs ahead (the next `SCAN` in flight) while up to `inFlight`
+ * batches are worked on, so a scan costs about its `SCAN` round trips, not those plus the work's. The first
+ * failure ends it.
  *
  * @category operations
  * @since 0.1.0
  */
 export const makeScanBatches = (deps: ScanBatchesDeps): ScanBatches => {
-  const pages = makeScanPages(deps)
+  const pages = deps.pages
   const inFlight = Math.max(1, deps.inFlight ?? 16)
   return (work, init, combine) => async () => {
     let acc = init

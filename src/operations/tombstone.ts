@@ -4,7 +4,8 @@
 import type { IO } from 'fp-ts/lib/IO'
 import * as TE from 'fp-ts/lib/TaskEither'
 import { pipe } from 'fp-ts/lib/function'
-import { runScript, type RedisLike } from '../client'
+import { runScript } from '../client/run'
+import type { RedisLike } from '../client/contract'
 import type { StoreError } from '../errors'
 import { TOMBSTONE_SCRIPT } from '../scripts'
 

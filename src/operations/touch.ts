@@ -3,7 +3,8 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
-import { tryStringCommand, type RedisLike } from '../client'
+import { tryStringCommand } from '../client/run'
+import type { RedisLike } from '../client/contract'
 import type { StoreError } from '../errors'
 import { makeKeyOf } from '../keys'
 import { computeTtl, type Expiring, type TtlDeps } from '../ttl'

@@ -1,0 +1,131 @@
+/**
+ * The assembly: a client and resolved options in, the complete record of the store's operations out, each a
+ * `TaskEither` with its deadline, `whenDisconnected` guard, lazy touch and `disableTouch` applied. The
+ * express-session facade only adapts this record; a custom store starts from it and decorates entries.
+ *
+ * @since 0.1.0
+ */
+import type * as E from 'fp-ts/lib/Either'
+import type * as O from 'fp-ts/lib/Option'
+import * as TE from 'fp-ts/lib/TaskEither'
+import type { SessionData } from 'express-session'
+import type { SessionClient } from './client/contract'
+import { unavailable, type StoreError } from './errors'
+import type { ResolvedOptions } from './options'
+import type { Expiring } from './ttl'
+import { makeAll } from './operations/all'
+import { makeClear } from './operations/clear'
+import { withDeadline } from './operations/deadline'
+import { makeDestroy } from './operations/destroy'
+import { makeGet } from './operations/get'
+import { makeIds } from './operations/ids'
+import { makeIterate } from './operations/iterate'
+import { makeExpiryMemo, makeGetRemembering, makeLazyTouch } from './operations/lazy-touch'
+import { makeLength } from './operations/length'
+import { makeScanBatches, makeScanPages } from './operations/scan-batches'
+import { makeSet, type SetOutcome } from './operations/set'
+import { makeTouch } from './operations/touch'
+
+// --- model
+
+/**
+ * Every operation of a store, as `TaskEither`s (run one by calling it). `get`/`set`/`touch`/`destroy` are the
+ * single-key operations for direct use (`store.access`); `sessionGet`/`sessionTouch` are the pair
+ * express-session calls (with lazy touch and `disableTouch` applied).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface StoreOperations {
+  readonly get: (sid: string) => TE.TaskEither<StoreError, O.Option<SessionData>>
+  readonly set: (sid: string, session: SessionData) => TE.TaskEither<StoreError, SetOutcome>
+  readonly touch: (sid: string, session: Expiring) => TE.TaskEither<StoreError, boolean>
+  readonly destroy: (sid: string) => TE.TaskEither<StoreError, boolean>
+  readonly all: () => TE.TaskEither<StoreError, Record<string, SessionData>>
+  readonly ids: () => TE.TaskEither<StoreError, ReadonlyArray<string>>
+  readonly length: () => TE.TaskEither<StoreError, number>
+  readonly clear: () => TE.TaskEither<StoreError, number>
+  /** Batches of `[sid, session]`, page by page; a failure is yielded and ends the walk. */
+  readonly iterate: () => AsyncIterable<E.Either<StoreError, ReadonlyArray<readonly [string, SessionData]>>>
+  /** express-session's `get`: with `touchAfterSeconds`, it also reads the key's TTL for `sessionTouch`. */
+  readonly sessionGet: (sid: string) => TE.TaskEither<StoreError, O.Option<SessionData>>
+  /** express-session's `touch`: lazy with `touchAfterSeconds`, nothing with `disableTouch`. */
+  readonly sessionTouch: (sid: string, session: Expiring) => TE.TaskEither<StoreError, boolean>
+}
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface StoreOperationsDeps extends ResolvedOptions {
+  readonly client: SessionClient
+  /** Told about every corrupt stored value met (the facade emits `corrupt`). */
+  readonly reportCorrupt?: (e: StoreError) => void
+}
+
+// --- constructors
+
+/**
+ * Builds every operation of a store once. With `whenDisconnected: 'fail'`, single-key operations fail with
+ * `Unavailable` while the client's connection is not ready; with `operationTimeoutMs`, each has a deadline.
+ *
+ * @example
+ * import { createClient } from 'redis'
+ * import { fromNodeRedis, makeStoreOperations, resolveOptions } from 'connect-redis-session'
+ *
+ * const options = resolveOptions({ prefix: 'app:' })
+ * if (options._tag === 'Right') {
+ *   const ops = makeStoreOperations({ ...options.right, client: fromNodeRedis(createClient()) })
+ *   console.log(Object.keys(ops).length) // 11
+ * }
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations => {
+  const { client, operationTimeoutMs } = deps
+  const failFast = deps.whenDisconnected === 'fail'
+  // One wrapper per operation, built once: the guard of whenDisconnected 'fail', then the deadline.
+  const bounded = (operation: string) => {
+    const deadline = withDeadline(operation, operationTimeoutMs)
+    return <A>(te: TE.TaskEither<StoreError, A>): TE.TaskEither<StoreError, A> =>
+      deadline(
+        failFast && !client.connection.isReady()
+          ? TE.left(unavailable(operation, 'the Redis client is not connected (it is reconnecting, or was never connected); whenDisconnected is fail'))
+          : te
+      )
+  }
+  const [boundGet, boundSet, boundTouch, boundDestroy] = [bounded('get'), bounded('set'), bounded('touch'), bounded('destroy')] as const
+  const get = makeGet(deps)
+  const set = makeSet(deps)
+  const touch = makeTouch(deps)
+  const destroy = makeDestroy(deps)
+  const pages = { client, prefix: deps.prefix, keyPrefix: client.keyPrefix, batchSize: deps.scanCount, strictSessionIds: deps.strictSessionIds }
+  // all/iterate read values: MGET answers null for a tombstone, so SCAN needs no TYPE filter there.
+  const valuePages = makeScanPages({ ...pages, onlyStrings: false })
+  const keyBatches = makeScanBatches({ pages: makeScanPages(pages) })
+  const ops = {
+    get: (sid: string) => boundGet(get(sid)),
+    set: (sid: string, session: SessionData) => boundSet(set(sid, session)),
+    touch: (sid: string, session: Expiring) => boundTouch(touch(sid, session)),
+    destroy: (sid: string) => boundDestroy(destroy(sid)),
+    all: makeAll({ ...deps, scanBatches: makeScanBatches({ pages: valuePages }) }),
+    ids: makeIds({ scanBatches: keyBatches }),
+    length: makeLength({ scanBatches: keyBatches }),
+    clear: makeClear({ ...deps, scanBatches: keyBatches, countLiveOnly: false }),
+    iterate: makeIterate({ ...deps, pages: valuePages })
+  }
+  const lazy = deps.touchAfterSeconds > 0
+  const memo = makeExpiryMemo()
+  const getRemembering = lazy ? makeGetRemembering({ ...deps, memo }) : undefined
+  const sessionTouch = deps.disableTouch
+    ? () => TE.right(false)
+    : lazy
+      ? makeLazyTouch({ ...deps, touch: ops.touch, memo })
+      : ops.touch
+  return {
+    ...ops,
+    sessionGet: getRemembering === undefined ? ops.get : (sid: string) => boundGet(getRemembering(sid)),
+    sessionTouch
+  }
+}

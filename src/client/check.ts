@@ -1,0 +1,53 @@
+/**
+ * What `createRedisStore` accepts as its client: a `SessionClient`, or a node-redis client it adapts. Anything
+ * else is a `TypeError` that says what was passed and what was expected.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either'
+import type { SessionClient } from './contract'
+import { fromNodeRedis, NODE_REDIS_COMMANDS, type NodeRedisClient } from './node-redis'
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null
+
+/**
+ * Whether `u` is already an adapted client.
+ *
+ * @category refinements
+ * @since 0.1.0
+ */
+export const isSessionClient = (u: unknown): u is SessionClient => isRecord(u) && u['_tag'] === 'SessionClient'
+
+/**
+ * Whether `u` has the command methods of a node-redis client (an options bag has none).
+ *
+ * @category refinements
+ * @since 0.1.0
+ */
+export const isNodeRedisClient = (u: unknown): u is NodeRedisClient => isRecord(u) && NODE_REDIS_COMMANDS.every((c) => typeof u[c] === 'function')
+
+/**
+ * The `SessionClient` for what was passed as the client, or a `TypeError` naming the problem.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const toSessionClient = (client: unknown): E.Either<TypeError, SessionClient> => {
+  if (isSessionClient(client)) return E.right(client)
+  if (!isRecord(client)) {
+    return E.left(new TypeError(`createRedisStore(client, options): client is required, got ${client === null ? 'null' : typeof client}: pass a node-redis client (createClient())`))
+  }
+  if ('client' in client && !isNodeRedisClient(client)) {
+    return E.left(
+      new TypeError('createRedisStore takes the client as its first argument: createRedisStore(client, options), or new RedisStore({ client, ...options })')
+    )
+  }
+  const missing = NODE_REDIS_COMMANDS.filter((c) => typeof client[c] !== 'function')
+  return missing.length > 0
+    ? E.left(
+        new TypeError(
+          `client is not a node-redis client: it has no ${missing.join(', ')} method${missing.length > 1 ? 's' : ''} (for ioredis, pass fromIoRedis(client) from 'connect-redis-session/ioredis')`
+        )
+      )
+    : E.right(fromNodeRedis(client as unknown as NodeRedisClient))
+}

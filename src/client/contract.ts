@@ -1,0 +1,110 @@
+/**
+ * The client contract: the commands the operations send, and what the store needs to know about the
+ * connection beside them. Adapters (`fromNodeRedis`, `fromIoRedis`) turn a real client into it; a fake for a
+ * unit test is a record of functions.
+ *
+ * @since 0.1.0
+ */
+
+// --- model
+
+/**
+ * Keys and arguments of a Lua script call.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface ScriptArgs {
+  readonly keys: Array<string>
+  readonly arguments: Array<string>
+}
+
+/**
+ * `SCAN` options.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface ScanArgs {
+  readonly MATCH: string
+  readonly COUNT: number
+  readonly TYPE?: string
+}
+
+/**
+ * One `SCAN` reply: the next cursor (`'0'` at the end) and the keys of the page, as strings.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface ScanReply {
+  readonly cursor: string
+  readonly keys: ReadonlyArray<string>
+}
+
+/**
+ * The commands the operations send. Each operation asks only for the ones it uses (`Pick<RedisLike, 'get'>`),
+ * so a fake client stays tiny. Keys are full store keys (`prefix + sid`); a client `keyPrefix` is added by
+ * the client itself (see `SessionClient.keyPrefix`).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface RedisLike {
+  readonly get: (key: string) => Promise<string | null>
+  /** `SET key value PX ms GET`: Redis refuses it (WRONGTYPE) when the key is not a string, e.g. a tombstone. */
+  readonly set: (key: string, value: string, options: { readonly PX: number; readonly GET: true }) => Promise<unknown>
+  /** `GETEX key PX ms`: renews a string's TTL; never creates a key; WRONGTYPE on a tombstone. */
+  readonly getEx: (key: string, options: { readonly PX: number }) => Promise<string | null>
+  /** `GETDEL key`: deletes a string; WRONGTYPE on a tombstone. */
+  readonly getDel: (key: string) => Promise<string | null>
+  readonly mGet: (keys: Array<string>) => Promise<ReadonlyArray<string | null>>
+  readonly evalSha: (sha1: string, options: ScriptArgs) => Promise<unknown>
+  readonly eval: (script: string, options: ScriptArgs) => Promise<unknown>
+  /** One `SCAN` call; the cursor goes out and comes back as a string. */
+  readonly scan: (cursor: string, options: ScanArgs) => Promise<ScanReply>
+}
+
+/**
+ * A client's connection, as far as the store cares: whether commands can go out now, whether the
+ * application closed it, and the moments it goes down or is ready again.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface Connection {
+  /** `false` while the client reconnects, after it was closed, or before it was connected. */
+  readonly isReady: () => boolean
+  /** `true` once the application closed the client on purpose. */
+  readonly isClosed: () => boolean
+  /** Calls `listener` with `'down'` when the connection is lost and `'ready'` when it is usable again (every time; the store keeps only the changes). */
+  readonly onChange: (listener: (state: 'ready' | 'down') => void) => void
+}
+
+/**
+ * The whole client contract: the commands, the key prefix the client adds by itself, its connection, and
+ * `INFO`. `createRedisStore` takes one of these, or a node-redis client, which it adapts with `fromNodeRedis`.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface SessionClient extends RedisLike {
+  readonly _tag: 'SessionClient'
+  /** The prefix the client puts before every key it sends (node-redis v6 / ioredis `keyPrefix`), `''` if none. `SCAN` returns keys with it and does not add it to `MATCH`. */
+  readonly keyPrefix: string
+  readonly connection: Connection
+  /** `INFO <section>`, for the startup eviction-policy check. */
+  readonly info: (section: string) => Promise<string>
+}
+
+/**
+ * A connection that is always ready and never changes: for fakes and for clients without connection state.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const alwaysReady: Connection = {
+  isReady: () => true,
+  isClosed: () => false,
+  onChange: () => undefined
+}

@@ -1,0 +1,123 @@
+/**
+ * The node-redis adapter: turns a node-redis v4, v5 or v6 client (or anything shaped like one) into the
+ * `SessionClient` contract. Every cast and every read of a node-redis internal lives here.
+ *
+ * @since 0.1.0
+ */
+import type { Connection, ScanArgs, ScanReply, SessionClient } from './contract'
+
+// --- model
+
+/**
+ * What the adapter needs from a node-redis client: its command methods (v4's `scan` takes a numeric cursor,
+ * v5+ a string one; keys may come back as buffers) and, when present, its connection state, events and
+ * `info`.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface NodeRedisClient {
+  readonly get: (key: string) => Promise<string | null>
+  readonly set: (key: string, value: string, options: { readonly PX: number; readonly GET: true }) => Promise<unknown>
+  readonly getEx: (key: string, options: { readonly PX: number }) => Promise<string | null>
+  readonly getDel: (key: string) => Promise<string | null>
+  readonly mGet: (keys: Array<string>) => Promise<ReadonlyArray<string | null>>
+  readonly evalSha: (sha1: string, options: { keys: Array<string>; arguments: Array<string> }) => Promise<unknown>
+  readonly eval: (script: string, options: { keys: Array<string>; arguments: Array<string> }) => Promise<unknown>
+  readonly scan: (cursor: never, options: ScanArgs) => Promise<NodeRedisScanReply>
+}
+
+/** The optional parts, read only inside this adapter. */
+interface NodeRedisExtras {
+  readonly on?: (event: string, listener: (...args: ReadonlyArray<unknown>) => void) => unknown
+  readonly isReady?: boolean
+  readonly isOpen?: boolean
+  readonly info?: (section: string) => Promise<string>
+  /** node-redis v6 keeps `createClient({ keyPrefix })` here (a private field)… */
+  readonly _keyPrefix?: unknown
+  /** …and in its options. */
+  readonly options?: { readonly keyPrefix?: unknown }
+}
+
+/**
+ * The command methods a node-redis client must have.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const NODE_REDIS_COMMANDS = ['get', 'set', 'getEx', 'getDel', 'mGet', 'evalSha', 'eval', 'scan'] as const
+
+// --- constructors
+
+const keyPrefixOf = (client: NodeRedisExtras): string => {
+  const prefix: unknown = client._keyPrefix ?? client.options?.keyPrefix
+  return typeof prefix === 'string' ? prefix : prefix instanceof Uint8Array ? Buffer.from(prefix).toString() : ''
+}
+
+const connectionOf = (client: NodeRedisExtras): Connection => {
+  const listeners = new Set<(state: 'ready' | 'down') => void>()
+  if (typeof client.on === 'function') {
+    const tell = (state: 'ready' | 'down') => () => listeners.forEach((l) => l(state))
+    client.on('ready', tell('ready'))
+    client.on('reconnecting', tell('down'))
+    client.on('end', tell('down'))
+  }
+  return {
+    isReady: () => client.isReady !== false,
+    isClosed: () => client.isOpen === false,
+    onChange: (listener) => void listeners.add(listener)
+  }
+}
+
+type NodeRedisScanReply = { readonly cursor: string | number; readonly keys: ReadonlyArray<string | Uint8Array> }
+
+const scanOf = (client: NodeRedisClient) => {
+  const scan = client.scan.bind(client) as unknown as (cursor: string, options: ScanArgs) => Promise<NodeRedisScanReply>
+  // v4 takes and returns a numeric cursor (a string cursor works: it is sent as it is); keys may be buffers.
+  return (cursor: string, options: ScanArgs): Promise<ScanReply> =>
+    scan(cursor, options).then((r) => ({
+      cursor: String(r.cursor),
+      keys: r.keys.map((k) => (typeof k === 'string' ? k : Buffer.from(k).toString()))
+    }))
+}
+
+/** One adapted client per node-redis client, so that every store on it shares one set of listeners. */
+const adapted = new WeakMap<object, SessionClient>()
+
+/**
+ * The `SessionClient` of a node-redis client (v4, v5, v6, also a cluster-less `createClient({ keyPrefix })`).
+ * The same client always gives the same adapter.
+ *
+ * @example
+ * import { createClient } from 'redis'
+ * import { fromNodeRedis } from 'connect-redis-session'
+ *
+ * const client = fromNodeRedis(createClient())
+ * console.log(client.keyPrefix) // ''
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const fromNodeRedis = (client: NodeRedisClient): SessionClient => {
+  const known = adapted.get(client)
+  if (known !== undefined) return known
+  const extras = client as unknown as NodeRedisExtras
+  const info = extras.info
+  const made: SessionClient = {
+    _tag: 'SessionClient',
+    get: (key) => client.get(key),
+    set: (key, value, options) => client.set(key, value, options),
+    getEx: (key, options) => client.getEx(key, options),
+    getDel: (key) => client.getDel(key),
+    mGet: (keys) => client.mGet(keys),
+    evalSha: (sha1, options) => client.evalSha(sha1, options),
+    eval: (script, options) => client.eval(script, options),
+    scan: scanOf(client),
+    keyPrefix: keyPrefixOf(extras),
+    connection: connectionOf(extras),
+    // A node-redis-shaped client without INFO (a fake) has nothing to check: an empty reply.
+    info: (section) => (typeof info === 'function' ? info.call(client, section) : Promise.resolve(''))
+  }
+  adapted.set(client, made)
+  return made
+}

@@ -1,0 +1,106 @@
+/**
+ * Running commands as `TaskEither`s: the one place where a client's promise becomes an `Either`, where
+ * Redis's `WRONGTYPE` means "a tombstone", and where `NOSCRIPT` falls back to `EVAL`.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either'
+import type * as TE from 'fp-ts/lib/TaskEither'
+import { commandFailed, type StoreError } from '../errors'
+import type { RedisLike, ScriptArgs } from './contract'
+
+// --- model
+
+/**
+ * A Lua script with its SHA1, computed once.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface Script {
+  readonly source: string
+  readonly sha1: string
+}
+
+// --- interop
+
+const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/**
+ * Runs one client call as a `TaskEither`; a rejection becomes `CommandFailed` naming the command and key.
+ *
+ * @category interop
+ * @since 0.1.0
+ */
+export const tryCommand =
+  <A>(command: string, key: string, call: () => Promise<A>): TE.TaskEither<StoreError, A> =>
+  () =>
+    attempt(call).then(E.right, (cause: unknown) => E.left(commandFailed(command, key)(cause)))
+
+/**
+ * What to make of a string command's outcome: its reply, or Redis's `WRONGTYPE` answer (the key holds a
+ * tombstone).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface StringReplyHandlers<A, B> {
+  readonly onReply: (reply: A) => E.Either<StoreError, B>
+  readonly onTombstone: () => E.Either<StoreError, B>
+}
+
+/**
+ * Runs one command on a session key that Redis refuses with `WRONGTYPE` when the key is a tombstone (a hash):
+ * `GET`, `SET … GET`, `GETEX`, `GETDEL`. The reply goes to `onReply`, a `WRONGTYPE` answer to `onTombstone`,
+ * and any other failure becomes `CommandFailed`. One promise step: this is the hot path.
+ *
+ * @category interop
+ * @since 0.1.0
+ */
+export const tryStringCommand =
+  <A, B>(command: string, key: string, call: () => Promise<A>, handlers: StringReplyHandlers<A, B>): TE.TaskEither<StoreError, B> =>
+  () =>
+    attempt(call).then(handlers.onReply, (cause: unknown) =>
+      isWrongType(cause) ? handlers.onTombstone() : E.left(commandFailed(command, key)(cause))
+    )
+
+/**
+ * Calls `call`, turning a synchronous throw into a rejection.
+ *
+ * @internal
+ */
+export const attempt = <A>(call: () => Promise<A>): Promise<A> => {
+  try {
+    return call()
+  } catch (e) {
+    return Promise.reject(e)
+  }
+}
+
+const isNoScript = (e: unknown): boolean => errorMessage(e).startsWith('NOSCRIPT')
+
+/**
+ * Whether a command failed because its key holds another type: for the string commands of the toolkit, the
+ * key is a tombstone.
+ *
+ * @internal
+ */
+export const isWrongType = (e: unknown): boolean => errorMessage(e).startsWith('WRONGTYPE')
+
+/**
+ * Runs a script in one round trip: `EVALSHA`, and only when the server answers `NOSCRIPT` (a fresh server,
+ * `SCRIPT FLUSH`, a failover) a second call with `EVAL`, which also loads the script for next time.
+ *
+ * @category interop
+ * @since 0.1.0
+ */
+export const runScript = (client: Pick<RedisLike, 'evalSha' | 'eval'>, script: Script) => {
+  const viaEval = (key: string, args: ScriptArgs) => tryCommand('EVAL', key, () => client.eval(script.source, args))
+  return (args: ScriptArgs): TE.TaskEither<StoreError, unknown> =>
+    () => {
+      const key = args.keys[0] ?? ''
+      return attempt(() => client.evalSha(script.sha1, args)).then(E.right, (cause: unknown) =>
+        isNoScript(cause) ? viaEval(key, args)() : E.left(commandFailed('EVALSHA', key)(cause))
+      )
+    }
+}
