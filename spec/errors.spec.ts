@@ -7,6 +7,8 @@ import * as assert from 'uvu/assert'
 import {
   commandFailed,
   decodeFailed,
+  defect,
+  runToCallback,
   invalidId,
   invalidSession,
   parseFailed,
@@ -20,7 +22,7 @@ import {
   type SessionStoreErrorCode,
   type StoreError
 } from '../src'
-import { describeCause } from '../src/errors'
+import { describeCause } from '../src/express/to-error'
 
 const errors = suite('toError')
 
@@ -30,16 +32,17 @@ const decodeErrors = (() => {
 })()
 
 const every: ReadonlyArray<readonly [StoreError, SessionStoreErrorCode]> = [
-  [commandFailed('GET', 'sessions:abcdefgh')(new Error('ECONNREFUSED')), 'ESESSION_REDIS'],
-  [parseFailed('sessions:abcdefgh')(new SyntaxError('Unexpected token')), 'ESESSION_CORRUPT'],
-  [decodeFailed('sessions:abcdefgh')(decodeErrors), 'ESESSION_CORRUPT'],
-  [stringifyFailed('abcdefgh')(new TypeError('cyclic')), 'ESESSION_UNSERIALIZABLE'],
+  [commandFailed('GET', 'sessions:abcdefgh', new Error('ECONNREFUSED')), 'ESESSION_REDIS'],
+  [parseFailed('sessions:abcdefgh', new SyntaxError('Unexpected token')), 'ESESSION_CORRUPT'],
+  [decodeFailed('sessions:abcdefgh', decodeErrors), 'ESESSION_CORRUPT'],
+  [stringifyFailed('abcdefgh', new TypeError('cyclic')), 'ESESSION_UNSERIALIZABLE'],
   [invalidSession('abcdefgh', 'no expiry'), 'ESESSION_INVALID'],
   [invalidId('it is empty'), 'ESESSION_INVALID_ID'],
   [tooLarge('abcdefgh', 2_000_000, 1_048_576), 'ESESSION_TOO_LARGE'],
   [timedOut('get', 2000), 'ETIMEDOUT'],
   [unavailable('get', 'the client is not connected'), 'ESESSION_UNAVAILABLE'],
-  [serializerFailed('parse', 'returned a Promise'), 'ESESSION_SERIALIZER']
+  [serializerFailed('parse', 'returned a Promise'), 'ESESSION_SERIALIZER'],
+  [defect(new TypeError('x is not a function')), 'ESESSION_DEFECT']
 ]
 
 errors('every StoreError becomes a SessionStoreError with its code, a message with something after the colon, and a cause', () => {
@@ -58,7 +61,7 @@ errors('every StoreError becomes a SessionStoreError with its code, a message wi
 errors("node-redis's TimeoutError (no message) is described, not an empty string", () => {
   const silent = new TimeoutError()
   assert.is(silent.message, '', 'node-redis gives it no message')
-  const err = toError(commandFailed('GET', 'sessions:DVDkabcdef')(silent))
+  const err = toError(commandFailed('GET', 'sessions:DVDkabcdef', silent))
   assert.match(err.message, /^Redis GET on key "sessions:DVDk…" failed: node-redis TimeoutError: the command waited longer than the client's command timeout/)
   assert.is(err.cause, silent)
 })
@@ -71,6 +74,18 @@ errors('any other message-less failure is named by its kind; non-errors are desc
   assert.is(describeCause(''), 'unknown failure ()')
   assert.is(describeCause('READONLY'), 'READONLY')
   assert.is(describeCause(new ClientClosedError()), 'The client is closed')
+})
+
+errors('an exception thrown while building an operation is a Defect (ESESSION_DEFECT), not a Redis failure', async () => {
+  const err = await runToCallback(() => {
+    throw new TypeError('x is not a function')
+  }).then(
+    () => null,
+    (e: SessionStoreError) => e
+  )
+  assert.is(err?.code, 'ESESSION_DEFECT')
+  assert.is(err?.storeError._tag, 'Defect')
+  assert.match(err?.message ?? '', /^The session store hit an unexpected exception: x is not a function/)
 })
 
 errors('the deadline error names Redis and what may have happened', () => {

@@ -10,7 +10,7 @@ import { makeSet } from '../src/operations/set'
 import { makeTouch } from '../src/operations/touch'
 import { jsonSerializer } from '../src/serializer/json'
 import type { Serializer } from '../src/serializer/serializer'
-import type { SessionStoreError } from '../src/errors'
+import type { SessionStoreError } from '../src/express/to-error'
 import { makeFakeRedis, type FakeRedis } from './fakes/redis'
 import { runLeft, runRight, storedSession } from './helpers'
 

@@ -47,33 +47,33 @@ export type { Script, StringReplyHandlers } from './client/run'
 export {
   commandFailed,
   decodeFailed,
+  defect,
   invalidId,
   invalidSession,
   matchStoreError,
   parseFailed,
   serializerFailed,
-  SessionStoreError,
   stringifyFailed,
   timedOut,
-  toError,
   tooLarge,
   unavailable
 } from './errors'
 export type {
   CommandFailed,
   DecodeFailed,
+  Defect,
   InvalidId,
   InvalidSession,
   ParseFailed,
   SerializerFailed,
-  SessionStoreErrorCode,
-  SessionStoreErrorConstructor,
   StoreError,
   StringifyFailed,
   TimedOut,
   TooLarge,
   Unavailable
 } from './errors'
+export { SessionStoreError, toError } from './express/to-error'
+export type { SessionStoreErrorCode, SessionStoreErrorConstructor } from './express/to-error'
 export { defaults, resolveOptions } from './options'
 export type { ResolvedOptions, StoreOptions, WhenDisconnected } from './options'
 export { escapeGlob, makeKeyOf, matchPattern, MAX_SESSION_ID_BYTES, sessionIdProblem, stripPrefix, toKey } from './keys'

@@ -2,7 +2,7 @@ import session from 'express-session'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore, RedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
-import type { SessionStoreError } from '../../src/errors'
+import type { SessionStoreError } from '../../src/express/to-error'
 import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
 import { storedSession } from '../helpers'
 

@@ -3,7 +3,7 @@ import { EventEmitter } from 'events'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore } from '../../src/express/create-redis-store'
-import type { SessionStoreError } from '../../src/errors'
+import type { SessionStoreError } from '../../src/express/to-error'
 import { makeFakeRedis } from '../fakes/redis'
 import { storedSession } from '../helpers'
 

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import { codecSerializer, makeCodecSerializer } from '../../src/serializer/codec'
 import { jsonSerializer, safeJsonParse } from '../../src/serializer/json'
 import { fromPlainSerializer, parseIssueAt, toSerializer } from '../../src/serializer/serializer'
-import { toError } from '../../src/errors'
+import { toError } from '../../src/express/to-error'
 import { assertLeft, assertRight } from '../helpers'
 
 // @types/express-session declares Cookie without its options argument.

@@ -35,7 +35,7 @@ const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : S
 export const tryCommand =
   <A>(command: string, key: string, call: () => Promise<A>): TE.TaskEither<StoreError, A> =>
   () =>
-    attempt(call).then(E.right, (cause: unknown) => E.left(commandFailed(command, key)(cause)))
+    attempt(call).then(E.right, (cause: unknown) => E.left(commandFailed(command, key, cause)))
 
 /**
  * What to make of a string command's outcome: its reply, or Redis's `WRONGTYPE` answer (the key holds a
@@ -61,7 +61,7 @@ export const tryStringCommand =
   <A, B>(command: string, key: string, call: () => Promise<A>, handlers: StringReplyHandlers<A, B>): TE.TaskEither<StoreError, B> =>
   () =>
     attempt(call).then(handlers.onReply, (cause: unknown) =>
-      isWrongType(cause) ? handlers.onTombstone() : E.left(commandFailed(command, key)(cause))
+      isWrongType(cause) ? handlers.onTombstone() : E.left(commandFailed(command, key, cause))
     )
 
 /**
@@ -100,7 +100,7 @@ export const runScript = (client: Pick<RedisLike, 'evalSha' | 'eval'>, script: S
     () => {
       const key = args.keys[0] ?? ''
       return attempt(() => client.evalSha(script.sha1, args)).then(E.right, (cause: unknown) =>
-        isNoScript(cause) ? viaEval(key, args)() : E.left(commandFailed('EVALSHA', key)(cause))
+        isNoScript(cause) ? viaEval(key, args)() : E.left(commandFailed('EVALSHA', key, cause))
       )
     }
 }

@@ -6,7 +6,8 @@
 import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
 import { identity } from 'fp-ts/lib/function'
-import { commandFailed, toError, type SessionStoreError, type StoreError } from '../errors'
+import { defect, type StoreError } from '../errors'
+import { toError, type SessionStoreError } from './to-error'
 
 /**
  * A node-style callback.
@@ -16,7 +17,8 @@ import { commandFailed, toError, type SessionStoreError, type StoreError } from 
  */
 export type Callback<A> = (err: SessionStoreError | null, value?: A) => void
 
-const defect = (cause: unknown): E.Either<StoreError, never> => E.left(commandFailed('(store)', '')(cause))
+/** An exception where none should be: a `Defect`, reported like any other failure. */
+const thrown = (cause: unknown): E.Either<StoreError, never> => E.left(defect(cause))
 
 /**
  * Runs the task built by `build`, maps its value with `f`, and hands the outcome to `callback` or to the
@@ -32,12 +34,12 @@ export function runMapped<A, B>(build: () => TE.TaskEither<StoreError, A>, f: (a
   try {
     task = build()()
   } catch (e) {
-    task = Promise.resolve(defect(e))
+    task = Promise.resolve(thrown(e))
   }
   if (typeof callback !== 'function') {
     return task.then(
       (r) => (E.isRight(r) ? f(r.right) : Promise.reject(toError(r.left))),
-      (e: unknown) => Promise.reject(toError(commandFailed('(store)', '')(e)))
+      (e: unknown) => Promise.reject(toError(defect(e)))
     )
   }
   const finish = (r: E.Either<StoreError, A>): void => {
@@ -52,7 +54,7 @@ export function runMapped<A, B>(build: () => TE.TaskEither<StoreError, A>, f: (a
       })
     }
   }
-  task.then(finish, (e: unknown) => finish(defect(e)))
+  task.then(finish, (e: unknown) => finish(thrown(e)))
   return undefined
 }
 

@@ -6,7 +6,8 @@
  *
  * @since 0.1.0
  */
-import { toError, unavailable, type SessionStoreError } from '../errors'
+import { unavailable } from '../errors'
+import { toError, type SessionStoreError } from './to-error'
 
 // --- model
 

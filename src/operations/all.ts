@@ -79,6 +79,6 @@ export const makeReadBatch =
       return E.right(entries)
     }
     const key = batch[0]?.key ?? ''
-    return attempt(() => deps.client.mGet(batch.map((k) => k.key))).then(parseAll, (cause: unknown) => E.left(commandFailed('MGET', key)(cause)))
+    return attempt(() => deps.client.mGet(batch.map((k) => k.key))).then(parseAll, (cause: unknown) => E.left(commandFailed('MGET', key, cause)))
   }
 }

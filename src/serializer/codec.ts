@@ -6,7 +6,8 @@
 import * as E from 'fp-ts/lib/Either'
 import { pipe } from 'fp-ts/lib/function'
 import type { SessionData } from 'express-session'
-import type { Decoder, Encoder } from 'io-ts'
+import type { Decoder, Encoder, Errors } from 'io-ts'
+import { failure } from 'io-ts/lib/PathReporter'
 import { safeJsonParse, safeJsonStringify } from './json'
 import type { ParseIssue, Serializer } from './serializer'
 import { asSessionData } from './session'
@@ -67,3 +68,20 @@ export const makeCodecSerializer = <A>(codec: SessionCodec<A>): Serializer<A> =>
       E.flatMap(E.mapLeft((errors): ParseIssue => ({ _tag: 'Invalid', errors })))
     )
 })
+
+/**
+ * Each io-ts error as `path.to.field: <io-ts PathReporter message>`, for error messages.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export const describeDecodeErrors = (errors: Errors): string =>
+  failure(errors)
+    .map((message, i) => {
+      const path = (errors[i]?.context ?? [])
+        .map((c) => c.key)
+        .filter((k) => k !== '')
+        .join('.')
+      return `${path === '' ? '(root)' : path}: ${message}`
+    })
+    .join('; ')

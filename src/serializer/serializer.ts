@@ -118,9 +118,9 @@ export const parseIssueAt =
   (key: string) =>
   (issue: ParseIssue): StoreError =>
     issue._tag === 'Unparsable'
-      ? parseFailed(key)(issue.cause)
+      ? parseFailed(key, issue.cause)
       : issue._tag === 'Invalid'
-        ? decodeFailed(key)(issue.errors)
+        ? decodeFailed(key, issue.errors)
         : serializerFailed('parse', issue.reason)
 
 /**
@@ -131,7 +131,7 @@ export const parseIssueAt =
  */
 export const stringifyFor = <A>(serializer: Serializer<A>, sid: string, value: A): E.Either<StoreError, string> => {
   const text = serializer.stringify(value)
-  return E.isRight(text) ? text : E.left(isSerializerFailure(text.left) ? text.left : stringifyFailed(sid)(text.left))
+  return E.isRight(text) ? text : E.left(isSerializerFailure(text.left) ? text.left : stringifyFailed(sid, text.left))
 }
 
 const isSerializerFailure = (u: unknown): u is StoreError =>
@@ -165,7 +165,7 @@ export const parseStored =
   <A>(serializer: Serializer<A>, maxBytes: number = DEFAULT_MAX_PAYLOAD_BYTES) =>
   (key: string, raw: string): E.Either<StoreError, A> => {
     const bytes = exceeds(raw, maxBytes)
-    if (bytes !== undefined) return E.left(parseFailed(key)(new RangeError(`stored value of ${bytes} bytes exceeds maxPayloadBytes (${maxBytes})`)))
+    if (bytes !== undefined) return E.left(parseFailed(key, new RangeError(`stored value of ${bytes} bytes exceeds maxPayloadBytes (${maxBytes})`)))
     const parsed = serializer.parse(raw)
     return E.isLeft(parsed) ? E.left(parseIssueAt(key)(parsed.left)) : parsed
   }
