@@ -1,10 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { escapeGlob, matchPattern, stripPrefix, toKey } from '../src/keys'
-
-test('toKey puts the prefix before the id', () => {
-  assert.is(toKey('sessions:')('abc'), 'sessions:abc')
-})
+import { escapeGlob, matchPattern, stripPrefix } from '../src/keys'
 
 test('escapeGlob escapes every MATCH metacharacter', () => {
   assert.is(escapeGlob('a[1]:*?\\'), 'a\\[1\\]:\\*\\?\\\\')

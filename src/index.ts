@@ -1,15 +1,27 @@
 /**
  * connect-redis-session: a Redis session store for express-session, built from small operations.
  *
+ * The public API, by what a user composes with. The list is pinned by `spec/types/exports.ts` and
+ * `spec/exports.spec.ts`: growing it is a decision. Modules not re-exported here are internal.
+ *
  * @since 0.1.0
  */
+
+// --- the store (express-session facade)
 export { createRedisStore, RedisStore } from './express/create-redis-store'
 export type { RedisSessionStore, RedisStoreConstructor, RedisStoreOptions, StoreAccess } from './express/create-redis-store'
 export { runToCallback } from './express/run-to-callback'
+export type { Callback } from './express/run-to-callback'
 export { destroySession, regenerateSession, saveSession } from './express/session-promises'
 export type { RequestWithSession } from './express/session-promises'
-export type { Callback } from './express/run-to-callback'
 
+// --- options and the assembly of every operation
+export { resolveOptions } from './options'
+export type { ResolvedOptions, StoreOptions, WhenDisconnected } from './options'
+export { makeStoreOperations } from './assemble'
+export type { StoreOperations, StoreOperationsDeps } from './assemble'
+
+// --- operations, each with its dependencies
 export { makeGet } from './operations/get'
 export type { GetDeps } from './operations/get'
 export { makeSet } from './operations/set'
@@ -26,65 +38,38 @@ export { makeAll, makeReadBatch } from './operations/all'
 export type { AllDeps, ReadBatchDeps } from './operations/all'
 export { makeIterate } from './operations/iterate'
 export type { IterateDeps } from './operations/iterate'
-export { makeExpiryMemo, makeGetRemembering, makeLazyTouch } from './operations/lazy-touch'
-export type { ExpiryMemo, GetRememberingDeps, LazyTouchDeps } from './operations/lazy-touch'
 export { makeIds } from './operations/ids'
 export type { IdsDeps } from './operations/ids'
 export { makeLength } from './operations/length'
 export type { LengthDeps } from './operations/length'
 export { makeClear } from './operations/clear'
 export type { ClearDeps } from './operations/clear'
+export { makeExpiryMemo, makeGetRemembering, makeLazyTouch } from './operations/lazy-touch'
+export type { ExpiryMemo, GetRememberingDeps, LazyTouchDeps } from './operations/lazy-touch'
+export { withDeadline } from './operations/deadline'
+export type { Expiring, TtlDeps } from './ttl'
+export { sessionIdProblem } from './keys'
 
-export { makeStoreOperations } from './assemble'
-export type { StoreOperations, StoreOperationsDeps } from './assemble'
+// --- the client contract and its adapters
 export { alwaysReady } from './client/contract'
 export type { Connection, RedisLike, ScanArgs, ScanReply, ScriptArgs, SessionClient } from './client/contract'
 export { fromNodeRedis } from './client/node-redis'
 export type { NodeRedisClient } from './client/node-redis'
-export { isNodeRedisClient, isSessionClient, toSessionClient } from './client/check'
+export { toSessionClient } from './client/check'
 export { runScript, tryCommand, tryStringCommand } from './client/run'
 export type { Script, StringReplyHandlers } from './client/run'
-export {
-  commandFailed,
-  decodeFailed,
-  defect,
-  invalidId,
-  invalidSession,
-  matchStoreError,
-  parseFailed,
-  serializerFailed,
-  stringifyFailed,
-  timedOut,
-  tooLarge,
-  unavailable
-} from './errors'
-export type {
-  CommandFailed,
-  DecodeFailed,
-  Defect,
-  InvalidId,
-  InvalidSession,
-  ParseFailed,
-  SerializerFailed,
-  StoreError,
-  StringifyFailed,
-  TimedOut,
-  TooLarge,
-  Unavailable
-} from './errors'
-export { SessionStoreError, toError } from './express/to-error'
-export type { SessionStoreErrorCode, SessionStoreErrorConstructor } from './express/to-error'
-export { defaults, resolveOptions } from './options'
-export type { ResolvedOptions, StoreOptions, WhenDisconnected } from './options'
-export { escapeGlob, makeKeyOf, matchPattern, MAX_SESSION_ID_BYTES, sessionIdProblem, stripPrefix, toKey } from './keys'
-export { withDeadline } from './operations/deadline'
-export { computeTtl } from './ttl'
-export type { Expiring, TtlDeps } from './ttl'
-export { GET_WITH_TTL_SCRIPT, TOMBSTONE_SCRIPT } from './scripts'
-export { DEFAULT_MAX_PAYLOAD_BYTES, fromPlainSerializer, isCorrupt, parseIssueAt, parseStored, stringifyBounded, toSerializer } from './serializer/serializer'
+
+// --- serializers
+export { fromPlainSerializer } from './serializer/serializer'
 export type { ParseIssue, PlainSerializer, Serializer } from './serializer/serializer'
 export { jsonSerializer, safeJsonParse, safeJsonStringify } from './serializer/json'
 export { codecSerializer, makeCodecSerializer } from './serializer/codec'
+export type { SessionCodec } from './serializer/codec'
 export { asSessionData, sessionSerializer } from './serializer/session'
 export type { StoredCookie, StoredSession } from './serializer/session'
-export type { SessionCodec } from './serializer/codec'
+
+// --- errors
+export { commandFailed, decodeFailed, defect, invalidId, invalidSession, matchStoreError, parseFailed, serializerFailed, stringifyFailed, timedOut, tooLarge, unavailable } from './errors'
+export type { CommandFailed, DecodeFailed, Defect, InvalidId, InvalidSession, ParseFailed, SerializerFailed, StoreError, StringifyFailed, TimedOut, TooLarge, Unavailable } from './errors'
+export { SessionStoreError, toError } from './express/to-error'
+export type { SessionStoreErrorCode, SessionStoreErrorConstructor } from './express/to-error'

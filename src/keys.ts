@@ -9,17 +9,6 @@ import * as E from 'fp-ts/lib/Either'
 import { invalidId, type StoreError } from './errors'
 
 /**
- * The Redis key of a session.
- *
- * @category keys
- * @since 0.1.0
- */
-export const toKey =
-  (prefix: string) =>
-  (sid: string): string =>
-    prefix + sid
-
-/**
  * Escapes the glob metacharacters of Redis `MATCH` (`\ * ? [ ]`) so a prefix matches only itself.
  *
  * @category keys

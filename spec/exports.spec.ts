@@ -1,0 +1,36 @@
+// The root export list, values and types, as the built declaration file has it, is exactly the pinned one
+// (spec/types/exports.ts). The value half is also a compile-time check there.
+import { readFileSync } from 'fs'
+import { join, resolve } from 'path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { PINNED_TYPES, PINNED_VALUES } from './types/exports'
+
+const root = resolve(__dirname, '..', '..')
+
+const exportsOf = (dts: string): { values: Array<string>; types: Array<string> } => {
+  const values: Array<string> = []
+  const types: Array<string> = []
+  for (const m of dts.matchAll(/export (type )?\{([^}]*)\} from/g)) {
+    for (const raw of (m[2] ?? '').split(',')) {
+      const name = raw.trim()
+      if (name === '') continue
+      const isType = m[1] !== undefined || name.startsWith('type ')
+      ;(isType ? types : values).push(name.replace(/^type /, ''))
+    }
+  }
+  return { values: values.sort(), types: types.sort() }
+}
+
+test('dist/index.d.ts exports exactly the pinned values and types', () => {
+  const { values, types } = exportsOf(readFileSync(join(root, 'dist', 'index.d.ts'), 'utf8'))
+  assert.equal(values, [...PINNED_VALUES].sort(), 'value exports')
+  assert.equal(types, [...PINNED_TYPES].sort(), 'type exports')
+})
+
+test('the runtime module exports exactly the pinned values', () => {
+  const runtime = Object.keys(require(join(root, 'dist', 'index.js')) as object).filter((k) => k !== '__esModule')
+  assert.equal(runtime.sort(), [...PINNED_VALUES].sort())
+})
+
+test.run()
