@@ -63,6 +63,11 @@ interface IoRedisExtras {
   readonly isCluster?: unknown
   /** ioredis also takes a Buffer as `keyPrefix`, although its type says string. */
   readonly options?: { readonly keyPrefix?: unknown }
+  /**
+   * ioredis's private flag, `true` from the moment `quit()` is sent or `disconnect()` is called until the
+   * socket is closed (the status is still `'ready'` meanwhile; it is `'end'` afterwards).
+   */
+  readonly manuallyClosing?: unknown
 }
 
 // --- constructors
@@ -73,17 +78,18 @@ const keyPrefixOf = (client: IoRedisExtras): string => {
 }
 
 /** Down on `'close'` (the socket is gone), `'reconnecting'` and `'end'` (closed for good); ready on `'ready'`. */
-const connectionOf = (client: IoRedisClient): Connection => {
+const connectionOf = (client: IoRedisClient, extras: IoRedisExtras): Connection => {
   const listeners = new Set<(state: 'ready' | 'down') => void>()
   const tell = (state: 'ready' | 'down') => () => listeners.forEach((l) => l(state))
   client.on('ready', tell('ready'))
   client.on('close', tell('down'))
   client.on('reconnecting', tell('down'))
   client.on('end', tell('down'))
+  // 'end': quit() or disconnect() was called (or the retryStrategy gave up); the client sends nothing again.
+  const isClosed = (): boolean => client.status === 'end' || extras.manuallyClosing === true
   return {
-    isReady: () => client.status === 'ready',
-    // 'end': quit() or disconnect() was called, or the retryStrategy gave up; the client sends nothing again.
-    isClosed: () => client.status === 'end',
+    isReady: () => client.status === 'ready' && !isClosed(),
+    isClosed,
     onChange: (listener) => void listeners.add(listener)
   }
 }
@@ -137,7 +143,7 @@ export const fromIoRedis = (client: IoRedisClient): SessionClient => {
     eval: (script, options) => client.eval(script, options.keys.length, [...options.keys, ...options.arguments]),
     scan: scanOf(client),
     keyPrefix: keyPrefixOf(extras),
-    connection: connectionOf(client),
+    connection: connectionOf(client, extras),
     info: (section) => client.info(section)
   }
   adapted.set(client, made)
