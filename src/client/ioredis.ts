@@ -114,13 +114,13 @@ const adapted = new WeakMap<object, SessionClient>()
  * one node only.
  *
  * @example
- * import Redis from 'ioredis'
+ * import { Redis } from 'ioredis'
  * import { createRedisStore } from 'connect-redis-session'
  * import { fromIoRedis } from 'connect-redis-session/ioredis'
  *
  * const client = new Redis({ lazyConnect: true, keyPrefix: 'app:' })
- * const store = createRedisStore(fromIoRedis(client))
- * console.log(fromIoRedis(client).keyPrefix) // 'app:'
+ * const store = createRedisStore(fromIoRedis(client)) // sessions at app:sessions:<sid>
+ * console.log(fromIoRedis(client).keyPrefix) // 'app:' (the same adapter: one per client)
  *
  * @category constructors
  * @since 0.1.0
