@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict'
 // `npm run bench`: this store, connect-redis and raw node-redis side by side in one run against one local
-// Redis (started here, or REDIS_URL). Prints one table and writes bench/results.json.
+// Redis (started here, or REDIS_URL), and this store on ioredis against raw ioredis in the same single-key
+// rounds. Prints the tables and writes bench/results.json.
 // `npm run bench -- --quick`: a smoke run of a few seconds (CI may call it; timings are never checked).
 const fs = require('fs')
 const os = require('os')
@@ -44,7 +45,7 @@ const versions = (url) => {
   try {
     server = /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))[1]
   } catch {}
-  return { node: process.version, redisServer: server, redis: v('redis'), connectRedis: v('connect-redis'), express: v('express'), expressSession: v('express-session'), redisUrl: url.replace(/\/\/.*@/, '//') }
+  return { node: process.version, redisServer: server, redis: v('redis'), ioredis: v('ioredis'), connectRedis: v('connect-redis'), express: v('express'), expressSession: v('express-session'), redisUrl: url.replace(/\/\/.*@/, '//') }
 }
 
 const fmt = (n, d = 0) => (typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : String(n))
@@ -78,13 +79,21 @@ const table = (head, rows) => {
     }
     const out = []
     out.push(`connect-redis-session benchmark — ${results.date}${quick ? ' (QUICK: smoke run, numbers not meaningful)' : ''}`)
-    out.push(`${results.machine.cpus} cores (${results.machine.cpuModel}), Node ${results.versions.node}, redis-server ${results.versions.redisServer}, node-redis ${results.versions.redis}, connect-redis ${results.versions.connectRedis}, express ${results.versions.express}, express-session ${results.versions.expressSession}`)
+    out.push(`${results.machine.cpus} cores (${results.machine.cpuModel}), Node ${results.versions.node}, redis-server ${results.versions.redisServer}, node-redis ${results.versions.redis}, ioredis ${results.versions.ioredis}, connect-redis ${results.versions.connectRedis}, express ${results.versions.express}, express-session ${results.versions.expressSession}`)
     out.push('')
     out.push(`Single-key, ops/s through the express-session callback API (${plan.single.inFlight} in flight, ${plan.single.n} ops, median of ${plan.single.rounds} interleaved rounds)`)
     out.push(
       table(
         ['op', 'ours', 'connect-redis', 'raw', 'ours/raw', 'ours/cr', 'cr/raw'],
         Object.entries(single).map(([op, v]) => [op, fmt(v.ours.opsPerSec), fmt(v['connect-redis'].opsPerSec), fmt(v.raw.opsPerSec), ratio(v.ours.opsPerSec, v.raw.opsPerSec), ratio(v.ours.opsPerSec, v['connect-redis'].opsPerSec), ratio(v['connect-redis'].opsPerSec, v.raw.opsPerSec)])
+      )
+    )
+    out.push('')
+    out.push(`Single-key on ioredis ${results.versions.ioredis} (fromIoRedis), ops/s, same rounds as above; raw = the same GET/SET EX/EXPIRE/DEL + JSON on each client`)
+    out.push(
+      table(
+        ['op', 'ours on ioredis', 'ours on node-redis', 'raw ioredis', 'raw node-redis', 'ours-io/raw-io', 'ours-io/ours-nr'],
+        Object.entries(single).map(([op, v]) => [op, fmt(v['ours-ioredis'].opsPerSec), fmt(v.ours.opsPerSec), fmt(v['raw-ioredis'].opsPerSec), fmt(v.raw.opsPerSec), ratio(v['ours-ioredis'].opsPerSec, v['raw-ioredis'].opsPerSec), ratio(v['ours-ioredis'].opsPerSec, v.ours.opsPerSec)])
       )
     )
     out.push('')

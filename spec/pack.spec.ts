@@ -25,7 +25,9 @@ import type { AddressInfo } from 'net'
 import express from 'express'
 import session from 'express-session'
 import { createClient } from 'redis'
+import { Redis } from 'ioredis'
 import { createRedisStore, RedisStore, makeGet, type RedisSessionStore, type StoreAccess, type StoreOptions } from '${NAME}'
+import { fromIoRedis, type IoRedisClient } from '${NAME}/ioredis'
 
 declare module 'express-session' {
   interface SessionData {
@@ -43,6 +45,10 @@ export const access: StoreAccess = store.access
 export const getOp = makeGet
 export const pending = (): Promise<number> => store.access.length()
 
+// ioredis, through the adapter of the subpath export (a client that never connects: lazyConnect).
+export const ioClient: IoRedisClient = new Redis({ lazyConnect: true })
+export const ioStore: RedisSessionStore = createRedisStore(fromIoRedis(ioClient), { prefix: 'io:' })
+
 // The types are real, not any (type-checked only: never called).
 export const typeErrors = (): void => {
   // @ts-expect-error prefix is a string
@@ -52,13 +58,31 @@ export const typeErrors = (): void => {
   // @ts-expect-error access.get resolves to SessionData | null, not a string
   const wrong: Promise<string> = store.access.get('sid')
   void wrong
+  // @ts-expect-error an ioredis client goes through fromIoRedis
+  createRedisStore(new Redis())
 }
 
-// With CONSUMER_REDIS_URL set: a real round trip through express-session.
-const roundTrip = async (url: string, prefix: string): Promise<void> => {
+interface Backend {
+  readonly redisStore: RedisSessionStore
+  readonly rawGet: (key: string) => Promise<string | null>
+  readonly close: () => Promise<unknown>
+}
+
+const nodeRedisBackend = async (url: string, prefix: string): Promise<Backend> => {
   const client = createClient({ url })
   await client.connect()
-  const redisStore: RedisSessionStore = createRedisStore(client, { prefix })
+  return { redisStore: createRedisStore(client, { prefix }), rawGet: (key) => client.get(key), close: () => client.close() }
+}
+
+const ioRedisBackend = async (url: string, prefix: string): Promise<Backend> => {
+  const client = new Redis(url, { lazyConnect: true })
+  await client.connect()
+  return { redisStore: createRedisStore(fromIoRedis(client), { prefix }), rawGet: (key) => client.get(key), close: () => client.quit() }
+}
+
+// With CONSUMER_REDIS_URL set: a real round trip through express-session, on node-redis or on ioredis.
+const roundTrip = async (url: string, prefix: string, backend: string): Promise<void> => {
+  const { redisStore, rawGet, close } = await (backend === 'ioredis' ? ioRedisBackend : nodeRedisBackend)(url, prefix)
   const app = express()
   app.use(session({ store: redisStore, secret: 'consumer', resave: false, saveUninitialized: false }))
   app.post('/login', (req, res) => {
@@ -79,20 +103,20 @@ const roundTrip = async (url: string, prefix: string): Promise<void> => {
     const me = (await (await fetch(base + '/me', { headers: { cookie } })).json()) as { user: string | null; views: number }
     const again = (await (await fetch(base + '/me', { headers: { cookie } })).json()) as { user: string | null; views: number }
     const stored = await redisStore.access.get(id)
-    const raw = await client.get(prefix + id)
+    const raw = await rawGet(prefix + id)
     const count = await redisStore.access.length()
     const destroyed = await redisStore.access.destroy(id)
     const afterDestroy = await redisStore.access.get(id)
     console.log(JSON.stringify({ me, again, storedUser: stored?.user ?? null, raw: raw === null ? null : JSON.parse(raw), count, destroyed, afterDestroy }))
   } finally {
     server.close()
-    await client.close()
+    await close()
   }
 }
 
 const url = process.env['CONSUMER_REDIS_URL']
 if (url !== undefined) {
-  roundTrip(url, process.argv[2] ?? 'consumer:').catch((err: unknown) => {
+  roundTrip(url, process.argv[2] ?? 'consumer:', process.argv[3] ?? 'node-redis').catch((err: unknown) => {
     console.error(err)
     process.exitCode = 1
   })
@@ -185,9 +209,13 @@ pack.after(async (state) => {
   console.log(`  (pack spec: ${((Date.now() - started) / 1000).toFixed(1)} s: ${state.timings.join(', ')})`)
 })
 
-pack('package.json publishes through .npmignore (no "files") and exports only "." and "./package.json"', () => {
+pack('package.json publishes through .npmignore (no "files") and exports only ".", "./ioredis" and "./package.json"', () => {
   assert.is(rootPkg.files, undefined, 'package.json must not have a "files" field: .npmignore is the publish filter')
-  assert.equal(Object.keys(rootPkg.exports).sort(), ['.', './package.json'])
+  assert.equal(Object.keys(rootPkg.exports).sort(), ['.', './ioredis', './package.json'])
+  assert.equal(rootPkg.exports['./ioredis'], { types: './dist/ioredis.d.ts', default: './dist/ioredis.js' })
+  // moduleResolution node10 ignores "exports": typesVersions gives it the subpath's types.
+  assert.equal(rootPkg.typesVersions, { '*': { ioredis: ['./dist/ioredis.d.ts'] } })
+  assert.is(rootPkg.peerDependenciesMeta?.['ioredis']?.optional, true, 'ioredis is an optional peer')
 })
 
 pack('the tarball holds only package.json, README.md, LICENSE and dist/ (.js, .d.ts, maps)', (state) => {
@@ -198,7 +226,7 @@ pack('the tarball holds only package.json, README.md, LICENSE and dist/ (.js, .d
   for (const bad of [/^package\/(src|spec|\.ci|examples|\.spec-build|node_modules|\.git)\//, /tsbuildinfo$/, /(?<!\.d)\.ts$/, /\.tgz$/]) {
     assert.equal(state.entries.filter((e) => bad.test(e)), [], `tarball entries matching ${String(bad)}`)
   }
-  for (const must of ['package/package.json', 'package/README.md', 'package/LICENSE', 'package/dist/index.js', 'package/dist/index.d.ts']) {
+  for (const must of ['package/package.json', 'package/README.md', 'package/LICENSE', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/ioredis.js', 'package/dist/ioredis.d.ts']) {
     assert.ok(state.entries.includes(must), `${must} is missing from the tarball`)
   }
 })
@@ -224,6 +252,12 @@ pack('require() of the installed package: the API is there and the store is an e
     const viaNew = new m.RedisStore({ client: createClient(), prefix: 'y:' })
     let deep
     try { require(${JSON.stringify(`${NAME}/dist/keys`)}); deep = 'resolved' } catch (e) { deep = e.code }
+    const io = require(${JSON.stringify(`${NAME}/ioredis`)})
+    // Neither entry point loads ioredis itself.
+    const loadedBeforeUs = Object.keys(require.cache).some((f) => f.includes('/node_modules/ioredis/'))
+    const { Redis } = require('ioredis')
+    const ioClient = new Redis({ lazyConnect: true, keyPrefix: 'kp:' })
+    const adapted = io.fromIoRedis(ioClient)
     console.log(JSON.stringify({
       resolved: require.resolve(${JSON.stringify(NAME)}),
       keys: Object.keys(m).sort(),
@@ -232,11 +266,29 @@ pack('require() of the installed package: the API is there and the store is an e
       isRedisStore: store instanceof m.RedisStore,
       viaNewIsStore: viaNew instanceof session.Store,
       deep,
-      version: require(${JSON.stringify(`${NAME}/package.json`)}).version
+      version: require(${JSON.stringify(`${NAME}/package.json`)}).version,
+      ioredis: {
+        resolved: require.resolve(${JSON.stringify(`${NAME}/ioredis`)}),
+        keys: Object.keys(io).sort(),
+        keyPrefix: adapted.keyPrefix,
+        memoized: io.fromIoRedis(ioClient) === adapted,
+        isStore: m.createRedisStore(adapted) instanceof session.Store,
+        loadedBeforeUs
+      }
     }))`
   const r = await node(['-e', script], state.consumer)
   assert.is(r.code, 0, show(r))
-  const out = lastJson<{ resolved: string; keys: Array<string>; types: Record<string, string>; isStore: boolean; isRedisStore: boolean; viaNewIsStore: boolean; deep: string; version: string }>(r)
+  const out = lastJson<{
+    resolved: string
+    keys: Array<string>
+    types: Record<string, string>
+    isStore: boolean
+    isRedisStore: boolean
+    viaNewIsStore: boolean
+    deep: string
+    version: string
+    ioredis: { resolved: string; keys: Array<string>; keyPrefix: string; memoized: boolean; isStore: boolean; loadedBeforeUs: boolean }
+  }>(r)
   assert.is(out.resolved, join(state.consumer, 'node_modules', NAME, 'dist', 'index.js'), 'resolved outside the fresh install')
   assert.equal(out.keys, state.referenceKeys, 'the installed package exports differ from the repo build')
   for (const fn of ['createRedisStore', 'RedisStore', 'runToCallback', 'makeGet', 'makeSet', 'makeTouch', 'makeDestroy', 'makeAll', 'makeIds', 'makeLength', 'makeClear', 'codecSerializer']) {
@@ -245,6 +297,11 @@ pack('require() of the installed package: the API is there and the store is an e
   assert.equal([out.isStore, out.isRedisStore, out.viaNewIsStore], [true, true, true], 'the store must extend the peer express-session Store')
   assert.is(out.deep, 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'deep imports must be closed by "exports"')
   assert.is(out.version, rootPkg.version)
+  assert.is(out.ioredis.resolved, join(state.consumer, 'node_modules', NAME, 'dist', 'ioredis.js'), 'connect-redis-session/ioredis resolved elsewhere')
+  assert.equal(out.ioredis.keys, ['fromIoRedis'], 'the ioredis entry exports fromIoRedis only')
+  assert.ok(!out.keys.includes('fromIoRedis'), 'the root does not export fromIoRedis')
+  assert.equal([out.ioredis.keyPrefix, out.ioredis.memoized, out.ioredis.isStore], ['kp:', true, true])
+  assert.is(out.ioredis.loadedBeforeUs, false, 'requiring the package (root or /ioredis) must not load ioredis')
 })
 
 pack('ESM: named imports of the CJS build, and the package.json import with { type: "json" }', async (state) => {
@@ -253,18 +310,26 @@ pack('ESM: named imports of the CJS build, and the package.json import with { ty
     `import { createRedisStore, RedisStore, makeGet } from ${JSON.stringify(NAME)}
 import * as ns from ${JSON.stringify(NAME)}
 import cjs from ${JSON.stringify(NAME)}
+import { fromIoRedis } from ${JSON.stringify(`${NAME}/ioredis`)}
+import * as ioNs from ${JSON.stringify(`${NAME}/ioredis`)}
+import { Redis } from 'ioredis'
+const ioClient = new Redis({ lazyConnect: true })
 console.log(JSON.stringify({
-  types: [typeof createRedisStore, typeof RedisStore, typeof makeGet],
+  types: [typeof createRedisStore, typeof RedisStore, typeof makeGet, typeof fromIoRedis],
   named: Object.keys(ns).filter((k) => k !== 'default' && k !== '__esModule').sort(),
+  ioNamed: Object.keys(ioNs).filter((k) => k !== 'default' && k !== '__esModule').sort(),
+  ioTag: fromIoRedis(ioClient)._tag,
   same: cjs.createRedisStore === createRedisStore
 }))
 `
   )
   const r = await node(['named.mjs'], state.consumer)
   assert.is(r.code, 0, show(r))
-  const out = lastJson<{ types: Array<string>; named: Array<string>; same: boolean }>(r)
-  assert.equal(out.types, ['function', 'function', 'function'])
+  const out = lastJson<{ types: Array<string>; named: Array<string>; ioNamed: Array<string>; ioTag: string; same: boolean }>(r)
+  assert.equal(out.types, ['function', 'function', 'function', 'function'])
   assert.equal(out.named, state.referenceKeys, 'node must see every CommonJS export as a named ESM export')
+  assert.equal(out.ioNamed, ['fromIoRedis'], 'connect-redis-session/ioredis: fromIoRedis as a named ESM export')
+  assert.is(out.ioTag, 'SessionClient')
   assert.ok(out.same)
 
   // Import attributes (`with`) arrived in Node 18.20 / 20.10; older 20.x only knows `assert`.
@@ -294,15 +359,18 @@ for (const config of Object.keys(tsProjects)) {
   })
 }
 
-pack('the installed package stores and reads sessions in a real redis-server (compiled CJS and ESM consumers)', async (state) => {
+pack('the installed package stores and reads sessions in a real redis-server (compiled CJS and ESM consumers, on node-redis and on ioredis)', async (state) => {
   state.redis = await startRedis()
-  for (const [config, entry, prefix] of [
-    ['tsconfig.cjs.json', join('out-cjs', 'app.js'), 'cjs:'],
-    ['tsconfig.esm.json', join('out-esm', 'app.mjs'), 'esm:']
+  for (const [config, entry, prefix, backend] of [
+    ['tsconfig.cjs.json', join('out-cjs', 'app.js'), 'cjs:', 'node-redis'],
+    ['tsconfig.esm.json', join('out-esm', 'app.mjs'), 'esm:', 'node-redis'],
+    ['tsconfig.cjs.json', join('out-cjs', 'app.js'), 'io-cjs:', 'ioredis'],
+    ['tsconfig.esm.json', join('out-esm', 'app.mjs'), 'io-esm:', 'ioredis']
   ] as const) {
     assert.ok(state.compiled.has(config), `${config} did not compile, so ${entry} cannot run`)
-    const r = await node([entry, prefix], state.consumer, 20_000, { CONSUMER_REDIS_URL: state.redis.url })
-    assert.is(r.code, 0, `${entry}\n${show(r)}`)
+    const label = `${entry} on ${backend}`
+    const r = await node([entry, prefix, backend], state.consumer, 20_000, { CONSUMER_REDIS_URL: state.redis.url })
+    assert.is(r.code, 0, `${label}\n${show(r)}`)
     const out = lastJson<{
       me: { user: string | null; views: number }
       again: { user: string | null; views: number }
@@ -312,13 +380,13 @@ pack('the installed package stores and reads sessions in a real redis-server (co
       destroyed: boolean
       afterDestroy: unknown
     }>(r)
-    assert.equal(out.me, { user: 'alice', views: 1 }, entry)
-    assert.equal(out.again, { user: 'alice', views: 2 }, entry)
-    assert.is(out.storedUser, 'alice', entry)
-    assert.equal([out.raw?.user, out.raw?.views], ['alice', 2], `${entry}: the session is a JSON string under "${prefix}<sid>"`)
-    assert.is(out.count, 1, entry)
-    assert.is(out.destroyed, true, entry)
-    assert.is(out.afterDestroy, null, entry)
+    assert.equal(out.me, { user: 'alice', views: 1 }, label)
+    assert.equal(out.again, { user: 'alice', views: 2 }, label)
+    assert.is(out.storedUser, 'alice', label)
+    assert.equal([out.raw?.user, out.raw?.views], ['alice', 2], `${label}: the session is a JSON string under "${prefix}<sid>"`)
+    assert.is(out.count, 1, label)
+    assert.is(out.destroyed, true, label)
+    assert.is(out.afterDestroy, null, label)
   }
 })
 

@@ -1,19 +1,22 @@
 /**
  * End to end: real Express + real express-session over HTTP on 127.0.0.1, against a real redis-server.
  *
- * 1. Flow, for {express 5, express 4} x {express-session 1.19, 1.17.3}: login, reload, regenerate, logout,
+ * 1. Flow, for {express 5, express 4} x {express-session 1.19, 1.17.3} on node-redis, and express 5 +
+ *    express-session 1.19 with the store on ioredis 5 (`fromIoRedis`): login, reload, regenerate, logout,
  *    and the TTL the store gives browser-session and `maxAge` cookies.
  * 2. Race "logout vs slow request": a slow request that loaded the session before a logout must not save or
- *    touch it back to life after the logout. Our store must never resurrect; the same trials against
- *    connect-redis must (which proves the check can fail).
+ *    touch it back to life after the logout. Our store must never resurrect, on node-redis and on ioredis;
+ *    the same trials against connect-redis must (which proves the check can fail).
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createClient } from 'redis'
+import Redis from 'ioredis'
 import express from 'express'
 import session from 'express-session'
 import { RedisStore as ConnectRedisStore } from 'connect-redis'
 import { createRedisStore } from '../../src'
+import { fromIoRedis } from '../../src/ioredis'
 import { startRedis, type RedisServer } from '../support/redis-server'
 import {
   closeAgent,
@@ -58,17 +61,20 @@ const login = async (port: number): Promise<{ readonly cookie: string; readonly 
 
 // --- 1. flow
 
-const combos: ReadonlyArray<{ readonly name: string; readonly express: ExpressModule; readonly session: SessionModule }> = [
+const combos: ReadonlyArray<{ readonly name: string; readonly express: ExpressModule; readonly session: SessionModule; readonly ioredis?: true }> = [
   { name: 'express 5 + express-session 1.19', express, session },
   { name: 'express 5 + express-session 1.17.3', express, session: session117 },
   { name: 'express 4 + express-session 1.19', express: express4, session },
-  { name: 'express 4 + express-session 1.17.3', express: express4, session: session117 }
+  { name: 'express 4 + express-session 1.17.3', express: express4, session: session117 },
+  // The store on ioredis; the checks below still read Redis through the node-redis client.
+  { name: 'express 5 + express-session 1.19, store on ioredis 5', express, session, ioredis: true }
 ]
 
 for (const combo of combos) {
   const flow = suite(`e2e flow: ${combo.name}`)
   let redis: RedisServer
   let client: Client
+  let io: Redis | undefined
   let withMaxAge: Served
   let browser: Served
 
@@ -76,8 +82,13 @@ for (const combo of combos) {
     redis = await startRedis()
     client = createClient({ url: redis.url })
     await client.connect()
+    if (combo.ioredis) {
+      io = new Redis(redis.url, { lazyConnect: true })
+      await io.connect()
+    }
+    const storeClient = io === undefined ? client : fromIoRedis(io)
     const app = (cookie: session.CookieOptions): Promise<Served> =>
-      serve({ express: combo.express, session: combo.session, store: createRedisStore(client), resave: false, cookie })
+      serve({ express: combo.express, session: combo.session, store: createRedisStore(storeClient), resave: false, cookie })
     withMaxAge = await app({ maxAge: MAX_AGE })
     browser = await app({})
   })
@@ -86,6 +97,7 @@ for (const combo of combos) {
     await withMaxAge?.close()
     await browser?.close()
     closeAgent()
+    await io?.quit()
     await client?.close()
     await redis?.stop()
   })
@@ -207,27 +219,33 @@ interface RaceResult {
 const race = suite('e2e race: logout vs slow request')
 let raceRedis: RedisServer
 let raceClient: Client
+/** The ioredis client of our store in the ioredis trials (the checks still use raceClient). */
+let raceIo: Redis
 const opened: Array<Served> = []
 
 race.before(async () => {
   raceRedis = await startRedis()
   raceClient = createClient({ url: raceRedis.url })
-  await raceClient.connect()
+  raceIo = new Redis(raceRedis.url, { lazyConnect: true })
+  await Promise.all([raceClient.connect(), raceIo.connect()])
 })
 
 race.after(async () => {
   for (const s of opened) await s.close()
   closeAgent()
+  await raceIo?.quit()
   await raceClient?.close()
   await raceRedis?.stop()
 })
 
-type StoreKind = 'ours' | 'connect-redis' | 'touch-as-set'
+type StoreKind = 'ours' | 'ours on ioredis' | 'connect-redis' | 'touch-as-set'
 
 const buildStore = (kind: StoreKind): { readonly store: session.Store; readonly prefix: string } => {
   switch (kind) {
     case 'ours':
       return { store: createRedisStore(raceClient), prefix: PREFIX }
+    case 'ours on ioredis':
+      return { store: createRedisStore(fromIoRedis(raceIo), { prefix: 'io:' }), prefix: 'io:' }
     case 'connect-redis':
       return { store: new ConnectRedisStore({ client: raceClient as never, prefix: 'cr:' }), prefix: 'cr:' }
     case 'touch-as-set': {
@@ -344,6 +362,17 @@ for (const variant of variants) {
       assertInterleaved('touch-as-set', control, variant)
       assert.ok(control.resurrected > 0, `the touch-as-set control was expected to resurrect some sessions, got ${show(control)}`)
     }
+  })
+}
+
+// The same trials with our store on ioredis 5: the tombstone must hold whatever the client.
+for (const variant of variants) {
+  race(`${variant.name} (slow request ends with store.${variant.write}): ours on ioredis never resurrects`, async () => {
+    const ours = await runTrials('ours on ioredis', variant)
+    console.log(`race ${variant.name} [store.${variant.write}]: ours on ioredis ${show(ours)} (late writes: ${ours.late})`)
+    assertInterleaved('ours on ioredis', ours, variant)
+    assert.is(ours.resurrected, 0, `our store on ioredis resurrected ${show(ours)} sessions`)
+    assert.is(ours.tombstones, ours.trials, 'every logged-out session of ours on ioredis is a tombstone')
   })
 }
 

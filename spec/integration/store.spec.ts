@@ -1,15 +1,19 @@
 /**
  * The store against a real redis-server, once per node-redis major (v4, v5, v6), plus a v6 client with a
- * `keyPrefix`. Commands are counted on the wire with MONITOR.
+ * `keyPrefix`, and on ioredis 5 (through `fromIoRedis`), with and without its `keyPrefix`. Commands are
+ * counted on the wire with MONITOR, once per client.
  */
 import session from 'express-session'
+import Redis from 'ioredis'
 import { createClient as createClient6 } from 'redis'
 import { createClient as createClient5 } from 'redis-5'
 import { createClient as createClient4 } from 'redis-4'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { RedisLike } from '../../src/client/contract'
+import type { RedisLike, SessionClient } from '../../src/client/contract'
+import type { NodeRedisClient } from '../../src/client/node-redis'
 import { createRedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
+import { fromIoRedis } from '../../src/ioredis'
 import { startRedis, type RedisServer } from '../support/redis-server'
 
 interface AnyClient extends RedisLike {
@@ -19,21 +23,33 @@ interface AnyClient extends RedisLike {
   close?: () => Promise<unknown>
 }
 
-const clients: ReadonlyArray<readonly [string, (url: string) => AnyClient, string]> = [
-  ['node-redis v4', (url) => createClient4({ url }) as unknown as AnyClient, ''],
-  ['node-redis v5', (url) => createClient5({ url }) as unknown as AnyClient, ''],
-  ['node-redis v6', (url) => createClient6({ url }) as unknown as AnyClient, ''],
-  ['node-redis v6 with keyPrefix', (url) => createClient6({ url, keyPrefix: 'app:' }) as unknown as AnyClient, 'app:']
-]
-
 const stop = async (c: AnyClient): Promise<void> => {
   await (typeof c.close === 'function' ? c.close() : c.quit?.())
 }
 
+/** A client under test: what the store is given, and how to connect and close the client behind it. */
+interface Subject {
+  readonly client: SessionClient | NodeRedisClient
+  readonly connect: () => Promise<unknown>
+  readonly stop: () => Promise<unknown>
+}
+const nodeRedis = (c: AnyClient): Subject => ({ client: c, connect: () => c.connect(), stop: () => stop(c) })
+// lazyConnect: ioredis would connect on its own; connect() resolves once it is ready.
+const ioRedis = (c: Redis): Subject => ({ client: fromIoRedis(c), connect: () => c.connect(), stop: () => c.quit() })
+
+const clients: ReadonlyArray<readonly [string, (url: string) => Subject, string]> = [
+  ['node-redis v4', (url) => nodeRedis(createClient4({ url }) as unknown as AnyClient), ''],
+  ['node-redis v5', (url) => nodeRedis(createClient5({ url }) as unknown as AnyClient), ''],
+  ['node-redis v6', (url) => nodeRedis(createClient6({ url }) as unknown as AnyClient), ''],
+  ['node-redis v6 with keyPrefix', (url) => nodeRedis(createClient6({ url, keyPrefix: 'app:' }) as unknown as AnyClient), 'app:'],
+  ['ioredis 5', (url) => ioRedis(new Redis(url, { lazyConnect: true })), ''],
+  ['ioredis 5 with keyPrefix', (url) => ioRedis(new Redis(url, { lazyConnect: true, keyPrefix: 'app:' })), 'app:']
+]
+
 const session_ = (inMs: number, extra: Record<string, unknown> = {}) =>
   ({ cookie: { originalMaxAge: inMs, expires: new Date(Date.now() + inMs), httpOnly: true, path: '/' }, ...extra }) as unknown as session.SessionData
 
-type Ctx = { server: RedisServer; client: AnyClient; admin: AnyClient; store: RedisSessionStore; monitor: ReturnType<typeof createClient6> }
+type Ctx = { server: RedisServer; subject: Subject; admin: AnyClient; store: RedisSessionStore; monitor: ReturnType<typeof createClient6> }
 
 for (const [name, make, keyPrefix] of clients) {
   const it = suite<Ctx>(`integration: ${name}`)
@@ -42,17 +58,17 @@ for (const [name, make, keyPrefix] of clients) {
 
   it.before(async (ctx) => {
     ctx.server = await startRedis()
-    ctx.client = make(ctx.server.url)
+    ctx.subject = make(ctx.server.url)
     ctx.admin = createClient6({ url: ctx.server.url }) as unknown as AnyClient
-    await Promise.all([ctx.client.connect(), ctx.admin.connect()])
+    await Promise.all([ctx.subject.connect(), ctx.admin.connect()])
   })
   it.after(async (ctx) => {
-    await Promise.all([stop(ctx.client), stop(ctx.admin)])
+    await Promise.all([ctx.subject.stop(), stop(ctx.admin)])
     await ctx.server.stop()
   })
   it.before.each(async (ctx) => {
     await raw(ctx, 'FLUSHALL')
-    ctx.store = createRedisStore(ctx.client, { scanCount: 10 })
+    ctx.store = createRedisStore(ctx.subject.client, { scanCount: 10 })
   })
 
   it('set / get / touch / destroy keep their promises', async (ctx) => {
@@ -131,8 +147,8 @@ for (const [name, make, keyPrefix] of clients) {
   })
 
   it('touchAfterSeconds: express-session touches right after a read write nothing, across store instances', async (ctx) => {
-    const lazyA = createRedisStore(ctx.client, { touchAfterSeconds: 60 })
-    const lazyB = createRedisStore(ctx.client, { touchAfterSeconds: 60 })
+    const lazyA = createRedisStore(ctx.subject.client, { touchAfterSeconds: 60 })
+    const lazyB = createRedisStore(ctx.subject.client, { touchAfterSeconds: 60 })
     await lazyA.access.set('z', session_(3_600_000))
     await raw(ctx, 'PEXPIRE', k('sessions:z'), '3000000') // last renewed 10 min ago, as another process would have
     const got = await lazyB.get('z')
@@ -153,7 +169,7 @@ for (const [name, make, keyPrefix] of clients) {
   })
 
   it('a prefix with glob characters matches only itself', async (ctx) => {
-    const store = createRedisStore(ctx.client, { prefix: 'a[1]*:' })
+    const store = createRedisStore(ctx.subject.client, { prefix: 'a[1]*:' })
     await store.access.set('x', session_(60_000))
     await raw(ctx, 'SET', k('a1x:y'), '{"cookie":{}}')
     await raw(ctx, 'SET', k('a[1]z:y'), '{"cookie":{}}')
@@ -165,83 +181,101 @@ for (const [name, make, keyPrefix] of clients) {
   it.run()
 }
 
-// --- wire-level round trips
+// --- wire-level round trips and a full server, once per client
 
-const wire = suite<Ctx>('integration: one round trip per single-key operation (MONITOR)')
-wire.before(async (ctx) => {
-  ctx.server = await startRedis()
-  ctx.client = createClient6({ url: ctx.server.url }) as unknown as AnyClient
-  ctx.monitor = createClient6({ url: ctx.server.url })
-  await Promise.all([ctx.client.connect(), ctx.monitor.connect()])
-  ctx.store = createRedisStore(ctx.client)
-})
-wire.after(async (ctx) => {
-  await stop(ctx.client)
-  ctx.monitor.destroy()
-  await ctx.server.stop()
-})
+/** A MONITOR line as `COMMAND arg …` (ioredis sends command names in lower case), with JSON values, numbers and SHA1s shown as <json>, <n> and <sha1>. */
+const shape = (line: string): string =>
+  [...line.replace(/^[\d.]+ \[[^\]]*\] /, '').matchAll(/"((?:[^"\\]|\\.)*)"/g)]
+    .map(([, arg = ''], i) => (i === 0 ? arg.toUpperCase() : arg.startsWith('{') ? '<json>' : /^\d+$/.test(arg) ? '<n>' : /^[0-9a-f]{40}$/.test(arg) ? '<sha1>' : arg))
+    .join(' ')
 
-wire('get, set, touch and destroy each send one command (scripts loaded)', async (ctx) => {
-  const lines: Array<string> = []
-  await ctx.monitor.monitor((line: string) => lines.push(line))
-  const sid = 'wire'
-  const ops: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
-    ['set', () => ctx.store.access.set(sid, session_(60_000))],
-    ['get', () => ctx.store.access.get(sid)],
-    ['touch', () => ctx.store.access.touch(sid, session_(60_000))],
-    ['destroy', () => ctx.store.access.destroy(sid)]
-  ]
-  for (const [, op] of ops) await op() // warm: load each script once (EVALSHA → NOSCRIPT → EVAL)
-  await ctx.store.access.set('other', session_(60_000))
-  const counts: Record<string, number> = {}
-  for (const [name, op] of ops) {
-    await new Promise((r) => setTimeout(r, 30))
-    lines.length = 0
-    await op()
-    await new Promise((r) => setTimeout(r, 30))
-    const fromClient = lines.filter((l) => !/\[\d+ lua\]/.test(l))
-    counts[name] = fromClient.length
-  }
-  console.log('  commands on the wire per operation:', JSON.stringify(counts))
-  assert.equal(counts, { set: 1, get: 1, touch: 1, destroy: 1 })
-})
+for (const [name, make, keyPrefix] of clients) {
+  const k = (key: string) => keyPrefix + key
 
-wire.run()
+  const wire = suite<Ctx>(`integration: one round trip per single-key operation (MONITOR), ${name}`)
+  wire.before(async (ctx) => {
+    ctx.server = await startRedis()
+    ctx.subject = make(ctx.server.url)
+    ctx.monitor = createClient6({ url: ctx.server.url })
+    await Promise.all([ctx.subject.connect(), ctx.monitor.connect()])
+    ctx.store = createRedisStore(ctx.subject.client)
+  })
+  wire.after(async (ctx) => {
+    await ctx.subject.stop()
+    ctx.monitor.destroy()
+    await ctx.server.stop()
+  })
 
-// --- full server
+  wire('get, set, touch and destroy each send one command (scripts loaded)', async (ctx) => {
+    const lines: Array<string> = []
+    await ctx.monitor.monitor((line: string) => lines.push(line))
+    const sid = 'wire'
+    const ops: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
+      ['set', () => ctx.store.access.set(sid, session_(60_000))],
+      ['get', () => ctx.store.access.get(sid)],
+      ['touch', () => ctx.store.access.touch(sid, session_(60_000))],
+      ['destroy', () => ctx.store.access.destroy(sid)]
+    ]
+    for (const [, op] of ops) await op() // warm: load each script once (EVALSHA → NOSCRIPT → EVAL)
+    await ctx.store.access.set('other', session_(60_000))
+    const counts: Record<string, number> = {}
+    const sent: Record<string, Array<string>> = {}
+    for (const [op, run] of ops) {
+      await new Promise((r) => setTimeout(r, 30))
+      lines.length = 0
+      await run()
+      await new Promise((r) => setTimeout(r, 30))
+      const fromClient = lines.filter((l) => !/\[\d+ lua\]/.test(l))
+      counts[op] = fromClient.length
+      sent[op] = fromClient.map(shape)
+    }
+    console.log(`  commands on the wire per operation (${name}):`, JSON.stringify(counts))
+    assert.equal(counts, { set: 1, get: 1, touch: 1, destroy: 1 }, JSON.stringify(sent))
+    const key = k('sessions:wire')
+    assert.equal(sent, {
+      set: [`SET ${key} <json> PX <n> GET`],
+      get: [`GET ${key}`],
+      touch: [`GETEX ${key} PX <n>`],
+      destroy: [`EVALSHA <sha1> <n> ${key} <n> <n> <n>`]
+    })
+  })
 
-const oom = suite<Ctx>('integration: maxmemory reached under noeviction')
-oom.before(async (ctx) => {
-  ctx.server = await startRedis(['--maxmemory-policy', 'noeviction'])
-  ctx.client = createClient6({ url: ctx.server.url }) as unknown as AnyClient
-  await ctx.client.connect()
-  ctx.store = createRedisStore(ctx.client)
-})
-oom.after(async (ctx) => {
-  await stop(ctx.client)
-  await ctx.server.stop()
-})
+  wire.run()
 
-oom('logout still works and leaves its tombstone; saves fail loudly', async (ctx) => {
-  await ctx.store.access.set('live', session_(60_000))
-  await ctx.store.access.destroy('warm') // load the tombstone script before the server is full
-  await ctx.store.access.set('warm2', session_(60_000))
-  await ctx.client.sendCommand(['CONFIG', 'SET', 'maxmemory', '1'])
-  try {
-    const err = await ctx.store.access.set('new', session_(60_000)).then(
-      () => undefined,
-      (e: Error & { code?: string }) => e
-    )
-    assert.ok(err !== undefined, 'set must fail on a full server')
-    assert.is(err?.code, 'ESESSION_REDIS')
-    assert.match(err?.message ?? '', /OOM/)
-    assert.is(await ctx.store.access.destroy('live'), true)
-    assert.is(await ctx.client.sendCommand(['TYPE', 'sessions:live']), 'hash')
-    assert.is(await ctx.store.access.destroy('never-existed'), false)
-    assert.is(await ctx.client.sendCommand(['TYPE', 'sessions:never-existed']), 'hash')
-  } finally {
-    await ctx.client.sendCommand(['CONFIG', 'SET', 'maxmemory', '0'])
-  }
-})
+  const oom = suite<Ctx>(`integration: maxmemory reached under noeviction, ${name}`)
+  oom.before(async (ctx) => {
+    ctx.server = await startRedis(['--maxmemory-policy', 'noeviction'])
+    ctx.subject = make(ctx.server.url)
+    ctx.admin = createClient6({ url: ctx.server.url }) as unknown as AnyClient
+    await Promise.all([ctx.subject.connect(), ctx.admin.connect()])
+    ctx.store = createRedisStore(ctx.subject.client)
+  })
+  oom.after(async (ctx) => {
+    await Promise.all([ctx.subject.stop(), stop(ctx.admin)])
+    await ctx.server.stop()
+  })
 
-oom.run()
+  oom('logout still works and leaves its tombstone; saves fail loudly', async (ctx) => {
+    await ctx.store.access.set('live', session_(60_000))
+    await ctx.store.access.destroy('warm') // load the tombstone script before the server is full
+    await ctx.store.access.set('warm2', session_(60_000))
+    await ctx.admin.sendCommand(['CONFIG', 'SET', 'maxmemory', '1'])
+    try {
+      const err = await ctx.store.access.set('new', session_(60_000)).then(
+        () => undefined,
+        (e: Error & { code?: string }) => e
+      )
+      assert.ok(err !== undefined, 'set must fail on a full server')
+      assert.is(err?.code, 'ESESSION_REDIS')
+      assert.match(err?.message ?? '', /OOM/)
+      assert.is(await ctx.store.access.destroy('live'), true)
+      assert.is(await ctx.admin.sendCommand(['TYPE', k('sessions:live')]), 'hash')
+      assert.is(await ctx.store.access.destroy('never-existed'), false)
+      assert.is(await ctx.admin.sendCommand(['TYPE', k('sessions:never-existed')]), 'hash')
+    } finally {
+      await ctx.admin.sendCommand(['CONFIG', 'SET', 'maxmemory', '0'])
+    }
+  })
+
+  oom.run()
+}

@@ -20,7 +20,9 @@ export interface RootPackage {
   readonly types?: string
   readonly files?: unknown
   readonly exports: Record<string, unknown>
+  readonly typesVersions?: Record<string, Record<string, ReadonlyArray<string>>>
   readonly peerDependencies: Record<string, string>
+  readonly peerDependenciesMeta?: Record<string, { readonly optional?: boolean }>
 }
 export const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as RootPackage
 export const NAME = rootPkg.name
@@ -133,7 +135,8 @@ const packAndInstall = async (): Promise<Packed> => {
   if (!existsSync(tarball)) throw new Error(`no tarball at ${tarball}`)
 
   // A fresh project: the tarball and its peers, pinned to the versions the repo tests with (so the npm cache
-  // usually has them), plus what the specs' consumers and the README's examples import, and their types.
+  // usually has them) — the optional peer ioredis included, for connect-redis-session/ioredis —, plus what
+  // the specs' consumers and the README's examples import, and their types.
   const consumer = join(work, 'consumer')
   mkdirSync(consumer)
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'crs-pack-consumer', version: '0.0.0', private: true }, null, 2))

@@ -26,6 +26,10 @@ export const isSessionClient = (u: unknown): u is SessionClient => isRecord(u) &
  */
 export const isNodeRedisClient = (u: unknown): u is NodeRedisClient => isRecord(u) && NODE_REDIS_COMMANDS.every((c) => typeof u[c] === 'function')
 
+/** ioredis's lower-case command methods, and not node-redis's camel-case ones. */
+const isIoRedisShaped = (u: Record<string, unknown>): boolean =>
+  ['getex', 'getdel', 'mget', 'evalsha'].every((c) => typeof u[c] === 'function') && typeof u['getEx'] !== 'function'
+
 /**
  * The `SessionClient` for what was passed as the client, or a `TypeError` naming the problem.
  *
@@ -37,10 +41,14 @@ export const toSessionClient = (client: unknown): E.Either<TypeError, SessionCli
   if (!isRecord(client)) {
     return E.left(new TypeError(`createRedisStore(client, options): client is required, got ${client === null ? 'null' : typeof client}: pass a node-redis client (createClient())`))
   }
-  if ('client' in client && !isNodeRedisClient(client)) {
+  // An options bag ({ client }); ioredis has a `client` method (CLIENT …), which is no such bag.
+  if ('client' in client && typeof client['client'] !== 'function' && !isNodeRedisClient(client)) {
     return E.left(
       new TypeError('createRedisStore takes the client as its first argument: createRedisStore(client, options), or new RedisStore({ client, ...options })')
     )
+  }
+  if (isIoRedisShaped(client)) {
+    return E.left(new TypeError("client looks like an ioredis client, which the store takes through its adapter: createRedisStore(fromIoRedis(client)), with fromIoRedis from 'connect-redis-session/ioredis'"))
   }
   const missing = NODE_REDIS_COMMANDS.filter((c) => typeof client[c] !== 'function')
   return missing.length > 0

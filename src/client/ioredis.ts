@@ -1,0 +1,151 @@
+/**
+ * The ioredis adapter: turns an ioredis 5 client (standalone `new Redis(…)`, or anything shaped like one)
+ * into the `SessionClient` contract. The client is described structurally: nothing here imports `ioredis`,
+ * so the package type-checks and runs without it. Every cast for ioredis lives in this module.
+ *
+ * @since 0.1.0
+ */
+import type { Connection, ScanArgs, ScanReply, SessionClient } from './contract'
+
+// --- model
+
+/**
+ * One `SCAN` reply of ioredis: `[cursor, keys]`.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type IoRedisScanReply = readonly [cursor: string | number, keys: ReadonlyArray<string | Uint8Array>]
+
+/**
+ * ioredis's `scan` with the arguments the store sends: `MATCH` and `COUNT`, and `TYPE` when it filters.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface IoRedisScan {
+  (cursor: string, matchToken: 'MATCH', pattern: string, countToken: 'COUNT', count: number): Promise<IoRedisScanReply>
+  (cursor: string, matchToken: 'MATCH', pattern: string, countToken: 'COUNT', count: number, typeToken: 'TYPE', type: string): Promise<IoRedisScanReply>
+}
+
+/**
+ * What the adapter needs from an ioredis client: its lower-case command methods with Redis's own argument
+ * order, its connection `status` and events, and `options.keyPrefix`. An ioredis 5 `Redis` instance is one
+ * as it is (the type is structural: the package does not depend on ioredis, not even for its types).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface IoRedisClient {
+  readonly get: (key: string) => Promise<string | null>
+  /** `SET key value PX ms GET`. */
+  readonly set: (key: string, value: string, millisecondsToken: 'PX', milliseconds: number, get: 'GET') => Promise<string | null>
+  /** `GETEX key PX ms`. */
+  readonly getex: (key: string, millisecondsToken: 'PX', milliseconds: number) => Promise<string | null>
+  readonly getdel: (key: string) => Promise<string | null>
+  /** `MGET` with the keys as one array (ioredis flattens it). */
+  readonly mget: (keys: Array<string>) => Promise<ReadonlyArray<string | null>>
+  /** `EVALSHA sha1 numkeys …keys …args`, keys and arguments as one array (ioredis flattens it and puts its `keyPrefix` before the first `numkeys`). */
+  readonly evalsha: (sha1: string, numkeys: number, keysAndArguments: Array<string>) => Promise<unknown>
+  /** `EVAL script numkeys …keys …args`, as `evalsha`. */
+  readonly eval: (script: string, numkeys: number, keysAndArguments: Array<string>) => Promise<unknown>
+  readonly scan: IoRedisScan
+  readonly info: (section: string) => Promise<string>
+  /** `'wait'`, `'connecting'`, `'connect'`, `'ready'`, `'close'`, `'reconnecting'` or `'end'`. */
+  readonly status: string
+  readonly on: (event: string, listener: (...args: ReadonlyArray<unknown>) => void) => unknown
+  readonly options: { readonly keyPrefix?: string | undefined }
+}
+
+/** What is read only inside this adapter. */
+interface IoRedisExtras {
+  /** `true` on an ioredis `Cluster`, whose `SCAN` walks one node only. */
+  readonly isCluster?: unknown
+  /** ioredis also takes a Buffer as `keyPrefix`, although its type says string. */
+  readonly options?: { readonly keyPrefix?: unknown }
+  /**
+   * ioredis's private flag, `true` from the moment `quit()` is sent or `disconnect()` is called until the
+   * socket is closed (the status is still `'ready'` meanwhile; it is `'end'` afterwards).
+   */
+  readonly manuallyClosing?: unknown
+}
+
+// --- constructors
+
+const keyPrefixOf = (client: IoRedisExtras): string => {
+  const prefix = client.options?.keyPrefix
+  return typeof prefix === 'string' ? prefix : prefix instanceof Uint8Array ? Buffer.from(prefix).toString() : ''
+}
+
+/** Down on `'close'` (the socket is gone), `'reconnecting'` and `'end'` (closed for good); ready on `'ready'`. */
+const connectionOf = (client: IoRedisClient, extras: IoRedisExtras): Connection => {
+  const listeners = new Set<(state: 'ready' | 'down') => void>()
+  const tell = (state: 'ready' | 'down') => () => listeners.forEach((l) => l(state))
+  client.on('ready', tell('ready'))
+  client.on('close', tell('down'))
+  client.on('reconnecting', tell('down'))
+  client.on('end', tell('down'))
+  // 'end': quit() or disconnect() was called (or the retryStrategy gave up); the client sends nothing again.
+  const isClosed = (): boolean => client.status === 'end' || extras.manuallyClosing === true
+  return {
+    isReady: () => client.status === 'ready' && !isClosed(),
+    isClosed,
+    onChange: (listener) => void listeners.add(listener)
+  }
+}
+
+const scanOf =
+  (client: IoRedisClient) =>
+  (cursor: string, options: ScanArgs): Promise<ScanReply> =>
+    (options.TYPE === undefined
+      ? client.scan(cursor, 'MATCH', options.MATCH, 'COUNT', options.COUNT)
+      : client.scan(cursor, 'MATCH', options.MATCH, 'COUNT', options.COUNT, 'TYPE', options.TYPE)
+    ).then(([next, keys]) => ({
+      cursor: String(next),
+      keys: keys.map((k) => (typeof k === 'string' ? k : Buffer.from(k).toString()))
+    }))
+
+/** One adapted client per ioredis client, so that every store on it shares one set of listeners. */
+const adapted = new WeakMap<object, SessionClient>()
+
+/**
+ * The `SessionClient` of an ioredis 5 client (`new Redis(…)`, with or without `keyPrefix`). The same client
+ * always gives the same adapter. An ioredis `Cluster` is refused with a `TypeError`: its `SCAN` would see
+ * one node only.
+ *
+ * @example
+ * import { Redis } from 'ioredis'
+ * import { createRedisStore } from 'connect-redis-session'
+ * import { fromIoRedis } from 'connect-redis-session/ioredis'
+ *
+ * const client = new Redis({ lazyConnect: true, keyPrefix: 'app:' })
+ * const store = createRedisStore(fromIoRedis(client)) // sessions at app:sessions:<sid>
+ * console.log(fromIoRedis(client).keyPrefix) // 'app:' (the same adapter: one per client)
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const fromIoRedis = (client: IoRedisClient): SessionClient => {
+  const known = adapted.get(client)
+  if (known !== undefined) return known
+  const extras = client as unknown as IoRedisExtras
+  if (extras.isCluster === true) {
+    throw new TypeError('fromIoRedis takes a standalone ioredis client (new Redis(…)): an ioredis Cluster is not supported (its SCAN walks one node)')
+  }
+  const made: SessionClient = {
+    _tag: 'SessionClient',
+    get: (key) => client.get(key),
+    set: (key, value, options) => client.set(key, value, 'PX', options.PX, 'GET'),
+    getEx: (key, options) => client.getex(key, 'PX', options.PX),
+    getDel: (key) => client.getdel(key),
+    mGet: (keys) => client.mget(keys),
+    evalSha: (sha1, options) => client.evalsha(sha1, options.keys.length, [...options.keys, ...options.arguments]),
+    eval: (script, options) => client.eval(script, options.keys.length, [...options.keys, ...options.arguments]),
+    scan: scanOf(client),
+    keyPrefix: keyPrefixOf(extras),
+    connection: connectionOf(client, extras),
+    info: (section) => client.info(section)
+  }
+  adapted.set(client, made)
+  return made
+}
