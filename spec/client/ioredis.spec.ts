@@ -226,6 +226,11 @@ real('passed to the store unadapted, it is a TypeError that points at fromIoRedi
   for (const attempt of [() => createRedisStore(client as never), () => RedisStore({ client: client as never })]) {
     assert.throws(attempt, (e: unknown) => e instanceof TypeError && e.message.includes('createRedisStore(fromIoRedis(client))') && e.message.includes("'connect-redis-session/ioredis'"))
   }
+  // Passed where the options bag goes, it is named as a client in the wrong place (not "client is required").
+  assert.throws(
+    () => new RedisStore(client as never),
+    (e: unknown) => e instanceof TypeError && e.message.includes('RedisStore takes an options object')
+  )
   // Something else without the node-redis commands keeps the general hint.
   assert.throws(
     () => createRedisStore({ get: () => Promise.resolve(null) } as never),

@@ -31,6 +31,14 @@ const isIoRedisShaped = (u: Record<string, unknown>): boolean =>
   ['getex', 'getdel', 'mget', 'evalsha'].every((c) => typeof u[c] === 'function') && typeof u['getEx'] !== 'function'
 
 /**
+ * Whether `u` is a client of any family the store knows (node-redis, ioredis, an adapted one) — not an
+ * options bag.
+ *
+ * @internal
+ */
+export const isAnyClient = (u: unknown): boolean => isSessionClient(u) || isNodeRedisClient(u) || (isRecord(u) && isIoRedisShaped(u))
+
+/**
  * The `SessionClient` for what was passed as the client, or a `TypeError` naming the problem.
  *
  * @category constructors

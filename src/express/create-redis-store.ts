@@ -9,7 +9,7 @@ import * as O from 'fp-ts/lib/Option'
 import { pipe } from 'fp-ts/lib/function'
 import session, { type SessionData, type Store } from 'express-session'
 import { makeStoreOperations } from '../assemble'
-import { isNodeRedisClient, toSessionClient } from '../client/check'
+import { isAnyClient, toSessionClient } from '../client/check'
 import type { SessionClient } from '../client/contract'
 import type { NodeRedisClient } from '../client/node-redis'
 import type { StoreError } from '../errors'
@@ -185,7 +185,7 @@ export const RedisStore = function RedisStore(options: RedisStoreOptions): Redis
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`RedisStore: options with a client are required, got ${options === null ? 'null' : typeof options}: new RedisStore({ client })`)
   }
-  if (isNodeRedisClient(options)) throw new TypeError('RedisStore takes an options object: new RedisStore({ client, ...options }), not new RedisStore(client)')
+  if (isAnyClient(options)) throw new TypeError('RedisStore takes an options object: new RedisStore({ client, ...options }), not new RedisStore(client)')
   const { client, ...rest } = options
   if (client === undefined || client === null) throw new TypeError('RedisStore: options.client is required: new RedisStore({ client: createClient() })')
   return createRedisStore(client, rest)
