@@ -70,14 +70,20 @@ export interface StoreOperationsDeps extends ResolvedOptions {
  * `Unavailable` while the client's connection is not ready; with `operationTimeoutMs`, each has a deadline.
  *
  * @example
+ * import * as E from 'fp-ts/Either'
  * import { createClient } from 'redis'
  * import { fromNodeRedis, makeStoreOperations, resolveOptions } from 'connect-redis-session'
  *
- * const options = resolveOptions({ prefix: 'app:' })
- * if (options._tag === 'Right') {
- *   const ops = makeStoreOperations({ ...options.right, client: fromNodeRedis(createClient()) })
- *   console.log(Object.keys(ops).length) // 11
+ * const options = resolveOptions({ prefix: 'myapp:', whenDisconnected: 'fail' })
+ * assert.ok(E.isRight(options))
+ * const ops = makeStoreOperations({ ...options.right, client: fromNodeRedis(createClient()) })
+ *
+ * async function main() {
+ *   // The client was never connected: with whenDisconnected 'fail', get fails at once and sends nothing.
+ *   const result = await ops.get('abc')()
+ *   assert.ok(E.isLeft(result) && result.left._tag === 'Unavailable')
  * }
+ * main()
  *
  * @category constructors
  * @since 0.1.0

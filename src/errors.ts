@@ -239,6 +239,28 @@ export const defect = (cause: unknown): StoreError => ({ _tag: 'Defect', cause }
 /**
  * Case analysis over `StoreError`: one function per tag.
  *
+ * @example
+ * import { invalidId, matchStoreError, timedOut, tooLarge } from 'connect-redis-session'
+ *
+ * // An HTTP status per failure; the compiler checks that every tag has its case.
+ * const statusOf = matchStoreError<number>({
+ *   CommandFailed: () => 503,
+ *   TimedOut: () => 503,
+ *   Unavailable: () => 503,
+ *   InvalidId: () => 400,
+ *   InvalidSession: () => 400,
+ *   TooLarge: () => 413,
+ *   ParseFailed: () => 500,
+ *   DecodeFailed: () => 500,
+ *   StringifyFailed: () => 500,
+ *   SerializerFailed: () => 500,
+ *   Defect: () => 500
+ * })
+ *
+ * assert.strictEqual(statusOf(timedOut('get', 2000)), 503)
+ * assert.strictEqual(statusOf(invalidId('empty')), 400)
+ * assert.strictEqual(statusOf(tooLarge('abc', 2_000_000, 1_048_576)), 413)
+ *
  * @category destructors
  * @since 0.1.0
  */

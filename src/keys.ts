@@ -13,6 +13,7 @@ import { invalidId, type StoreError } from './errors'
  *
  * @category keys
  * @since 0.1.0
+ * @ignore
  */
 export const escapeGlob = (s: string): string => s.replace(/[\\*?[\]]/g, (c) => '\\' + c)
 
@@ -21,6 +22,7 @@ export const escapeGlob = (s: string): string => s.replace(/[\\*?[\]]/g, (c) => 
  *
  * @category keys
  * @since 0.1.0
+ * @ignore
  */
 export const matchPattern = (prefix: string): string => escapeGlob(prefix) + '*'
 
@@ -30,13 +32,18 @@ export const matchPattern = (prefix: string): string => escapeGlob(prefix) + '*'
  *
  * @category keys
  * @since 0.1.0
+ * @ignore
  */
 export const stripPrefix =
   (prefix: string) =>
   (key: string): string | undefined =>
     key.startsWith(prefix) && key.length > prefix.length ? key.slice(prefix.length) : undefined
 
-/** Longest accepted session id, in UTF-8 bytes. express-session's own ids are 32 characters. */
+/**
+ * Longest accepted session id, in UTF-8 bytes. express-session's own ids are 32 characters.
+ *
+ * @ignore
+ */
 export const MAX_SESSION_ID_BYTES = 256
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
@@ -69,6 +76,7 @@ export const sessionIdProblem = (sid: unknown, strict = false): string | undefin
  *
  * @category keys
  * @since 0.1.0
+ * @ignore
  */
 export const makeKeyOf = (deps: { readonly prefix: string; readonly strictSessionIds?: boolean }) => {
   const strict = deps.strictSessionIds !== false

@@ -100,6 +100,7 @@ export interface ResolvedOptions {
 /**
  * @category constants
  * @since 0.1.0
+ * @ignore
  */
 export const defaults: ResolvedOptions = {
   prefix: 'sessions:',

@@ -58,6 +58,7 @@ const ttlFromFunction = (ttlFor: (session: never) => number, sid: string, sess: 
  *
  * @category operations
  * @since 0.1.0
+ * @ignore
  */
 export const computeTtl =
   (deps: TtlDeps) =>

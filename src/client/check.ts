@@ -15,6 +15,7 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'obj
  *
  * @category refinements
  * @since 0.1.0
+ * @ignore
  */
 export const isSessionClient = (u: unknown): u is SessionClient => isRecord(u) && u['_tag'] === 'SessionClient'
 
@@ -23,6 +24,7 @@ export const isSessionClient = (u: unknown): u is SessionClient => isRecord(u) &
  *
  * @category refinements
  * @since 0.1.0
+ * @ignore
  */
 export const isNodeRedisClient = (u: unknown): u is NodeRedisClient => isRecord(u) && NODE_REDIS_COMMANDS.every((c) => typeof u[c] === 'function')
 

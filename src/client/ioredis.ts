@@ -119,8 +119,12 @@ const adapted = new WeakMap<object, SessionClient>()
  * import { fromIoRedis } from 'connect-redis-session/ioredis'
  *
  * const client = new Redis({ lazyConnect: true, keyPrefix: 'app:' })
- * const store = createRedisStore(fromIoRedis(client)) // sessions at app:sessions:<sid>
- * console.log(fromIoRedis(client).keyPrefix) // 'app:' (the same adapter: one per client)
+ * const adapted = fromIoRedis(client)
+ * const store = createRedisStore(adapted) // sessions at app:sessions:<sid>
+ * assert.strictEqual(typeof store.get, 'function')
+ * assert.strictEqual(adapted.keyPrefix, 'app:')
+ * assert.strictEqual(fromIoRedis(client), adapted) // one adapter per client
+ * client.disconnect()
  *
  * @category constructors
  * @since 0.1.0

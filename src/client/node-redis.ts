@@ -44,6 +44,7 @@ interface NodeRedisExtras {
  *
  * @category constants
  * @since 0.1.0
+ * @ignore
  */
 export const NODE_REDIS_COMMANDS = ['get', 'set', 'getEx', 'getDel', 'mGet', 'evalSha', 'eval', 'scan'] as const
 
@@ -92,8 +93,13 @@ const adapted = new WeakMap<object, SessionClient>()
  * import { createClient } from 'redis'
  * import { fromNodeRedis } from 'connect-redis-session'
  *
- * const client = fromNodeRedis(createClient())
- * console.log(client.keyPrefix) // ''
+ * const redis = createClient()
+ * const client = fromNodeRedis(redis)
+ *
+ * assert.strictEqual(client._tag, 'SessionClient')
+ * assert.strictEqual(client.keyPrefix, '')
+ * assert.strictEqual(client.connection.isReady(), false) // until `await redis.connect()`
+ * assert.strictEqual(fromNodeRedis(redis), client) // one adapter per client
  *
  * @category constructors
  * @since 0.1.0

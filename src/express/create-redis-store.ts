@@ -110,13 +110,22 @@ const orNull = (o: O.Option<SessionData>): SessionData | null => O.toNullable(o)
  * built, no method throws.
  *
  * @example
- * import { createClient } from 'redis'
+ * import express from 'express'
  * import session from 'express-session'
+ * import { createClient } from 'redis'
  * import { createRedisStore } from 'connect-redis-session'
  *
- * const client = createClient()
- * await client.connect()
- * app.use(session({ store: createRedisStore(client), secret: 'swordfish', resave: false, saveUninitialized: false }))
+ * const client = createClient({ url: 'redis://localhost:6379' })
+ * const store = createRedisStore(client, { prefix: 'myapp:' })
+ *
+ * const app = express()
+ * app.use(session({ store, secret: 'keyboard cat', resave: false, saveUninitialized: false }))
+ * // then, in the application: await client.connect(); app.listen(3000)
+ *
+ * assert.ok(store instanceof session.Store)
+ * // Options are checked when the store is built: a typo is a TypeError, never a silent default.
+ * const fromConfigFile = JSON.parse('{ "prefx": "myapp:" }')
+ * assert.throws(() => createRedisStore(client, fromConfigFile), /prefx is not an option of this store \(did you mean prefix\?\)/)
  *
  * @category constructors
  * @since 0.1.0
@@ -178,6 +187,22 @@ export interface RedisStoreConstructor {
 }
 
 /**
+ * The store, built the connect-redis way: `new RedisStore({ client, ...options })`. See `RedisStoreConstructor`.
+ *
+ * @example
+ * import session from 'express-session'
+ * import { createClient } from 'redis'
+ * import { RedisStore } from 'connect-redis-session'
+ *
+ * const client = createClient()
+ * const store = new RedisStore({ client, prefix: 'myapp:' }) // `RedisStore({ client })` works too
+ *
+ * assert.ok(store instanceof RedisStore)
+ * assert.ok(store instanceof session.Store)
+ * // The client alone (connect-redis v3) is refused, by the compiler and at run time.
+ * // @ts-expect-error
+ * assert.throws(() => new RedisStore(client), /RedisStore takes an options object/)
+ *
  * @category constructors
  * @since 0.1.0
  */

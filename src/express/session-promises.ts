@@ -54,13 +54,30 @@ const settle =
  * change, where a save that fails after the response would lose the change silently.
  *
  * @example
- * import { saveSession } from 'connect-redis-session'
+ * import express from 'express'
+ * import session from 'express-session'
+ * import { createClient } from 'redis'
+ * import { createRedisStore, saveSession } from 'connect-redis-session'
  *
+ * declare module 'express-session' {
+ *   interface SessionData {
+ *     user?: string
+ *   }
+ * }
+ *
+ * const app = express()
+ * app.use(session({ store: createRedisStore(createClient()), secret: 'keyboard cat', resave: false, saveUninitialized: false }))
  * app.post('/login', async (req, res) => {
  *   req.session.user = 'alice'
- *   await saveSession(req) // a failed save is an error here, not after the response
+ *   await saveSession(req) // a failed save rejects here, before the response (express 5 passes it to the error handler)
  *   res.redirect('/')
  * })
+ *
+ * // A request the session middleware did not run for has nothing to save: a coded error.
+ * saveSession({}).then(
+ *   () => assert.fail('saved without a session'),
+ *   (e) => assert.strictEqual(e.code, 'ESESSION_UNAVAILABLE')
+ * )
  *
  * @category adapters
  * @since 0.1.0

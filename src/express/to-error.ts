@@ -113,6 +113,16 @@ const render = matchStoreError<readonly [SessionStoreErrorCode, string]>({
 /**
  * Turns a `StoreError` into a real `Error` with a stable `code` and a `cause`.
  *
+ * @example
+ * import { SessionStoreError, toError, tooLarge } from 'connect-redis-session'
+ *
+ * const err = toError(tooLarge('s3cr3t-session-id', 2_000_000, 1_048_576))
+ *
+ * assert.ok(err instanceof SessionStoreError && err instanceof Error)
+ * assert.strictEqual(err.code, 'ESESSION_TOO_LARGE')
+ * assert.strictEqual(err.storeError._tag, 'TooLarge') // the tagged value, as data
+ * assert.ok(!err.message.includes('s3cr3t-session-id')) // ids are secrets: a message shows only their first characters
+ *
  * @category adapters
  * @since 0.1.0
  */

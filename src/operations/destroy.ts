@@ -22,6 +22,21 @@ export interface DestroyDeps extends TombstoneDeps {
  * request still in flight cannot save or touch it back to life. Resolves to `true` when a live session was
  * removed, `false` when there was none.
  *
+ * @example
+ * import * as E from 'fp-ts/Either'
+ * import { makeDestroy } from 'connect-redis-session'
+ *
+ * // A fake client: the tombstone script gets the keys and answers how many live sessions it removed.
+ * const live = new Set(['sessions:abc'])
+ * const script = async (_script: string, options: { readonly keys: Array<string> }) => options.keys.filter((key) => live.delete(key)).length
+ * const destroy = makeDestroy({ client: { evalSha: script, eval: script }, prefix: 'sessions:', concurrencyGraceSeconds: 300, now: Date.now })
+ *
+ * async function main() {
+ *   assert.deepStrictEqual(await destroy('abc')(), E.right(true))
+ *   assert.deepStrictEqual(await destroy('abc')(), E.right(false)) // nothing left to remove
+ * }
+ * main()
+ *
  * @category operations
  * @since 0.1.0
  */

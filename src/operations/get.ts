@@ -48,10 +48,23 @@ export const corruptPolicy =
  * is sent.
  *
  * @example
- * import { makeGet, jsonSerializer } from 'connect-redis-session'
+ * import * as E from 'fp-ts/Either'
+ * import * as O from 'fp-ts/Option'
+ * import { jsonSerializer, makeGet } from 'connect-redis-session'
  *
- * const get = makeGet({ client, prefix: 'sessions:', serializer: jsonSerializer })
- * const result = await get('abc')() // Either<StoreError, Option<SessionData>>
+ * // makeGet needs only `get` of the client: here, a fake over a Map.
+ * const data = new Map([['sessions:abc', '{"cookie":{"expires":null},"user":"alice"}']])
+ * const get = makeGet({ client: { get: async (key) => data.get(key) ?? null }, prefix: 'sessions:', serializer: jsonSerializer })
+ *
+ * async function main() {
+ *   // get(sid) is a TaskEither: call it to run it
+ *   assert.deepStrictEqual(await get('abc')(), E.right(O.some({ cookie: { expires: null }, user: 'alice' })))
+ *   assert.deepStrictEqual(await get('nobody')(), E.right(O.none))
+ *   data.set('sessions:bad', '{not json')
+ *   const corrupt = await get('bad')()
+ *   assert.ok(E.isLeft(corrupt) && corrupt.left._tag === 'ParseFailed')
+ * }
+ * main()
  *
  * @category operations
  * @since 0.1.0

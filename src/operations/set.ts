@@ -42,6 +42,31 @@ export type SetOutcome = 'written' | 'tombstoned' | 'expired'
  * holds a live session. An expiry in the past destroys the session instead. A session that
  * cannot be serialized, or has no expiry and no fallback, is a `Left` and nothing is written.
  *
+ * @example
+ * import * as E from 'fp-ts/Either'
+ * import { fromPlainSerializer, makeSet } from 'connect-redis-session'
+ *
+ * type Session = { readonly cookie: { readonly expires: string }; readonly user: string }
+ *
+ * // A fake client: SET is recorded, and the tombstone script (for an expired session) removes nothing.
+ * const sent: Array<[string, string, number]> = []
+ * const client = {
+ *   set: async (key: string, value: string, options: { readonly PX: number }) => void sent.push([key, value, options.PX]),
+ *   evalSha: async () => 0,
+ *   eval: async () => 0
+ * }
+ * const now = () => Date.parse('2030-01-01T00:00:00Z')
+ * const set = makeSet({ client, prefix: 'sessions:', serializer: fromPlainSerializer<Session>(JSON), now, ttlSeconds: 86400, concurrencyGraceSeconds: 300 })
+ *
+ * async function main() {
+ *   const session: Session = { cookie: { expires: '2030-01-01T01:00:00Z' }, user: 'alice' }
+ *   assert.deepStrictEqual(await set('abc', session)(), E.right('written'))
+ *   assert.deepStrictEqual(sent, [['sessions:abc', JSON.stringify(session), 3_600_000]]) // TTL from the cookie, in ms
+ *   // A cookie already expired destroys the session instead of writing it.
+ *   assert.deepStrictEqual(await set('old', { cookie: { expires: '2029-12-31T00:00:00Z' }, user: 'bob' })(), E.right('expired'))
+ * }
+ * main()
+ *
  * @category operations
  * @since 0.1.0
  */

@@ -29,11 +29,21 @@ export type SessionCodec<A> = Pick<Decoder<unknown, A>, 'decode'> & Partial<Pick
  * `Date`).
  *
  * @example
+ * import * as E from 'fp-ts/Either'
  * import * as t from 'io-ts'
+ * import { createClient } from 'redis'
  * import { codecSerializer, createRedisStore } from 'connect-redis-session'
  *
+ * // The stored JSON: `cookie.expires` is an ISO string (or null) there.
  * const StoredSession = t.type({ cookie: t.type({ expires: t.union([t.string, t.null]) }), userId: t.string })
- * const store = createRedisStore(client, { serializer: codecSerializer(StoredSession) })
+ * const serializer = codecSerializer(StoredSession)
+ * createRedisStore(createClient(), { serializer })
+ *
+ * const valid = serializer.parse('{"cookie":{"expires":"2030-01-01T00:00:00.000Z"},"userId":"u1"}')
+ * assert.ok(E.isRight(valid) && valid.right.cookie.expires instanceof Date) // handed back as SessionData
+ * // A value the codec rejects is corrupt: the store emits `corrupt`, then answers a miss (or fails, per onCorrupt).
+ * const invalid = serializer.parse('{"cookie":{"expires":null},"userId":42}')
+ * assert.ok(E.isLeft(invalid) && invalid.left._tag === 'Invalid')
  *
  * @category serializers
  * @since 0.1.0
@@ -74,6 +84,7 @@ export const makeCodecSerializer = <A>(codec: SessionCodec<A>): Serializer<A> =>
  *
  * @category errors
  * @since 0.1.0
+ * @ignore
  */
 export const describeDecodeErrors = (errors: Errors): string =>
   failure(errors)

@@ -102,6 +102,7 @@ const isSerializer = <A>(s: Serializer<A> | PlainSerializer<A>): s is Serializer
  *
  * @category constructors
  * @since 0.1.0
+ * @ignore
  */
 export const toSerializer = <A>(s: Serializer<A> | PlainSerializer<A>): Serializer<A> =>
   isSerializer(s) ? s : fromPlainSerializer(s)
@@ -113,6 +114,7 @@ export const toSerializer = <A>(s: Serializer<A> | PlainSerializer<A>): Serializ
  *
  * @category errors
  * @since 0.1.0
+ * @ignore
  */
 export const parseIssueAt =
   (key: string) =>
@@ -128,6 +130,7 @@ export const parseIssueAt =
  *
  * @category errors
  * @since 0.1.0
+ * @ignore
  */
 export const stringifyFor = <A>(serializer: Serializer<A>, sid: string, value: A): E.Either<StoreError, string> => {
   const text = serializer.stringify(value)
@@ -144,6 +147,7 @@ const isSerializerFailure = (u: unknown): u is StoreError =>
  *
  * @category constants
  * @since 0.1.0
+ * @ignore
  */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
 
@@ -160,6 +164,7 @@ const exceeds = (s: string, limit: number): number | undefined => {
  *
  * @category serializers
  * @since 0.1.0
+ * @ignore
  */
 export const parseStored =
   <A>(serializer: Serializer<A>, maxBytes: number = DEFAULT_MAX_PAYLOAD_BYTES) =>
@@ -175,6 +180,7 @@ export const parseStored =
  *
  * @category serializers
  * @since 0.1.0
+ * @ignore
  */
 export const stringifyBounded = <A>(serializer: Serializer<A>, sid: string, value: A, maxBytes: number = DEFAULT_MAX_PAYLOAD_BYTES): E.Either<StoreError, string> => {
   const text = stringifyFor(serializer, sid, value)
@@ -188,5 +194,6 @@ export const stringifyBounded = <A>(serializer: Serializer<A>, sid: string, valu
  *
  * @category errors
  * @since 0.1.0
+ * @ignore
  */
 export const isCorrupt = (e: StoreError): boolean => e._tag === 'ParseFailed' || e._tag === 'DecodeFailed'
