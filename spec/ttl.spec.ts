@@ -67,7 +67,7 @@ ttlFor('wins over the cookie and the fallback, in whole ms, and gets the session
   const sess = { cookie: { expires: NOW + 1000 }, role: 'admin' }
   const fn = (s: { readonly role: string }) => {
     seen.push(s)
-    return s.role === 'admin' ? 7.0005 : 60
+    return s.role === 'admin' ? 7.0002 : 60
   }
   assert.is(assertRight(ttlOf({ ttlFor: fn as (s: never) => number })('s', sess)), 7001)
   assert.equal(seen, [sess])
