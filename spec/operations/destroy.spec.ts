@@ -1,0 +1,52 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { TOMBSTONE_SCRIPT } from '../../src/scripts'
+import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
+import { runLeft, runRight, storedSession } from '../helpers'
+import { commands, opsOf } from './fixtures'
+
+const destroy = suite<{ redis: FakeRedis }>('makeDestroy')
+destroy.before.each((ctx) => {
+  ctx.redis = makeFakeRedis()
+})
+
+destroy('falls back to EVAL when the server answers NOSCRIPT, without an error', async ({ redis }) => {
+  redis.flushScripts()
+  assert.is(await runRight(opsOf(redis).destroy('abc')), false)
+  assert.equal(commands(redis), ['EVALSHA', 'EVAL'])
+  assert.is(redis.calls[0]?.[1], TOMBSTONE_SCRIPT.sha1)
+  redis.calls.length = 0
+  await runRight(opsOf(redis).destroy('abc'))
+  assert.equal(commands(redis), ['EVALSHA'])
+})
+
+destroy('replaces the session by a tombstone for concurrencyGraceSeconds, in one script call', async ({ redis }) => {
+  const ops = opsOf(redis)
+  await runRight(ops.set('a', storedSession(redis.now(), 1000)))
+  redis.calls.length = 0
+  assert.is(await runRight(ops.destroy('a')), true)
+  assert.equal(commands(redis), ['EVALSHA'])
+  assert.is(redis.calls[0]?.[1], TOMBSTONE_SCRIPT.sha1)
+  assert.equal(redis.data.get('sessions:a'), { type: 'hash', fields: { destroyedAt: String(redis.now()) }, expiresAt: redis.now() + 300_000 })
+})
+
+destroy('of an unknown session resolves false and still leaves a tombstone', async ({ redis }) => {
+  assert.is(await runRight(opsOf(redis).destroy('x')), false)
+  assert.is(redis.data.get('sessions:x')?.type, 'hash')
+})
+
+destroy('with concurrencyGraceSeconds 0 only deletes', async ({ redis }) => {
+  const ops = opsOf(redis, { concurrencyGraceSeconds: 0 })
+  await runRight(ops.set('a', storedSession(redis.now(), 1000)))
+  assert.is(await runRight(ops.destroy('a')), true)
+  assert.is(redis.data.size, 0)
+})
+
+destroy('a failing script is a CommandFailed', async ({ redis }) => {
+  redis.failing('EVALSHA', new Error('READONLY You can\'t write against a read only replica.'))
+  const e = await runLeft(opsOf(redis).destroy('a'))
+  assert.is(e._tag, 'CommandFailed')
+  assert.match(String((e as { cause: Error }).cause.message), /READONLY/)
+})
+
+destroy.run()

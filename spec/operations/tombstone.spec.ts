@@ -1,0 +1,104 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { ScriptArgs } from '../../src/client/contract'
+import { makeTombstone } from '../../src/operations/tombstone'
+import { TOMBSTONE_SCRIPT } from '../../src/scripts'
+import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
+import { runLeft, runRight } from '../helpers'
+
+const tombstoneOf = (redis: FakeRedis, concurrencyGraceSeconds = 300, countLiveOnly?: boolean) =>
+  makeTombstone({ client: redis, concurrencyGraceSeconds, now: redis.now, ...(countLiveOnly === undefined ? {} : { countLiveOnly }) })
+
+const live = (redis: FakeRedis, key: string) => redis.data.set(key, { type: 'string', value: '{"cookie":{}}' })
+
+const tombstone = suite<{ redis: FakeRedis }>('makeTombstone')
+tombstone.before.each((ctx) => {
+  ctx.redis = makeFakeRedis()
+})
+
+tombstone('one script call for the whole batch: keys, grace in ms, now, and the live-only flag', async ({ redis }) => {
+  live(redis, 's:a')
+  live(redis, 's:b')
+  assert.is(await runRight(tombstoneOf(redis)(['s:a', 's:b', 's:c'])), 2)
+  assert.equal(redis.calls, [['EVALSHA', TOMBSTONE_SCRIPT.sha1, ['s:a', 's:b', 's:c'], ['300000', String(redis.now()), '1']]])
+  for (const key of ['s:a', 's:b', 's:c']) {
+    assert.equal(redis.data.get(key), { type: 'hash', fields: { destroyedAt: String(redis.now()) }, expiresAt: redis.now() + 300_000 }, key)
+  }
+})
+
+tombstone('counts live sessions only by default: a tombstone or a missing key is not a session', async ({ redis }) => {
+  live(redis, 's:live')
+  redis.data.set('s:dead', { type: 'hash', fields: { destroyedAt: '1' } })
+  assert.is(await runRight(tombstoneOf(redis)(['s:live', 's:dead', 's:missing'])), 1)
+})
+
+tombstone('with countLiveOnly false, every deleted key counts (the flag is 0)', async ({ redis }) => {
+  live(redis, 's:live')
+  redis.data.set('s:dead', { type: 'hash', fields: { destroyedAt: '1' } })
+  assert.is(await runRight(tombstoneOf(redis, 300, false)(['s:live', 's:dead', 's:missing'])), 2)
+  assert.is((redis.calls[0]?.[3] as Array<string>)[2], '0')
+})
+
+tombstone('grace 0 only deletes: no tombstone is left', async ({ redis }) => {
+  live(redis, 's:a')
+  assert.is(await runRight(tombstoneOf(redis, 0)(['s:a'])), 1)
+  assert.is((redis.calls[0]?.[3] as Array<string>)[0], '0')
+  assert.is(redis.data.size, 0)
+})
+
+tombstone('a fractional grace is sent as whole milliseconds', async ({ redis }) => {
+  await runRight(tombstoneOf(redis, 1.5)(['s:a']))
+  await runRight(tombstoneOf(redis, 0.0004)(['s:b']))
+  assert.equal(
+    redis.calls.map((c) => (c[3] as Array<string>)[0]),
+    ['1500', '0']
+  )
+  assert.is(redis.pttl('s:a'), 1500)
+  assert.is(redis.data.has('s:b'), false)
+})
+
+tombstone('"now" is read for each batch, not once when the operation is built', async ({ redis }) => {
+  const run = tombstoneOf(redis)
+  redis.advance(5000)
+  await runRight(run(['s:a']))
+  redis.advance(7000)
+  await runRight(run(['s:b']))
+  assert.equal(
+    redis.calls.map((c) => (c[3] as Array<string>)[1]),
+    [String(redis.now() - 7000), String(redis.now())]
+  )
+})
+
+tombstone('an empty batch sends nothing and removed nothing', async ({ redis }) => {
+  assert.is(await runRight(tombstoneOf(redis)([])), 0)
+  assert.equal(redis.calls, [])
+})
+
+tombstone('the script reply is a count even when the client answers a string', async () => {
+  const sent: Array<ScriptArgs> = []
+  const client = {
+    evalSha: async (_sha1: string, args: ScriptArgs) => {
+      sent.push(args)
+      return '3'
+    },
+    eval: async () => assert.unreachable('no NOSCRIPT here') as never
+  }
+  assert.is(await runRight(makeTombstone({ client, concurrencyGraceSeconds: 1, now: () => 42 })(['a', 'b', 'c'])), 3)
+  assert.equal(sent, [{ keys: ['a', 'b', 'c'], arguments: ['1000', '42', '1'] }])
+})
+
+tombstone('the keys are copied: the caller may reuse its array', async ({ redis }) => {
+  const keys = ['s:a']
+  const task = tombstoneOf(redis)(keys)
+  keys.push('s:b')
+  await runRight(task)
+  assert.equal(redis.calls[0]?.[2], ['s:a'])
+})
+
+tombstone('a failing script is a CommandFailed naming EVALSHA and the first key', async ({ redis }) => {
+  const oom = new Error('OOM command not allowed')
+  redis.failing('EVALSHA', oom)
+  assert.equal(await runLeft(tombstoneOf(redis)(['s:a', 's:b'])), { _tag: 'CommandFailed', command: 'EVALSHA', key: 's:a', cause: oom })
+})
+
+tombstone.run()
