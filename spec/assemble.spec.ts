@@ -169,6 +169,17 @@ for (const whenDisconnected of ['wait', 'bypass'] as const) {
   })
 }
 
+disconnected("'fail' looks at the connection when the task runs, not when it is built", async () => {
+  const redis = makeFakeRedis()
+  const { ops, state } = build(redis, { whenDisconnected: 'fail' })
+  const builtWhileUp = ops.get('a')
+  state.ready = false
+  assert.is((await runLeft(builtWhileUp))._tag, 'Unavailable')
+  const builtWhileDown = ops.get('a')
+  state.ready = true
+  assert.ok(O.isNone(await runRight(builtWhileDown)), 'runs once the client is ready again')
+})
+
 disconnected.run()
 
 // --- express-session's get and touch
@@ -230,6 +241,16 @@ session('disableTouch: sessionTouch sends nothing and answers false; touch still
     assert.is(await runRight(ops.touch('s', sess(redis, HOUR))), true)
     assert.is(redis.pttl('sessions:s'), HOUR)
   }
+})
+
+session('disableTouch with touchAfterSeconds: express-session gets a plain GET (no TTL script, no memo) and a touch that sends nothing', async () => {
+  const redis = makeFakeRedis()
+  const { ops } = build(redis, { disableTouch: true, touchAfterSeconds: 60 })
+  await runRight(ops.set('a', sess(redis)))
+  redis.calls.length = 0
+  await runRight(ops.sessionGet('a'))
+  assert.is(await runRight(ops.sessionTouch('a', sess(redis))), false)
+  assert.equal(commands(redis), ['GET'])
 })
 
 session.run()

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import type * as E from 'fp-ts/lib/Either'
+import * as E from 'fp-ts/lib/Either'
 import type * as O from 'fp-ts/lib/Option'
 import * as TE from 'fp-ts/lib/TaskEither'
 import type { SessionData } from 'express-session'
@@ -94,12 +94,11 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
   // One wrapper per operation, built once: the guard of whenDisconnected 'fail', then the deadline.
   const bounded = (operation: string) => {
     const deadline = withDeadline(operation, operationTimeoutMs)
-    return <A>(te: TE.TaskEither<StoreError, A>): TE.TaskEither<StoreError, A> =>
-      deadline(
-        failFast && !client.connection.isReady()
-          ? TE.left(unavailable(operation, 'the Redis client is not connected (it is reconnecting, or was never connected); whenDisconnected is fail'))
-          : te
-      )
+    const down = unavailable(operation, 'the Redis client is not connected (it is reconnecting, or was never connected); whenDisconnected is fail')
+    // The connection is looked at when the task runs, not when it is built.
+    const guard = <A>(te: TE.TaskEither<StoreError, A>): TE.TaskEither<StoreError, A> =>
+      failFast ? () => (client.connection.isReady() ? te() : Promise.resolve(E.left(down))) : te
+    return <A>(te: TE.TaskEither<StoreError, A>): TE.TaskEither<StoreError, A> => deadline(guard(te))
   }
   const [boundGet, boundSet, boundTouch, boundDestroy] = [bounded('get'), bounded('set'), bounded('touch'), bounded('destroy')] as const
   const get = makeGet(deps)
@@ -121,7 +120,8 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
     clear: makeClear({ ...deps, scanBatches: keyBatches, countLiveOnly: false }),
     iterate: makeIterate({ ...deps, pages: valuePages })
   }
-  const lazy = deps.touchAfterSeconds > 0
+  // Lazy touch only where express-session's touch does something.
+  const lazy = deps.touchAfterSeconds > 0 && !deps.disableTouch
   const memo = makeExpiryMemo()
   const getRemembering = lazy ? makeGetRemembering({ ...deps, memo }) : undefined
   const sessionTouch = deps.disableTouch

@@ -101,4 +101,11 @@ tombstone('a failing script is a CommandFailed naming EVALSHA and the first key'
   assert.equal(await runLeft(tombstoneOf(redis)(['s:a', 's:b'])), { _tag: 'CommandFailed', command: 'EVALSHA', key: 's:a', cause: oom })
 })
 
+tombstone('a reply that is not a count is a CommandFailed, never a NaN passed on', async ({ redis }) => {
+  const odd = { ...redis, evalSha: async () => 'OK' }
+  const e = await runLeft(makeTombstone({ client: odd, concurrencyGraceSeconds: 300, now: redis.now })(['s:a']))
+  assert.is(e._tag, 'CommandFailed')
+  assert.match(String((e as { cause: Error }).cause.message), /answered OK, not a count/)
+})
+
 tombstone.run()

@@ -3,7 +3,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
-import { timedOut, type StoreError } from '../errors'
+import { defect, timedOut, type StoreError } from '../errors'
 
 /**
  * Gives an operation a deadline: past `ms` it is a `TimedOut` (code `ETIMEDOUT`), whatever Redis does. The
@@ -23,8 +23,10 @@ export const withDeadline =
       : () =>
           new Promise((resolve) => {
             const timer = setTimeout(() => resolve(E.left(timedOut(operation, ms))), ms)
-            void te().then((result) => {
+            const settle = (result: E.Either<StoreError, A>): void => {
               clearTimeout(timer)
               resolve(result)
-            })
+            }
+            // A task that rejects breaks the TaskEither contract: a Defect, never an unhandled rejection.
+            te().then(settle, (cause: unknown) => settle(E.left(defect(cause))))
           })

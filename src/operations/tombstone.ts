@@ -3,10 +3,10 @@
  */
 import type { IO } from 'fp-ts/lib/IO'
 import * as TE from 'fp-ts/lib/TaskEither'
-import { pipe } from 'fp-ts/lib/function'
+import * as E from 'fp-ts/lib/Either'
 import { runScript } from '../client/run'
 import type { RedisLike } from '../client/contract'
-import type { StoreError } from '../errors'
+import { commandFailed, type StoreError } from '../errors'
 import { TOMBSTONE_SCRIPT } from '../scripts'
 
 /**
@@ -25,6 +25,14 @@ export interface TombstoneDeps {
   readonly countLiveOnly?: boolean
 }
 
+/** The script's reply, a count; anything else is a failure, never a NaN passed on as a number. */
+const countOf =
+  (key: string) =>
+  (reply: unknown): E.Either<StoreError, number> => {
+    const n = Number(reply)
+    return Number.isInteger(n) && n >= 0 ? E.right(n) : E.left(commandFailed('EVALSHA', key, new TypeError(`the tombstone script answered ${String(reply)}, not a count`)))
+  }
+
 /**
  * Atomically replaces each of the given keys (full store keys) by a tombstone: a hash `{ destroyedAt }` that
  * expires after the grace period and makes `set` and `touch` of that session write nothing. One script call
@@ -39,14 +47,10 @@ export const makeTombstone = (deps: TombstoneDeps) => {
   const graceMs = String(Math.round(deps.concurrencyGraceSeconds * 1000))
   const exact = deps.countLiveOnly === false ? '0' : '1'
   const tombstone = runScript(deps.client, TOMBSTONE_SCRIPT)
-  return (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> =>
-    keys.length === 0
-      ? TE.right(0)
-      : pipe(
-          tombstone({
-            keys: [...keys],
-            arguments: [graceMs, String(deps.now()), exact]
-          }),
-          TE.map(Number)
-        )
+  return (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> => {
+    if (keys.length === 0) return TE.right(0)
+    const call = tombstone({ keys: [...keys], arguments: [graceMs, String(deps.now()), exact] })
+    const count = countOf(keys[0] ?? '')
+    return () => call().then(E.flatMap(count))
+  }
 }
