@@ -12,11 +12,14 @@ const ts = require('typescript')
 const root = path.join(__dirname, '..')
 
 const walk = (dir) =>
-  fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]))
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]))
 
 // Public names: the export specifiers of each entry point (they only re-export, by name).
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
-const targets = (t) => (typeof t === 'string' ? [t] : t !== null && typeof t === 'object' ? Object.values(t).flatMap(targets) : [])
+const targets = (t) =>
+  typeof t === 'string' ? [t] : t !== null && typeof t === 'object' ? Object.values(t).flatMap(targets) : []
 const entryPoints = [
   ...new Set(
     targets(pkg.exports)
@@ -48,7 +51,11 @@ for (const file of walk(path.join(root, 'docs', 'modules')).filter((f) => f.ends
 
 const extra = [...documented].filter(([name]) => !publicNames.has(name))
 const missing = [...publicNames].filter((name) => !documented.has(name))
-for (const [name, file] of extra) console.error(`check-docs: ${file} documents ${name}, which no entry point (${entryList}) exports: add @ignore to its doc comment`)
-for (const name of missing) console.error(`check-docs: ${name} is exported by ${entryList} but not documented in docs/modules`)
+for (const [name, file] of extra)
+  console.error(
+    `check-docs: ${file} documents ${name}, which no entry point (${entryList}) exports: add @ignore to its doc comment`
+  )
+for (const name of missing)
+  console.error(`check-docs: ${name} is exported by ${entryList} but not documented in docs/modules`)
 if (extra.length > 0 || missing.length > 0) process.exit(1)
 console.log(`check-docs: docs/modules documents exactly the ${publicNames.size} public names of ${entryList}`)

@@ -101,7 +101,10 @@ const runBatched = async ({ url, rounds, sessions, log }) => {
   const result = {}
   for (const [op, byImpl] of Object.entries(samples)) {
     result[op] = Object.fromEntries(
-      Object.entries(byImpl).map(([k, v]) => [k, { ms: median(v.ms), peakHeapMB: Math.max(...v.peakHeapMB), samplesMs: v.ms }])
+      Object.entries(byImpl).map(([k, v]) => [
+        k,
+        { ms: median(v.ms), peakHeapMB: Math.max(...v.peakHeapMB), samplesMs: v.ms }
+      ])
     )
   }
   return result

@@ -18,8 +18,16 @@ const { runHttp } = require('./http')
 
 const quick = process.argv.includes('--quick')
 const plan = quick
-  ? { single: { rounds: 1, n: 2000, inFlight: 64 }, batched: { rounds: 1, sessions: 2000 }, http: { rounds: 1, seconds: 1, connections: 64 } }
-  : { single: { rounds: 9, n: 20000, inFlight: 64 }, batched: { rounds: 3, sessions: 100000 }, http: { rounds: 3, seconds: 3, connections: 64 } }
+  ? {
+      single: { rounds: 1, n: 2000, inFlight: 64 },
+      batched: { rounds: 1, sessions: 2000 },
+      http: { rounds: 1, seconds: 1, connections: 64 }
+    }
+  : {
+      single: { rounds: 9, n: 20000, inFlight: 64 },
+      batched: { rounds: 3, sessions: 100000 },
+      http: { rounds: 3, seconds: 3, connections: 64 }
+    }
 const log = (m) => process.stderr.write(m + '\n')
 
 const storedBytes = async (url) => {
@@ -32,28 +40,53 @@ const storedBytes = async (url) => {
   await new Promise((r, j) => cr.set(sid, sess, (e) => (e ? j(e) : r())))
   const usage = async (key) => Number(await a.sendCommand(['MEMORY', 'USAGE', key, 'SAMPLES', '0']))
   const result = {
-    ours: { key: `sessions:${sid}`, bytes: await usage(`sessions:${sid}`), valueLength: (await a.get(`sessions:${sid}`)).length },
-    'connect-redis': { key: `sess:${sid}`, bytes: await usage(`sess:${sid}`), valueLength: (await a.get(`sess:${sid}`)).length }
+    ours: {
+      key: `sessions:${sid}`,
+      bytes: await usage(`sessions:${sid}`),
+      valueLength: (await a.get(`sessions:${sid}`)).length
+    },
+    'connect-redis': {
+      key: `sess:${sid}`,
+      bytes: await usage(`sess:${sid}`),
+      valueLength: (await a.get(`sess:${sid}`)).length
+    }
   }
   await Promise.all([a.close(), b.close()])
   return result
 }
 
 const versions = (url) => {
-  const v = (name) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8')).version
+  const v = (name) =>
+    JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8')).version
   let server = 'unknown'
   try {
     server = /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))[1]
   } catch {}
-  return { node: process.version, redisServer: server, redis: v('redis'), ioredis: v('ioredis'), connectRedis: v('connect-redis'), express: v('express'), expressSession: v('express-session'), redisUrl: url.replace(/\/\/.*@/, '//') }
+  return {
+    node: process.version,
+    redisServer: server,
+    redis: v('redis'),
+    ioredis: v('ioredis'),
+    connectRedis: v('connect-redis'),
+    express: v('express'),
+    expressSession: v('express-session'),
+    redisUrl: url.replace(/\/\/.*@/, '//')
+  }
 }
 
-const fmt = (n, d = 0) => (typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : String(n))
+const fmt = (n, d = 0) =>
+  typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : String(n)
 const ratio = (a, b) => (a / b).toFixed(2)
 const table = (head, rows) => {
   const cells = [head, ...rows].map((r) => r.map(String))
   const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)))
-  return cells.map((r, k) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') + (k === 0 ? '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : '')).join('\n')
+  return cells
+    .map(
+      (r, k) =>
+        r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') +
+        (k === 0 ? '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : '')
+    )
+    .join('\n')
 }
 
 ;(async () => {
@@ -68,7 +101,12 @@ const table = (head, rows) => {
     const results = {
       date: new Date().toISOString(),
       quick,
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.type()} ${os.release()}` },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        memoryGB: Math.round(os.totalmem() / 2 ** 30),
+        platform: `${os.type()} ${os.release()}`
+      },
       versions: versions(redis.url),
       plan,
       single,
@@ -78,48 +116,111 @@ const table = (head, rows) => {
       seconds: (Date.now() - t0) / 1000
     }
     const out = []
-    out.push(`connect-redis-session benchmark — ${results.date}${quick ? ' (QUICK: smoke run, numbers not meaningful)' : ''}`)
-    out.push(`${results.machine.cpus} cores (${results.machine.cpuModel}), Node ${results.versions.node}, redis-server ${results.versions.redisServer}, node-redis ${results.versions.redis}, ioredis ${results.versions.ioredis}, connect-redis ${results.versions.connectRedis}, express ${results.versions.express}, express-session ${results.versions.expressSession}`)
+    out.push(
+      `connect-redis-session benchmark — ${results.date}${quick ? ' (QUICK: smoke run, numbers not meaningful)' : ''}`
+    )
+    out.push(
+      `${results.machine.cpus} cores (${results.machine.cpuModel}), Node ${results.versions.node}, redis-server ${results.versions.redisServer}, node-redis ${results.versions.redis}, ioredis ${results.versions.ioredis}, connect-redis ${results.versions.connectRedis}, express ${results.versions.express}, express-session ${results.versions.expressSession}`
+    )
     out.push('')
-    out.push(`Single-key, ops/s through the express-session callback API (${plan.single.inFlight} in flight, ${plan.single.n} ops, median of ${plan.single.rounds} interleaved rounds)`)
+    out.push(
+      `Single-key, ops/s through the express-session callback API (${plan.single.inFlight} in flight, ${plan.single.n} ops, median of ${plan.single.rounds} interleaved rounds)`
+    )
     out.push(
       table(
         ['op', 'ours', 'connect-redis', 'raw', 'ours/raw', 'ours/cr', 'cr/raw'],
-        Object.entries(single).map(([op, v]) => [op, fmt(v.ours.opsPerSec), fmt(v['connect-redis'].opsPerSec), fmt(v.raw.opsPerSec), ratio(v.ours.opsPerSec, v.raw.opsPerSec), ratio(v.ours.opsPerSec, v['connect-redis'].opsPerSec), ratio(v['connect-redis'].opsPerSec, v.raw.opsPerSec)])
+        Object.entries(single).map(([op, v]) => [
+          op,
+          fmt(v.ours.opsPerSec),
+          fmt(v['connect-redis'].opsPerSec),
+          fmt(v.raw.opsPerSec),
+          ratio(v.ours.opsPerSec, v.raw.opsPerSec),
+          ratio(v.ours.opsPerSec, v['connect-redis'].opsPerSec),
+          ratio(v['connect-redis'].opsPerSec, v.raw.opsPerSec)
+        ])
       )
     )
     out.push('')
-    out.push(`Single-key on ioredis ${results.versions.ioredis} (fromIoRedis), ops/s, same rounds as above; raw = the same GET/SET EX/EXPIRE/DEL + JSON on each client`)
+    out.push(
+      `Single-key on ioredis ${results.versions.ioredis} (fromIoRedis), ops/s, same rounds as above; raw = the same GET/SET EX/EXPIRE/DEL + JSON on each client`
+    )
     out.push(
       table(
-        ['op', 'ours on ioredis', 'ours on node-redis', 'raw ioredis', 'raw node-redis', 'ours-io/raw-io', 'ours-io/ours-nr'],
-        Object.entries(single).map(([op, v]) => [op, fmt(v['ours-ioredis'].opsPerSec), fmt(v.ours.opsPerSec), fmt(v['raw-ioredis'].opsPerSec), fmt(v.raw.opsPerSec), ratio(v['ours-ioredis'].opsPerSec, v['raw-ioredis'].opsPerSec), ratio(v['ours-ioredis'].opsPerSec, v.ours.opsPerSec)])
+        [
+          'op',
+          'ours on ioredis',
+          'ours on node-redis',
+          'raw ioredis',
+          'raw node-redis',
+          'ours-io/raw-io',
+          'ours-io/ours-nr'
+        ],
+        Object.entries(single).map(([op, v]) => [
+          op,
+          fmt(v['ours-ioredis'].opsPerSec),
+          fmt(v.ours.opsPerSec),
+          fmt(v['raw-ioredis'].opsPerSec),
+          fmt(v.raw.opsPerSec),
+          ratio(v['ours-ioredis'].opsPerSec, v['raw-ioredis'].opsPerSec),
+          ratio(v['ours-ioredis'].opsPerSec, v.ours.opsPerSec)
+        ])
       )
     )
     out.push('')
-    out.push(`Batched over ${fmt(plan.batched.sessions)} sessions (beside as many of the other store's), wall ms and peak extra heap MB, median of ${plan.batched.rounds} rounds`)
+    out.push(
+      `Batched over ${fmt(
+        plan.batched.sessions
+      )} sessions (beside as many of the other store's), wall ms and peak extra heap MB, median of ${
+        plan.batched.rounds
+      } rounds`
+    )
     out.push(
       table(
         ['op', 'ours ms', 'cr ms', 'speed-up', 'ours heap', 'cr heap'],
-        Object.entries(batched).map(([op, v]) => [op, fmt(v.ours.ms), v['connect-redis'] ? fmt(v['connect-redis'].ms) : '—', v['connect-redis'] ? ratio(v['connect-redis'].ms, v.ours.ms) + '×' : '—', fmt(v.ours.peakHeapMB, 1), v['connect-redis'] ? fmt(v['connect-redis'].peakHeapMB, 1) : '—'])
+        Object.entries(batched).map(([op, v]) => [
+          op,
+          fmt(v.ours.ms),
+          v['connect-redis'] ? fmt(v['connect-redis'].ms) : '—',
+          v['connect-redis'] ? ratio(v['connect-redis'].ms, v.ours.ms) + '×' : '—',
+          fmt(v.ours.peakHeapMB, 1),
+          v['connect-redis'] ? fmt(v['connect-redis'].peakHeapMB, 1) : '—'
+        ])
       )
     )
     out.push('')
-    out.push(`HTTP, req/s: Express ${results.versions.express} + express-session, autocannon -c ${plan.http.connections} -d ${plan.http.seconds} in another process, median of ${plan.http.rounds} rounds`)
+    out.push(
+      `HTTP, req/s: Express ${results.versions.express} + express-session, autocannon -c ${plan.http.connections} -d ${plan.http.seconds} in another process, median of ${plan.http.rounds} rounds`
+    )
     out.push(
       table(
         ['route', 'MemoryStore', 'connect-redis', 'ours', 'ours lazy (60 s)', 'ours/cr', 'lazy/cr'],
-        Object.entries(httpResult).map(([route, v]) => [route, fmt(v.memory.rps), fmt(v['connect-redis'].rps), fmt(v.ours.rps), fmt(v['ours-lazy'].rps), ratio(v.ours.rps, v['connect-redis'].rps), ratio(v['ours-lazy'].rps, v['connect-redis'].rps)])
+        Object.entries(httpResult).map(([route, v]) => [
+          route,
+          fmt(v.memory.rps),
+          fmt(v['connect-redis'].rps),
+          fmt(v.ours.rps),
+          fmt(v['ours-lazy'].rps),
+          ratio(v.ours.rps, v['connect-redis'].rps),
+          ratio(v['ours-lazy'].rps, v['connect-redis'].rps)
+        ])
       )
     )
     out.push('')
     out.push('Stored bytes per typical session (MEMORY USAGE, default prefixes, 32-character id)')
-    out.push(table(['store', 'key', 'bytes', 'value length'], Object.entries(bytes).map(([k, v]) => [k, v.key, fmt(v.bytes), fmt(v.valueLength)])))
+    out.push(
+      table(
+        ['store', 'key', 'bytes', 'value length'],
+        Object.entries(bytes).map(([k, v]) => [k, v.key, fmt(v.bytes), fmt(v.valueLength)])
+      )
+    )
     out.push('')
     out.push(`Finished in ${results.seconds.toFixed(0)} s.`)
     console.log(out.join('\n'))
     // A quick run must not overwrite the record of the last full run.
-    fs.writeFileSync(path.join(__dirname, quick ? 'results.quick.json' : 'results.json'), JSON.stringify(results, null, 2) + '\n')
+    fs.writeFileSync(
+      path.join(__dirname, quick ? 'results.quick.json' : 'results.json'),
+      JSON.stringify(results, null, 2) + '\n'
+    )
   } finally {
     await redis.stop()
   }

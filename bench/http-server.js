@@ -23,7 +23,15 @@ const makeStore = async () => {
 
 ;(async () => {
   const app = express()
-  app.use(session({ store: await makeStore(), secret: 'bench-secret', resave: false, saveUninitialized: false, cookie: { maxAge: 86400000 } }))
+  app.use(
+    session({
+      store: await makeStore(),
+      secret: 'bench-secret',
+      resave: false,
+      saveUninitialized: false,
+      cookie: { maxAge: 86400000 }
+    })
+  )
   app.get('/login', (req, res) => {
     req.session.user = { id: 42, name: 'alice', roles: ['reader', 'writer'] }
     req.session.views = 0

@@ -18,7 +18,8 @@ const startApp = (kind, url) =>
     child.on('error', reject)
     child.stdout.on('data', (d) => {
       const m = /listening (\d+)/.exec(String(d))
-      if (m) resolve({ port: Number(m[1]), stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) })
+      if (m)
+        resolve({ port: Number(m[1]), stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) })
     })
     child.once('exit', (code) => reject(new Error(`${kind} app exited with ${code}`)))
   })
@@ -29,7 +30,8 @@ const login = (port) =>
       .get({ host: '127.0.0.1', port, path: '/login' }, (res) => {
         res.resume()
         const cookie = (res.headers['set-cookie'] || [])[0]
-        cookie ? resolve(cookie.split(';')[0]) : reject(new Error('no session cookie'))
+        if (cookie) resolve(cookie.split(';')[0])
+        else reject(new Error('no session cookie'))
       })
       .on('error', reject)
   })
@@ -38,7 +40,17 @@ const load = (port, route, cookie, seconds, connections) =>
   new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [AUTOCANNON, '-j', '-c', String(connections), '-d', String(seconds), '-H', `Cookie=${cookie}`, `http://127.0.0.1:${port}${route}`],
+      [
+        AUTOCANNON,
+        '-j',
+        '-c',
+        String(connections),
+        '-d',
+        String(seconds),
+        '-H',
+        `Cookie=${cookie}`,
+        `http://127.0.0.1:${port}${route}`
+      ],
       { maxBuffer: 16 * 1024 * 1024 },
       (err, stdout) => {
         if (err) return reject(err)

@@ -35,11 +35,17 @@ const startRedis = async () => {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, external: true, stop: async () => {} }
   const port = await freePort()
   const dir = mkdtempSync(path.join(os.tmpdir(), 'crs-bench-'))
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: ['ignore', 'ignore', 'inherit']
-  })
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: ['ignore', 'ignore', 'inherit']
+    }
+  )
   child.on('error', (e) => {
-    console.error(`cannot start redis-server (${e.message}): install it (apt-get install redis-server) or set REDIS_URL`)
+    console.error(
+      `cannot start redis-server (${e.message}): install it (apt-get install redis-server) or set REDIS_URL`
+    )
     process.exit(1)
   })
   const exited = new Promise((r) => child.once('exit', r))

@@ -46,14 +46,21 @@ const runSingleKey = async ({ url, rounds, n, inFlight, log }) => {
       'connect-redis': (i) => asPromise((cb) => cr.get(sid(i), cb)),
       raw: (i) => asPromise((cb) => rawClient.get(`b-raw:${sid(i)}`).then((v) => cb(null, JSON.parse(v)), cb)),
       'ours-ioredis': (i) => asPromise((cb) => oursIo.get(sid(i), cb)),
-      'raw-ioredis': (i) => asPromise((cb) => rawIoClient.get(`b-rawio:${sid(i)}`).then((v) => cb(null, JSON.parse(v)), cb))
+      'raw-ioredis': (i) =>
+        asPromise((cb) => rawIoClient.get(`b-rawio:${sid(i)}`).then((v) => cb(null, JSON.parse(v)), cb))
     },
     set: {
       ours: (i) => asPromise((cb) => ours.set(sid(i), sessions[i % KEYS], cb)),
       'connect-redis': (i) => asPromise((cb) => cr.set(sid(i), sessions[i % KEYS], cb)),
-      raw: (i) => asPromise((cb) => rawClient.set(`b-raw:${sid(i)}`, JSON.stringify(sessions[i % KEYS]), { EX: 86400 }).then(() => cb(null), cb)),
+      raw: (i) =>
+        asPromise((cb) =>
+          rawClient.set(`b-raw:${sid(i)}`, JSON.stringify(sessions[i % KEYS]), { EX: 86400 }).then(() => cb(null), cb)
+        ),
       'ours-ioredis': (i) => asPromise((cb) => oursIo.set(sid(i), sessions[i % KEYS], cb)),
-      'raw-ioredis': (i) => asPromise((cb) => rawIoClient.set(`b-rawio:${sid(i)}`, JSON.stringify(sessions[i % KEYS]), 'EX', 86400).then(() => cb(null), cb))
+      'raw-ioredis': (i) =>
+        asPromise((cb) =>
+          rawIoClient.set(`b-rawio:${sid(i)}`, JSON.stringify(sessions[i % KEYS]), 'EX', 86400).then(() => cb(null), cb)
+        )
     },
     touch: {
       ours: (i) => asPromise((cb) => ours.touch(sid(i), sessions[i % KEYS], cb)),
@@ -73,7 +80,8 @@ const runSingleKey = async ({ url, rounds, n, inFlight, log }) => {
 
   // Warm up: load scripts, JIT.
   await seed()
-  for (const op of Object.keys(impls)) for (const impl of Object.values(impls[op])) await throughput(2000, inFlight, impl)
+  for (const op of Object.keys(impls))
+    for (const impl of Object.values(impls[op])) await throughput(2000, inFlight, impl)
 
   const samples = {}
   for (let r = 0; r < rounds; r++) {

@@ -61,9 +61,13 @@ const canConnect = (p) =>
 const startRedisServer = async () => {
   const redisPort = await freePort()
   const dir = mkdtempSync(path.join(os.tmpdir(), 'crs-demo-redis-'))
-  const child = spawn('redis-server', ['--port', String(redisPort), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: ['ignore', 'ignore', 'inherit']
-  })
+  const child = spawn(
+    'redis-server',
+    ['--port', String(redisPort), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: ['ignore', 'ignore', 'inherit']
+    }
+  )
   const exited = new Promise((resolve) => child.once('exit', resolve))
   const cleanupDir = () => rmSync(dir, { recursive: true, force: true })
   // Never leave it behind, whatever way this process ends (the 'exit' handler can only do synchronous work).
@@ -82,7 +86,8 @@ const startRedisServer = async () => {
     const poll = async () => {
       if (child.exitCode !== null || child.signalCode !== null) return
       if (await canConnect(redisPort)) return resolve(null)
-      if (Date.now() > deadline) return resolve(new Error(`redis-server did not listen on ${host}:${redisPort} within 10 s`))
+      if (Date.now() > deadline)
+        return resolve(new Error(`redis-server did not listen on ${host}:${redisPort} within 10 s`))
       setTimeout(poll, 25)
     }
     child.once('spawn', poll)
@@ -90,7 +95,9 @@ const startRedisServer = async () => {
   if (failed) {
     cleanupDir()
     if (failed.code === 'ENOENT') {
-      console.error('redis-server not found: install it (sudo apt-get install redis-server, brew install redis) or set REDIS_URL=redis://host:port')
+      console.error(
+        'redis-server not found: install it (sudo apt-get install redis-server, brew install redis) or set REDIS_URL=redis://host:port'
+      )
     } else {
       console.error(`could not start redis-server: ${failed.message}`)
     }
@@ -194,7 +201,10 @@ const runSelftest = async (base, store) => {
   }
 
   const first = await request('GET', '/')
-  expect('first GET / counts 1 view, no user', first.status === 200 && first.body.views === 1 && first.body.user === null)
+  expect(
+    'first GET / counts 1 view, no user',
+    first.status === 200 && first.body.views === 1 && first.body.user === null
+  )
   const login = await request('POST', '/login?user=alice')
   expect('login as alice', login.status === 200 && login.body.loggedIn === 'alice')
   expect('login gives a new session id', login.body.sessionId !== first.body.sessionId)
@@ -203,7 +213,10 @@ const runSelftest = async (base, store) => {
   expect('GET / after login shows alice', view1.body.user === 'alice' && view2.body.user === 'alice')
   expect('views count up in the logged-in session', view1.body.views === 1 && view2.body.views === 2)
   const listed = await request('GET', '/sessions')
-  expect('one live session (the pre-login one was destroyed)', listed.body.length === 1 && Object.keys(listed.body.sessions).length === 1)
+  expect(
+    'one live session (the pre-login one was destroyed)',
+    listed.body.length === 1 && Object.keys(listed.body.sessions).length === 1
+  )
   expect('the live session is alice', listed.body.sessions[login.body.sessionId]?.user === 'alice')
   const logout = await request('POST', '/logout')
   expect('logout destroys alice', logout.status === 200 && logout.body.loggedOut === 'alice')
@@ -226,14 +239,23 @@ const runSelftest = async (base, store) => {
 // --- main
 
 const main = async () => {
-  const redis = process.env.REDIS_URL ? { url: process.env.REDIS_URL, pid: undefined, stop: async () => {} } : await startRedisServer()
-  console.log(redis.pid === undefined ? `redis: ${redis.url} (REDIS_URL)` : `redis: started redis-server pid ${redis.pid} on ${redis.url}`)
+  const redis = process.env.REDIS_URL
+    ? { url: process.env.REDIS_URL, pid: undefined, stop: async () => {} }
+    : await startRedisServer()
+  console.log(
+    redis.pid === undefined
+      ? `redis: ${redis.url} (REDIS_URL)`
+      : `redis: started redis-server pid ${redis.pid} on ${redis.url}`
+  )
 
   // Reconnect after a lost connection, but fail fast (instead of retrying forever) if Redis is not there at all.
   let connected = false
   const client = createClient({
     url: redis.url,
-    socket: { connectTimeout: 5000, reconnectStrategy: (retries, cause) => (connected ? Math.min(100 * retries, 3000) : cause) }
+    socket: {
+      connectTimeout: 5000,
+      reconnectStrategy: (retries, cause) => (connected ? Math.min(100 * retries, 3000) : cause)
+    }
   })
   client.on('error', (err) => console.error('redis client:', err.message))
   // A selftest against a shared REDIS_URL keeps to its own keys.
@@ -266,7 +288,9 @@ const main = async () => {
   const app = buildApp(store)
   server = app.listen(port, host)
   server.on('error', (err) => {
-    console.error(err.code === 'EADDRINUSE' ? `port ${port} is in use: set PORT=<another port>` : `server error: ${err.message}`)
+    console.error(
+      err.code === 'EADDRINUSE' ? `port ${port} is in use: set PORT=<another port>` : `server error: ${err.message}`
+    )
     server = undefined
     shutdown(1)
   })

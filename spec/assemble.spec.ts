@@ -29,15 +29,24 @@ const clientOf = (redis: FakeRedis, keyPrefix = '') => {
 const build = (redis: FakeRedis, options: StoreOptions = {}, keyPrefix = '') => {
   const { client, state } = clientOf(redis, keyPrefix)
   const reported: Array<StoreError> = []
-  const ops = makeStoreOperations({ ...assertRight(resolveOptions({ now: redis.now, ...options })), client, reportCorrupt: (e) => reported.push(e) })
+  const ops = makeStoreOperations({
+    ...assertRight(resolveOptions({ now: redis.now, ...options })),
+    client,
+    reportCorrupt: (e) => reported.push(e)
+  })
   return { ops, state, reported }
 }
 
-const sess = (redis: FakeRedis, ms = HOUR, extra: Record<string, unknown> = {}) => storedSession(redis.now(), ms, extra) as unknown as SessionData
+const sess = (redis: FakeRedis, ms = HOUR, extra: Record<string, unknown> = {}) =>
+  storedSession(redis.now(), ms, extra) as unknown as SessionData
 const commands = (redis: FakeRedis) => redis.calls.map((c) => c[0])
-const pending = <A>(p: Promise<A>, ms: number) => Promise.race([p.then(() => 'answered'), new Promise((r) => setTimeout(() => r('pending'), ms))])
+const pending = <A>(p: Promise<A>, ms: number) =>
+  Promise.race([p.then(() => 'answered'), new Promise((r) => setTimeout(() => r('pending'), ms))])
 /** The fake with one command that never answers. */
-const hanging = (redis: FakeRedis, command: 'get' | 'set' | 'getEx' | 'getDel' | 'evalSha' | 'scan'): FakeRedis => ({ ...redis, [command]: () => new Promise(() => undefined) })
+const hanging = (redis: FakeRedis, command: 'get' | 'set' | 'getEx' | 'getDel' | 'evalSha' | 'scan'): FakeRedis => ({
+  ...redis,
+  [command]: () => new Promise(() => undefined)
+})
 
 // --- the record
 
@@ -45,7 +54,19 @@ const record = suite('makeStoreOperations')
 
 record('builds every operation of a store', () => {
   const { ops } = build(makeFakeRedis())
-  const names: ReadonlyArray<keyof StoreOperations> = ['get', 'set', 'touch', 'destroy', 'all', 'ids', 'length', 'clear', 'iterate', 'sessionGet', 'sessionTouch']
+  const names: ReadonlyArray<keyof StoreOperations> = [
+    'get',
+    'set',
+    'touch',
+    'destroy',
+    'all',
+    'ids',
+    'length',
+    'clear',
+    'iterate',
+    'sessionGet',
+    'sessionTouch'
+  ]
   assert.equal(Object.keys(ops).sort(), [...names].sort())
   for (const name of names) assert.type(ops[name], 'function', name)
 })
@@ -121,25 +142,28 @@ deadlines.run()
 
 const disconnected = suite('makeStoreOperations: whenDisconnected')
 
-disconnected("'fail': while the connection is not ready, each single-key operation is Unavailable and nothing is sent", async () => {
-  const redis = makeFakeRedis()
-  const { ops, state } = build(redis, { whenDisconnected: 'fail' })
-  state.ready = false
-  for (const [operation, te] of [
-    ['get', ops.get('s')],
-    ['set', ops.set('s', sess(redis))],
-    ['touch', ops.touch('s', sess(redis))],
-    ['destroy', ops.destroy('s')],
-    ['get', ops.sessionGet('s')],
-    ['touch', ops.sessionTouch('s', sess(redis))]
-  ] as const) {
-    const e = await runLeft(te)
-    assert.is(e._tag, 'Unavailable', operation)
-    assert.is((e as { operation: string }).operation, operation)
-    assert.match((e as { reason: string }).reason, 'whenDisconnected is fail')
+disconnected(
+  "'fail': while the connection is not ready, each single-key operation is Unavailable and nothing is sent",
+  async () => {
+    const redis = makeFakeRedis()
+    const { ops, state } = build(redis, { whenDisconnected: 'fail' })
+    state.ready = false
+    for (const [operation, te] of [
+      ['get', ops.get('s')],
+      ['set', ops.set('s', sess(redis))],
+      ['touch', ops.touch('s', sess(redis))],
+      ['destroy', ops.destroy('s')],
+      ['get', ops.sessionGet('s')],
+      ['touch', ops.sessionTouch('s', sess(redis))]
+    ] as const) {
+      const e = await runLeft(te)
+      assert.is(e._tag, 'Unavailable', operation)
+      assert.is((e as { operation: string }).operation, operation)
+      assert.match((e as { reason: string }).reason, 'whenDisconnected is fail')
+    }
+    assert.equal(redis.calls, [])
   }
-  assert.equal(redis.calls, [])
-})
+)
 
 disconnected("'fail': the guard follows the connection from call to call", async () => {
   const redis = makeFakeRedis()
@@ -243,15 +267,18 @@ session('disableTouch: sessionTouch sends nothing and answers false; touch still
   }
 })
 
-session('disableTouch with touchAfterSeconds: express-session gets a plain GET (no TTL script, no memo) and a touch that sends nothing', async () => {
-  const redis = makeFakeRedis()
-  const { ops } = build(redis, { disableTouch: true, touchAfterSeconds: 60 })
-  await runRight(ops.set('a', sess(redis)))
-  redis.calls.length = 0
-  await runRight(ops.sessionGet('a'))
-  assert.is(await runRight(ops.sessionTouch('a', sess(redis))), false)
-  assert.equal(commands(redis), ['GET'])
-})
+session(
+  'disableTouch with touchAfterSeconds: express-session gets a plain GET (no TTL script, no memo) and a touch that sends nothing',
+  async () => {
+    const redis = makeFakeRedis()
+    const { ops } = build(redis, { disableTouch: true, touchAfterSeconds: 60 })
+    await runRight(ops.set('a', sess(redis)))
+    redis.calls.length = 0
+    await runRight(ops.sessionGet('a'))
+    assert.is(await runRight(ops.sessionTouch('a', sess(redis))), false)
+    assert.equal(commands(redis), ['GET'])
+  }
+)
 
 session.run()
 
@@ -260,23 +287,33 @@ session.run()
 const batched = suite<{ redis: FakeRedis }>('makeStoreOperations: batched operations')
 batched.before.each((ctx) => {
   ctx.redis = makeFakeRedis()
-  for (const sid of ['a', 'b', 'c', 'd', 'e']) ctx.redis.data.set(`sessions:${sid}`, { type: 'string', value: JSON.stringify(storedSession(ctx.redis.now(), HOUR, { sid })) })
+  for (const sid of ['a', 'b', 'c', 'd', 'e'])
+    ctx.redis.data.set(`sessions:${sid}`, {
+      type: 'string',
+      value: JSON.stringify(storedSession(ctx.redis.now(), HOUR, { sid }))
+    })
   // Under the prefix, but no session id of the store's alphabet: a foreign key.
-  ctx.redis.data.set('sessions:cache:home', { type: 'string', value: JSON.stringify(storedSession(ctx.redis.now(), HOUR)) })
+  ctx.redis.data.set('sessions:cache:home', {
+    type: 'string',
+    value: JSON.stringify(storedSession(ctx.redis.now(), HOUR))
+  })
 })
 
-batched('strictSessionIds (default): keys whose rest is not a strict id are never listed, read or cleared', async ({ redis }) => {
-  const { ops } = build(redis, { scanCount: 2 })
-  assert.equal([...(await runRight(ops.ids()))].sort(), ['a', 'b', 'c', 'd', 'e'])
-  assert.is(await runRight(ops.length()), 5)
-  assert.equal(Object.keys(await runRight(ops.all())).sort(), ['a', 'b', 'c', 'd', 'e'])
-  const iterated: Array<string> = []
-  for await (const page of ops.iterate()) if (E.isRight(page)) iterated.push(...page.right.map(([sid]) => sid))
-  assert.equal(iterated.sort(), ['a', 'b', 'c', 'd', 'e'])
-  assert.ok(!redis.calls.some((c) => c.flat().includes('sessions:cache:home')), 'never read')
-  assert.is(await runRight(ops.clear()), 5)
-  assert.is(redis.data.get('sessions:cache:home')?.type, 'string')
-})
+batched(
+  'strictSessionIds (default): keys whose rest is not a strict id are never listed, read or cleared',
+  async ({ redis }) => {
+    const { ops } = build(redis, { scanCount: 2 })
+    assert.equal([...(await runRight(ops.ids()))].sort(), ['a', 'b', 'c', 'd', 'e'])
+    assert.is(await runRight(ops.length()), 5)
+    assert.equal(Object.keys(await runRight(ops.all())).sort(), ['a', 'b', 'c', 'd', 'e'])
+    const iterated: Array<string> = []
+    for await (const page of ops.iterate()) if (E.isRight(page)) iterated.push(...page.right.map(([sid]) => sid))
+    assert.equal(iterated.sort(), ['a', 'b', 'c', 'd', 'e'])
+    assert.ok(!redis.calls.some((c) => c.flat().includes('sessions:cache:home')), 'never read')
+    assert.is(await runRight(ops.clear()), 5)
+    assert.is(redis.data.get('sessions:cache:home')?.type, 'string')
+  }
+)
 
 batched('strictSessionIds false: any acceptable id is a session', async ({ redis }) => {
   const { ops } = build(redis, { strictSessionIds: false })

@@ -26,7 +26,8 @@ interface Run {
  */
 const demoEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = { ...process.env }
-  for (const name of ['REDIS_URL', 'PORT', 'DEMO_SELFTEST', 'SESSION_SECRET', 'FORCE_COLOR', 'NO_COLOR']) delete env[name]
+  for (const name of ['REDIS_URL', 'PORT', 'DEMO_SELFTEST', 'SESSION_SECRET', 'FORCE_COLOR', 'NO_COLOR'])
+    delete env[name]
   return { ...env, ...extra }
 }
 
@@ -89,7 +90,16 @@ const assertSelftestOutput = (r: Run): void => {
   const steps = selftestSteps(r.stdout)
   assert.equal(
     steps.map((s) => `${s.request} ${s.status}`),
-    ['GET / 200', 'POST /login?user=alice 200', 'GET / 200', 'GET / 200', 'GET /sessions 200', 'POST /logout 200', 'GET /sessions 200', 'POST /login 400'],
+    [
+      'GET / 200',
+      'POST /login?user=alice 200',
+      'GET / 200',
+      'GET / 200',
+      'GET /sessions 200',
+      'POST /logout 200',
+      'GET /sessions 200',
+      'POST /login 400'
+    ],
     show(r)
   )
   const [first, login, view1, view2, listed, logout, after] = steps.map((s) => s.body)

@@ -45,24 +45,30 @@ const every: ReadonlyArray<readonly [StoreError, SessionStoreErrorCode]> = [
   [defect(new TypeError('x is not a function')), 'ESESSION_DEFECT']
 ]
 
-errors('every StoreError becomes a SessionStoreError with its code, a message with something after the colon, and a cause', () => {
-  for (const [e, code] of every) {
-    const err = toError(e)
-    assert.ok(err instanceof SessionStoreError && err instanceof Error, e._tag)
-    assert.is(err.code, code, e._tag)
-    assert.is(err.storeError, e)
-    assert.ok(err.cause !== undefined, `${e._tag} has a cause`)
-    const after = err.message.slice(err.message.indexOf(': ') + 2)
-    assert.ok(after.trim().length > 3, `${e._tag}: "${err.message}"`)
-    assert.not.match(err.message, /abcdefgh/, 'ids are cut in messages')
+errors(
+  'every StoreError becomes a SessionStoreError with its code, a message with something after the colon, and a cause',
+  () => {
+    for (const [e, code] of every) {
+      const err = toError(e)
+      assert.ok(err instanceof SessionStoreError && err instanceof Error, e._tag)
+      assert.is(err.code, code, e._tag)
+      assert.is(err.storeError, e)
+      assert.ok(err.cause !== undefined, `${e._tag} has a cause`)
+      const after = err.message.slice(err.message.indexOf(': ') + 2)
+      assert.ok(after.trim().length > 3, `${e._tag}: "${err.message}"`)
+      assert.not.match(err.message, /abcdefgh/, 'ids are cut in messages')
+    }
   }
-})
+)
 
 errors("node-redis's TimeoutError (no message) is described, not an empty string", () => {
   const silent = new TimeoutError()
   assert.is(silent.message, '', 'node-redis gives it no message')
   const err = toError(commandFailed('GET', 'sessions:DVDkabcdef', silent))
-  assert.match(err.message, /^Redis GET on key "sessions:DVDk…" failed: node-redis TimeoutError: the command waited longer than the client's command timeout/)
+  assert.match(
+    err.message,
+    /^Redis GET on key "sessions:DVDk…" failed: node-redis TimeoutError: the command waited longer than the client's command timeout/
+  )
   assert.is(err.cause, silent)
 })
 
@@ -76,20 +82,26 @@ errors('any other message-less failure is named by its kind; non-errors are desc
   assert.is(describeCause(new ClientClosedError()), 'The client is closed')
 })
 
-errors('an exception thrown while building an operation is a Defect (ESESSION_DEFECT), not a Redis failure', async () => {
-  const err = await runToCallback(() => {
-    throw new TypeError('x is not a function')
-  }).then(
-    () => null,
-    (e: SessionStoreError) => e
-  )
-  assert.is(err?.code, 'ESESSION_DEFECT')
-  assert.is(err?.storeError._tag, 'Defect')
-  assert.match(err?.message ?? '', /^The session store hit an unexpected exception: x is not a function/)
-})
+errors(
+  'an exception thrown while building an operation is a Defect (ESESSION_DEFECT), not a Redis failure',
+  async () => {
+    const err = await runToCallback(() => {
+      throw new TypeError('x is not a function')
+    }).then(
+      () => null,
+      (e: SessionStoreError) => e
+    )
+    assert.is(err?.code, 'ESESSION_DEFECT')
+    assert.is(err?.storeError._tag, 'Defect')
+    assert.match(err?.message ?? '', /^The session store hit an unexpected exception: x is not a function/)
+  }
+)
 
 errors('the deadline error names Redis and what may have happened', () => {
-  assert.match(toError(timedOut('set', 2000)).message, /^Redis did not answer the session set within operationTimeoutMs \(2000 ms\)/)
+  assert.match(
+    toError(timedOut('set', 2000)).message,
+    /^Redis did not answer the session set within operationTimeoutMs \(2000 ms\)/
+  )
 })
 
 errors('SessionStoreError(e), with or without new, builds the same error as toError', () => {

@@ -3,7 +3,10 @@ import type * as TE from 'fp-ts/lib/TaskEither'
 import * as assert from 'uvu/assert'
 
 export const assertRight = <A>(result: E.Either<unknown, A>): A => {
-  if (E.isLeft(result)) assert.unreachable(`expected Right, got Left ${JSON.stringify(result.left, (_k, v) => (v instanceof Error ? v.message : v))}`)
+  if (E.isLeft(result))
+    assert.unreachable(
+      `expected Right, got Left ${JSON.stringify(result.left, (_k, v) => (v instanceof Error ? v.message : v))}`
+    )
   return (result as E.Right<A>).right
 }
 

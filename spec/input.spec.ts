@@ -48,7 +48,14 @@ ids('strict ids allow only A-Z a-z 0-9 _ -', () => {
 
 ids('every single-key operation refuses an invalid id before sending anything', async () => {
   const redis = makeFakeRedis()
-  const deps = { client: redis, prefix: 'sessions:', serializer: jsonSerializer as unknown as Serializer<Record<string, unknown>>, ttlSeconds: 60, concurrencyGraceSeconds: 300, now: redis.now }
+  const deps = {
+    client: redis,
+    prefix: 'sessions:',
+    serializer: jsonSerializer as unknown as Serializer<Record<string, unknown>>,
+    ttlSeconds: 60,
+    concurrencyGraceSeconds: 300,
+    now: redis.now
+  }
   const bad = 'a\nb'
   for (const e of [
     await runLeft(makeGet(deps)(bad)),
@@ -63,9 +70,16 @@ ids('every single-key operation refuses an invalid id before sending anything', 
 
 ids('through the store: an ESESSION_INVALID_ID error, never a throw', async () => {
   const store = createRedisStore(makeFakeRedis(), { strictSessionIds: true })
-  const err = await store.access.get('../etc').then(() => undefined, (e: SessionStoreError) => e)
+  const err = await store.access.get('../etc').then(
+    () => undefined,
+    (e: SessionStoreError) => e
+  )
   assert.is(err?.code, 'ESESSION_INVALID_ID')
-  assert.equal(err?.cause, { _tag: 'InvalidId', reason: 'strictSessionIds allows only A-Z a-z 0-9 _ -' }, 'every error has a cause')
+  assert.equal(
+    err?.cause,
+    { _tag: 'InvalidId', reason: 'strictSessionIds allows only A-Z a-z 0-9 _ -' },
+    'every error has a cause'
+  )
   const viaCb = await new Promise<SessionStoreError | null>((resolve) => store.destroy(42 as never, (e) => resolve(e)))
   assert.is(viaCb?.code, 'ESESSION_INVALID_ID')
 })
@@ -82,26 +96,38 @@ sizes.before.each((ctx) => {
 sizes('an oversized session is refused with ESESSION_TOO_LARGE and nothing is written', async ({ redis }) => {
   const store = createRedisStore(redis, { maxPayloadBytes: 1000, now: redis.now })
   const big = { ...storedSession(redis.now(), 60_000), blob: 'é'.repeat(600) } // 1200+ bytes, 600+ characters
-  const err = await store.access.set('s', big as never).then(() => undefined, (e: SessionStoreError) => e)
+  const err = await store.access.set('s', big as never).then(
+    () => undefined,
+    (e: SessionStoreError) => e
+  )
   assert.is(err?.code, 'ESESSION_TOO_LARGE')
   assert.match(err?.message ?? '', /maxPayloadBytes is 1000/)
   assert.equal(redis.calls, [])
   assert.is(await store.access.set('s', storedSession(redis.now(), 60_000) as never), 'written')
 })
 
-sizes('an oversized stored value is corrupt: a miss and a corrupt event by default, an error with onCorrupt fail', async ({ redis }) => {
-  redis.data.set('sessions:s', { type: 'string', value: JSON.stringify({ ...storedSession(redis.now(), 60_000), blob: 'x'.repeat(2000) }) })
-  const store = createRedisStore(redis, { maxPayloadBytes: 1000 })
-  const events: Array<SessionStoreError> = []
-  store.on('corrupt', (e: SessionStoreError) => events.push(e))
-  assert.is(await store.access.get('s'), null)
-  assert.is(events.length, 1)
-  assert.is(events[0]?.code, 'ESESSION_CORRUPT')
-  assert.match(events[0]?.message ?? '', /exceeds maxPayloadBytes/)
-  const strict = createRedisStore(redis, { maxPayloadBytes: 1000, onCorrupt: 'fail' })
-  const err = await strict.access.get('s').then(() => undefined, (e: SessionStoreError) => e)
-  assert.is(err?.code, 'ESESSION_CORRUPT')
-})
+sizes(
+  'an oversized stored value is corrupt: a miss and a corrupt event by default, an error with onCorrupt fail',
+  async ({ redis }) => {
+    redis.data.set('sessions:s', {
+      type: 'string',
+      value: JSON.stringify({ ...storedSession(redis.now(), 60_000), blob: 'x'.repeat(2000) })
+    })
+    const store = createRedisStore(redis, { maxPayloadBytes: 1000 })
+    const events: Array<SessionStoreError> = []
+    store.on('corrupt', (e: SessionStoreError) => events.push(e))
+    assert.is(await store.access.get('s'), null)
+    assert.is(events.length, 1)
+    assert.is(events[0]?.code, 'ESESSION_CORRUPT')
+    assert.match(events[0]?.message ?? '', /exceeds maxPayloadBytes/)
+    const strict = createRedisStore(redis, { maxPayloadBytes: 1000, onCorrupt: 'fail' })
+    const err = await strict.access.get('s').then(
+      () => undefined,
+      (e: SessionStoreError) => e
+    )
+    assert.is(err?.code, 'ESESSION_CORRUPT')
+  }
+)
 
 sizes.run()
 
@@ -116,7 +142,12 @@ corrupt.before.each((ctx) => {
 
 corrupt('makeGet: fail by default, a miss with onCorrupt miss, reported either way', async ({ redis }) => {
   const reported: Array<string> = []
-  const deps = { client: redis, prefix: 'sessions:', serializer: jsonSerializer, reportCorrupt: (e: { _tag: string }) => reported.push(e._tag) }
+  const deps = {
+    client: redis,
+    prefix: 'sessions:',
+    serializer: jsonSerializer,
+    reportCorrupt: (e: { _tag: string }) => reported.push(e._tag)
+  }
   assert.is((await runLeft(makeGet(deps)('badSession42')))._tag, 'ParseFailed')
   assert.equal(await runRight(makeGet({ ...deps, onCorrupt: 'miss' })('badSession42')), O.none)
   assert.equal(reported, ['ParseFailed', 'ParseFailed'])
@@ -126,7 +157,9 @@ corrupt('the store treats a corrupt session as missing and emits corrupt; all() 
   const store = createRedisStore(redis)
   const events: Array<SessionStoreError> = []
   store.on('corrupt', (e: SessionStoreError) => events.push(e))
-  const got = await new Promise<unknown>((resolve, reject) => store.get('badSession42', (e, v) => (e ? reject(e) : resolve(v))))
+  const got = await new Promise<unknown>((resolve, reject) =>
+    store.get('badSession42', (e, v) => (e ? reject(e) : resolve(v)))
+  )
   assert.is(got, null)
   assert.equal(Object.keys(await store.access.all()), ['good'])
   assert.is(events.length, 2)

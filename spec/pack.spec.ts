@@ -14,7 +14,11 @@ import { startRedis, type RedisServer } from './support/redis-server'
 
 const srcModules = (dir: string): Array<string> =>
   readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? srcModules(join(dir, d.name)) : d.name.endsWith('.ts') && !d.name.endsWith('.d.ts') ? [relative(join(root, 'src'), join(dir, d.name)).replace(/\\/g, '/').replace(/\.ts$/, '')] : []
+    d.isDirectory()
+      ? srcModules(join(dir, d.name))
+      : d.name.endsWith('.ts') && !d.name.endsWith('.d.ts')
+      ? [relative(join(root, 'src'), join(dir, d.name)).replace(/\\/g, '/').replace(/\.ts$/, '')]
+      : []
   )
 
 // --- the consumer project
@@ -134,9 +138,30 @@ const baseCompilerOptions = {
 // The commonjs project also checks our .d.ts files (and the peers'), as a consumer without skipLibCheck
 // would; once is enough, and it is the slow part (~3 s of checking @types/node, express and redis).
 const tsProjects: Record<string, { file: string; compilerOptions: Record<string, unknown> }> = {
-  'tsconfig.cjs.json': { file: 'app.ts', compilerOptions: { ...baseCompilerOptions, module: 'commonjs', esModuleInterop: true, skipLibCheck: false, outDir: 'out-cjs' } },
-  'tsconfig.esm.json': { file: 'app.mts', compilerOptions: { ...baseCompilerOptions, module: 'nodenext', moduleResolution: 'nodenext', outDir: 'out-esm' } },
-  'tsconfig.bundler.json': { file: 'app.ts', compilerOptions: { ...baseCompilerOptions, module: 'esnext', moduleResolution: 'bundler', esModuleInterop: true, noEmit: true } }
+  'tsconfig.cjs.json': {
+    file: 'app.ts',
+    compilerOptions: {
+      ...baseCompilerOptions,
+      module: 'commonjs',
+      esModuleInterop: true,
+      skipLibCheck: false,
+      outDir: 'out-cjs'
+    }
+  },
+  'tsconfig.esm.json': {
+    file: 'app.mts',
+    compilerOptions: { ...baseCompilerOptions, module: 'nodenext', moduleResolution: 'nodenext', outDir: 'out-esm' }
+  },
+  'tsconfig.bundler.json': {
+    file: 'app.ts',
+    compilerOptions: {
+      ...baseCompilerOptions,
+      module: 'esnext',
+      moduleResolution: 'bundler',
+      esModuleInterop: true,
+      noEmit: true
+    }
+  }
 }
 
 // --- the suite
@@ -164,6 +189,7 @@ let started = Date.now()
 const setUp = async (state: State): Promise<void> => {
   state.compiled = new Set()
   const packed = await installPacked()
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the built CommonJS module, as a user loads it
   state.referenceKeys = Object.keys(require(join(root, 'dist', 'index.js')) as object).sort()
   state.work = packed.work
   state.tarball = packed.tarball
@@ -171,7 +197,10 @@ const setUp = async (state: State): Promise<void> => {
   state.consumer = packed.consumer
   const listed = await run('tar', ['-tzf', state.tarball], state.work, 20_000)
   assert.is(listed.code, 0, show(listed))
-  state.entries = listed.stdout.split('\n').filter((l) => l !== '' && !l.endsWith('/')).sort()
+  state.entries = listed.stdout
+    .split('\n')
+    .filter((l) => l !== '' && !l.endsWith('/'))
+    .sort()
 
   for (const [config, { file, compilerOptions }] of Object.entries(tsProjects)) {
     writeFileSync(join(state.consumer, config), JSON.stringify({ compilerOptions, files: [file] }, null, 2))
@@ -200,7 +229,11 @@ pack.before.each((state) => {
   state.testStart = Date.now()
   if (state.setupError !== undefined) {
     const err = state.setupError
-    throw err instanceof Error ? Object.assign(new Error(`set-up failed: ${err.message}`), { stack: `set-up failed: ${err.stack ?? err.message}` }) : new Error(`set-up failed: ${String(err)}`)
+    throw err instanceof Error
+      ? Object.assign(new Error(`set-up failed: ${err.message}`), {
+          stack: `set-up failed: ${err.stack ?? err.message}`
+        })
+      : new Error(`set-up failed: ${String(err)}`)
   }
 })
 
@@ -209,42 +242,81 @@ pack.after(async (state) => {
   console.log(`  (pack spec: ${((Date.now() - started) / 1000).toFixed(1)} s: ${state.timings.join(', ')})`)
 })
 
-pack('package.json publishes through .npmignore (no "files") and exports only ".", "./ioredis" and "./package.json"', () => {
-  assert.is(rootPkg.files, undefined, 'package.json must not have a "files" field: .npmignore is the publish filter')
-  assert.equal(Object.keys(rootPkg.exports).sort(), ['.', './ioredis', './package.json'])
-  assert.equal(rootPkg.exports['./ioredis'], { types: './dist/ioredis.d.ts', default: './dist/ioredis.js' })
-  // moduleResolution node10 ignores "exports": typesVersions gives it the subpath's types.
-  assert.equal(rootPkg.typesVersions, { '*': { ioredis: ['./dist/ioredis.d.ts'] } })
-  assert.is(rootPkg.peerDependenciesMeta?.['ioredis']?.optional, true, 'ioredis is an optional peer')
-})
+pack(
+  'package.json publishes through .npmignore (no "files") and exports only ".", "./ioredis" and "./package.json"',
+  () => {
+    assert.is(rootPkg.files, undefined, 'package.json must not have a "files" field: .npmignore is the publish filter')
+    assert.equal(Object.keys(rootPkg.exports).sort(), ['.', './ioredis', './package.json'])
+    assert.equal(rootPkg.exports['./ioredis'], { types: './dist/ioredis.d.ts', default: './dist/ioredis.js' })
+    // moduleResolution node10 ignores "exports": typesVersions gives it the subpath's types.
+    assert.equal(rootPkg.typesVersions, { '*': { ioredis: ['./dist/ioredis.d.ts'] } })
+    assert.is(rootPkg.peerDependenciesMeta?.['ioredis']?.optional, true, 'ioredis is an optional peer')
+  }
+)
 
 pack('the tarball holds only package.json, README.md, LICENSE and dist/ (.js, .d.ts, maps)', (state) => {
   assert.equal(state.entries, state.packJsonFiles, 'tar listing and npm pack --json disagree')
   const allowed = (e: string): boolean =>
-    ['package/package.json', 'package/README.md', 'package/LICENSE'].includes(e) || /^package\/dist\/[\w./-]+\.(js|d\.ts|js\.map|d\.ts\.map)$/.test(e)
-  assert.equal(state.entries.filter((e) => !allowed(e)), [], 'unexpected files in the tarball')
-  for (const bad of [/^package\/(src|spec|\.ci|examples|\.spec-build|node_modules|\.git)\//, /tsbuildinfo$/, /(?<!\.d)\.ts$/, /\.tgz$/]) {
-    assert.equal(state.entries.filter((e) => bad.test(e)), [], `tarball entries matching ${String(bad)}`)
+    ['package/package.json', 'package/README.md', 'package/LICENSE'].includes(e) ||
+    /^package\/dist\/[\w./-]+\.(js|d\.ts|js\.map|d\.ts\.map)$/.test(e)
+  assert.equal(
+    state.entries.filter((e) => !allowed(e)),
+    [],
+    'unexpected files in the tarball'
+  )
+  for (const bad of [
+    /^package\/(src|spec|\.ci|examples|\.spec-build|node_modules|\.git)\//,
+    /tsbuildinfo$/,
+    /(?<!\.d)\.ts$/,
+    /\.tgz$/
+  ]) {
+    assert.equal(
+      state.entries.filter((e) => bad.test(e)),
+      [],
+      `tarball entries matching ${String(bad)}`
+    )
   }
-  for (const must of ['package/package.json', 'package/README.md', 'package/LICENSE', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/ioredis.js', 'package/dist/ioredis.d.ts']) {
+  for (const must of [
+    'package/package.json',
+    'package/README.md',
+    'package/LICENSE',
+    'package/dist/index.js',
+    'package/dist/index.d.ts',
+    'package/dist/ioredis.js',
+    'package/dist/ioredis.d.ts'
+  ]) {
     assert.ok(state.entries.includes(must), `${must} is missing from the tarball`)
   }
 })
 
 pack('every src module ships as .js + .d.ts, and nothing else is in dist/ (no stale build output)', (state) => {
   const modules = srcModules(join(root, 'src')).sort()
-  const missing = modules.flatMap((m) => [`package/dist/${m}.js`, `package/dist/${m}.d.ts`]).filter((e) => !state.entries.includes(e))
+  const missing = modules
+    .flatMap((m) => [`package/dist/${m}.js`, `package/dist/${m}.d.ts`])
+    .filter((e) => !state.entries.includes(e))
   assert.equal(missing, [], 'src modules without build output in the tarball')
-  const shipped = state.entries.filter((e) => e.startsWith('package/dist/')).map((e) => e.replace(/^package\/dist\//, '').replace(/\.(js|d\.ts)(\.map)?$/, ''))
+  const shipped = state.entries
+    .filter((e) => e.startsWith('package/dist/'))
+    .map((e) => e.replace(/^package\/dist\//, '').replace(/\.(js|d\.ts)(\.map)?$/, ''))
   const stale = [...new Set(shipped)].filter((m) => !modules.includes(m))
-  assert.equal(stale, [], 'dist/ files with no src module: stale output would be published (rm -rf dist && npm run build)')
+  assert.equal(
+    stale,
+    [],
+    'dist/ files with no src module: stale output would be published (rm -rf dist && npm run build)'
+  )
   for (const target of [rootPkg.main, rootPkg.types]) {
-    if (target !== undefined) assert.ok(state.entries.includes(`package/${target.replace(/^\.\//, '')}`), `package.json points at ${target}, which is not packed`)
+    if (target !== undefined)
+      assert.ok(
+        state.entries.includes(`package/${target.replace(/^\.\//, '')}`),
+        `package.json points at ${target}, which is not packed`
+      )
   }
 })
 
-pack('require() of the installed package: the API is there and the store is an express-session Store', async (state) => {
-  const script = `
+pack(
+  'require() of the installed package: the API is there and the store is an express-session Store',
+  async (state) => {
+    const script = `
     const m = require(${JSON.stringify(NAME)})
     const session = require('express-session')
     const { createClient } = require('redis')
@@ -276,33 +348,66 @@ pack('require() of the installed package: the API is there and the store is an e
         loadedBeforeUs
       }
     }))`
-  const r = await node(['-e', script], state.consumer)
-  assert.is(r.code, 0, show(r))
-  const out = lastJson<{
-    resolved: string
-    keys: Array<string>
-    types: Record<string, string>
-    isStore: boolean
-    isRedisStore: boolean
-    viaNewIsStore: boolean
-    deep: string
-    version: string
-    ioredis: { resolved: string; keys: Array<string>; keyPrefix: string; memoized: boolean; isStore: boolean; loadedBeforeUs: boolean }
-  }>(r)
-  assert.is(out.resolved, join(state.consumer, 'node_modules', NAME, 'dist', 'index.js'), 'resolved outside the fresh install')
-  assert.equal(out.keys, state.referenceKeys, 'the installed package exports differ from the repo build')
-  for (const fn of ['createRedisStore', 'RedisStore', 'runToCallback', 'makeGet', 'makeSet', 'makeTouch', 'makeDestroy', 'makeAll', 'makeIds', 'makeLength', 'makeClear', 'codecSerializer']) {
-    assert.is(out.types[fn], 'function', `${fn} should be a function`)
+    const r = await node(['-e', script], state.consumer)
+    assert.is(r.code, 0, show(r))
+    const out = lastJson<{
+      resolved: string
+      keys: Array<string>
+      types: Record<string, string>
+      isStore: boolean
+      isRedisStore: boolean
+      viaNewIsStore: boolean
+      deep: string
+      version: string
+      ioredis: {
+        resolved: string
+        keys: Array<string>
+        keyPrefix: string
+        memoized: boolean
+        isStore: boolean
+        loadedBeforeUs: boolean
+      }
+    }>(r)
+    assert.is(
+      out.resolved,
+      join(state.consumer, 'node_modules', NAME, 'dist', 'index.js'),
+      'resolved outside the fresh install'
+    )
+    assert.equal(out.keys, state.referenceKeys, 'the installed package exports differ from the repo build')
+    for (const fn of [
+      'createRedisStore',
+      'RedisStore',
+      'runToCallback',
+      'makeGet',
+      'makeSet',
+      'makeTouch',
+      'makeDestroy',
+      'makeAll',
+      'makeIds',
+      'makeLength',
+      'makeClear',
+      'codecSerializer'
+    ]) {
+      assert.is(out.types[fn], 'function', `${fn} should be a function`)
+    }
+    assert.equal(
+      [out.isStore, out.isRedisStore, out.viaNewIsStore],
+      [true, true, true],
+      'the store must extend the peer express-session Store'
+    )
+    assert.is(out.deep, 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'deep imports must be closed by "exports"')
+    assert.is(out.version, rootPkg.version)
+    assert.is(
+      out.ioredis.resolved,
+      join(state.consumer, 'node_modules', NAME, 'dist', 'ioredis.js'),
+      'connect-redis-session/ioredis resolved elsewhere'
+    )
+    assert.equal(out.ioredis.keys, ['fromIoRedis'], 'the ioredis entry exports fromIoRedis only')
+    assert.ok(!out.keys.includes('fromIoRedis'), 'the root does not export fromIoRedis')
+    assert.equal([out.ioredis.keyPrefix, out.ioredis.memoized, out.ioredis.isStore], ['kp:', true, true])
+    assert.is(out.ioredis.loadedBeforeUs, false, 'requiring the package (root or /ioredis) must not load ioredis')
   }
-  assert.equal([out.isStore, out.isRedisStore, out.viaNewIsStore], [true, true, true], 'the store must extend the peer express-session Store')
-  assert.is(out.deep, 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'deep imports must be closed by "exports"')
-  assert.is(out.version, rootPkg.version)
-  assert.is(out.ioredis.resolved, join(state.consumer, 'node_modules', NAME, 'dist', 'ioredis.js'), 'connect-redis-session/ioredis resolved elsewhere')
-  assert.equal(out.ioredis.keys, ['fromIoRedis'], 'the ioredis entry exports fromIoRedis only')
-  assert.ok(!out.keys.includes('fromIoRedis'), 'the root does not export fromIoRedis')
-  assert.equal([out.ioredis.keyPrefix, out.ioredis.memoized, out.ioredis.isStore], ['kp:', true, true])
-  assert.is(out.ioredis.loadedBeforeUs, false, 'requiring the package (root or /ioredis) must not load ioredis')
-})
+)
 
 pack('ESM: named imports of the CJS build, and the package.json import with { type: "json" }', async (state) => {
   writeFileSync(
@@ -325,7 +430,13 @@ console.log(JSON.stringify({
   )
   const r = await node(['named.mjs'], state.consumer)
   assert.is(r.code, 0, show(r))
-  const out = lastJson<{ types: Array<string>; named: Array<string>; ioNamed: Array<string>; ioTag: string; same: boolean }>(r)
+  const out = lastJson<{
+    types: Array<string>
+    named: Array<string>
+    ioNamed: Array<string>
+    ioTag: string
+    same: boolean
+  }>(r)
   assert.equal(out.types, ['function', 'function', 'function', 'function'])
   assert.equal(out.named, state.referenceKeys, 'node must see every CommonJS export as a named ESM export')
   assert.equal(out.ioNamed, ['fromIoRedis'], 'connect-redis-session/ioredis: fromIoRedis as a named ESM export')
@@ -351,7 +462,9 @@ console.log(JSON.stringify({ name: pkg.name, version: pkg.version }))
 
 for (const config of Object.keys(tsProjects)) {
   const { module: mod, moduleResolution, skipLibCheck } = tsProjects[config]?.compilerOptions ?? {}
-  const label = `strict, module ${String(mod)}${moduleResolution ? `, moduleResolution ${String(moduleResolution)}` : ''}${skipLibCheck ? '' : ', no skipLibCheck'}`
+  const label = `strict, module ${String(mod)}${
+    moduleResolution ? `, moduleResolution ${String(moduleResolution)}` : ''
+  }${skipLibCheck ? '' : ', no skipLibCheck'}`
   pack(`TypeScript consumer compiles (${label})`, async (state) => {
     const r = await (state.tscRuns[config] ?? tsc(config, state.consumer))
     assert.is(r.code, 0, `tsc -p ${config} failed\n${show(r)}`)
@@ -359,35 +472,42 @@ for (const config of Object.keys(tsProjects)) {
   })
 }
 
-pack('the installed package stores and reads sessions in a real redis-server (compiled CJS and ESM consumers, on node-redis and on ioredis)', async (state) => {
-  state.redis = await startRedis()
-  for (const [config, entry, prefix, backend] of [
-    ['tsconfig.cjs.json', join('out-cjs', 'app.js'), 'cjs:', 'node-redis'],
-    ['tsconfig.esm.json', join('out-esm', 'app.mjs'), 'esm:', 'node-redis'],
-    ['tsconfig.cjs.json', join('out-cjs', 'app.js'), 'io-cjs:', 'ioredis'],
-    ['tsconfig.esm.json', join('out-esm', 'app.mjs'), 'io-esm:', 'ioredis']
-  ] as const) {
-    assert.ok(state.compiled.has(config), `${config} did not compile, so ${entry} cannot run`)
-    const label = `${entry} on ${backend}`
-    const r = await node([entry, prefix, backend], state.consumer, 20_000, { CONSUMER_REDIS_URL: state.redis.url })
-    assert.is(r.code, 0, `${label}\n${show(r)}`)
-    const out = lastJson<{
-      me: { user: string | null; views: number }
-      again: { user: string | null; views: number }
-      storedUser: string | null
-      raw: { user?: string; views?: number } | null
-      count: number
-      destroyed: boolean
-      afterDestroy: unknown
-    }>(r)
-    assert.equal(out.me, { user: 'alice', views: 1 }, label)
-    assert.equal(out.again, { user: 'alice', views: 2 }, label)
-    assert.is(out.storedUser, 'alice', label)
-    assert.equal([out.raw?.user, out.raw?.views], ['alice', 2], `${label}: the session is a JSON string under "${prefix}<sid>"`)
-    assert.is(out.count, 1, label)
-    assert.is(out.destroyed, true, label)
-    assert.is(out.afterDestroy, null, label)
+pack(
+  'the installed package stores and reads sessions in a real redis-server (compiled CJS and ESM consumers, on node-redis and on ioredis)',
+  async (state) => {
+    state.redis = await startRedis()
+    for (const [config, entry, prefix, backend] of [
+      ['tsconfig.cjs.json', join('out-cjs', 'app.js'), 'cjs:', 'node-redis'],
+      ['tsconfig.esm.json', join('out-esm', 'app.mjs'), 'esm:', 'node-redis'],
+      ['tsconfig.cjs.json', join('out-cjs', 'app.js'), 'io-cjs:', 'ioredis'],
+      ['tsconfig.esm.json', join('out-esm', 'app.mjs'), 'io-esm:', 'ioredis']
+    ] as const) {
+      assert.ok(state.compiled.has(config), `${config} did not compile, so ${entry} cannot run`)
+      const label = `${entry} on ${backend}`
+      const r = await node([entry, prefix, backend], state.consumer, 20_000, { CONSUMER_REDIS_URL: state.redis.url })
+      assert.is(r.code, 0, `${label}\n${show(r)}`)
+      const out = lastJson<{
+        me: { user: string | null; views: number }
+        again: { user: string | null; views: number }
+        storedUser: string | null
+        raw: { user?: string; views?: number } | null
+        count: number
+        destroyed: boolean
+        afterDestroy: unknown
+      }>(r)
+      assert.equal(out.me, { user: 'alice', views: 1 }, label)
+      assert.equal(out.again, { user: 'alice', views: 2 }, label)
+      assert.is(out.storedUser, 'alice', label)
+      assert.equal(
+        [out.raw?.user, out.raw?.views],
+        ['alice', 2],
+        `${label}: the session is a JSON string under "${prefix}<sid>"`
+      )
+      assert.is(out.count, 1, label)
+      assert.is(out.destroyed, true, label)
+      assert.is(out.afterDestroy, null, label)
+    }
   }
-})
+)
 
 pack.run()

@@ -11,7 +11,17 @@ import * as assert from 'uvu/assert'
 import { makeCompiler, type Compiler } from './support/compile'
 import { requestText } from './support/http'
 import { installPacked, node } from './support/pack'
-import { firstLine, kindOf, LOOPBACK_PRELOAD, numbered, readReadme, startApp, unexpectedStderr, type AppProcess, type Block } from './support/readme'
+import {
+  firstLine,
+  kindOf,
+  LOOPBACK_PRELOAD,
+  numbered,
+  readReadme,
+  startApp,
+  unexpectedStderr,
+  type AppProcess,
+  type Block
+} from './support/readme'
 import { freePort, startRedis, type RedisServer } from './support/redis-server'
 
 /**
@@ -95,23 +105,40 @@ readme.before(async (state) => {
 readme.before.each((state) => {
   if (state.setupError !== undefined) {
     const err = state.setupError
-    throw err instanceof Error ? Object.assign(new Error(`set-up failed: ${err.message}`), { stack: `set-up failed: ${err.stack ?? err.message}` }) : new Error(`set-up failed: ${String(err)}`)
+    throw err instanceof Error
+      ? Object.assign(new Error(`set-up failed: ${err.message}`), {
+          stack: `set-up failed: ${err.stack ?? err.message}`
+        })
+      : new Error(`set-up failed: ${String(err)}`)
   }
 })
 
 readme.after(async (state) => {
   if (state.admin?.isOpen === true) state.admin.destroy()
   await state.redis?.stop()
-  console.log(`  (readme spec: ${((Date.now() - state.started) / 1000).toFixed(1)} s with the shared pack + install; ${state.timings.join(', ')})`)
+  console.log(
+    `  (readme spec: ${((Date.now() - state.started) / 1000).toFixed(
+      1
+    )} s with the shared pack + install; ${state.timings.join(', ')})`
+  )
 })
 
-readme(`README.md has at least ${MIN_RUNNABLE} js/ts blocks, every fence closed, and one block named quick-start flagged app`, () => {
-  assert.equal(parsed.unclosed, [], 'fences left open at these lines')
-  assert.ok(runnable.length >= MIN_RUNNABLE, `${runnable.length} js/ts blocks found: ${runnable.map((b) => `${b.lang}@${b.line}`).join(', ')}`)
-  const quick = parsed.blocks.filter((b) => b.name === 'quick-start')
-  assert.is(quick.length, 1, 'one block has the word name:quick-start')
-  assert.ok(quick[0]?.app === true && kindOf(quick[0]) !== undefined, 'the quick-start block is a js/ts block with the word app')
-})
+readme(
+  `README.md has at least ${MIN_RUNNABLE} js/ts blocks, every fence closed, and one block named quick-start flagged app`,
+  () => {
+    assert.equal(parsed.unclosed, [], 'fences left open at these lines')
+    assert.ok(
+      runnable.length >= MIN_RUNNABLE,
+      `${runnable.length} js/ts blocks found: ${runnable.map((b) => `${b.lang}@${b.line}`).join(', ')}`
+    )
+    const quick = parsed.blocks.filter((b) => b.name === 'quick-start')
+    assert.is(quick.length, 1, 'one block has the word name:quick-start')
+    assert.ok(
+      quick[0]?.app === true && kindOf(quick[0]) !== undefined,
+      'the quick-start block is a js/ts block with the word app'
+    )
+  }
+)
 
 /** One way to run a block: the file to run, and for TypeScript the file to compile first. */
 interface Variant {
@@ -127,7 +154,12 @@ const variants = (block: Block, dir: string): Array<Variant> => {
     case 'mjs':
       return [{ label: 'ESM', source: `${base}.mjs` }]
     case 'ts':
-      return block.esm ? [{ label: 'TS as ESM', source: `${base}.mts` }] : [{ label: 'TS as CommonJS', source: `${base}.ts` }, { label: 'TS as ESM', source: `${base}.mts` }]
+      return block.esm
+        ? [{ label: 'TS as ESM', source: `${base}.mts` }]
+        : [
+            { label: 'TS as CommonJS', source: `${base}.ts` },
+            { label: 'TS as ESM', source: `${base}.mts` }
+          ]
     default:
       return []
   }
@@ -135,7 +167,10 @@ const variants = (block: Block, dir: string): Array<Variant> => {
 
 /** `readme/block-L.ts(row,col)` in compiler messages → `README.md:<line>:col (block-L.ts)`. */
 const readmeLines = (block: Block, diagnostics: string): string =>
-  diagnostics.replace(/(?:[^\s()]*\/)?(block-\d+\.m?ts)\((\d+),(\d+)\)/g, (_m, file: string, row: string, col: string) => `README.md:${block.line + Number(row)}:${col} (${file})`)
+  diagnostics.replace(
+    /(?:[^\s()]*\/)?(block-\d+\.m?ts)\((\d+),(\d+)\)/g,
+    (_m, file: string, row: string, col: string) => `README.md:${block.line + Number(row)}:${col} (${file})`
+  )
 
 /** Compiles (TypeScript) and runs one variant; the reason it failed, or undefined. */
 const runVariant = async (state: State, block: Block, v: Variant): Promise<string | undefined> => {
@@ -146,7 +181,8 @@ const runVariant = async (state: State, block: Block, v: Variant): Promise<strin
     if (c.output === undefined) return `does not compile:\n${readmeLines(block, c.diagnostics) || '(emit skipped)'}`
     file = c.output
     // Load every module the block imports for its values, also when TypeScript dropped the import.
-    const load = (m: string): string => (file.endsWith('.mjs') ? `import ${JSON.stringify(m)}` : `require(${JSON.stringify(m)})`)
+    const load = (m: string): string =>
+      file.endsWith('.mjs') ? `import ${JSON.stringify(m)}` : `require(${JSON.stringify(m)})`
     if (c.valueImports.length > 0) appendFileSync(file, `\n${c.valueImports.map(load).join('\n')}\n`)
   }
   // Each run starts from an empty Redis: blocks (and the two runs of a ts block) never see each other's data.
@@ -156,7 +192,12 @@ const runVariant = async (state: State, block: Block, v: Variant): Promise<strin
     const r = await node(['--require', state.preload, file], state.consumer, RUN_TIMEOUT_MS, { REDIS_URL: url })
     const stray = unexpectedStderr(r.stderr)
     if (r.code === 0 && stray === '') return undefined
-    const why = r.code === null ? `did not exit 0 within ${RUN_TIMEOUT_MS / 1000} s` : r.code !== 0 ? `exited with ${r.code}` : 'printed on stderr'
+    const why =
+      r.code === null
+        ? `did not exit 0 within ${RUN_TIMEOUT_MS / 1000} s`
+        : r.code !== 0
+        ? `exited with ${r.code}`
+        : 'printed on stderr'
     return `${why}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`
   }
   const port = await freePort()
@@ -175,7 +216,9 @@ const runVariant = async (state: State, block: Block, v: Variant): Promise<strin
     failure = `probe ${block.name ?? ''} failed: ${(e as Error).message}`
   }
   const how = await app.stop()
-  return failure === undefined ? undefined : `${failure} (stopped: ${how})\n--- stdout\n${app.stdout().slice(-4000)}\n--- stderr\n${app.stderr().slice(-4000)}`
+  return failure === undefined
+    ? undefined
+    : `${failure} (stopped: ${how})\n--- stdout\n${app.stdout().slice(-4000)}\n--- stderr\n${app.stderr().slice(-4000)}`
 }
 
 for (const block of runnable) {

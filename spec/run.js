@@ -25,7 +25,10 @@ const finish = (passed, failed, skipped = 0) => {
 // 1. Build the package and compile the specs (this is also the type test of spec/types). The unit run
 // compiles incrementally: only what changed since its last run is checked again.
 const incremental = unit ? ['--incremental', '--tsBuildInfoFile', '.spec-build/unit.tsbuildinfo'] : []
-for (const [label, cmd, args] of [['build', 'npm', ['run', 'build', '--silent']], ['spec compile', bin('tsc'), ['-p', 'spec/tsconfig.json', ...incremental]]]) {
+for (const [label, cmd, args] of [
+  ['build', 'npm', ['run', 'build', '--silent']],
+  ['spec compile', bin('tsc'), ['-p', 'spec/tsconfig.json', ...incremental]]
+]) {
   if (run(cmd, args).status !== 0) {
     console.error(`${label} failed`)
     finish(0, 1)
@@ -39,7 +42,11 @@ const removeStale = (dir) => {
     const file = path.join(dir, entry.name)
     if (entry.isDirectory()) removeStale(file)
     else if (/\.js(\.map)?$/.test(entry.name)) {
-      const source = path.join(root, 'spec', path.relative(path.join(root, '.spec-build', 'spec'), file).replace(/\.js(\.map)?$/, '.ts'))
+      const source = path.join(
+        root,
+        'spec',
+        path.relative(path.join(root, '.spec-build', 'spec'), file).replace(/\.js(\.map)?$/, '.ts')
+      )
       if (!fs.existsSync(source)) fs.rmSync(file)
     }
   }
@@ -51,7 +58,10 @@ if (!unit && !has('redis-server')) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   if (isRoot && has('apt-get')) {
     console.log('redis-server is missing: installing it with apt-get')
-    run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null'])
+    run('sh', [
+      '-c',
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null'
+    ])
   }
   if (!has('redis-server')) {
     console.error('redis-server is missing: install it (sudo apt-get install redis-server) and run npm test again')

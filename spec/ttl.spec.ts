@@ -20,7 +20,8 @@ const cookie = suite('computeTtl: from the cookie')
 
 cookie('cookie.expires as a Date, an ISO string or epoch ms: the ms left until then', () => {
   const at = NOW + 12_345
-  for (const expires of [new Date(at), new Date(at).toISOString(), at]) assert.equal(assertRight(ttlOf()('s', { cookie: { expires } })), 12_345, String(expires))
+  for (const expires of [new Date(at), new Date(at).toISOString(), at])
+    assert.equal(assertRight(ttlOf()('s', { cookie: { expires } })), 12_345, String(expires))
 })
 
 cookie('a fraction of a millisecond rounds up (Redis takes whole ms)', () => {
@@ -42,13 +43,22 @@ cookie('no expiry (null, absent, no cookie) falls back to ttlSeconds, in whole m
 
 cookie('no expiry and ttlSeconds false or 0 is an InvalidSession', () => {
   for (const ttlSeconds of [false, 0] as const) {
-    assert.match(invalidReason(assertLeft(ttlOf({ ttlSeconds })('s', { cookie: { expires: null } }))), 'no ttlSeconds fallback')
+    assert.match(
+      invalidReason(assertLeft(ttlOf({ ttlSeconds })('s', { cookie: { expires: null } }))),
+      'no ttlSeconds fallback'
+    )
   }
 })
 
 cookie('an unreadable cookie.expires is an InvalidSession naming it, even with a fallback', () => {
-  assert.match(invalidReason(assertLeft(ttlOf()('s', { cookie: { expires: 'soon' } }))), 'cookie.expires is not a valid date: soon')
-  assert.match(invalidReason(assertLeft(ttlOf()('s', { cookie: { expires: new Date(Number.NaN) } }))), 'not a valid date')
+  assert.match(
+    invalidReason(assertLeft(ttlOf()('s', { cookie: { expires: 'soon' } }))),
+    'cookie.expires is not a valid date: soon'
+  )
+  assert.match(
+    invalidReason(assertLeft(ttlOf()('s', { cookie: { expires: new Date(Number.NaN) } }))),
+    'not a valid date'
+  )
 })
 
 cookie('a session that is not an object is an InvalidSession', () => {
@@ -75,7 +85,8 @@ ttlFor('wins over the cookie and the fallback, in whole ms, and gets the session
 })
 
 ttlFor('a result <= 0 (or -Infinity) is 0: the session is over', () => {
-  for (const seconds of [0, -1, -0.5, Number.NEGATIVE_INFINITY]) assert.is(assertRight(ttlOf({ ttlFor: () => seconds })('s', {})), 0, String(seconds))
+  for (const seconds of [0, -1, -0.5, Number.NEGATIVE_INFINITY])
+    assert.is(assertRight(ttlOf({ ttlFor: () => seconds })('s', {})), 0, String(seconds))
 })
 
 ttlFor('a throw is an InvalidSession with its message', () => {
@@ -90,7 +101,7 @@ ttlFor('a throw is an InvalidSession with its message', () => {
   const odd = assertLeft(
     ttlOf({
       ttlFor: () => {
-        throw 'plain' // eslint-disable-line no-throw-literal
+        throw 'plain'
       }
     })('s', {})
   )

@@ -94,18 +94,32 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
   // One wrapper per operation, built once: the guard of whenDisconnected 'fail', then the deadline.
   const bounded = (operation: string) => {
     const deadline = withDeadline(operation, operationTimeoutMs)
-    const down = unavailable(operation, 'the Redis client is not connected (it is reconnecting, or was never connected); whenDisconnected is fail')
+    const down = unavailable(
+      operation,
+      'the Redis client is not connected (it is reconnecting, or was never connected); whenDisconnected is fail'
+    )
     // The connection is looked at when the task runs, not when it is built.
     const guard = <A>(te: TE.TaskEither<StoreError, A>): TE.TaskEither<StoreError, A> =>
       failFast ? () => (client.connection.isReady() ? te() : Promise.resolve(E.left(down))) : te
     return <A>(te: TE.TaskEither<StoreError, A>): TE.TaskEither<StoreError, A> => deadline(guard(te))
   }
-  const [boundGet, boundSet, boundTouch, boundDestroy] = [bounded('get'), bounded('set'), bounded('touch'), bounded('destroy')] as const
+  const [boundGet, boundSet, boundTouch, boundDestroy] = [
+    bounded('get'),
+    bounded('set'),
+    bounded('touch'),
+    bounded('destroy')
+  ] as const
   const get = makeGet(deps)
   const set = makeSet(deps)
   const touch = makeTouch(deps)
   const destroy = makeDestroy(deps)
-  const pages = { client, prefix: deps.prefix, keyPrefix: client.keyPrefix, batchSize: deps.scanCount, strictSessionIds: deps.strictSessionIds }
+  const pages = {
+    client,
+    prefix: deps.prefix,
+    keyPrefix: client.keyPrefix,
+    batchSize: deps.scanCount,
+    strictSessionIds: deps.strictSessionIds
+  }
   // all/iterate read values: MGET answers null for a tombstone, so SCAN needs no TYPE filter there.
   const valuePages = makeScanPages({ ...pages, onlyStrings: false })
   const keyBatches = makeScanBatches({ pages: makeScanPages(pages) })
@@ -127,8 +141,8 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
   const sessionTouch = deps.disableTouch
     ? () => TE.right(false)
     : lazy
-      ? makeLazyTouch({ ...deps, touch: ops.touch, memo })
-      : ops.touch
+    ? makeLazyTouch({ ...deps, touch: ops.touch, memo })
+    : ops.touch
   return {
     ...ops,
     sessionGet: getRemembering === undefined ? ops.get : (sid: string) => boundGet(getRemembering(sid)),

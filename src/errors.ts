@@ -172,7 +172,12 @@ export type StoreError =
  * @category constructors
  * @since 0.1.0
  */
-export const commandFailed = (command: string, key: string, cause: unknown): StoreError => ({ _tag: 'CommandFailed', command, key, cause })
+export const commandFailed = (command: string, key: string, cause: unknown): StoreError => ({
+  _tag: 'CommandFailed',
+  command,
+  key,
+  cause
+})
 
 /**
  * @category constructors
@@ -208,7 +213,12 @@ export const invalidId = (reason: string): StoreError => ({ _tag: 'InvalidId', r
  * @category constructors
  * @since 0.1.0
  */
-export const tooLarge = (sid: string, bytes: number, limit: number): StoreError => ({ _tag: 'TooLarge', sid, bytes, limit })
+export const tooLarge = (sid: string, bytes: number, limit: number): StoreError => ({
+  _tag: 'TooLarge',
+  sid,
+  bytes,
+  limit
+})
 
 /**
  * @category constructors
@@ -220,13 +230,21 @@ export const timedOut = (operation: string, ms: number): StoreError => ({ _tag: 
  * @category constructors
  * @since 0.1.0
  */
-export const unavailable = (operation: string, reason: string): StoreError => ({ _tag: 'Unavailable', operation, reason })
+export const unavailable = (operation: string, reason: string): StoreError => ({
+  _tag: 'Unavailable',
+  operation,
+  reason
+})
 
 /**
  * @category constructors
  * @since 0.1.0
  */
-export const serializerFailed = (method: 'parse' | 'stringify', reason: string): StoreError => ({ _tag: 'SerializerFailed', method, reason })
+export const serializerFailed = (method: 'parse' | 'stringify', reason: string): StoreError => ({
+  _tag: 'SerializerFailed',
+  method,
+  reason
+})
 
 /**
  * @category constructors

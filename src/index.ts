@@ -9,7 +9,12 @@
 
 // --- the store (express-session facade)
 export { createRedisStore, RedisStore } from './express/create-redis-store'
-export type { RedisSessionStore, RedisStoreConstructor, RedisStoreOptions, StoreAccess } from './express/create-redis-store'
+export type {
+  RedisSessionStore,
+  RedisStoreConstructor,
+  RedisStoreOptions,
+  StoreAccess
+} from './express/create-redis-store'
 export { runToCallback } from './express/run-to-callback'
 export type { Callback } from './express/run-to-callback'
 export { destroySession, regenerateSession, saveSession } from './express/session-promises'
@@ -69,7 +74,33 @@ export { asSessionData, sessionSerializer } from './serializer/session'
 export type { StoredCookie, StoredSession } from './serializer/session'
 
 // --- errors
-export { commandFailed, decodeFailed, defect, invalidId, invalidSession, matchStoreError, parseFailed, serializerFailed, stringifyFailed, timedOut, tooLarge, unavailable } from './errors'
-export type { CommandFailed, DecodeFailed, Defect, InvalidId, InvalidSession, ParseFailed, SerializerFailed, StoreError, StringifyFailed, TimedOut, TooLarge, Unavailable } from './errors'
+export {
+  commandFailed,
+  decodeFailed,
+  defect,
+  invalidId,
+  invalidSession,
+  matchStoreError,
+  parseFailed,
+  serializerFailed,
+  stringifyFailed,
+  timedOut,
+  tooLarge,
+  unavailable
+} from './errors'
+export type {
+  CommandFailed,
+  DecodeFailed,
+  Defect,
+  InvalidId,
+  InvalidSession,
+  ParseFailed,
+  SerializerFailed,
+  StoreError,
+  StringifyFailed,
+  TimedOut,
+  TooLarge,
+  Unavailable
+} from './errors'
 export { SessionStoreError, toError } from './express/to-error'
 export type { SessionStoreErrorCode, SessionStoreErrorConstructor } from './express/to-error'

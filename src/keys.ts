@@ -46,6 +46,7 @@ export const stripPrefix =
  */
 export const MAX_SESSION_ID_BYTES = 256
 
+// eslint-disable-next-line no-control-regex -- control characters are what ids must not contain
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 const STRICT_ID = /^[A-Za-z0-9_-]+$/

@@ -6,7 +6,12 @@
 import * as E from 'fp-ts/lib/Either'
 import type { IO } from 'fp-ts/lib/IO'
 import type { SessionData } from 'express-session'
-import { DEFAULT_MAX_PAYLOAD_BYTES, isAsyncFunction, type PlainSerializer, type Serializer } from './serializer/serializer'
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  isAsyncFunction,
+  type PlainSerializer,
+  type Serializer
+} from './serializer/serializer'
 import { sessionSerializer } from './serializer/session'
 import { jsonSerializer } from './serializer/json'
 
@@ -135,58 +140,77 @@ const show = (u: unknown): string =>
   typeof u === 'string'
     ? `${JSON.stringify(u)} (a string)`
     : typeof u === 'function'
-      ? 'a function'
-      : typeof u === 'bigint'
-        ? `${String(u)}n (a bigint)`
-        : typeof u === 'object' && u !== null
-          ? Array.isArray(u)
-            ? 'an array'
-            : 'an object'
-          : String(u)
+    ? 'a function'
+    : typeof u === 'bigint'
+    ? `${String(u)}n (a bigint)`
+    : typeof u === 'object' && u !== null
+    ? Array.isArray(u)
+      ? 'an array'
+      : 'an object'
+    : String(u)
 
 const isNonNegative = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0
 
 const nonNegative =
   (name: keyof StoreOptions, unit: string): Check =>
   (o) =>
-    o[name] === undefined || isNonNegative(o[name]) ? undefined : `options.${name} must be a non-negative number of ${unit}, got ${show(o[name])}`
+    o[name] === undefined || isNonNegative(o[name])
+      ? undefined
+      : `options.${name} must be a non-negative number of ${unit}, got ${show(o[name])}`
 
 const boolean =
   (name: keyof StoreOptions): Check =>
   (o) =>
-    o[name] === undefined || typeof o[name] === 'boolean' ? undefined : `options.${name} must be a boolean, got ${show(o[name])}`
+    o[name] === undefined || typeof o[name] === 'boolean'
+      ? undefined
+      : `options.${name} must be a boolean, got ${show(o[name])}`
 
 const checkPrefix: Check = ({ prefix }) => {
   if (prefix === undefined) return undefined
   if (typeof prefix !== 'string') return `options.prefix must be a string, got ${show(prefix)}`
-  if (prefix === '') return 'options.prefix must not be empty: every key in Redis would be a session key, and clear() would destroy keys the store never wrote'
-  if (/[{}]/.test(prefix)) return `options.prefix must not contain "{" or "}" (they would make a Redis Cluster hash tag): ${JSON.stringify(prefix)}`
-  if (prefix.length > MAX_PREFIX_LENGTH) return `options.prefix must be at most ${MAX_PREFIX_LENGTH} characters, got ${prefix.length}`
+  if (prefix === '')
+    return 'options.prefix must not be empty: every key in Redis would be a session key, and clear() would destroy keys the store never wrote'
+  if (/[{}]/.test(prefix))
+    return `options.prefix must not contain "{" or "}" (they would make a Redis Cluster hash tag): ${JSON.stringify(
+      prefix
+    )}`
+  if (prefix.length > MAX_PREFIX_LENGTH)
+    return `options.prefix must be at most ${MAX_PREFIX_LENGTH} characters, got ${prefix.length}`
   if (ID_CHARACTER.test(prefix)) {
-    return `options.prefix must end with a separator such as ":" (got ${JSON.stringify(prefix)}): a key is prefix + session id, so "${prefix}" would also claim foreign keys such as "${prefix}cache"`
+    return `options.prefix must end with a separator such as ":" (got ${JSON.stringify(
+      prefix
+    )}): a key is prefix + session id, so "${prefix}" would also claim foreign keys such as "${prefix}cache"`
   }
   return undefined
 }
 
 const checkSerializer: Check = ({ serializer }) => {
   if (serializer === undefined) return undefined
-  if (typeof serializer?.stringify !== 'function' || typeof serializer?.parse !== 'function') return 'options.serializer must have stringify and parse functions'
+  if (typeof serializer?.stringify !== 'function' || typeof serializer?.parse !== 'function')
+    return 'options.serializer must have stringify and parse functions'
   const async = (['parse', 'stringify'] as const).filter((m) => isAsyncFunction(serializer[m]))
   return async.length > 0
-    ? `options.serializer.${async.join(' and ')} ${async.length > 1 ? 'are async functions' : 'is an async function'}: serializers must be synchronous (connect-redis let parse return a promise; this store refuses one rather than hand express-session a Promise as the session)`
+    ? `options.serializer.${async.join(' and ')} ${
+        async.length > 1 ? 'are async functions' : 'is an async function'
+      }: serializers must be synchronous (connect-redis let parse return a promise; this store refuses one rather than hand express-session a Promise as the session)`
     : undefined
 }
 
 const checkTtl: Check = ({ ttl, ttlSeconds }) => {
   if (ttl === undefined) return undefined
-  if (ttlSeconds !== undefined) return 'options.ttl and options.ttlSeconds: give one of them (ttl is connect-redis\'s name)'
-  return typeof ttl === 'function' || isNonNegative(ttl) ? undefined : `options.ttl must be a non-negative number of seconds or a function (session) => seconds, got ${show(ttl)}`
+  if (ttlSeconds !== undefined)
+    return "options.ttl and options.ttlSeconds: give one of them (ttl is connect-redis's name)"
+  return typeof ttl === 'function' || isNonNegative(ttl)
+    ? undefined
+    : `options.ttl must be a non-negative number of seconds or a function (session) => seconds, got ${show(ttl)}`
 }
 
 const checks: ReadonlyArray<Check> = [
   checkPrefix,
   ({ scanCount }) =>
-    scanCount === undefined || (Number.isInteger(scanCount) && scanCount > 0) ? undefined : `options.scanCount must be a positive integer, got ${show(scanCount)}`,
+    scanCount === undefined || (Number.isInteger(scanCount) && scanCount > 0)
+      ? undefined
+      : `options.scanCount must be a positive integer, got ${show(scanCount)}`,
   ({ ttlSeconds }) =>
     ttlSeconds === undefined || ttlSeconds === false || isNonNegative(ttlSeconds)
       ? undefined
@@ -196,8 +220,8 @@ const checks: ReadonlyArray<Check> = [
     disableTTL === undefined || disableTTL === false
       ? undefined
       : disableTTL === true
-        ? 'options.disableTTL: true is not supported: a session without a TTL never leaves Redis (nor does its key when the browser drops the cookie). Give long-lived sessions a long cookie maxAge, or a ttl function'
-        : `options.disableTTL must be false, got ${show(disableTTL)}`,
+      ? 'options.disableTTL: true is not supported: a session without a TTL never leaves Redis (nor does its key when the browser drops the cookie). Give long-lived sessions a long cookie maxAge, or a ttl function'
+      : `options.disableTTL must be false, got ${show(disableTTL)}`,
   nonNegative('concurrencyGraceSeconds', 'seconds'),
   nonNegative('touchAfterSeconds', 'seconds'),
   nonNegative('operationTimeoutMs', 'ms'),
@@ -206,12 +230,21 @@ const checks: ReadonlyArray<Check> = [
   boolean('checkEvictionPolicy'),
   checkSerializer,
   ({ maxPayloadBytes: m }) =>
-    m === undefined || (Number.isInteger(m) && m > 0) ? undefined : `options.maxPayloadBytes must be a positive integer, got ${show(m)}`,
+    m === undefined || (Number.isInteger(m) && m > 0)
+      ? undefined
+      : `options.maxPayloadBytes must be a positive integer, got ${show(m)}`,
   ({ onCorrupt }) =>
-    onCorrupt === undefined || onCorrupt === 'miss' || onCorrupt === 'fail' ? undefined : `options.onCorrupt must be 'miss' or 'fail', got ${show(onCorrupt)}`,
+    onCorrupt === undefined || onCorrupt === 'miss' || onCorrupt === 'fail'
+      ? undefined
+      : `options.onCorrupt must be 'miss' or 'fail', got ${show(onCorrupt)}`,
   ({ whenDisconnected: w }) =>
-    w === undefined || w === 'wait' || w === 'fail' || w === 'bypass' ? undefined : `options.whenDisconnected must be 'wait', 'fail' or 'bypass', got ${show(w)}`,
-  ({ now }) => (now === undefined || typeof now === 'function' ? undefined : `options.now must be a function returning ms since the epoch, got ${show(now)}`)
+    w === undefined || w === 'wait' || w === 'fail' || w === 'bypass'
+      ? undefined
+      : `options.whenDisconnected must be 'wait', 'fail' or 'bypass', got ${show(w)}`,
+  ({ now }) =>
+    now === undefined || typeof now === 'function'
+      ? undefined
+      : `options.now must be a function returning ms since the epoch, got ${show(now)}`
 ]
 
 /** Every option name `StoreOptions` has. */
@@ -236,7 +269,8 @@ const KNOWN: ReadonlyArray<keyof StoreOptions> = [
 
 /** Options that were renamed or that belong elsewhere, with what to write instead. */
 const MOVED: Readonly<Record<string, string>> = {
-  connectionEvents: "options.connectionEvents was replaced by whenDisconnected: use whenDisconnected: 'bypass' for connectionEvents: true",
+  connectionEvents:
+    "options.connectionEvents was replaced by whenDisconnected: use whenDisconnected: 'bypass' for connectionEvents: true",
   client: 'options.client: createRedisStore takes the client as its first argument: createRedisStore(client, options)',
   ttlMs: 'options.ttlMs is not an option: use ttlSeconds (seconds)'
 }
@@ -249,7 +283,11 @@ const distance = (a: string, b: string): number => {
     row[0] = i
     for (let j = 1; j <= b.length; j++) {
       const above = row[j] as number
-      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1))
+      row[j] = Math.min(
+        above + 1,
+        (row[j - 1] as number) + 1,
+        diagonal + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1)
+      )
       diagonal = above
     }
   }
@@ -260,7 +298,10 @@ const unknownOption = (name: string): string => {
   const moved = MOVED[name]
   if (moved !== undefined) return moved
   const closest = KNOWN.map((k) => [k, distance(name, k)] as const).sort((x, y) => x[1] - y[1])[0]
-  const hint = closest !== undefined && closest[1] <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean ${closest[0]}?)` : ''
+  const hint =
+    closest !== undefined && closest[1] <= Math.max(2, Math.floor(name.length / 3))
+      ? ` (did you mean ${closest[0]}?)`
+      : ''
   return `options.${name} is not an option of this store${hint}; the options are ${KNOWN.join(', ')}`
 }
 
@@ -272,7 +313,8 @@ const unknownOption = (name: string): string => {
  * @since 0.1.0
  */
 export const resolveOptions = (options: StoreOptions = {}): E.Either<TypeError, ResolvedOptions> => {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) return E.left(new TypeError(`options must be an object, got ${show(options)}`))
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    return E.left(new TypeError(`options must be an object, got ${show(options)}`))
   const unknown = Object.keys(options).find((k) => !(KNOWN as ReadonlyArray<string>).includes(k))
   if (unknown !== undefined) return E.left(new TypeError(unknownOption(unknown)))
   const problem = checks.map((check) => check(options)).find((m) => m !== undefined)

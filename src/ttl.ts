@@ -39,7 +39,11 @@ export interface TtlDeps {
 
 // --- operations
 
-const ttlFromFunction = (ttlFor: (session: never) => number, sid: string, sess: Expiring): E.Either<StoreError, number> => {
+const ttlFromFunction = (
+  ttlFor: (session: never) => number,
+  sid: string,
+  sess: Expiring
+): E.Either<StoreError, number> => {
   let seconds: unknown
   try {
     seconds = ttlFor(sess as never)
@@ -48,7 +52,14 @@ const ttlFromFunction = (ttlFor: (session: never) => number, sid: string, sess: 
   }
   return typeof seconds === 'number' && !Number.isNaN(seconds) && seconds !== Infinity
     ? E.right(seconds <= 0 ? 0 : Math.ceil(seconds * 1000))
-    : E.left(invalidSession(sid, `options.ttl(session) must return a number of seconds, got ${typeof seconds === 'number' ? String(seconds) : typeof seconds}`))
+    : E.left(
+        invalidSession(
+          sid,
+          `options.ttl(session) must return a number of seconds, got ${
+            typeof seconds === 'number' ? String(seconds) : typeof seconds
+          }`
+        )
+      )
 }
 
 /**
@@ -63,7 +74,8 @@ const ttlFromFunction = (ttlFor: (session: never) => number, sid: string, sess: 
 export const computeTtl =
   (deps: TtlDeps) =>
   (sid: string, sess: Expiring): E.Either<StoreError, number> => {
-    if (typeof sess !== 'object' || sess === null) return E.left(invalidSession(sid, `the session must be an object, got ${sess === null ? 'null' : typeof sess}`))
+    if (typeof sess !== 'object' || sess === null)
+      return E.left(invalidSession(sid, `the session must be an object, got ${sess === null ? 'null' : typeof sess}`))
     if (deps.ttlFor !== undefined) return ttlFromFunction(deps.ttlFor, sid, sess)
     const expires = sess.cookie?.expires
     if (expires === undefined || expires === null) {

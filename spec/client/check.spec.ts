@@ -43,7 +43,10 @@ check('a node-redis-shaped client is adapted, with the one adapter of that clien
 })
 
 check('null, undefined or a primitive: "client is required", naming what was passed', () => {
-  assert.match(typeError(null), /^createRedisStore\(client, options\): client is required, got null: pass a node-redis client/)
+  assert.match(
+    typeError(null),
+    /^createRedisStore\(client, options\): client is required, got null: pass a node-redis client/
+  )
   assert.match(typeError(undefined), 'client is required, got undefined')
   assert.match(typeError(6379), 'client is required, got number')
   assert.match(typeError('redis://localhost'), 'client is required, got string')
@@ -64,7 +67,10 @@ check('a node-redis client that happens to have a client property is still a cli
 
 check('missing command methods are named, with the ioredis hint', () => {
   const message = typeError({ get: async () => null, set: async () => 'OK' })
-  assert.match(message, /^client is not a node-redis client: it has no getEx, getDel, mGet, evalSha, eval, scan methods \(for ioredis, pass fromIoRedis\(client\)/)
+  assert.match(
+    message,
+    /^client is not a node-redis client: it has no getEx, getDel, mGet, evalSha, eval, scan methods \(for ioredis, pass fromIoRedis\(client\)/
+  )
   const { scan: _scan, ...noScan } = makeFakeRedis()
   assert.match(typeError(noScan), 'it has no scan method (')
   assert.match(typeError({}), `it has no ${NODE_REDIS_COMMANDS.join(', ')} methods`)

@@ -93,7 +93,9 @@ adapter('replies pass through as they are; rejections (WRONGTYPE, NOSCRIPT) too'
   const c = fromIoRedis(fake)
   fake.replies.set('get', () => Promise.resolve('{"cookie":{}}'))
   fake.replies.set('mget', () => Promise.resolve(['x', null]))
-  fake.replies.set('getdel', () => Promise.reject(replyError('WRONGTYPE Operation against a key holding the wrong kind of value')))
+  fake.replies.set('getdel', () =>
+    Promise.reject(replyError('WRONGTYPE Operation against a key holding the wrong kind of value'))
+  )
   assert.is(await c.get('k'), '{"cookie":{}}')
   assert.equal(await c.mGet(['a', 'b']), ['x', null])
   const err = await c.getDel('k').then(
@@ -103,18 +105,27 @@ adapter('replies pass through as they are; rejections (WRONGTYPE, NOSCRIPT) too'
   assert.match(err?.message ?? '', /^WRONGTYPE/)
 })
 
-adapter('SCAN: MATCH and COUNT always, TYPE only when asked; the reply becomes { cursor: string, keys: string[] }', async () => {
-  const fake = makeFake()
-  const c = fromIoRedis(fake)
-  fake.replies.set('scan', () => Promise.resolve(['17', ['sessions:a', 'sessions:b']]))
-  assert.equal(await c.scan('0', { MATCH: 'sessions:*', COUNT: 1000 }), { cursor: '17', keys: ['sessions:a', 'sessions:b'] })
-  fake.replies.set('scan', () => Promise.resolve([0, [Buffer.from('sessions:c')]]))
-  assert.equal(await c.scan('17', { MATCH: 'sessions:*', COUNT: 10, TYPE: 'string' }), { cursor: '0', keys: ['sessions:c'] })
-  assert.equal(fake.calls, [
-    ['scan', '0', 'MATCH', 'sessions:*', 'COUNT', 1000],
-    ['scan', '17', 'MATCH', 'sessions:*', 'COUNT', 10, 'TYPE', 'string']
-  ])
-})
+adapter(
+  'SCAN: MATCH and COUNT always, TYPE only when asked; the reply becomes { cursor: string, keys: string[] }',
+  async () => {
+    const fake = makeFake()
+    const c = fromIoRedis(fake)
+    fake.replies.set('scan', () => Promise.resolve(['17', ['sessions:a', 'sessions:b']]))
+    assert.equal(await c.scan('0', { MATCH: 'sessions:*', COUNT: 1000 }), {
+      cursor: '17',
+      keys: ['sessions:a', 'sessions:b']
+    })
+    fake.replies.set('scan', () => Promise.resolve([0, [Buffer.from('sessions:c')]]))
+    assert.equal(await c.scan('17', { MATCH: 'sessions:*', COUNT: 10, TYPE: 'string' }), {
+      cursor: '0',
+      keys: ['sessions:c']
+    })
+    assert.equal(fake.calls, [
+      ['scan', '0', 'MATCH', 'sessions:*', 'COUNT', 1000],
+      ['scan', '17', 'MATCH', 'sessions:*', 'COUNT', 10, 'TYPE', 'string']
+    ])
+  }
+)
 
 adapter('keyPrefix comes from options.keyPrefix (a string, or a Buffer as ioredis also takes), else ""', () => {
   assert.is(fromIoRedis(makeFake()).keyPrefix, '')
@@ -122,34 +133,37 @@ adapter('keyPrefix comes from options.keyPrefix (a string, or a Buffer as ioredi
   assert.is(fromIoRedis(makeFake(Buffer.from('buf:'))).keyPrefix, 'buf:')
 })
 
-adapter('connection: ready from status; ready / close / reconnecting / end events reach onChange; closed at "end"', () => {
-  const fake = makeFake()
-  fake.status = 'connecting'
-  const { connection } = fromIoRedis(fake)
-  const seen: Array<string> = []
-  connection.onChange((state) => seen.push(state))
-  assert.equal([connection.isReady(), connection.isClosed()], [false, false])
-  fake.status = 'ready'
-  fake.emitter.emit('ready')
-  assert.equal([connection.isReady(), connection.isClosed()], [true, false])
-  fake.status = 'close'
-  fake.emitter.emit('close')
-  fake.status = 'reconnecting'
-  fake.emitter.emit('reconnecting', 50)
-  assert.equal([connection.isReady(), connection.isClosed()], [false, false], 'reconnecting is down, not closed')
-  fake.emitter.on('error', () => undefined)
-  fake.emitter.emit('error', new Error('ECONNREFUSED')) // errors are not state changes
-  fake.status = 'ready'
-  fake.emitter.emit('ready')
-  fake.manuallyClosing = true // quit() sent: the status stays 'ready' until the socket closes
-  assert.equal([connection.isReady(), connection.isClosed()], [false, true])
-  fake.manuallyClosing = false
-  fake.status = 'end'
-  fake.emitter.emit('close')
-  fake.emitter.emit('end')
-  assert.equal([connection.isReady(), connection.isClosed()], [false, true])
-  assert.equal(seen, ['ready', 'down', 'down', 'ready', 'down', 'down'])
-})
+adapter(
+  'connection: ready from status; ready / close / reconnecting / end events reach onChange; closed at "end"',
+  () => {
+    const fake = makeFake()
+    fake.status = 'connecting'
+    const { connection } = fromIoRedis(fake)
+    const seen: Array<string> = []
+    connection.onChange((state) => seen.push(state))
+    assert.equal([connection.isReady(), connection.isClosed()], [false, false])
+    fake.status = 'ready'
+    fake.emitter.emit('ready')
+    assert.equal([connection.isReady(), connection.isClosed()], [true, false])
+    fake.status = 'close'
+    fake.emitter.emit('close')
+    fake.status = 'reconnecting'
+    fake.emitter.emit('reconnecting', 50)
+    assert.equal([connection.isReady(), connection.isClosed()], [false, false], 'reconnecting is down, not closed')
+    fake.emitter.on('error', () => undefined)
+    fake.emitter.emit('error', new Error('ECONNREFUSED')) // errors are not state changes
+    fake.status = 'ready'
+    fake.emitter.emit('ready')
+    fake.manuallyClosing = true // quit() sent: the status stays 'ready' until the socket closes
+    assert.equal([connection.isReady(), connection.isClosed()], [false, true])
+    fake.manuallyClosing = false
+    fake.status = 'end'
+    fake.emitter.emit('close')
+    fake.emitter.emit('end')
+    assert.equal([connection.isReady(), connection.isClosed()], [false, true])
+    assert.equal(seen, ['ready', 'down', 'down', 'ready', 'down', 'down'])
+  }
+)
 
 adapter('one adapter per client: the same object, one listener per event however many stores', () => {
   const fake = makeFake()
@@ -163,7 +177,10 @@ adapter('one adapter per client: the same object, one listener per event however
 
 adapter('an ioredis Cluster is refused with a TypeError', () => {
   const cluster = Object.assign(makeFake(), { isCluster: true })
-  assert.throws(() => fromIoRedis(cluster), (e: unknown) => e instanceof TypeError && /Cluster is not supported/.test(e.message))
+  assert.throws(
+    () => fromIoRedis(cluster),
+    (e: unknown) => e instanceof TypeError && /Cluster is not supported/.test(e.message)
+  )
 })
 
 adapter('the store runs on it: SET … PX … GET, WRONGTYPE → tombstoned, NOSCRIPT → EVAL', async () => {
@@ -173,9 +190,14 @@ adapter('the store runs on it: SET … PX … GET, WRONGTYPE → tombstoned, NOS
   const sess = { cookie: { originalMaxAge: 60_000, expires } } as unknown as session.SessionData
   assert.is(await store.access.set('a', sess), 'written')
   const [name, key, value, px, ms, get] = fake.calls[0] ?? []
-  assert.equal([name, key, JSON.parse(String(value)).cookie.expires, px, get], ['set', 'sessions:a', expires.toISOString(), 'PX', 'GET'])
+  assert.equal(
+    [name, key, JSON.parse(String(value)).cookie.expires, px, get],
+    ['set', 'sessions:a', expires.toISOString(), 'PX', 'GET']
+  )
   assert.ok(typeof ms === 'number' && ms > 59_000 && ms <= 60_000, `PX ${String(ms)}`)
-  fake.replies.set('set', () => Promise.reject(replyError('WRONGTYPE Operation against a key holding the wrong kind of value')))
+  fake.replies.set('set', () =>
+    Promise.reject(replyError('WRONGTYPE Operation against a key holding the wrong kind of value'))
+  )
   assert.is(await store.access.set('a', sess), 'tombstoned')
   fake.calls.length = 0
   fake.replies.set('evalsha', () => Promise.reject(replyError('NOSCRIPT No matching script. Please use EVAL.')))
@@ -207,32 +229,46 @@ real('an ioredis Redis is an IoRedisClient as it is; keyPrefix and status are re
   assert.equal([client.status, c.connection.isReady(), c.connection.isClosed()], ['wait', false, false])
 })
 
-real('disconnect() by the application: status "end", the connection is closed, and onChange heard it', async ({ client }) => {
-  const c = fromIoRedis(client)
-  const seen: Array<string> = []
-  c.connection.onChange((state) => seen.push(state))
-  client.disconnect()
-  await new Promise((r) => setTimeout(r, 20))
-  assert.is(client.status, 'end')
-  assert.equal([c.connection.isReady(), c.connection.isClosed()], [false, true])
-  assert.ok(seen.length > 0 && seen.every((s) => s === 'down'), `seen ${seen.join(',')}`)
-})
-
-real('passed to the store unadapted, it is a TypeError that points at fromIoRedis (not at an options bag: ioredis has a client method)', ({ client }) => {
-  for (const attempt of [() => createRedisStore(client as never), () => RedisStore({ client: client as never })]) {
-    assert.throws(attempt, (e: unknown) => e instanceof TypeError && e.message.includes('createRedisStore(fromIoRedis(client))') && e.message.includes("'connect-redis-session/ioredis'"))
+real(
+  'disconnect() by the application: status "end", the connection is closed, and onChange heard it',
+  async ({ client }) => {
+    const c = fromIoRedis(client)
+    const seen: Array<string> = []
+    c.connection.onChange((state) => seen.push(state))
+    client.disconnect()
+    await new Promise((r) => setTimeout(r, 20))
+    assert.is(client.status, 'end')
+    assert.equal([c.connection.isReady(), c.connection.isClosed()], [false, true])
+    assert.ok(seen.length > 0 && seen.every((s) => s === 'down'), `seen ${seen.join(',')}`)
   }
-  // Passed where the options bag goes, it is named as a client in the wrong place (not "client is required").
-  assert.throws(
-    () => new RedisStore(client as never),
-    (e: unknown) => e instanceof TypeError && e.message.includes('RedisStore takes an options object')
-  )
-  // Something else without the node-redis commands keeps the general hint.
-  assert.throws(
-    () => createRedisStore({ get: () => Promise.resolve(null) } as never),
-    (e: unknown) => e instanceof TypeError && e.message.includes("for ioredis, pass fromIoRedis(client) from 'connect-redis-session/ioredis'")
-  )
-})
+)
+
+real(
+  'passed to the store unadapted, it is a TypeError that points at fromIoRedis (not at an options bag: ioredis has a client method)',
+  ({ client }) => {
+    for (const attempt of [() => createRedisStore(client as never), () => RedisStore({ client: client as never })]) {
+      assert.throws(
+        attempt,
+        (e: unknown) =>
+          e instanceof TypeError &&
+          e.message.includes('createRedisStore(fromIoRedis(client))') &&
+          e.message.includes("'connect-redis-session/ioredis'")
+      )
+    }
+    // Passed where the options bag goes, it is named as a client in the wrong place (not "client is required").
+    assert.throws(
+      () => new RedisStore(client as never),
+      (e: unknown) => e instanceof TypeError && e.message.includes('RedisStore takes an options object')
+    )
+    // Something else without the node-redis commands keeps the general hint.
+    assert.throws(
+      () => createRedisStore({ get: () => Promise.resolve(null) } as never),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        e.message.includes("for ioredis, pass fromIoRedis(client) from 'connect-redis-session/ioredis'")
+    )
+  }
+)
 
 adapter.run()
 real.run()

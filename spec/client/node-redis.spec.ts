@@ -13,8 +13,7 @@ type Scan = { readonly cursor: string | number; readonly keys: ReadonlyArray<str
 const rawClient = (extra: Record<string, unknown> = {}) => {
   const calls: Array<ReadonlyArray<unknown>> = []
   const self: Array<unknown> = []
-  const answer =
-    (name: string, reply: unknown) =>
+  const answer = (name: string, reply: unknown) =>
     function (this: unknown, ...args: ReadonlyArray<unknown>) {
       calls.push([name, ...args])
       self.push(this)
@@ -72,7 +71,10 @@ commands('passes every command and its arguments through, on the client itself, 
     ['evalSha', 'sha', script],
     ['eval', 'return 2', script]
   ])
-  assert.ok(raw.self.every((s) => s === raw), 'node-redis methods need their client as this')
+  assert.ok(
+    raw.self.every((s) => s === raw),
+    'node-redis methods need their client as this'
+  )
 })
 
 commands('a rejection of the client is passed on as it is', async () => {
@@ -101,7 +103,10 @@ commands('SCAN: the cursor and options go through; a numeric cursor (v4) comes b
 
 commands('SCAN: Buffer and Uint8Array keys come back as strings, string keys unchanged', async () => {
   const raw = rawClient()
-  raw.scanReply = { cursor: '0', keys: [Buffer.from('sessions:a'), new TextEncoder().encode('sessions:é'), 'sessions:c'] }
+  raw.scanReply = {
+    cursor: '0',
+    keys: [Buffer.from('sessions:a'), new TextEncoder().encode('sessions:é'), 'sessions:c']
+  }
   const reply = await adapt(raw).scan('0', { MATCH: '*', COUNT: 10 })
   assert.equal(reply.keys, ['sessions:a', 'sessions:é', 'sessions:c'])
   assert.ok(reply.keys.every((k) => typeof k === 'string'))

@@ -15,7 +15,10 @@ const attempts = suite('attempt')
 
 attempts('hands back the promise of the call as it is', async () => {
   const p = Promise.resolve(1)
-  assert.is(attempt(() => p), p)
+  assert.is(
+    attempt(() => p),
+    p
+  )
 })
 
 attempts('turns a synchronous throw into a rejection with the same error', async () => {
@@ -44,7 +47,10 @@ command('a reply is a Right', async () => {
 
 command('a rejection is a CommandFailed naming the command and key, with the cause', async () => {
   const boom = new Error('ECONNRESET')
-  assert.equal(await runLeft(tryCommand('GET', 'sessions:k', () => Promise.reject(boom))), commandFailed('GET', 'sessions:k', boom))
+  assert.equal(
+    await runLeft(tryCommand('GET', 'sessions:k', () => Promise.reject(boom))),
+    commandFailed('GET', 'sessions:k', boom)
+  )
 })
 
 command('a synchronous throw is a CommandFailed too, never a throw', async () => {
@@ -86,12 +92,20 @@ stringCommand('a reply goes to onReply, whose Either is the result', async () =>
   assert.is(await runRight(tryStringCommand('GET', 'k', async () => null, handlers(seen))), 'got null')
   assert.equal(seen, ['reply v', 'reply null'])
   const refused = commandFailed('GET', 'k', 'no')
-  assert.is(await runLeft(tryStringCommand('GET', 'k', async () => 'v', { onReply: () => E.left(refused), onTombstone: () => E.right(0) })), refused)
+  assert.is(
+    await runLeft(
+      tryStringCommand('GET', 'k', async () => 'v', { onReply: () => E.left(refused), onTombstone: () => E.right(0) })
+    ),
+    refused
+  )
 })
 
 stringCommand('WRONGTYPE (the key holds a tombstone) goes to onTombstone, rejected or thrown', async () => {
   const seen: Array<string> = []
-  assert.is(await runRight(tryStringCommand('SET', 'k', () => Promise.reject(wrongType()), handlers(seen))), 'tombstone')
+  assert.is(
+    await runRight(tryStringCommand('SET', 'k', () => Promise.reject(wrongType()), handlers(seen))),
+    'tombstone'
+  )
   const thrown = (): Promise<string> => {
     throw wrongType()
   }
@@ -102,9 +116,15 @@ stringCommand('WRONGTYPE (the key holds a tombstone) goes to onTombstone, reject
 stringCommand('any other failure is a CommandFailed; neither handler is called', async () => {
   const seen: Array<string> = []
   const readonly = new Error("READONLY You can't write against a read only replica.")
-  assert.equal(await runLeft(tryStringCommand('SET', 'sessions:k', () => Promise.reject(readonly), handlers(seen))), commandFailed('SET', 'sessions:k', readonly))
+  assert.equal(
+    await runLeft(tryStringCommand('SET', 'sessions:k', () => Promise.reject(readonly), handlers(seen))),
+    commandFailed('SET', 'sessions:k', readonly)
+  )
   // Not an Error at all: still a CommandFailed with what was thrown as the cause.
-  assert.equal(await runLeft(tryStringCommand('GETEX', 'k', () => Promise.reject('gone'), handlers(seen))), commandFailed('GETEX', 'k', 'gone'))
+  assert.equal(
+    await runLeft(tryStringCommand('GETEX', 'k', () => Promise.reject('gone'), handlers(seen))),
+    commandFailed('GETEX', 'k', 'gone')
+  )
   assert.equal(seen, [])
 })
 
@@ -123,7 +143,10 @@ stringCommand.run()
 const script: Script = { source: 'return 1', sha1: 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db' }
 
 /** A client whose EVALSHA and EVAL answer with the given functions, logging each call. */
-const scriptClient = (evalSha: () => Promise<unknown>, evalScript: () => Promise<unknown> = async () => 'from EVAL') => {
+const scriptClient = (
+  evalSha: () => Promise<unknown>,
+  evalScript: () => Promise<unknown> = async () => 'from EVAL'
+) => {
   const calls: Array<readonly [string, string, ScriptArgs]> = []
   return {
     calls,
@@ -194,7 +217,10 @@ scripts('a failing EVAL after NOSCRIPT is a CommandFailed naming EVAL', async ()
 scripts('without keys the error names the empty key', async () => {
   const boom = new Error('boom')
   const client = scriptClient(() => Promise.reject(boom))
-  assert.equal(await runLeft(runScript(client, script)({ keys: [], arguments: [] })), commandFailed('EVALSHA', '', boom))
+  assert.equal(
+    await runLeft(runScript(client, script)({ keys: [], arguments: [] })),
+    commandFailed('EVALSHA', '', boom)
+  )
 })
 
 scripts('every run sends EVALSHA first again (the fallback is per call, nothing is remembered)', async () => {

@@ -61,7 +61,12 @@ const login = async (port: number): Promise<{ readonly cookie: string; readonly 
 
 // --- 1. flow
 
-const combos: ReadonlyArray<{ readonly name: string; readonly express: ExpressModule; readonly session: SessionModule; readonly ioredis?: true }> = [
+const combos: ReadonlyArray<{
+  readonly name: string
+  readonly express: ExpressModule
+  readonly session: SessionModule
+  readonly ioredis?: true
+}> = [
   { name: 'express 5 + express-session 1.19', express, session },
   { name: 'express 5 + express-session 1.17.3', express, session: session117 },
   { name: 'express 4 + express-session 1.19', express: express4, session },
@@ -88,7 +93,13 @@ for (const combo of combos) {
     }
     const storeClient = io === undefined ? client : fromIoRedis(io)
     const app = (cookie: session.CookieOptions): Promise<Served> =>
-      serve({ express: combo.express, session: combo.session, store: createRedisStore(storeClient), resave: false, cookie })
+      serve({
+        express: combo.express,
+        session: combo.session,
+        store: createRedisStore(storeClient),
+        resave: false,
+        cookie
+      })
     withMaxAge = await app({ maxAge: MAX_AGE })
     browser = await app({})
   })
@@ -105,7 +116,10 @@ for (const combo of combos) {
   flow('login: the cookie is returned and the session is a string under sessions:<sid>', async () => {
     const { sid } = await login(withMaxAge.port)
     assert.is(await client.type(PREFIX + sid), 'string')
-    const stored = JSON.parse((await client.get(PREFIX + sid)) ?? 'null') as { user?: string; cookie?: { expires?: unknown } }
+    const stored = JSON.parse((await client.get(PREFIX + sid)) ?? 'null') as {
+      user?: string
+      cookie?: { expires?: unknown }
+    }
     assert.is(stored.user, 'alice')
     assert.type(stored.cookie?.expires, 'string')
   })
@@ -125,7 +139,11 @@ for (const combo of combos) {
     await client.sendCommand(['SET', PREFIX + sid, JSON.stringify({ ...stored, counter: 41 }), 'KEEPTTL'])
     const reloaded = await request(withMaxAge.port, 'POST', '/reload', cookie)
     assert.is(reloaded.status, 200)
-    assert.equal(reloaded.body, { sid, user: 'alice', counter: 41 }, 'the in-memory change is dropped, the stored one is read')
+    assert.equal(
+      reloaded.body,
+      { sid, user: 'alice', counter: 41 },
+      'the in-memory change is dropped, the stored one is read'
+    )
   })
 
   flow('req.session.regenerate(): a new sid; the old key becomes a tombstone, the new one a live session', async () => {
@@ -294,7 +312,12 @@ const trial = async (served: Served, pending: Map<string, Sync>, log: WriteLog, 
   const { cookie, sid } = await login(served.port)
   const sync: Sync = { aEntered: deferred(), bEntered: deferred(), waitsForLogout: Math.random() < 0.75 }
   pending.set(sid, sync)
-  const a = request(served.port, 'GET', `/slow?trial=${encodeURIComponent(sid)}&delay=${randomInt(0, 20)}&modify=${variant.modify ? 1 : 0}`, cookie)
+  const a = request(
+    served.port,
+    'GET',
+    `/slow?trial=${encodeURIComponent(sid)}&delay=${randomInt(0, 20)}&modify=${variant.modify ? 1 : 0}`,
+    cookie
+  )
   await Promise.race([sync.aEntered.promise, a]) // A has loaded the session (or failed, which the asserts below report)
   await sleep(randomInt(0, 5))
   const b = request(served.port, 'POST', '/logout', cookie)
@@ -336,44 +359,64 @@ const show = (r: RaceResult): string => `${r.resurrected}/${r.trials}`
 
 /** The trials must really race: most slow writes land after the destroy, and they are the expected kind. */
 const assertInterleaved = (label: string, r: RaceResult, variant: Variant): void => {
-  assert.ok(r.late > r.trials / 2, `${label}: only ${r.late}/${r.trials} slow writes came after the logout had completed`)
-  assert.equal([...r.lateKinds], [variant.write], `${label}: late writes were ${[...r.lateKinds].join(',')}, expected ${variant.write}`)
+  assert.ok(
+    r.late > r.trials / 2,
+    `${label}: only ${r.late}/${r.trials} slow writes came after the logout had completed`
+  )
+  assert.equal(
+    [...r.lateKinds],
+    [variant.write],
+    `${label}: late writes were ${[...r.lateKinds].join(',')}, expected ${variant.write}`
+  )
 }
 
 for (const variant of variants) {
-  race(`${variant.name} (slow request ends with store.${variant.write}): ours never resurrects, connect-redis does${variant.write === 'touch' ? ' not (EXPIRE), a touch-as-set store does' : ''}`, async () => {
-    const ours = await runTrials('ours', variant)
-    const theirs = await runTrials('connect-redis', variant)
-    const control = variant.write === 'touch' ? await runTrials('touch-as-set', variant) : undefined
-    console.log(
-      `race ${variant.name} [store.${variant.write}]: ours ${show(ours)}, connect-redis ${show(theirs)}` +
-        (control ? `, touch-as-set control ${show(control)}` : '') +
-        ` (late writes: ours ${ours.late}, connect-redis ${theirs.late}${control ? `, control ${control.late}` : ''})`
-    )
-    assertInterleaved('ours', ours, variant)
-    assertInterleaved('connect-redis', theirs, variant)
-    assert.is(ours.resurrected, 0, `our store resurrected ${show(ours)} sessions`)
-    assert.is(ours.tombstones, ours.trials, 'every logged-out session of ours is a tombstone')
-    if (control === undefined) {
-      assert.ok(theirs.resurrected > 0, `connect-redis was expected to resurrect some sessions, got ${show(theirs)}`)
-    } else {
-      // connect-redis touches with EXPIRE, which cannot create a key: no resurrection through touch.
-      assert.is(theirs.resurrected, 0, `connect-redis touch (EXPIRE) resurrected ${show(theirs)}`)
-      assertInterleaved('touch-as-set', control, variant)
-      assert.ok(control.resurrected > 0, `the touch-as-set control was expected to resurrect some sessions, got ${show(control)}`)
+  race(
+    `${variant.name} (slow request ends with store.${variant.write}): ours never resurrects, connect-redis does${
+      variant.write === 'touch' ? ' not (EXPIRE), a touch-as-set store does' : ''
+    }`,
+    async () => {
+      const ours = await runTrials('ours', variant)
+      const theirs = await runTrials('connect-redis', variant)
+      const control = variant.write === 'touch' ? await runTrials('touch-as-set', variant) : undefined
+      console.log(
+        `race ${variant.name} [store.${variant.write}]: ours ${show(ours)}, connect-redis ${show(theirs)}` +
+          (control ? `, touch-as-set control ${show(control)}` : '') +
+          ` (late writes: ours ${ours.late}, connect-redis ${theirs.late}${control ? `, control ${control.late}` : ''})`
+      )
+      assertInterleaved('ours', ours, variant)
+      assertInterleaved('connect-redis', theirs, variant)
+      assert.is(ours.resurrected, 0, `our store resurrected ${show(ours)} sessions`)
+      assert.is(ours.tombstones, ours.trials, 'every logged-out session of ours is a tombstone')
+      if (control === undefined) {
+        assert.ok(theirs.resurrected > 0, `connect-redis was expected to resurrect some sessions, got ${show(theirs)}`)
+      } else {
+        // connect-redis touches with EXPIRE, which cannot create a key: no resurrection through touch.
+        assert.is(theirs.resurrected, 0, `connect-redis touch (EXPIRE) resurrected ${show(theirs)}`)
+        assertInterleaved('touch-as-set', control, variant)
+        assert.ok(
+          control.resurrected > 0,
+          `the touch-as-set control was expected to resurrect some sessions, got ${show(control)}`
+        )
+      }
     }
-  })
+  )
 }
 
 // The same trials with our store on ioredis 5: the tombstone must hold whatever the client.
 for (const variant of variants) {
-  race(`${variant.name} (slow request ends with store.${variant.write}): ours on ioredis never resurrects`, async () => {
-    const ours = await runTrials('ours on ioredis', variant)
-    console.log(`race ${variant.name} [store.${variant.write}]: ours on ioredis ${show(ours)} (late writes: ${ours.late})`)
-    assertInterleaved('ours on ioredis', ours, variant)
-    assert.is(ours.resurrected, 0, `our store on ioredis resurrected ${show(ours)} sessions`)
-    assert.is(ours.tombstones, ours.trials, 'every logged-out session of ours on ioredis is a tombstone')
-  })
+  race(
+    `${variant.name} (slow request ends with store.${variant.write}): ours on ioredis never resurrects`,
+    async () => {
+      const ours = await runTrials('ours on ioredis', variant)
+      console.log(
+        `race ${variant.name} [store.${variant.write}]: ours on ioredis ${show(ours)} (late writes: ${ours.late})`
+      )
+      assertInterleaved('ours on ioredis', ours, variant)
+      assert.is(ours.resurrected, 0, `our store on ioredis resurrected ${show(ours)} sessions`)
+      assert.is(ours.tombstones, ours.trials, 'every logged-out session of ours on ioredis is a tombstone')
+    }
+  )
 }
 
 race.run()

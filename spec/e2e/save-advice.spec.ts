@@ -63,7 +63,10 @@ const makeApp = async (client: Client): Promise<App> => {
   const setsDone = new Set<string>()
   const destroysDone = new Set<string>()
   type Cb = (err?: unknown) => void
-  const writable = store as unknown as { set: (sid: string, sess: SessionData, cb?: Cb) => unknown; destroy: (sid: string, cb?: Cb) => unknown }
+  const writable = store as unknown as {
+    set: (sid: string, sess: SessionData, cb?: Cb) => unknown
+    destroy: (sid: string, cb?: Cb) => unknown
+  }
   const set = writable.set.bind(store)
   const destroy = writable.destroy.bind(store)
   const noting =
@@ -107,27 +110,44 @@ const makeApp = async (client: Client): Promise<App> => {
     const oldDestroyed = destroysDone.has(old)
     fields(req).user = user
     await saveSession(req)
-    res.json({ old, oldDestroyed, sid: req.sessionID, oldStored: await store.access.get(old), newStored: await store.access.get(req.sessionID) })
+    res.json({
+      old,
+      oldDestroyed,
+      sid: req.sessionID,
+      oldStored: await store.access.get(old),
+      newStored: await store.access.get(req.sessionID)
+    })
   })
   app.post('/logout', async (req: Request, res: Response) => {
     const sid = req.sessionID
     await destroySession(req)
-    res.json({ destroyed: sid, done: destroysDone.has(sid), stored: await store.access.get(sid), hasSession: req.session !== undefined })
+    res.json({
+      destroyed: sid,
+      done: destroysDone.has(sid),
+      stored: await store.access.get(sid),
+      hasSession: req.session !== undefined
+    })
   })
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) {
       lateErrors.push(codeOf(err))
       return
     }
-    res.status(500).json({ code: codeOf(err) ?? null, message: err instanceof Error ? err.message : String(err), sid: req.sessionID ?? null })
+    res.status(500).json({
+      code: codeOf(err) ?? null,
+      message: err instanceof Error ? err.message : String(err),
+      sid: req.sessionID ?? null
+    })
   })
   // express-session hands a save that failed at the end of the response to next(err) after the error handler
   // above may already have run: record it here rather than let Express's final handler log it and destroy the
   // keep-alive socket.
-  const done = (req: Request, res: Response) => (err?: unknown): void => {
-    if (err !== undefined && err !== null) lateErrors.push(codeOf(err) ?? String(err))
-    if (!res.headersSent) res.status(err ? 500 : 404).json({ code: codeOf(err) ?? null, sid: req.sessionID ?? null })
-  }
+  const done =
+    (req: Request, res: Response) =>
+    (err?: unknown): void => {
+      if (err !== undefined && err !== null) lateErrors.push(codeOf(err) ?? String(err))
+      if (!res.headersSent) res.status(err ? 500 : 404).json({ code: codeOf(err) ?? null, sid: req.sessionID ?? null })
+    }
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     app(req as Request, res as Response, done(req as Request, res as Response))
   }
@@ -241,7 +261,11 @@ it('`await destroySession(req)`: the session is removed before the response', as
   const { cookie, sid } = await login(ctx)
   const reply = await send(ctx, 'POST', '/logout', cookie)
   assert.is(reply.status, 200, JSON.stringify(reply.body))
-  assert.equal(reply.body, { destroyed: sid, done: true, stored: null, hasSession: false }, 'store.destroy had called back when the promise resolved')
+  assert.equal(
+    reply.body,
+    { destroyed: sid, done: true, stored: null, hasSession: false },
+    'store.destroy had called back when the promise resolved'
+  )
   assert.is(await ctx.client.type(PREFIX + sid), 'hash', 'a tombstone')
   assert.is(await ctx.app.store.access.get(sid), null)
   assert.is((await send(ctx, 'GET', '/me', cookie)).body['user'], null)

@@ -107,7 +107,10 @@ const clientOf = (ready: boolean, info: Info) => {
 const eviction = suite('checkEvictionPolicy')
 
 eviction('a ready client: INFO memory at once; an evicting policy is one warning naming it', async () => {
-  const c = clientOf(true, async () => '# Memory\r\nused_memory:1\r\nmaxmemory_policy:allkeys-lru\r\nmem_fragmentation_ratio:1\r\n')
+  const c = clientOf(
+    true,
+    async () => '# Memory\r\nused_memory:1\r\nmaxmemory_policy:allkeys-lru\r\nmem_fragmentation_ratio:1\r\n'
+  )
   const warnings: Array<string> = []
   checkEvictionPolicy(c.client, (m) => warnings.push(m))
   assert.equal(c.asked, ['memory'])
@@ -144,7 +147,10 @@ eviction('a client not ready yet is checked once, when it first becomes ready', 
 
 eviction('a failed INFO is a warning with its reason, rejected or thrown', async () => {
   const warnings: Array<string> = []
-  checkEvictionPolicy(clientOf(true, () => Promise.reject(new Error('NOPERM no permissions to run the info command'))).client, (m) => warnings.push(m))
+  checkEvictionPolicy(
+    clientOf(true, () => Promise.reject(new Error('NOPERM no permissions to run the info command'))).client,
+    (m) => warnings.push(m)
+  )
   checkEvictionPolicy(
     clientOf(true, () => {
       throw new TypeError('info is broken')

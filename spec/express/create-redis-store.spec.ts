@@ -13,10 +13,13 @@ facade.before.each((ctx) => {
   ctx.store = createRedisStore(ctx.redis, { now: ctx.redis.now })
 })
 
-const sess = (redis: FakeRedis, extra: Record<string, unknown> = {}) => storedSession(redis.now(), 60_000, extra) as unknown as session.SessionData
+const sess = (redis: FakeRedis, extra: Record<string, unknown> = {}) =>
+  storedSession(redis.now(), 60_000, extra) as unknown as session.SessionData
 
 /** Calls `method` with a callback and resolves with what the callback got, checking it came once and later. */
-const viaCallback = <A>(call: (cb: (err: SessionStoreError | null, value?: A) => void) => unknown): Promise<{ err: SessionStoreError | null; value: A | undefined; sync: boolean }> =>
+const viaCallback = <A>(
+  call: (cb: (err: SessionStoreError | null, value?: A) => void) => unknown
+): Promise<{ err: SessionStoreError | null; value: A | undefined; sync: boolean }> =>
   new Promise((resolve, reject) => {
     let calls = 0
     let returned = false
@@ -33,7 +36,21 @@ const viaCallback = <A>(call: (cb: (err: SessionStoreError | null, value?: A) =>
 facade('is an express-session Store (EventEmitter, createSession, regenerate, load) and a RedisStore', ({ store }) => {
   assert.instance(store, session.Store)
   assert.instance(store, RedisStore)
-  for (const m of ['on', 'emit', 'createSession', 'regenerate', 'load', 'get', 'set', 'touch', 'destroy', 'all', 'length', 'clear', 'ids'] as const) {
+  for (const m of [
+    'on',
+    'emit',
+    'createSession',
+    'regenerate',
+    'load',
+    'get',
+    'set',
+    'touch',
+    'destroy',
+    'all',
+    'length',
+    'clear',
+    'ids'
+  ] as const) {
     assert.type((store as unknown as Record<string, unknown>)[m], 'function', m)
   }
   assert.ok(Object.isExtensible(store), 'express-session assigns store.generate')
@@ -70,7 +87,9 @@ facade('without a callback, methods return promises', async ({ redis, store }) =
 
 facade('errors reach the callback as Errors with a code and cause; nothing is thrown', async ({ redis }) => {
   const store = createRedisStore(redis, { ttlSeconds: false })
-  const noExpiry = await viaCallback<void>((cb) => store.set('s', { cookie: { expires: null } } as unknown as session.SessionData, cb))
+  const noExpiry = await viaCallback<void>((cb) =>
+    store.set('s', { cookie: { expires: null } } as unknown as session.SessionData, cb)
+  )
   assert.instance(noExpiry.err, Error)
   assert.is(noExpiry.err?.code, 'ESESSION_INVALID')
   assert.is(redis.data.size, 0)
@@ -121,10 +140,22 @@ facade('access resolves with what each operation did', async ({ redis, store }) 
 })
 
 facade('invalid construction is a TypeError naming the problem', ({ redis }) => {
-  assert.throws(() => createRedisStore(undefined as never), (e: Error) => e instanceof TypeError && /client is required/.test(e.message))
-  assert.throws(() => createRedisStore({ get: () => null } as never), (e: Error) => e instanceof TypeError && /mGet/.test(e.message))
-  assert.throws(() => createRedisStore(redis, { scanCount: -1 }), (e: Error) => e instanceof TypeError && /scanCount/.test(e.message))
-  assert.throws(() => new RedisStore({ client: redis, prefix: '{x}' }), (e: Error) => e instanceof TypeError && /prefix/.test(e.message))
+  assert.throws(
+    () => createRedisStore(undefined as never),
+    (e: Error) => e instanceof TypeError && /client is required/.test(e.message)
+  )
+  assert.throws(
+    () => createRedisStore({ get: () => null } as never),
+    (e: Error) => e instanceof TypeError && /mGet/.test(e.message)
+  )
+  assert.throws(
+    () => createRedisStore(redis, { scanCount: -1 }),
+    (e: Error) => e instanceof TypeError && /scanCount/.test(e.message)
+  )
+  assert.throws(
+    () => new RedisStore({ client: redis, prefix: '{x}' }),
+    (e: Error) => e instanceof TypeError && /prefix/.test(e.message)
+  )
 })
 
 facade('a bad argument never throws synchronously out of a method', async ({ store }) => {

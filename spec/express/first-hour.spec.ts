@@ -9,7 +9,8 @@ import { createRedisStore, RedisStore, SessionStoreError } from '../../src'
 import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
 import { storedSession } from '../helpers'
 
-const sess = (redis: FakeRedis, extra: Record<string, unknown> = {}) => storedSession(redis.now(), 60_000, extra) as unknown as session.SessionData
+const sess = (redis: FakeRedis, extra: Record<string, unknown> = {}) =>
+  storedSession(redis.now(), 60_000, extra) as unknown as session.SessionData
 
 const rejection = (p: Promise<unknown>): Promise<SessionStoreError> =>
   p.then(
@@ -38,7 +39,9 @@ types('access.get, the callback get, all and iterate give cookie.expires as a Da
   await store.access.set('s', sess(redis, { user: 'alice' }))
   const viaAccess = await store.access.get('s')
   assert.is(viaAccess?.cookie.expires?.getTime(), redis.now() + 60_000)
-  const viaCallback = await new Promise<session.SessionData | null | undefined>((resolve) => store.get('s', (_e, v) => resolve(v)))
+  const viaCallback = await new Promise<session.SessionData | null | undefined>((resolve) =>
+    store.get('s', (_e, v) => resolve(v))
+  )
   assert.instance(viaCallback?.cookie.expires, Date)
   assert.instance((await store.access.all())['s']?.cookie.expires, Date)
   for await (const [, s] of store.access.iterate()) assert.instance(s.cookie.expires, Date)
@@ -48,19 +51,25 @@ types('access.get, the callback get, all and iterate give cookie.expires as a Da
   assert.is(loaded.cookie.expires?.getTime(), redis.now() + 60_000)
 })
 
-types('a stored value without a cookie object is corrupt (a miss and a corrupt event), never a crash in express-session', async () => {
-  const redis = makeFakeRedis({ 'sessions:nocookie': '{"user":"alice"}', 'sessions:baddate': '{"cookie":{"expires":"soon"}}' })
-  const store = createRedisStore(redis, { now: redis.now })
-  const corrupt: Array<SessionStoreError> = []
-  store.on('corrupt', (e: SessionStoreError) => corrupt.push(e))
-  assert.is(await store.access.get('nocookie'), null)
-  assert.is(await store.access.get('baddate'), null)
-  assert.equal(
-    corrupt.map((e) => e.code),
-    ['ESESSION_CORRUPT', 'ESESSION_CORRUPT']
-  )
-  assert.match(corrupt[0]?.message ?? '', /no cookie object/)
-})
+types(
+  'a stored value without a cookie object is corrupt (a miss and a corrupt event), never a crash in express-session',
+  async () => {
+    const redis = makeFakeRedis({
+      'sessions:nocookie': '{"user":"alice"}',
+      'sessions:baddate': '{"cookie":{"expires":"soon"}}'
+    })
+    const store = createRedisStore(redis, { now: redis.now })
+    const corrupt: Array<SessionStoreError> = []
+    store.on('corrupt', (e: SessionStoreError) => corrupt.push(e))
+    assert.is(await store.access.get('nocookie'), null)
+    assert.is(await store.access.get('baddate'), null)
+    assert.equal(
+      corrupt.map((e) => e.code),
+      ['ESESSION_CORRUPT', 'ESESSION_CORRUPT']
+    )
+    assert.match(corrupt[0]?.message ?? '', /no cookie object/)
+  }
+)
 
 types('errors are instances of SessionStoreError (and Error), with a code from the documented union', async () => {
   const redis = makeFakeRedis()
@@ -83,7 +92,8 @@ options('connect-redis ttl as a function sets each session its own lifetime, on 
   const ttl = (s: session.SessionData): number => ((s as unknown as { role?: string }).role === 'admin' ? 60 : 3600)
   const store = createRedisStore(redis, { now: redis.now, ttl })
   // Cookies that expire in 10 minutes: the function decides instead.
-  const tenMinutes = (extra: Record<string, unknown>) => storedSession(redis.now(), 600_000, extra) as unknown as session.SessionData
+  const tenMinutes = (extra: Record<string, unknown>) =>
+    storedSession(redis.now(), 600_000, extra) as unknown as session.SessionData
   await store.access.set('admin', tenMinutes({ role: 'admin' }))
   await store.access.set('user', tenMinutes({ role: 'user' }))
   assert.is(redis.pttl('sessions:admin'), 60_000, 'the function wins over cookie.expires')
@@ -97,12 +107,19 @@ options('connect-redis ttl as a function sets each session its own lifetime, on 
 
 options('a ttl function that throws or returns a non-number is an ESESSION_INVALID error naming it', async () => {
   const redis = makeFakeRedis()
-  const throwing = createRedisStore(redis, { ttl: () => { throw new Error('no role') } })
+  const throwing = createRedisStore(redis, {
+    ttl: () => {
+      throw new Error('no role')
+    }
+  })
   const err = await rejection(throwing.access.set('s', sess(redis)))
   assert.is(err.code, 'ESESSION_INVALID')
   assert.match(err.message, /options\.ttl\(session\) threw: no role/)
   const wrong = createRedisStore(redis, { ttl: (() => '60') as unknown as () => number })
-  assert.match((await rejection(wrong.access.set('s', sess(redis)))).message, /must return a number of seconds, got string/)
+  assert.match(
+    (await rejection(wrong.access.set('s', sess(redis)))).message,
+    /must return a number of seconds, got string/
+  )
   assert.is(redis.data.size, 0, 'nothing written')
 })
 
@@ -122,9 +139,15 @@ options('disableTTL: true is refused with the reason; disableTTL: false is accep
 
 options('an unknown option is a TypeError naming it, with the option it probably meant', () => {
   const redis = makeFakeRedis()
-  throwsTypeError(() => createRedisStore(redis, { ttlSecond: 60 } as never), /options\.ttlSecond is not an option.*did you mean ttlSeconds\?/)
+  throwsTypeError(
+    () => createRedisStore(redis, { ttlSecond: 60 } as never),
+    /options\.ttlSecond is not an option.*did you mean ttlSeconds\?/
+  )
   throwsTypeError(() => createRedisStore(redis, { connectionEvents: true } as never), /whenDisconnected: 'bypass'/)
-  throwsTypeError(() => new RedisStore({ client: redis, logErrors: true } as never), /options\.logErrors is not an option/)
+  throwsTypeError(
+    () => new RedisStore({ client: redis, logErrors: true } as never),
+    /options\.logErrors is not an option/
+  )
 })
 
 options('an invalid value names its type when its text would mislead', () => {
@@ -135,8 +158,14 @@ options('an invalid value names its type when its text would mislead', () => {
 
 options('arguments in the wrong place are named as such', () => {
   const redis = makeFakeRedis()
-  throwsTypeError(() => new RedisStore(redis as never), /RedisStore takes an options object: new RedisStore\(\{ client, \.\.\.options \}\), not new RedisStore\(client\)/)
-  throwsTypeError(() => createRedisStore({ client: redis } as never), /createRedisStore takes the client as its first argument/)
+  throwsTypeError(
+    () => new RedisStore(redis as never),
+    /RedisStore takes an options object: new RedisStore\(\{ client, \.\.\.options \}\), not new RedisStore\(client\)/
+  )
+  throwsTypeError(
+    () => createRedisStore({ client: redis } as never),
+    /createRedisStore takes the client as its first argument/
+  )
   throwsTypeError(() => new RedisStore({} as never), /options\.client is required/)
   throwsTypeError(() => createRedisStore(redis, { client: redis } as never), /first argument/)
 })
@@ -147,32 +176,58 @@ const serializers = suite('asynchronous serializers')
 
 serializers('an async parse or stringify is refused when the store is built', () => {
   const redis = makeFakeRedis()
-  throwsTypeError(() => createRedisStore(redis, { serializer: { stringify: JSON.stringify, parse: async (t: string) => JSON.parse(t) } as never }), /serializer\.parse is an async function/)
-  throwsTypeError(() => createRedisStore(redis, { serializer: { stringify: async (s: unknown) => JSON.stringify(s), parse: JSON.parse } as never }), /serializer\.stringify is an async function/)
+  throwsTypeError(
+    () =>
+      createRedisStore(redis, {
+        serializer: { stringify: JSON.stringify, parse: async (t: string) => JSON.parse(t) } as never
+      }),
+    /serializer\.parse is an async function/
+  )
+  throwsTypeError(
+    () =>
+      createRedisStore(redis, {
+        serializer: { stringify: async (s: unknown) => JSON.stringify(s), parse: JSON.parse } as never
+      }),
+    /serializer\.stringify is an async function/
+  )
 })
 
-serializers('a parse that returns a promise is an ESESSION_SERIALIZER error, never a Promise handed on as the session', async () => {
-  const redis = makeFakeRedis()
-  const store = createRedisStore(redis, { now: redis.now, serializer: { stringify: JSON.stringify, parse: (t: string) => Promise.reject(new Error(t)) as never } })
-  const unhandled: Array<unknown> = []
-  const onUnhandled = (e: unknown): void => void unhandled.push(e)
-  process.on('unhandledRejection', onUnhandled)
-  try {
-    await store.access.set('s', sess(redis))
-    const viaCallback = await new Promise<[SessionStoreError | null, unknown]>((resolve) => store.get('s', (e, v) => resolve([e, v])))
-    assert.is(viaCallback[0]?.code, 'ESESSION_SERIALIZER')
-    assert.is(viaCallback[1], undefined)
-    assert.match(viaCallback[0]?.message ?? '', /serializer\.parse returned a Promise: serializers must be synchronous/)
-    await new Promise((r) => setTimeout(r, 20))
-    assert.equal(unhandled, [], 'the dropped promise does not become an unhandled rejection')
-  } finally {
-    process.off('unhandledRejection', onUnhandled)
+serializers(
+  'a parse that returns a promise is an ESESSION_SERIALIZER error, never a Promise handed on as the session',
+  async () => {
+    const redis = makeFakeRedis()
+    const store = createRedisStore(redis, {
+      now: redis.now,
+      serializer: { stringify: JSON.stringify, parse: (t: string) => Promise.reject(new Error(t)) as never }
+    })
+    const unhandled: Array<unknown> = []
+    const onUnhandled = (e: unknown): void => void unhandled.push(e)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      await store.access.set('s', sess(redis))
+      const viaCallback = await new Promise<[SessionStoreError | null, unknown]>((resolve) =>
+        store.get('s', (e, v) => resolve([e, v]))
+      )
+      assert.is(viaCallback[0]?.code, 'ESESSION_SERIALIZER')
+      assert.is(viaCallback[1], undefined)
+      assert.match(
+        viaCallback[0]?.message ?? '',
+        /serializer\.parse returned a Promise: serializers must be synchronous/
+      )
+      await new Promise((r) => setTimeout(r, 20))
+      assert.equal(unhandled, [], 'the dropped promise does not become an unhandled rejection')
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
   }
-})
+)
 
 serializers('a stringify that returns a promise writes nothing and says why', async () => {
   const redis = makeFakeRedis()
-  const store = createRedisStore(redis, { now: redis.now, serializer: { stringify: (s: unknown) => Promise.resolve(JSON.stringify(s)) as never, parse: JSON.parse } })
+  const store = createRedisStore(redis, {
+    now: redis.now,
+    serializer: { stringify: (s: unknown) => Promise.resolve(JSON.stringify(s)) as never, parse: JSON.parse }
+  })
   const err = await rejection(store.access.set('s', sess(redis)))
   assert.is(err.code, 'ESESSION_SERIALIZER')
   assert.match(err.message, /serializer\.stringify returned a Promise/)
@@ -184,7 +239,10 @@ serializers('a stringify that returns a promise writes nothing and says why', as
 const edges = suite('warnings and foreign keys')
 
 edges('a warning with no listener goes to process.emitWarning instead of vanishing', async () => {
-  const client = Object.assign(new EventEmitter(), makeFakeRedis(), { isReady: true, info: async () => 'maxmemory_policy:allkeys-lru\r\n' })
+  const client = Object.assign(new EventEmitter(), makeFakeRedis(), {
+    isReady: true,
+    info: async () => 'maxmemory_policy:allkeys-lru\r\n'
+  })
   const warned: Array<Error> = []
   const onWarning = (w: Error): void => void warned.push(w)
   process.on('warning', onWarning)
@@ -212,7 +270,12 @@ edges('ids with glob characters or braces are refused by default (ESESSION_INVAL
 })
 
 edges('clear, all, ids and length never touch a key under the prefix that the store cannot have written', async () => {
-  const redis = makeFakeRedis({ 'sessions:cache:homepage': '<html>', 'sessions:counter:1': '7', counter: '3', 'cache:homepage': '<html>' })
+  const redis = makeFakeRedis({
+    'sessions:cache:homepage': '<html>',
+    'sessions:counter:1': '7',
+    counter: '3',
+    'cache:homepage': '<html>'
+  })
   const store = createRedisStore(redis, { now: redis.now })
   await store.access.set('abc', sess(redis))
   assert.equal(await store.access.ids(), ['abc'])

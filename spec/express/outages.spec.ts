@@ -34,20 +34,30 @@ outages('by default a hung Redis is an ETIMEDOUT after 2 s, not a request that w
   assert.ok(ms >= 1990 && ms < 3000, `took ${ms} ms`)
 })
 
-outages("whenDisconnected 'fail': while the client is not ready, operations fail at once and nothing is sent", async () => {
-  const redis = makeFakeRedis()
-  const client = Object.assign(emitterClient(false), { calls: redis.calls })
-  const store = createRedisStore(client, { whenDisconnected: 'fail', checkEvictionPolicy: false, now: client.now })
-  const t0 = Date.now()
-  for (const op of [store.access.get('s'), store.access.set('s', storedSession(client.now(), 60_000) as never), store.access.destroy('s')]) {
-    const err = await op.then(() => null, (e: SessionStoreError) => e)
-    assert.is(err?.code, 'ESESSION_UNAVAILABLE')
+outages(
+  "whenDisconnected 'fail': while the client is not ready, operations fail at once and nothing is sent",
+  async () => {
+    const redis = makeFakeRedis()
+    const client = Object.assign(emitterClient(false), { calls: redis.calls })
+    const store = createRedisStore(client, { whenDisconnected: 'fail', checkEvictionPolicy: false, now: client.now })
+    const t0 = Date.now()
+    for (const op of [
+      store.access.get('s'),
+      store.access.set('s', storedSession(client.now(), 60_000) as never),
+      store.access.destroy('s')
+    ]) {
+      const err = await op.then(
+        () => null,
+        (e: SessionStoreError) => e
+      )
+      assert.is(err?.code, 'ESESSION_UNAVAILABLE')
+    }
+    assert.ok(Date.now() - t0 < 100)
+    assert.equal(client.calls, [])
+    client.isReady = true
+    assert.is(await store.access.get('s'), null, 'works again once the client is ready')
   }
-  assert.ok(Date.now() - t0 < 100)
-  assert.equal(client.calls, [])
-  client.isReady = true
-  assert.is(await store.access.get('s'), null, 'works again once the client is ready')
-})
+)
 
 outages('operationTimeoutMs does not cut an operation that answers in time', async () => {
   const redis = makeFakeRedis()
@@ -78,14 +88,17 @@ outages("whenDisconnected 'bypass': connect / disconnect follow the client, on c
   assert.equal(seen, ['disconnect', 'connect', 'disconnect'])
 })
 
-outages("the default (whenDisconnected 'wait') emits no connection events: express-session never runs a request without req.session", () => {
-  const client = emitterClient(true)
-  const store = createRedisStore(client, { checkEvictionPolicy: false })
-  let n = 0
-  store.on('disconnect', () => n++)
-  client.emit('reconnecting')
-  assert.is(n, 0)
-})
+outages(
+  "the default (whenDisconnected 'wait') emits no connection events: express-session never runs a request without req.session",
+  () => {
+    const client = emitterClient(true)
+    const store = createRedisStore(client, { checkEvictionPolicy: false })
+    let n = 0
+    store.on('disconnect', () => n++)
+    client.emit('reconnecting')
+    assert.is(n, 0)
+  }
+)
 
 outages('many stores on one client add one set of listeners', () => {
   const client = emitterClient(true)
@@ -106,7 +119,9 @@ outages('an evicting maxmemory-policy is a warning event, not a crash', async ()
 
 outages('noeviction gives no warning; a refused INFO gives one', async () => {
   const quiet = createRedisStore(withInfo(async () => 'maxmemory_policy:noeviction\r\n'))
-  const denied = createRedisStore(withInfo(async () => Promise.reject(new Error("NOPERM this user has no permissions to run the 'info' command"))))
+  const denied = createRedisStore(
+    withInfo(async () => Promise.reject(new Error("NOPERM this user has no permissions to run the 'info' command")))
+  )
   const seen: Array<string> = []
   quiet.on('warning', (m: string) => seen.push(`quiet: ${m}`))
   denied.on('warning', (m: string) => seen.push(`denied: ${m}`))
@@ -116,7 +131,10 @@ outages('noeviction gives no warning; a refused INFO gives one', async () => {
 })
 
 outages('no warning when INFO fails because the application closed its client (a short script)', async () => {
-  const client = Object.assign(withInfo(async () => Promise.reject(new Error('The client is closed'))), { isOpen: false })
+  const client = Object.assign(
+    withInfo(async () => Promise.reject(new Error('The client is closed'))),
+    { isOpen: false }
+  )
   const store = createRedisStore(client)
   const warnings: Array<string> = []
   store.on('warning', (m: string) => warnings.push(m))

@@ -23,13 +23,19 @@ helpers('each resolves once the store has answered, and rejects with its error',
   await destroySession({ session: fakeSession(null, calls) })
   assert.equal(calls, ['save', 'regenerate', 'destroy'])
   const boom = Object.assign(new Error('too large'), { code: 'ESESSION_TOO_LARGE' })
-  const err = await saveSession({ session: fakeSession(boom, calls) }).then(() => null, (e: unknown) => e)
+  const err = await saveSession({ session: fakeSession(boom, calls) }).then(
+    () => null,
+    (e: unknown) => e
+  )
   assert.is(err, boom)
 })
 
 helpers('a request without req.session rejects with ESESSION_UNAVAILABLE saying why', async () => {
   for (const run of [saveSession, regenerateSession, destroySession]) {
-    const err = await run({}).then(() => null, (e: unknown) => e)
+    const err = await run({}).then(
+      () => null,
+      (e: unknown) => e
+    )
     assert.ok(err instanceof SessionStoreError)
     assert.is((err as SessionStoreError).code, 'ESESSION_UNAVAILABLE')
     assert.match((err as SessionStoreError).message, /req\.session is undefined/)

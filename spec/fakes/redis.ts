@@ -5,7 +5,9 @@
 import type { RedisLike, ScanArgs, ScriptArgs } from '../../src/client/contract'
 import { GET_WITH_TTL_SCRIPT, TOMBSTONE_SCRIPT } from '../../src/scripts'
 
-type Entry = { readonly type: 'string'; readonly value: string; expiresAt?: number } | { readonly type: 'hash'; readonly fields: Record<string, string>; expiresAt?: number }
+type Entry =
+  | { readonly type: 'string'; readonly value: string; expiresAt?: number }
+  | { readonly type: 'hash'; readonly fields: Record<string, string>; expiresAt?: number }
 
 export type Call = readonly [string, ...ReadonlyArray<unknown>]
 
@@ -78,7 +80,8 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
       for (const key of keys) {
         if (exact === '1' ? typeOf(key) === 'string' : typeOf(key) !== 'none') removed++
         data.delete(key)
-        if (Number(grace) > 0) data.set(key, { type: 'hash', fields: { destroyedAt: now as string }, expiresAt: clock + Number(grace) })
+        if (Number(grace) > 0)
+          data.set(key, { type: 'hash', fields: { destroyedAt: now as string }, expiresAt: clock + Number(grace) })
       }
       return removed
     }
@@ -163,7 +166,10 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
       const all = [...data.keys()].sort()
       const page = all.slice(i, i + options.COUNT)
       const next = i + options.COUNT >= all.length ? '0' : String(i + options.COUNT)
-      return { cursor: next, keys: page.filter((k) => match.test(k) && (options.TYPE === undefined || typeOf(k) === options.TYPE)) }
+      return {
+        cursor: next,
+        keys: page.filter((k) => match.test(k) && (options.TYPE === undefined || typeOf(k) === options.TYPE))
+      }
     }) as RedisLike['scan']
   }
   return fake

@@ -38,7 +38,10 @@ const aclRules = (without?: string): Array<string> => [
 ]
 
 const session = (inMs: number, user: string): SessionData =>
-  ({ cookie: { originalMaxAge: inMs, expires: new Date(Date.now() + inMs).toISOString() }, user }) as unknown as SessionData
+  ({
+    cookie: { originalMaxAge: inMs, expires: new Date(Date.now() + inMs).toISOString() },
+    user
+  } as unknown as SessionData)
 
 const userOf = (s: SessionData | null): unknown => (s as { user?: unknown } | null)?.user ?? null
 
@@ -52,7 +55,11 @@ const flow = async (store: Store, lazy: Store): Promise<void> => {
   assert.is(userOf(await store.access.get('acl-a')), 'a', 'get')
   assert.is(userOf(await lazy.get('acl-a')), 'a', 'lazy get (one script: GET and PTTL)')
   assert.is(await store.access.touch('acl-a', session(120_000, 'a')), true, 'touch renews (GETEX)')
-  assert.is(await store.access.touch('acl-c', session(-1_000, 'c')), true, 'touch with an expiry in the past deletes (GETDEL)')
+  assert.is(
+    await store.access.touch('acl-c', session(-1_000, 'c')),
+    true,
+    'touch with an expiry in the past deletes (GETDEL)'
+  )
   assert.is(await store.access.get('acl-c'), null)
   assert.is(await store.access.destroy('acl-b'), true, 'destroy (script: TYPE, DEL, HSET, PEXPIRE)')
   assert.is(await store.access.set('acl-b', session(60_000, 'b')), 'tombstoned', 'the tombstone refuses a late save')
@@ -80,7 +87,10 @@ const runAs = async (server: OwnedRedis, admin: Admin, user: string): Promise<Ru
   await admin.flushAll()
   await admin.scriptFlush()
   await admin.set(FOREIGN, 'top secret')
-  const client = createClient({ url: `redis://${user}:pw@127.0.0.1:${server.port}`, socket: { reconnectStrategy: false } })
+  const client = createClient({
+    url: `redis://${user}:pw@127.0.0.1:${server.port}`,
+    socket: { reconnectStrategy: false }
+  })
   client.on('error', () => undefined)
   await client.connect()
   try {
@@ -94,7 +104,10 @@ const runAs = async (server: OwnedRedis, admin: Admin, user: string): Promise<Ru
     )
     const error = await flow(store, lazy).then(
       () => undefined,
-      (e: { code?: string; message?: string }) => ({ ...(e.code === undefined ? {} : { code: e.code }), message: String(e.message) })
+      (e: { code?: string; message?: string }) => ({
+        ...(e.code === undefined ? {} : { code: e.code }),
+        message: String(e.message)
+      })
     )
     await client.ping()
     await sleep(20) // the eviction check's INFO has answered before this PING; let its handler run
@@ -109,7 +122,15 @@ const runAs = async (server: OwnedRedis, admin: Admin, user: string): Promise<Ru
 const monitorArgs = (line: string): Array<string> =>
   [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) =>
     (m[1] ?? '').replace(/\\x([0-9a-f]{2})|\\(.)/gi, (_all, hex: string | undefined, ch: string | undefined) =>
-      hex !== undefined ? String.fromCharCode(parseInt(hex, 16)) : ch === 'n' ? '\n' : ch === 'r' ? '\r' : ch === 't' ? '\t' : (ch ?? '')
+      hex !== undefined
+        ? String.fromCharCode(parseInt(hex, 16))
+        : ch === 'n'
+        ? '\n'
+        : ch === 'r'
+        ? '\r'
+        : ch === 't'
+        ? '\t'
+        : ch ?? ''
     )
   )
 
@@ -138,7 +159,10 @@ if (faultsEnabled) {
         await admin.scriptFlush()
         await admin.set(FOREIGN, 'top secret')
         await monitor.monitor((line: string) => lines.push(line))
-        const client = createClient({ url: `redis://discover:pw@127.0.0.1:${server.port}`, socket: { reconnectStrategy: false } })
+        const client = createClient({
+          url: `redis://discover:pw@127.0.0.1:${server.port}`,
+          socket: { reconnectStrategy: false }
+        })
         client.on('error', () => undefined)
         await client.connect()
         const store = createRedisStore(client)
@@ -169,7 +193,11 @@ if (faultsEnabled) {
       }
       const direct = [...seen].filter(([, c]) => !c.lua).map(([n]) => n)
       const inScripts = [...seen].filter(([, c]) => c.lua).map(([n]) => n)
-      report('ACL discovery (MONITOR)', { sent: direct.join(','), inScripts: inScripts.join(','), deniedToMinimalUser: denied.length })
+      report('ACL discovery (MONITOR)', {
+        sent: direct.join(','),
+        inScripts: inScripts.join(','),
+        deniedToMinimalUser: denied.length
+      })
       assert.equal(denied, [], 'every command the flow used is allowed to the minimal user')
       for (const c of SCRIPT_COMMANDS) assert.ok(inScripts.includes(c), `the scripts ran ${c.toUpperCase()}`)
     })
@@ -212,7 +240,10 @@ if (faultsEnabled) {
         } else {
           assert.ok(run.error !== undefined, `without ${without} the flow should fail`)
           assert.is(run.error?.code, 'ESESSION_REDIS', `without ${without}: ${run.error?.message}`)
-          assert.ok(/NOPERM|user executing the script can't run this command/i.test(run.error?.message ?? ''), `without ${without}: ${run.error?.message}`)
+          assert.ok(
+            /NOPERM|user executing the script can't run this command/i.test(run.error?.message ?? ''),
+            `without ${without}: ${run.error?.message}`
+          )
           outcomes.push(`${without}:${/NOPERM/.test(run.error?.message ?? '') ? 'NOPERM' : 'script-denied'}`)
         }
       }

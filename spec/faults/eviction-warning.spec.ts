@@ -12,7 +12,11 @@ import { createRedisStore, type StoreOptions } from '../../src'
 import { faultsEnabled, report, sleep, spawnRedis } from './support'
 
 /** The warnings a new store emits within its first moments, on a server started with `policy`. */
-const warningsFor = async (policy: string, options: StoreOptions = {}, buildBeforeConnect = false): Promise<Array<string>> => {
+const warningsFor = async (
+  policy: string,
+  options: StoreOptions = {},
+  buildBeforeConnect = false
+): Promise<Array<string>> => {
   const server = await spawnRedis({ args: ['--maxmemory-policy', policy] })
   const client = createClient({ url: server.url, socket: { reconnectStrategy: false } })
   client.on('error', () => undefined)

@@ -39,7 +39,12 @@ const quick = { socket: { reconnectStrategy: reconnectQuickly, connectTimeout: 1
 const print = (name: string, r: OutageResult): void => reportOutage(`kill -9 + restart, ${name}`, 'restartAtMs', r)
 
 const common = (r: OutageResult): void => {
-  assertOutage(r, { requestBoundMs: REQUEST_BOUND_MS, opBoundMs: DEADLINE_MS + EPSILON_MS, fault: 'the kill', heal: 'the restart' })
+  assertOutage(r, {
+    requestBoundMs: REQUEST_BOUND_MS,
+    opBoundMs: DEADLINE_MS + EPSILON_MS,
+    fault: 'the kill',
+    heal: 'the restart'
+  })
   assert.ok(r.kept > 0 && r.destroyed > 0, 'the audit checked sessions of both kinds')
 }
 
@@ -68,7 +73,10 @@ if (faultsEnabled) {
     print('whenDisconnected wait, reconnectStrategy min(50·n, 500)', r)
     common(r)
     assert.equal(r.storeEvents, [], 'no connection events')
-    assert.ok((r.summary.failedCodes['ETIMEDOUT'] ?? 0) > 0, 'requests during the outage failed with ETIMEDOUT (the deadline, not a hang)')
+    assert.ok(
+      (r.summary.failedCodes['ETIMEDOUT'] ?? 0) > 0,
+      'requests during the outage failed with ETIMEDOUT (the deadline, not a hang)'
+    )
     assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
   })
 
@@ -77,7 +85,10 @@ if (faultsEnabled) {
     print('whenDisconnected fail, reconnectStrategy min(50·n, 500)', r)
     common(r)
     assert.equal(r.storeEvents, [], 'no connection events')
-    assert.ok((r.summary.failedCodes['ESESSION_UNAVAILABLE'] ?? 0) > 0, 'requests during the outage failed at once with ESESSION_UNAVAILABLE')
+    assert.ok(
+      (r.summary.failedCodes['ESESSION_UNAVAILABLE'] ?? 0) > 0,
+      'requests during the outage failed at once with ESESSION_UNAVAILABLE'
+    )
     assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
   })
 

@@ -9,7 +9,17 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { SessionData } from 'express-session'
-import { faultsEnabled, login, PREFIX, report, request, serveStoreApp, withAdmin, type Reply, type StoreApp } from './support'
+import {
+  faultsEnabled,
+  login,
+  PREFIX,
+  report,
+  request,
+  serveStoreApp,
+  withAdmin,
+  type Reply,
+  type StoreApp
+} from './support'
 
 const WARM = 20
 
@@ -45,7 +55,9 @@ if (faultsEnabled) {
         const [reader, writer, ...leaving] = sessions
         const write = await request(app.port, 'POST', '/write', writer?.cookie)
         assertOom(write, 'write (save before answering)')
-        const sess = { cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000).toISOString() } } as unknown as SessionData
+        const sess = {
+          cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000).toISOString() }
+        } as unknown as SessionData
         const direct = await store.access.set('oom-direct', sess).then(
           () => undefined,
           (e: { code?: string; message?: string }) => e

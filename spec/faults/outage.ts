@@ -81,7 +81,10 @@ export const runOutage = async (plan: OutagePlan): Promise<OutageResult> => {
   client.on('error', () => clientErrorEvents++)
   await client.connect()
   try {
-    const store = createRedisStore(client, { operationTimeoutMs: plan.deadlineMs, whenDisconnected: plan.whenDisconnected })
+    const store = createRedisStore(client, {
+      operationTimeoutMs: plan.deadlineMs,
+      whenDisconnected: plan.whenDisconnected
+    })
     const events: Array<{ event: string; at: number }> = []
     store.on('disconnect', () => events.push({ event: 'disconnect', at: now() }))
     store.on('connect', () => events.push({ event: 'connect', at: now() }))
@@ -109,7 +112,8 @@ export const runOutage = async (plan: OutagePlan): Promise<OutageResult> => {
         opErrors: ops.errors,
         failedBeforeFault: samples.filter((s) => s.end < faultAt && !s.ok).length,
         recoveryMs: recoveredAt === undefined ? -1 : recoveredAt - healAt,
-        failedAfterRecovery: recoveredAt === undefined ? -1 : samples.filter((s) => s.start >= recoveredAt && !s.ok).length,
+        failedAfterRecovery:
+          recoveredAt === undefined ? -1 : samples.filter((s) => s.start >= recoveredAt && !s.ok).length,
         storeEvents: events.map((e) => ({ event: e.event, atMs: Math.round(e.at - faultAt) })),
         healAtMs: Math.round(healAt - faultAt),
         lost,
@@ -168,7 +172,10 @@ export const assertOutage = (r: OutageResult, o: OutageOracle): void => {
   assert.ok(r.summary.total > 100, `enough load: ${r.summary.total} requests`)
   assert.is(r.failedBeforeFault, 0, `no failure before ${o.fault}`)
   assert.ok(r.summary.failed > 0, `${o.fault} was felt by the app (the oracle can fail)`)
-  assert.ok(r.summary.longestMs <= o.requestBoundMs, `longest request ${Math.round(r.summary.longestMs)} ms > ${o.requestBoundMs} ms`)
+  assert.ok(
+    r.summary.longestMs <= o.requestBoundMs,
+    `longest request ${Math.round(r.summary.longestMs)} ms > ${o.requestBoundMs} ms`
+  )
   assert.ok(r.longestOpMs <= o.opBoundMs, `longest store operation ${Math.round(r.longestOpMs)} ms > ${o.opBoundMs} ms`)
   assert.ok(r.summary.failedCodes['CLIENT'] === undefined, 'no request hit the client-side timeout')
   assert.ok(r.recoveryMs >= 0, `a request succeeded after ${o.heal}`)

@@ -101,7 +101,16 @@ const runScenario = async (state: State, plan: Plan): Promise<Outcome> => {
         )
         const end = now()
         const views = r.status === 200 ? Number(/Views: (\d+)/.exec(r.text)?.[1] ?? NaN) : NaN
-        samples.push({ user: u, start, end, ms: end - start, status: r.status, text: r.text.slice(0, 200), views: Number.isNaN(views) ? undefined : views, code: STORE_CODES.exec(r.text)?.[1] })
+        samples.push({
+          user: u,
+          start,
+          end,
+          ms: end - start,
+          status: r.status,
+          text: r.text.slice(0, 200),
+          views: Number.isNaN(views) ? undefined : views,
+          code: STORE_CODES.exec(r.text)?.[1]
+        })
         if (r.status === 200 && r.cookie !== undefined) cookie = r.cookie
         await sleep(r.status === 200 ? 10 : 50)
       }
@@ -141,12 +150,20 @@ const check = (plan: Plan, o: Outcome): void => {
   const recoveryMs = firstOk === undefined ? -1 : firstOk.end - healAt
   const failedAfterRecovery = firstOk === undefined ? [] : failed.filter((s) => s.start >= firstOk.end)
   const longest = samples.reduce((m, s) => Math.max(m, s.ms), 0)
-  const byUser = Array.from({ length: USERS }, (_, u) => samples.filter((s) => s.user === u && ok(s)).map((s) => s.views ?? 0))
+  const byUser = Array.from({ length: USERS }, (_, u) =>
+    samples.filter((s) => s.user === u && ok(s)).map((s) => s.views ?? 0)
+  )
   const wentBack = byUser.filter((v) => v.some((x, i) => i > 0 && x < (v[i - 1] ?? 0))).length
-  const beforeMax = (u: number): number => Math.max(0, ...samples.filter((s) => s.user === u && ok(s) && s.end < faultAt).map((s) => s.views ?? 0))
-  const afterMax = (u: number): number => Math.max(0, ...samples.filter((s) => s.user === u && ok(s) && s.start >= healAt).map((s) => s.views ?? 0))
-  const keptCounting = Array.from({ length: USERS }, (_, u) => afterMax(u) > beforeMax(u) && beforeMax(u) > 1).filter(Boolean).length
-  const outcomes = count(failed.map((s) => `${s.status} ${s.code ?? (s.status === 0 ? 'CLIENT' : JSON.stringify(s.text.slice(0, 60)))}`))
+  const beforeMax = (u: number): number =>
+    Math.max(0, ...samples.filter((s) => s.user === u && ok(s) && s.end < faultAt).map((s) => s.views ?? 0))
+  const afterMax = (u: number): number =>
+    Math.max(0, ...samples.filter((s) => s.user === u && ok(s) && s.start >= healAt).map((s) => s.views ?? 0))
+  const keptCounting = Array.from({ length: USERS }, (_, u) => afterMax(u) > beforeMax(u) && beforeMax(u) > 1).filter(
+    Boolean
+  ).length
+  const outcomes = count(
+    failed.map((s) => `${s.status} ${s.code ?? (s.status === 0 ? 'CLIENT' : JSON.stringify(s.text.slice(0, 60)))}`)
+  )
 
   report(`quick start, ${plan.name}`, {
     requests: samples.length,
@@ -162,23 +179,46 @@ const check = (plan: Plan, o: Outcome): void => {
     storedSessions: o.storedViews.length,
     appAlive: o.appAliveAtEnd
   })
-  const example = (xs: ReadonlyArray<Sample>): string => xs.slice(0, 3).map((s) => `${s.status} after ${Math.round(s.ms)} ms: ${JSON.stringify(s.text)}`).join('; ')
-  const appOutput = (): string => `\n--- app stdout\n${o.app.stdout().slice(-2000)}\n--- app stderr\n${o.app.stderr().slice(-2000)}`
+  const example = (xs: ReadonlyArray<Sample>): string =>
+    xs
+      .slice(0, 3)
+      .map((s) => `${s.status} after ${Math.round(s.ms)} ms: ${JSON.stringify(s.text)}`)
+      .join('; ')
+  const appOutput = (): string =>
+    `\n--- app stdout\n${o.app.stdout().slice(-2000)}\n--- app stderr\n${o.app.stderr().slice(-2000)}`
 
   assert.ok(o.appAliveAtEnd, `the app process died during the run${appOutput()}`)
   assert.ok(samples.length > 50, `enough load: ${samples.length} requests`)
   const early = failed.filter((s) => s.end < faultAt)
   assert.is(early.length, 0, `no failure before the fault: ${example(early)}`)
   const clientSide = failed.filter((s) => s.status === 0)
-  assert.is(clientSide.length, 0, `requests that got no answer within ${CLIENT_TIMEOUT_MS} ms (a hang): ${example(clientSide)}`)
-  assert.ok(longest < REQUEST_BOUND_MS, `longest request ${Math.round(longest)} ms >= ${REQUEST_BOUND_MS} ms (default deadline ${DEFAULT_DEADLINE_MS} + ${SLACK_MS})`)
+  assert.is(
+    clientSide.length,
+    0,
+    `requests that got no answer within ${CLIENT_TIMEOUT_MS} ms (a hang): ${example(clientSide)}`
+  )
+  assert.ok(
+    longest < REQUEST_BOUND_MS,
+    `longest request ${Math.round(
+      longest
+    )} ms >= ${REQUEST_BOUND_MS} ms (default deadline ${DEFAULT_DEADLINE_MS} + ${SLACK_MS})`
+  )
   const typeErrors = failed.filter((s) => /TypeError/.test(s.text) || s.status === 500)
   assert.is(typeErrors.length, 0, `500s or TypeErrors (a missing req.session?): ${example(typeErrors)}${appOutput()}`)
   const unnamed = failed.filter((s) => s.status !== 503 || s.code === undefined || !plan.codes.test(s.code))
-  assert.is(unnamed.length, 0, `failures that are not a 503 naming ${String(plan.codes)} (no code: not a store error, e.g. a TypeError on a missing req.session): ${example(unnamed)}`)
+  assert.is(
+    unnamed.length,
+    0,
+    `failures that are not a 503 naming ${String(
+      plan.codes
+    )} (no code: not a store error, e.g. a TypeError on a missing req.session): ${example(unnamed)}`
+  )
   assert.ok(failed.length > 0, 'the fault was felt by the app (the oracle can fail)')
   assert.ok(recoveryMs >= 0, 'a request succeeded after Redis was back')
-  assert.ok(recoveryMs < plan.recoveryBoundMs, `recovered ${Math.round(recoveryMs)} ms after Redis was back (< ${plan.recoveryBoundMs})`)
+  assert.ok(
+    recoveryMs < plan.recoveryBoundMs,
+    `recovered ${Math.round(recoveryMs)} ms after Redis was back (< ${plan.recoveryBoundMs})`
+  )
   assert.is(failedAfterRecovery.length, 0, `requests failed after the recovery: ${example(failedAfterRecovery)}`)
   assert.is(wentBack, 0, 'a user’s view count went back (a session lost)')
   assert.is(keptCounting, USERS, 'every user’s view count kept counting after the recovery')
@@ -193,17 +233,22 @@ if (faultsEnabled) {
       const packed = await installPacked()
       const block = namedBlock(readReadme(), 'quick-start')
       const kind = kindOf(block)
-      if (kind === undefined || !block.app) throw new Error(`README.md:${block.line}: the quick-start block must be a js/ts block with the word app`)
+      if (kind === undefined || !block.app)
+        throw new Error(`README.md:${block.line}: the quick-start block must be a js/ts block with the word app`)
       state.consumer = packed.consumer
       const dir = join(packed.consumer, 'faults')
       mkdirSync(dir, { recursive: true })
       state.preload = join(dir, 'loopback.cjs')
       writeFileSync(state.preload, LOOPBACK_PRELOAD)
-      const source = join(dir, kind === 'ts' ? (block.esm ? 'quick-start.mts' : 'quick-start.ts') : `quick-start.${kind}`)
+      const source = join(
+        dir,
+        kind === 'ts' ? (block.esm ? 'quick-start.mts' : 'quick-start.ts') : `quick-start.${kind}`
+      )
       writeFileSync(source, block.source)
       if (kind === 'ts') {
         const c = makeCompiler(packed.consumer).compile(source)
-        if (c.output === undefined) throw new Error(`README.md:${block.line}: the quick start does not compile\n${c.diagnostics}`)
+        if (c.output === undefined)
+          throw new Error(`README.md:${block.line}: the quick start does not compile\n${c.diagnostics}`)
         state.file = c.output
       } else {
         state.file = source
@@ -216,7 +261,11 @@ if (faultsEnabled) {
   test.before.each((state) => {
     if (state.setupError !== undefined) {
       const err = state.setupError
-      throw err instanceof Error ? Object.assign(new Error(`set-up failed: ${err.message}`), { stack: `set-up failed: ${err.stack ?? err.message}` }) : new Error(`set-up failed: ${String(err)}`)
+      throw err instanceof Error
+        ? Object.assign(new Error(`set-up failed: ${err.message}`), {
+            stack: `set-up failed: ${err.stack ?? err.message}`
+          })
+        : new Error(`set-up failed: ${String(err)}`)
     }
   })
 

@@ -25,7 +25,9 @@ import {
 } from './support'
 
 const session = (): SessionData =>
-  ({ cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000).toISOString() } }) as unknown as SessionData
+  ({
+    cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000).toISOString() }
+  } as unknown as SessionData)
 
 const rejection = (p: Promise<unknown>): Promise<{ code?: string; message?: string } | undefined> =>
   p.then(
@@ -109,7 +111,11 @@ if (faultsEnabled) {
       const out = await request(app.port, 'POST', '/logout', again.cookie)
       assert.is(out.status, 200, 'logout works again')
       assert.is(await admin.type(PREFIX + sidOfCookie(again.cookie as string)), 'hash')
-      assert.type(await store.access.destroy(sid), 'boolean', 'destroy of the old session resolves (true, or false when the sync emptied it)')
+      assert.type(
+        await store.access.destroy(sid),
+        'boolean',
+        'destroy of the old session resolves (true, or false when the sync emptied it)'
+      )
     })
   })
 

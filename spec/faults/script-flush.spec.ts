@@ -31,8 +31,13 @@ const CONCURRENT = 200
 /** `calls` and NOSCRIPT-style failures of EVAL / EVALSHA from `INFO commandstats`. */
 const scriptStats = async (admin: Admin): Promise<{ evalsha: number; evalshaFailed: number; eval: number }> => {
   const text = await admin.info('commandstats')
-  const stat = (cmd: string, field: string): number => Number(new RegExp(`cmdstat_${cmd}:[^\\r\\n]*\\b${field}=(\\d+)`).exec(text)?.[1] ?? 0)
-  return { evalsha: stat('evalsha', 'calls'), evalshaFailed: stat('evalsha', 'failed_calls') + stat('evalsha', 'rejected_calls'), eval: stat('eval', 'calls') }
+  const stat = (cmd: string, field: string): number =>
+    Number(new RegExp(`cmdstat_${cmd}:[^\\r\\n]*\\b${field}=(\\d+)`).exec(text)?.[1] ?? 0)
+  return {
+    evalsha: stat('evalsha', 'calls'),
+    evalshaFailed: stat('evalsha', 'failed_calls') + stat('evalsha', 'rejected_calls'),
+    eval: stat('eval', 'calls')
+  }
 }
 
 const test = suite('fault: SCRIPT FLUSH between operations')
@@ -70,7 +75,13 @@ if (faultsEnabled) {
       const after = await scriptStats(admin)
       const noscript = after.evalshaFailed - before.evalshaFailed
       const evals = after.eval - before.eval
-      report('SCRIPT FLUSH, sequential rounds', { rounds: ROUNDS, logoutsFailed: 0, evalshaNoscript: noscript, evalFallbacks: evals, opErrors: ops.errors })
+      report('SCRIPT FLUSH, sequential rounds', {
+        rounds: ROUNDS,
+        logoutsFailed: 0,
+        evalshaNoscript: noscript,
+        evalFallbacks: evals,
+        opErrors: ops.errors
+      })
       assert.is(noscript, ROUNDS, 'each first EVALSHA after a flush was answered NOSCRIPT')
       assert.is(evals, ROUNDS, 'and each was resent once with EVAL')
     })
@@ -120,7 +131,9 @@ if (faultsEnabled) {
   test('store.access after SCRIPT FLUSH: destroy → true and a tombstone; clear tombstones every session', async () => {
     const { server, client, app } = fx
     await withAdmin(server.url, async (admin) => {
-      const sess = { cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000).toISOString() } } as unknown as SessionData
+      const sess = {
+        cookie: { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000).toISOString() }
+      } as unknown as SessionData
       const store = createRedisStore(client)
       await store.access.set('flush-a', sess)
       await store.access.set('flush-b', sess)

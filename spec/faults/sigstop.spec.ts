@@ -34,10 +34,16 @@ const base: Omit<OutagePlan, 'client'> = {
   }
 }
 
-const print = (name: string, r: OutageResult): void => reportOutage(`SIGSTOP ${STOP_MS / 1000} s, ${name}`, 'sigcontAtMs', r)
+const print = (name: string, r: OutageResult): void =>
+  reportOutage(`SIGSTOP ${STOP_MS / 1000} s, ${name}`, 'sigcontAtMs', r)
 
 const common = (r: OutageResult): void =>
-  assertOutage(r, { requestBoundMs: REQUEST_BOUND_MS, opBoundMs: DEADLINE_MS + EPSILON_MS, fault: 'SIGSTOP', heal: 'SIGCONT' })
+  assertOutage(r, {
+    requestBoundMs: REQUEST_BOUND_MS,
+    opBoundMs: DEADLINE_MS + EPSILON_MS,
+    fault: 'SIGSTOP',
+    heal: 'SIGCONT'
+  })
 
 const test = suite('fault: SIGSTOP of redis-server for 8 s under HTTP load')
 
@@ -45,7 +51,10 @@ if (faultsEnabled) {
   test.after(() => closeAgent())
 
   test('reconnectStrategy only: the connection stays up, the deadline fails each request in time, replies resume on SIGCONT', async () => {
-    const r = await runOutage({ ...base, client: { socket: { reconnectStrategy: reconnectQuickly, connectTimeout: 1_000 } } })
+    const r = await runOutage({
+      ...base,
+      client: { socket: { reconnectStrategy: reconnectQuickly, connectTimeout: 1_000 } }
+    })
     print('reconnectStrategy min(50·n, 500), no socketTimeout', r)
     common(r)
     assert.equal(r.storeEvents, [], 'the socket never closed: no connection events')
@@ -59,12 +68,18 @@ if (faultsEnabled) {
   test('socketTimeout 1500 + pingInterval 500 + reconnectStrategy: same bounds; under load the idle timer does not fire', async () => {
     const r = await runOutage({
       ...base,
-      client: { socket: { reconnectStrategy: reconnectQuickly, connectTimeout: 1_000, socketTimeout: 1_500 }, pingInterval: 500 }
+      client: {
+        socket: { reconnectStrategy: reconnectQuickly, connectTimeout: 1_000, socketTimeout: 1_500 },
+        pingInterval: 500
+      }
     })
     print('socketTimeout 1500, pingInterval 500, reconnectStrategy min(50·n, 500)', r)
     common(r)
     const events = r.storeEvents.map((e) => e.event).join(',')
-    assert.ok(events === '' || events === 'disconnect,connect', `no events, or one disconnect then one connect: ${events}`)
+    assert.ok(
+      events === '' || events === 'disconnect,connect',
+      `no events, or one disconnect then one connect: ${events}`
+    )
     assert.ok(r.recoveryMs < 2_500, `recovered ${Math.round(r.recoveryMs)} ms after SIGCONT (< 2500)`)
   })
 

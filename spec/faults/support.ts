@@ -30,7 +30,8 @@ const selectedBySpec = (spec: string | undefined): boolean => {
   }
 }
 export const faultsEnabled = process.env['FAULTS'] === '1' || selectedBySpec(process.env['SPEC'])
-if (!faultsEnabled) console.log('fault specs (spec/faults) skipped: run them with npm run test:faults (or FAULTS=1 npm test)')
+if (!faultsEnabled)
+  console.log('fault specs (spec/faults) skipped: run them with npm run test:faults (or FAULTS=1 npm test)')
 
 export const PREFIX = 'sessions:'
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -38,7 +39,9 @@ export const now = (): number => performance.now()
 
 /** Prints one measured line, so the numbers show in the CI log. */
 export const report = (scenario: string, numbers: Record<string, unknown>): void => {
-  const parts = Object.entries(numbers).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : String(v)}`)
+  const parts = Object.entries(numbers).map(
+    ([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : String(v)}`
+  )
   console.log(`[fault] ${scenario}: ${parts.join(' ')}`)
 }
 
@@ -167,7 +170,9 @@ export const serveApp = (store: session.Store, cookie: session.CookieOptions = {
   app.post('/write', (req: Request, res: Response, next: NextFunction) => {
     if (noSession(req, res)) return
     fields(req).counter = (fields(req).counter ?? 0) + 1
-    req.session.save((err: unknown) => (err ? next(err) : res.json({ sid: req.sessionID, counter: fields(req).counter })))
+    req.session.save((err: unknown) =>
+      err ? next(err) : res.json({ sid: req.sessionID, counter: fields(req).counter })
+    )
   })
   app.post('/logout', (req: Request, res: Response, next: NextFunction) => {
     if (noSession(req, res)) return
@@ -202,7 +207,13 @@ const client = httpClient(COOKIE_NAME)
 export const closeAgent = client.closeAgent
 
 /** One request with a client-side timeout; never rejects (a failure is status 0 with `error`). */
-export const request = (port: number, method: 'GET' | 'POST', path: string, cookie?: string, timeoutMs = 5_000): Promise<Reply> => {
+export const request = (
+  port: number,
+  method: 'GET' | 'POST',
+  path: string,
+  cookie?: string,
+  timeoutMs = 5_000
+): Promise<Reply> => {
   const start = now()
   return client.send(port, method, path, cookie, timeoutMs).then(
     (r) => ({ status: r.status, body: r.body, cookie: r.cookie, ms: now() - start }),
@@ -304,7 +315,15 @@ export const runLoad = (port: number, users: number, stopAt: number, timeoutMs =
   const record = (route: string, r: Reply, ok: boolean): void => {
     const end = now()
     const code = typeof r.body['code'] === 'string' ? (r.body['code'] as string) : r.status === 0 ? 'CLIENT' : undefined
-    samples.push({ route, start: end - r.ms, end, ms: r.ms, status: r.status, ok, ...(code === undefined ? {} : { code }) })
+    samples.push({
+      route,
+      start: end - r.ms,
+      end,
+      ms: r.ms,
+      status: r.status,
+      ok,
+      ...(code === undefined ? {} : { code })
+    })
   }
   const user = async (u: number): Promise<void> => {
     for (let cycle = 0; now() < stopAt; cycle++) {
@@ -356,7 +375,10 @@ export const summarize = (samples: ReadonlyArray<Sample>): LoadSummary => {
 }
 
 /** Checks every tracked session in Redis: kept ones must be live strings, destroyed ones must not be. */
-export const auditSessions = async (url: string, load: Load): Promise<{ readonly lost: number; readonly resurrected: number }> =>
+export const auditSessions = async (
+  url: string,
+  load: Load
+): Promise<{ readonly lost: number; readonly resurrected: number }> =>
   withAdmin(url, async (admin) => {
     let lost = 0
     let resurrected = 0

@@ -51,10 +51,14 @@ const Cookie = session.Cookie as unknown as new (options: session.CookieOptions)
  */
 const sessionOf = (maxAgeMs: number | null, user: User, counter = 0): SessionData =>
   ({
-    cookie: new Cookie(maxAgeMs === null ? { httpOnly: true, path: '/', sameSite: 'lax' } : { maxAge: maxAgeMs, httpOnly: true, path: '/', sameSite: 'lax' }),
+    cookie: new Cookie(
+      maxAgeMs === null
+        ? { httpOnly: true, path: '/', sameSite: 'lax' }
+        : { maxAge: maxAgeMs, httpOnly: true, path: '/', sameSite: 'lax' }
+    ),
     user,
     counter
-  }) as unknown as SessionData
+  } as unknown as SessionData)
 
 const alice: User = { id: 1, name: 'alice', role: 'member' }
 const bob: User = { id: 2, name: 'bob', role: 'admin' }
@@ -120,34 +124,46 @@ const open = (name: string) => {
 
 const read = open('connect-redis → ours: the sessions connect-redis wrote')
 
-read('get returns each session with its user, and cookie.expires as the Date written, to the millisecond', async (ctx) => {
-  const written: ReadonlyArray<readonly [string, SessionData]> = [
-    [newSid(), sessionOf(HOUR_MS, alice, 3)],
-    [newSid(), sessionOf(HOUR_MS, bob, 7)],
-    [newSid(), sessionOf(null, carol)] // browser-session cookie: connect-redis used its ttl fallback (86400 s)
-  ]
-  for (const [sid, s] of written) await ctx.theirs.set(sid, s)
-  for (const [sid, s] of written) {
-    assert.is(await ctx.client.type(PREFIX + sid), 'string', 'connect-redis layout: one string per session at sess:<sid>')
-    const got = await ctx.ours.access.get(sid)
-    assert.ok(got, `our store finds the session connect-redis wrote for ${fieldsOf(s).user?.name}`)
-    assert.equal(fieldsOf(got).user, fieldsOf(s).user)
-    assert.is(fieldsOf(got).counter, fieldsOf(s).counter)
-    assert.is(got.cookie.originalMaxAge, s.cookie.originalMaxAge)
-    assert.equal(await ctx.ours.get(sid), got, 'the express-session get answers the same session')
-    const loaded = load(ctx.ours, sid, got)
-    const want = expiresMs(s)
-    if (want === null) {
-      assert.is(loaded.cookie.expires ?? null, null, 'a browser-session cookie stays one')
-    } else {
-      assert.instance(loaded.cookie.expires, Date)
-      assert.is((loaded.cookie.expires as Date).getTime(), want, 'cookie.expires comes back as the Date written')
+read(
+  'get returns each session with its user, and cookie.expires as the Date written, to the millisecond',
+  async (ctx) => {
+    const written: ReadonlyArray<readonly [string, SessionData]> = [
+      [newSid(), sessionOf(HOUR_MS, alice, 3)],
+      [newSid(), sessionOf(HOUR_MS, bob, 7)],
+      [newSid(), sessionOf(null, carol)] // browser-session cookie: connect-redis used its ttl fallback (86400 s)
+    ]
+    for (const [sid, s] of written) await ctx.theirs.set(sid, s)
+    for (const [sid, s] of written) {
+      assert.is(
+        await ctx.client.type(PREFIX + sid),
+        'string',
+        'connect-redis layout: one string per session at sess:<sid>'
+      )
+      const got = await ctx.ours.access.get(sid)
+      assert.ok(got, `our store finds the session connect-redis wrote for ${fieldsOf(s).user?.name}`)
+      assert.equal(fieldsOf(got).user, fieldsOf(s).user)
+      assert.is(fieldsOf(got).counter, fieldsOf(s).counter)
+      assert.is(got.cookie.originalMaxAge, s.cookie.originalMaxAge)
+      assert.equal(await ctx.ours.get(sid), got, 'the express-session get answers the same session')
+      const loaded = load(ctx.ours, sid, got)
+      const want = expiresMs(s)
+      if (want === null) {
+        assert.is(loaded.cookie.expires ?? null, null, 'a browser-session cookie stays one')
+      } else {
+        assert.instance(loaded.cookie.expires, Date)
+        assert.is((loaded.cookie.expires as Date).getTime(), want, 'cookie.expires comes back as the Date written')
+      }
     }
+    // Reads change no TTL: connect-redis's own expiries stand.
+    within(
+      await pttl(ctx, PREFIX + written[0]![0]),
+      HOUR_MS - 5_000,
+      HOUR_MS,
+      'alice: connect-redis EX from cookie.expires'
+    )
+    within(await pttl(ctx, PREFIX + written[2]![0]), DAY_MS - 5_000, DAY_MS, 'carol: connect-redis ttl fallback')
   }
-  // Reads change no TTL: connect-redis's own expiries stand.
-  within(await pttl(ctx, PREFIX + written[0]![0]), HOUR_MS - 5_000, HOUR_MS, 'alice: connect-redis EX from cookie.expires')
-  within(await pttl(ctx, PREFIX + written[2]![0]), DAY_MS - 5_000, DAY_MS, 'carol: connect-redis ttl fallback')
-})
+)
 
 read('length / ids / all see the sessions connect-redis wrote, and nothing else', async (ctx) => {
   const sids = [newSid(), newSid(), newSid()]
@@ -182,7 +198,12 @@ read('touch renews the TTL connect-redis set, to the new cookie expiry at millis
   const after = await pttl(ctx, PREFIX + sid)
   const elapsed = Date.now() - t0
   assert.ok(after > before, `PTTL grew (${before} → ${after})`)
-  within(after, target - elapsed - 50, target, 'PTTL is the new cookie expiry to the ms (whole seconds would overshoot)')
+  within(
+    after,
+    target - elapsed - 50,
+    target,
+    'PTTL is the new cookie expiry to the ms (whole seconds would overshoot)'
+  )
   assert.equal(fieldsOf(await ctx.ours.access.get(sid)).user, alice, 'touch keeps the value')
 })
 
@@ -198,29 +219,37 @@ read('set rewrites a connect-redis session in place, and connect-redis could sti
   assert.is(raw.counter, 2)
   assert.is(raw.user?.name, 'alice b.')
   assert.is(new Date(raw.cookie.expires).getTime(), expiresMs(loaded), 'cookie.expires stored unchanged')
-  within(await pttl(ctx, PREFIX + sid), (expiresMs(loaded) ?? 0) - Date.now() - 50, (expiresMs(loaded) ?? 0) - t0, 'PTTL from cookie.expires')
+  within(
+    await pttl(ctx, PREFIX + sid),
+    (expiresMs(loaded) ?? 0) - Date.now() - 50,
+    (expiresMs(loaded) ?? 0) - t0,
+    'PTTL from cookie.expires'
+  )
   const back = (await ctx.theirs.get(sid)) as SessionData | null
   assert.is(fieldsOf(back).counter, 2, 'a rollback to connect-redis reads what ours wrote')
   assert.is(fieldsOf(await ctx.ours.access.get(sid)).counter, 2)
 })
 
-read('destroy removes a connect-redis session and leaves a tombstone: a stale copy saved later is refused', async (ctx) => {
-  const sid = newSid()
-  const other = newSid()
-  await ctx.theirs.set(sid, sessionOf(HOUR_MS, alice))
-  await ctx.theirs.set(other, sessionOf(HOUR_MS, bob))
-  const stale = (await ctx.ours.access.get(sid))!
-  assert.is(await ctx.ours.access.destroy(sid), true, 'a live session was removed')
-  assert.is(await ctx.ours.access.get(sid), null)
-  assert.is(await ctx.ours.get(sid), null)
-  assert.is(await ctx.client.type(PREFIX + sid), 'hash', 'the key is a tombstone now')
-  assert.is(await ctx.ours.access.set(sid, stale), 'tombstoned', 'a request still in flight cannot save it back')
-  assert.is(await ctx.ours.access.touch(sid, stale), false)
-  assert.is(await ctx.ours.access.get(sid), null, 'still gone')
-  assert.is(await ctx.ours.access.length(), 1, 'the tombstone is not a session')
-  assert.equal(await ctx.ours.access.ids(), [other])
-  assert.equal(fieldsOf(await ctx.ours.access.get(other)).user, bob, 'the other session is untouched')
-})
+read(
+  'destroy removes a connect-redis session and leaves a tombstone: a stale copy saved later is refused',
+  async (ctx) => {
+    const sid = newSid()
+    const other = newSid()
+    await ctx.theirs.set(sid, sessionOf(HOUR_MS, alice))
+    await ctx.theirs.set(other, sessionOf(HOUR_MS, bob))
+    const stale = (await ctx.ours.access.get(sid))!
+    assert.is(await ctx.ours.access.destroy(sid), true, 'a live session was removed')
+    assert.is(await ctx.ours.access.get(sid), null)
+    assert.is(await ctx.ours.get(sid), null)
+    assert.is(await ctx.client.type(PREFIX + sid), 'hash', 'the key is a tombstone now')
+    assert.is(await ctx.ours.access.set(sid, stale), 'tombstoned', 'a request still in flight cannot save it back')
+    assert.is(await ctx.ours.access.touch(sid, stale), false)
+    assert.is(await ctx.ours.access.get(sid), null, 'still gone')
+    assert.is(await ctx.ours.access.length(), 1, 'the tombstone is not a session')
+    assert.equal(await ctx.ours.access.ids(), [other])
+    assert.equal(fieldsOf(await ctx.ours.access.get(other)).user, bob, 'the other session is untouched')
+  }
+)
 
 read('a session connect-redis wrote with 2 s left expires on schedule when read through our store', async (ctx) => {
   const sid = newSid()
@@ -316,7 +345,10 @@ opts('disableTTL: true is refused with a TypeError naming it; disableTTL: false 
   ]
   for (const build of refused) {
     const e = thrownBy(build)
-    assert.ok(e instanceof TypeError && /disableTTL/.test(e.message), `expected a TypeError naming disableTTL, got ${describe(e)}`)
+    assert.ok(
+      e instanceof TypeError && /disableTTL/.test(e.message),
+      `expected a TypeError naming disableTTL, got ${describe(e)}`
+    )
   }
   const a = createRedisStore(ctx.client, { prefix: PREFIX, disableTTL: false })
   const b = new RedisStore({ client: ctx.client, prefix: PREFIX, disableTTL: false })
@@ -327,7 +359,14 @@ opts('disableTTL: true is refused with a TypeError naming it; disableTTL: false 
 })
 
 opts('every connect-redis option name is accepted at once; an unknown name is a TypeError naming it', async (ctx) => {
-  const store = createRedisStore(ctx.client, { prefix: PREFIX, scanCount: 50, serializer: JSON, ttl: 120, disableTouch: true, disableTTL: false })
+  const store = createRedisStore(ctx.client, {
+    prefix: PREFIX,
+    scanCount: 50,
+    serializer: JSON,
+    ttl: 120,
+    disableTouch: true,
+    disableTTL: false
+  })
   const sid = newSid()
   await store.set(sid, sessionOf(HOUR_MS, alice))
   await ctx.client.pExpire(PREFIX + sid, 5_000)
@@ -336,7 +375,10 @@ opts('every connect-redis option name is accepted at once; an unknown name is a 
   for (const typo of [{ prefx: 'sess:' }, { ttlSecond: 60 }, { disableTtl: true }]) {
     const name = Object.keys(typo)[0]!
     const e = thrownBy(() => createRedisStore(ctx.client, typo as unknown as StoreOptionsArg))
-    assert.ok(e instanceof TypeError && e.message.includes(name), `expected a TypeError naming ${name}, got ${describe(e)}`)
+    assert.ok(
+      e instanceof TypeError && e.message.includes(name),
+      `expected a TypeError naming ${name}, got ${describe(e)}`
+    )
   }
 })
 
@@ -403,7 +445,11 @@ http('log in on connect-redis, switch the app to ours with prefix sess:, keep co
   assert.equal(me.body, { sid, user: 'alice', counter: 1 }, 'still logged in, with the counter connect-redis stored')
   within(await client.pTTL(PREFIX + sid), HOUR_MS - 5_000, HOUR_MS, 'our touch renewed the cookie expiry')
   assert.is((await request(after.port, 'GET', '/slow?trial=y&delay=0&modify=1', cookie)).status, 200)
-  assert.equal((await request(after.port, 'GET', '/me', cookie)).body, { sid, user: 'alice', counter: 2 }, 'the counter keeps counting')
+  assert.equal(
+    (await request(after.port, 'GET', '/me', cookie)).body,
+    { sid, user: 'alice', counter: 2 },
+    'the counter keeps counting'
+  )
   assert.is(await client.type(PREFIX + sid), 'string', 'still the connect-redis layout')
   assert.is(fieldsOf(JSON.parse((await client.get(PREFIX + sid)) ?? 'null')).counter, 2)
 

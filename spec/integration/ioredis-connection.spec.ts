@@ -68,7 +68,11 @@ outage('disconnect / connect events, whenDisconnected fail while down, closed af
   assert.is(await failing.access.set('b', sess), 'written')
 
   await ctx.client.quit()
-  assert.equal([fromIoRedis(ctx.client).connection.isReady(), fromIoRedis(ctx.client).connection.isClosed()], [false, true], 'closed as soon as quit() has answered')
+  assert.equal(
+    [fromIoRedis(ctx.client).connection.isReady(), fromIoRedis(ctx.client).connection.isClosed()],
+    [false, true],
+    'closed as soon as quit() has answered'
+  )
   await until('disconnect after quit', () => events.length === 3)
   assert.equal(events, ['disconnect', 'connect', 'disconnect'])
 })

@@ -41,15 +41,28 @@ const clients: ReadonlyArray<readonly [string, (url: string) => Subject, string]
   ['node-redis v4', (url) => nodeRedis(createClient4({ url }) as unknown as AnyClient), ''],
   ['node-redis v5', (url) => nodeRedis(createClient5({ url }) as unknown as AnyClient), ''],
   ['node-redis v6', (url) => nodeRedis(createClient6({ url }) as unknown as AnyClient), ''],
-  ['node-redis v6 with keyPrefix', (url) => nodeRedis(createClient6({ url, keyPrefix: 'app:' }) as unknown as AnyClient), 'app:'],
+  [
+    'node-redis v6 with keyPrefix',
+    (url) => nodeRedis(createClient6({ url, keyPrefix: 'app:' }) as unknown as AnyClient),
+    'app:'
+  ],
   ['ioredis 5', (url) => ioRedis(new Redis(url, { lazyConnect: true })), ''],
   ['ioredis 5 with keyPrefix', (url) => ioRedis(new Redis(url, { lazyConnect: true, keyPrefix: 'app:' })), 'app:']
 ]
 
 const session_ = (inMs: number, extra: Record<string, unknown> = {}) =>
-  ({ cookie: { originalMaxAge: inMs, expires: new Date(Date.now() + inMs), httpOnly: true, path: '/' }, ...extra }) as unknown as session.SessionData
+  ({
+    cookie: { originalMaxAge: inMs, expires: new Date(Date.now() + inMs), httpOnly: true, path: '/' },
+    ...extra
+  } as unknown as session.SessionData)
 
-type Ctx = { server: RedisServer; subject: Subject; admin: AnyClient; store: RedisSessionStore; monitor: ReturnType<typeof createClient6> }
+type Ctx = {
+  server: RedisServer
+  subject: Subject
+  admin: AnyClient
+  store: RedisSessionStore
+  monitor: ReturnType<typeof createClient6>
+}
 
 for (const [name, make, keyPrefix] of clients) {
   const it = suite<Ctx>(`integration: ${name}`)
@@ -77,7 +90,11 @@ for (const [name, make, keyPrefix] of clients) {
     const got = await store.access.get('a')
     assert.is((got as unknown as { user: string }).user, 'alice')
     assert.instance(got?.cookie.expires, Date, 'cookie.expires is a Date, as SessionData says')
-    assert.type(JSON.parse(String(await raw(ctx, 'GET', k('sessions:a')))).cookie.expires, 'string', 'stored as an ISO string')
+    assert.type(
+      JSON.parse(String(await raw(ctx, 'GET', k('sessions:a')))).cookie.expires,
+      'string',
+      'stored as an ISO string'
+    )
     const pttl = Number(await raw(ctx, 'PTTL', k('sessions:a')))
     assert.ok(pttl > 59_000 && pttl <= 60_000, `PTTL ${pttl} matches cookie.expires to the ms`)
     assert.is(await store.access.touch('a', session_(600_000)), true)
@@ -93,7 +110,9 @@ for (const [name, make, keyPrefix] of clients) {
   })
 
   it('a browser-session cookie (expires null) falls back to ttlSeconds', async (ctx) => {
-    await ctx.store.access.set('b', { cookie: { expires: null, originalMaxAge: null } } as unknown as session.SessionData)
+    await ctx.store.access.set('b', {
+      cookie: { expires: null, originalMaxAge: null }
+    } as unknown as session.SessionData)
     const pttl = Number(await raw(ctx, 'PTTL', k('sessions:b')))
     assert.ok(pttl > 86_399_000 && pttl <= 86_400_000, `PTTL ${pttl}`)
   })
@@ -127,14 +146,20 @@ for (const [name, make, keyPrefix] of clients) {
     assert.is(await store.access.length(), 55)
     const all = await store.access.all()
     assert.is(Object.keys(all).length, 55)
-    for (const [sid, s] of Object.entries(all)) assert.is((s as unknown as { n: number }).n, Number(sid.slice(1)), `id ${sid} matches its session`)
+    for (const [sid, s] of Object.entries(all))
+      assert.is((s as unknown as { n: number }).n, Number(sid.slice(1)), `id ${sid} matches its session`)
     assert.is((await store.access.ids()).length, 55)
     assert.is(await store.access.clear(), 55)
     assert.is(await store.access.length(), 0)
     assert.is(await raw(ctx, 'TYPE', k('sessions:s7')), 'hash', 'clear leaves tombstones')
     assert.is(await raw(ctx, 'GET', k('sessions1:x')), '{"cookie":{}}', 'foreign key untouched')
     assert.is(await raw(ctx, 'GET', k('other:y')), 'z')
-    if (keyPrefix !== '') assert.is(await raw(ctx, 'GET', 'sessions:unprefixed'), '{"cookie":{}}', 'key outside the client prefix untouched')
+    if (keyPrefix !== '')
+      assert.is(
+        await raw(ctx, 'GET', 'sessions:unprefixed'),
+        '{"cookie":{}}',
+        'key outside the client prefix untouched'
+      )
   })
 
   it('access.iterate streams every live session once per page', async (ctx) => {
@@ -186,7 +211,17 @@ for (const [name, make, keyPrefix] of clients) {
 /** A MONITOR line as `COMMAND arg …` (ioredis sends command names in lower case), with JSON values, numbers and SHA1s shown as <json>, <n> and <sha1>. */
 const shape = (line: string): string =>
   [...line.replace(/^[\d.]+ \[[^\]]*\] /, '').matchAll(/"((?:[^"\\]|\\.)*)"/g)]
-    .map(([, arg = ''], i) => (i === 0 ? arg.toUpperCase() : arg.startsWith('{') ? '<json>' : /^\d+$/.test(arg) ? '<n>' : /^[0-9a-f]{40}$/.test(arg) ? '<sha1>' : arg))
+    .map(([, arg = ''], i) =>
+      i === 0
+        ? arg.toUpperCase()
+        : arg.startsWith('{')
+        ? '<json>'
+        : /^\d+$/.test(arg)
+        ? '<n>'
+        : /^[0-9a-f]{40}$/.test(arg)
+        ? '<sha1>'
+        : arg
+    )
     .join(' ')
 
 for (const [name, make, keyPrefix] of clients) {

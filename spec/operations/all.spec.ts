@@ -18,7 +18,10 @@ allSessions('all pairs every session with its own id, skipping the tombstone and
   assert.equal(Object.keys(all).sort(), ['s1', 's2', 's4', 's5'])
   for (const [sid, sess] of Object.entries(all)) assert.is((sess as unknown as { n: number }).n, Number(sid.slice(1)))
   const mgets = redis.calls.filter((c) => c[0] === 'MGET')
-  assert.ok(mgets.every((c) => c.length <= 3), 'one MGET per page of at most scanCount keys')
+  assert.ok(
+    mgets.every((c) => c.length <= 3),
+    'one MGET per page of at most scanCount keys'
+  )
   assert.ok(!redis.calls.some((c) => c.includes('sessions1:x')), 'the foreign key is never read')
 })
 
@@ -31,8 +34,12 @@ allSessions('all tolerates SCAN duplicates and keys that expire between SCAN and
 allSessions('all skips a corrupt value and reports it, naming the key', async ({ redis }) => {
   redis.data.set('sessions:s2', { type: 'string', value: '{oops' })
   const reported: Array<unknown> = []
-  const scanBatches = makeScanBatches({ pages: makeScanPages({ client: redis, prefix: 'sessions:', batchSize: 2, countHint: 2 }) })
-  const all = await runRight(makeAll({ client: redis, serializer: jsonSerializer, scanBatches, reportCorrupt: (e) => reported.push(e) })())
+  const scanBatches = makeScanBatches({
+    pages: makeScanPages({ client: redis, prefix: 'sessions:', batchSize: 2, countHint: 2 })
+  })
+  const all = await runRight(
+    makeAll({ client: redis, serializer: jsonSerializer, scanBatches, reportCorrupt: (e) => reported.push(e) })()
+  )
   assert.equal(Object.keys(all).sort(), ['s1', 's4', 's5'])
   assert.is(reported.length, 1)
   assert.is((reported[0] as { _tag: string; key: string })._tag, 'ParseFailed')

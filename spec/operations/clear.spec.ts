@@ -16,7 +16,10 @@ clear('clear tombstones every live session, page by page, and leaves foreign key
   assert.is(redis.data.get('sessions1:x')?.type, 'string')
   assert.is(redis.data.get('other:y')?.type, 'string')
   const scripts = redis.calls.filter((c) => c[0] === 'EVALSHA')
-  assert.ok(scripts.length >= 2 && scripts.every((c) => (c[2] as Array<string>).length <= 2), 'one script call per page')
+  assert.ok(
+    scripts.length >= 2 && scripts.every((c) => (c[2] as Array<string>).length <= 2),
+    'one script call per page'
+  )
   assert.is(await runRight(batchOpsOf(redis).length()), 0)
 })
 

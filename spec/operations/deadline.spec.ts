@@ -63,11 +63,14 @@ deadline('an answered task leaves no timer behind', async () => {
   assert.ok(left <= before, `${left - before} more timers`)
 })
 
-deadline('a task that rejects (a broken TaskEither) is a Defect, not an unhandled rejection nor a TimedOut', async () => {
-  const broken: TE.TaskEither<StoreError, number> = () => Promise.reject(new Error('decorator bug'))
-  const r = await withDeadline('get', 1000)(broken)()
-  assert.ok(E.isLeft(r))
-  assert.is((r as E.Left<StoreError>).left._tag, 'Defect')
-})
+deadline(
+  'a task that rejects (a broken TaskEither) is a Defect, not an unhandled rejection nor a TimedOut',
+  async () => {
+    const broken: TE.TaskEither<StoreError, number> = () => Promise.reject(new Error('decorator bug'))
+    const r = await withDeadline('get', 1000)(broken)()
+    assert.ok(E.isLeft(r))
+    assert.is((r as E.Left<StoreError>).left._tag, 'Defect')
+  }
+)
 
 deadline.run()

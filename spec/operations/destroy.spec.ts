@@ -27,7 +27,11 @@ destroy('replaces the session by a tombstone for concurrencyGraceSeconds, in one
   assert.is(await runRight(ops.destroy('a')), true)
   assert.equal(commands(redis), ['EVALSHA'])
   assert.is(redis.calls[0]?.[1], TOMBSTONE_SCRIPT.sha1)
-  assert.equal(redis.data.get('sessions:a'), { type: 'hash', fields: { destroyedAt: String(redis.now()) }, expiresAt: redis.now() + 300_000 })
+  assert.equal(redis.data.get('sessions:a'), {
+    type: 'hash',
+    fields: { destroyedAt: String(redis.now()) },
+    expiresAt: redis.now() + 300_000
+  })
 })
 
 destroy('of an unknown session resolves false and still leaves a tombstone', async ({ redis }) => {
@@ -43,7 +47,7 @@ destroy('with concurrencyGraceSeconds 0 only deletes', async ({ redis }) => {
 })
 
 destroy('a failing script is a CommandFailed', async ({ redis }) => {
-  redis.failing('EVALSHA', new Error('READONLY You can\'t write against a read only replica.'))
+  redis.failing('EVALSHA', new Error("READONLY You can't write against a read only replica."))
   const e = await runLeft(opsOf(redis).destroy('a'))
   assert.is(e._tag, 'CommandFailed')
   assert.match(String((e as { cause: Error }).cause.message), /READONLY/)

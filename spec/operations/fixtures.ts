@@ -49,7 +49,14 @@ export const batchOpsOf = (redis: FakeRedis, prefix = 'sessions:', keyPrefix = '
   const scanBatches = makeScanBatches({ pages: makeScanPages(source) })
   const deps = { client: redis, serializer: jsonSerializer, scanBatches, concurrencyGraceSeconds: 300, now: redis.now }
   const pages = makeScanPages(source)
-  return { scanBatches, iterate: makeIterate({ ...deps, pages }), all: makeAll(deps), ids: makeIds(deps), length: makeLength(deps), clear: makeClear(deps) }
+  return {
+    scanBatches,
+    iterate: makeIterate({ ...deps, pages }),
+    all: makeAll(deps),
+    ids: makeIds(deps),
+    length: makeLength(deps),
+    clear: makeClear(deps)
+  }
 }
 
 /** Live sessions s1…s5 with a tombstone at s3, a foreign key a naive glob would match, and another foreign key. */

@@ -15,18 +15,21 @@ get('a missing session is None, in one GET', async ({ redis }) => {
   assert.equal(redis.calls, [['GET', 'sessions:nope']])
 })
 
-get('a stored session comes back as SessionData (cookie.expires a Date, as its type says), in one GET', async ({ redis }) => {
-  const stored = storedSession(redis.now(), 60_000, { user: 'alice' })
-  redis.data.set('sessions:abc', { type: 'string', value: JSON.stringify(stored) })
-  const got = await runRight(opsOf(redis).get('abc'))
-  assert.ok(O.isSome(got))
-  const sess = (got as O.Some<Record<string, any>>).value
-  assert.is(sess['user'], 'alice')
-  assert.instance(sess['cookie'].expires, Date)
-  assert.is(sess['cookie'].expires.getTime(), redis.now() + 60_000)
-  assert.equal(sess, { ...stored, cookie: { ...stored.cookie, expires: new Date(stored.cookie.expires) } })
-  assert.equal(commands(redis), ['GET'])
-})
+get(
+  'a stored session comes back as SessionData (cookie.expires a Date, as its type says), in one GET',
+  async ({ redis }) => {
+    const stored = storedSession(redis.now(), 60_000, { user: 'alice' })
+    redis.data.set('sessions:abc', { type: 'string', value: JSON.stringify(stored) })
+    const got = await runRight(opsOf(redis).get('abc'))
+    assert.ok(O.isSome(got))
+    const sess = (got as O.Some<Record<string, any>>).value
+    assert.is(sess['user'], 'alice')
+    assert.instance(sess['cookie'].expires, Date)
+    assert.is(sess['cookie'].expires.getTime(), redis.now() + 60_000)
+    assert.equal(sess, { ...stored, cookie: { ...stored.cookie, expires: new Date(stored.cookie.expires) } })
+    assert.equal(commands(redis), ['GET'])
+  }
+)
 
 get('a tombstone reads as None', async ({ redis }) => {
   redis.data.set('sessions:abc', { type: 'hash', fields: { destroyedAt: '1' } })

@@ -10,12 +10,24 @@ import { runRight, storedSession } from '../helpers'
 const HOUR = 3_600_000
 const opsOf = (redis: FakeRedis, touchAfterSeconds = 60) => {
   const memo = makeExpiryMemo()
-  const deps = { client: redis, prefix: 'sessions:', serializer: jsonSerializer, ttlSeconds: 86400 as const, now: redis.now, memo, touchAfterSeconds }
+  const deps = {
+    client: redis,
+    prefix: 'sessions:',
+    serializer: jsonSerializer,
+    ttlSeconds: 86400 as const,
+    now: redis.now,
+    memo,
+    touchAfterSeconds
+  }
   const touch = makeTouch(deps)
   return { get: makeGetRemembering(deps), touch: makeLazyTouch({ ...deps, touch }), plainTouch: touch, memo }
 }
 const seed = (redis: FakeRedis, sid: string, ttlMs: number) =>
-  redis.data.set(`sessions:${sid}`, { type: 'string', value: JSON.stringify(storedSession(redis.now(), ttlMs)), expiresAt: redis.now() + ttlMs })
+  redis.data.set(`sessions:${sid}`, {
+    type: 'string',
+    value: JSON.stringify(storedSession(redis.now(), ttlMs)),
+    expiresAt: redis.now() + ttlMs
+  })
 
 const lazy = suite<{ redis: FakeRedis }>('lazy touch')
 lazy.before.each((ctx) => {
@@ -26,7 +38,10 @@ lazy('get reads the session and its TTL in one command', async ({ redis }) => {
   seed(redis, 'a', HOUR)
   const ops = opsOf(redis)
   const got = await runRight(ops.get('a'))
-  assert.equal(redis.calls.map((c) => c[0]), ['EVALSHA'])
+  assert.equal(
+    redis.calls.map((c) => c[0]),
+    ['EVALSHA']
+  )
   assert.ok(O.isSome(got))
   assert.is(ops.memo.recall('a'), redis.now() + HOUR)
 })

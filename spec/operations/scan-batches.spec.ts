@@ -13,7 +13,13 @@ scan.before.each((ctx) => {
 })
 
 scan('folds page by page with an escaped MATCH, COUNT and TYPE string', async ({ redis }) => {
-  const pages = await runRight(batchOpsOf(redis).scanBatches((batch) => async () => E.right(batch.map((k) => k.sid)), new Array<Array<string>>(), (acc, sids) => [...acc, sids]))
+  const pages = await runRight(
+    batchOpsOf(redis).scanBatches(
+      (batch) => async () => E.right(batch.map((k) => k.sid)),
+      new Array<Array<string>>(),
+      (acc, sids) => [...acc, sids]
+    )
+  )
   assert.equal(pages.flat().sort(), ['s1', 's2', 's4', 's5'])
   const scans = redis.calls.filter((c) => c[0] === 'SCAN')
   assert.ok(scans.length > 2, 'several pages')
@@ -37,7 +43,13 @@ scan('with a client keyPrefix, MATCH includes it and keys are passed on without 
   redis.data.set('app:sessions:a', { type: 'string', value: sessionJson(redis, 1) })
   redis.data.set('sessions:b', { type: 'string', value: sessionJson(redis, 2) })
   const seen: Array<unknown> = []
-  await runRight(batchOpsOf(redis, 'sessions:', 'app:').scanBatches((batch) => async () => E.right(seen.push(...batch)), 0, (n) => n))
+  await runRight(
+    batchOpsOf(redis, 'sessions:', 'app:').scanBatches(
+      (batch) => async () => E.right(seen.push(...batch)),
+      0,
+      (n) => n
+    )
+  )
   assert.equal(seen, [{ sid: 'a', key: 'sessions:a' }])
   assert.is((redis.calls[0]?.[2] as { MATCH: string }).MATCH, 'app:sessions:*')
 })
@@ -45,14 +57,24 @@ scan('with a client keyPrefix, MATCH includes it and keys are passed on without 
 scan('the next SCAN is sent before the current page is worked on', async ({ redis }) => {
   redis.scanPages = [['sessions:s1'], ['sessions:s2']]
   const order: Array<string> = []
-  await runRight(batchOpsOf(redis).scanBatches((page) => async () => E.right(order.push(`step ${page.length} after ${redis.calls.filter((c) => c[0] === 'SCAN').length} scans`)), 0, (n) => n))
+  await runRight(
+    batchOpsOf(redis).scanBatches(
+      (page) => async () =>
+        E.right(order.push(`step ${page.length} after ${redis.calls.filter((c) => c[0] === 'SCAN').length} scans`)),
+      0,
+      (n) => n
+    )
+  )
   assert.equal(order, ['step 1 after 2 scans', 'step 1 after 2 scans'])
 })
 
 scan('work on several pages runs at once, results combine in page order, memory stays bounded', async () => {
   const redis = makeFakeRedis()
   redis.scanPages = Array.from({ length: 10 }, (_, i) => [`sessions:p${i}`])
-  const scan = makeScanBatches({ pages: makeScanPages({ client: redis, prefix: 'sessions:', batchSize: 1 }), inFlight: 3 })
+  const scan = makeScanBatches({
+    pages: makeScanPages({ client: redis, prefix: 'sessions:', batchSize: 1 }),
+    inFlight: 3
+  })
   let running = 0
   let most = 0
   const order = await runRight(
@@ -68,7 +90,10 @@ scan('work on several pages runs at once, results combine in page order, memory 
       (acc, sid) => [...acc, sid]
     )
   )
-  assert.equal(order, Array.from({ length: 10 }, (_, i) => `p${i}`))
+  assert.equal(
+    order,
+    Array.from({ length: 10 }, (_, i) => `p${i}`)
+  )
   assert.is(most, 3)
 })
 

@@ -30,12 +30,15 @@ set('cookie.expires null or missing uses ttlSeconds', async ({ redis }) => {
 })
 
 for (const ttlSeconds of [false, 0] as const) {
-  set(`with ttlSeconds ${String(ttlSeconds)} a session without expiry is refused and nothing is written`, async ({ redis }) => {
-    const e = await runLeft(opsOf(redis, { ttlSeconds }).set('a', { cookie: { expires: null } }))
-    assert.is(e._tag, 'InvalidSession')
-    assert.equal(redis.calls, [])
-    assert.is(redis.data.size, 0)
-  })
+  set(
+    `with ttlSeconds ${String(ttlSeconds)} a session without expiry is refused and nothing is written`,
+    async ({ redis }) => {
+      const e = await runLeft(opsOf(redis, { ttlSeconds }).set('a', { cookie: { expires: null } }))
+      assert.is(e._tag, 'InvalidSession')
+      assert.equal(redis.calls, [])
+      assert.is(redis.data.size, 0)
+    }
+  )
 }
 
 set('an unreadable cookie.expires is refused', async ({ redis }) => {
@@ -86,12 +89,15 @@ set.run()
 
 const regressions = suite('regressions')
 
-regressions('a ttlSeconds whose milliseconds are not whole in floating point still saves (1.001 s → PX 1001)', async () => {
-  const redis = makeFakeRedis()
-  const ops = opsOf(redis, { ttlSeconds: 1.001 })
-  assert.is(await runRight(ops.set('a', { cookie: { expires: null } })), 'written')
-  assert.is(redis.pttl('sessions:a'), 1001)
-  assert.is(await runRight(ops.touch('a', { cookie: { expires: null } })), true)
-})
+regressions(
+  'a ttlSeconds whose milliseconds are not whole in floating point still saves (1.001 s → PX 1001)',
+  async () => {
+    const redis = makeFakeRedis()
+    const ops = opsOf(redis, { ttlSeconds: 1.001 })
+    assert.is(await runRight(ops.set('a', { cookie: { expires: null } })), 'written')
+    assert.is(redis.pttl('sessions:a'), 1001)
+    assert.is(await runRight(ops.touch('a', { cookie: { expires: null } })), true)
+  }
+)
 
 regressions.run()

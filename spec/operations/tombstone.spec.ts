@@ -7,7 +7,12 @@ import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
 import { runLeft, runRight } from '../helpers'
 
 const tombstoneOf = (redis: FakeRedis, concurrencyGraceSeconds = 300, countLiveOnly?: boolean) =>
-  makeTombstone({ client: redis, concurrencyGraceSeconds, now: redis.now, ...(countLiveOnly === undefined ? {} : { countLiveOnly }) })
+  makeTombstone({
+    client: redis,
+    concurrencyGraceSeconds,
+    now: redis.now,
+    ...(countLiveOnly === undefined ? {} : { countLiveOnly })
+  })
 
 const live = (redis: FakeRedis, key: string) => redis.data.set(key, { type: 'string', value: '{"cookie":{}}' })
 
@@ -20,9 +25,15 @@ tombstone('one script call for the whole batch: keys, grace in ms, now, and the 
   live(redis, 's:a')
   live(redis, 's:b')
   assert.is(await runRight(tombstoneOf(redis)(['s:a', 's:b', 's:c'])), 2)
-  assert.equal(redis.calls, [['EVALSHA', TOMBSTONE_SCRIPT.sha1, ['s:a', 's:b', 's:c'], ['300000', String(redis.now()), '1']]])
+  assert.equal(redis.calls, [
+    ['EVALSHA', TOMBSTONE_SCRIPT.sha1, ['s:a', 's:b', 's:c'], ['300000', String(redis.now()), '1']]
+  ])
   for (const key of ['s:a', 's:b', 's:c']) {
-    assert.equal(redis.data.get(key), { type: 'hash', fields: { destroyedAt: String(redis.now()) }, expiresAt: redis.now() + 300_000 }, key)
+    assert.equal(
+      redis.data.get(key),
+      { type: 'hash', fields: { destroyedAt: String(redis.now()) }, expiresAt: redis.now() + 300_000 },
+      key
+    )
   }
 })
 
@@ -98,7 +109,12 @@ tombstone('the keys are copied: the caller may reuse its array', async ({ redis 
 tombstone('a failing script is a CommandFailed naming EVALSHA and the first key', async ({ redis }) => {
   const oom = new Error('OOM command not allowed')
   redis.failing('EVALSHA', oom)
-  assert.equal(await runLeft(tombstoneOf(redis)(['s:a', 's:b'])), { _tag: 'CommandFailed', command: 'EVALSHA', key: 's:a', cause: oom })
+  assert.equal(await runLeft(tombstoneOf(redis)(['s:a', 's:b'])), {
+    _tag: 'CommandFailed',
+    command: 'EVALSHA',
+    key: 's:a',
+    cause: oom
+  })
 })
 
 tombstone('a reply that is not a count is a CommandFailed, never a NaN passed on', async ({ redis }) => {

@@ -47,7 +47,10 @@ const scheduled = (fake: FakeRedis, s: fc.Scheduler): RedisLike => {
     mGet: hold('MGET', fake.mGet),
     evalSha: hold('EVALSHA', fake.evalSha),
     eval: hold('EVAL', fake.eval),
-    scan: hold('SCAN', fake.scan as (cursor: string, options: Parameters<RedisLike['scan']>[1]) => ReturnType<RedisLike['scan']>) as RedisLike['scan']
+    scan: hold(
+      'SCAN',
+      fake.scan as (cursor: string, options: Parameters<RedisLike['scan']>[1]) => ReturnType<RedisLike['scan']>
+    ) as RedisLike['scan']
   }
 }
 
@@ -68,7 +71,7 @@ const caseArb = fc.record({
 })
 
 const sessionAt = (now: number, inMs: number, tag: string) =>
-  ({ cookie: { originalMaxAge: inMs, expires: new Date(now + inMs).toISOString() }, tag }) as unknown as SessionData
+  ({ cookie: { originalMaxAge: inMs, expires: new Date(now + inMs).toISOString() }, tag } as unknown as SessionData)
 
 interface Done {
   readonly label: string
@@ -92,7 +95,9 @@ it('once destroy has resolved, no operation started later sees the session withi
       const fake = makeFakeRedis()
       const client = scheduled(fake, s)
       const options = { now: fake.now, concurrencyGraceSeconds: GRACE_S, checkEvictionPolicy: false } as const
-      const stores: ReadonlyArray<RedisSessionStore> = twoStores ? [createRedisStore(client, options), createRedisStore(client, options)] : [createRedisStore(client, options)]
+      const stores: ReadonlyArray<RedisSessionStore> = twoStores
+        ? [createRedisStore(client, options), createRedisStore(client, options)]
+        : [createRedisStore(client, options)]
       // The same store, but on the fake directly: for setting up and checking, outside the scheduler.
       const direct = createRedisStore(fake, options)
       if (liveAtStart) assert.is(await direct.access.set(SID, sessionAt(fake.now(), 60_000, 'start')), 'written')
@@ -126,44 +131,65 @@ it('once destroy has resolved, no operation started later sees the session withi
           }
         }
         const rejected = (e: unknown) => ({ rejected: (e as { code?: unknown }).code ?? String(e) })
-        return run().then(undefined, rejected).then((result) => {
-          done.push({ label, op, afterDestroy, result })
-          if (done.length === total) finished()
-          if (op === 'destroy' && !destroyed) {
-            destroyed = true
-            // Requests that start now, each at a point the scheduler chooses.
-            for (const [i, next] of after.entries()) {
-              const l = `after#${i} ${next}`
-              void s.schedule(Promise.resolve(), `start ${l}`).then(() => perform(next, l, stores[i % stores.length] as RedisSessionStore))
+        return run()
+          .then(undefined, rejected)
+          .then((result) => {
+            done.push({ label, op, afterDestroy, result })
+            if (done.length === total) finished()
+            if (op === 'destroy' && !destroyed) {
+              destroyed = true
+              // Requests that start now, each at a point the scheduler chooses.
+              for (const [i, next] of after.entries()) {
+                const l = `after#${i} ${next}`
+                void s
+                  .schedule(Promise.resolve(), `start ${l}`)
+                  .then(() => perform(next, l, stores[i % stores.length] as RedisSessionStore))
+              }
             }
-          }
-        })
+          })
       }
 
       const ops: Array<Op> = [...before]
       ops.splice(destroyAt % (before.length + 1), 0, 'destroy')
       for (const [i, op] of ops.entries()) {
         const label = `#${i} ${op}`
-        void s.schedule(Promise.resolve(), `start ${label}`).then(() => perform(op, label, stores[i % stores.length] as RedisSessionStore))
+        void s
+          .schedule(Promise.resolve(), `start ${label}`)
+          .then(() => perform(op, label, stores[i % stores.length] as RedisSessionStore))
       }
       // Release scheduled tasks, in the order the scheduler picks, until every operation has finished.
       await s.waitFor(allDone)
       assert.is(s.count(), 0, 'nothing is left in flight')
       interleavings++
 
-      const trace = () => `\n${done.map((d) => `${d.label}${d.afterDestroy ? ' (started after a destroy resolved)' : ''}: ${show(d.result)}`).join('\n')}`
+      const trace = () =>
+        `\n${done
+          .map((d) => `${d.label}${d.afterDestroy ? ' (started after a destroy resolved)' : ''}: ${show(d.result)}`)
+          .join('\n')}`
       assert.is(done.length, ops.length + after.length, `every operation finished${trace()}`)
       for (const d of done) {
         if (d.op === 'get' && d.result !== null) {
-          assert.ok(tags.has((d.result as { tag?: string }).tag ?? ''), `get returned a session nobody saved: ${show(d.result)}${trace()}`)
+          assert.ok(
+            tags.has((d.result as { tag?: string }).tag ?? ''),
+            `get returned a session nobody saved: ${show(d.result)}${trace()}`
+          )
         }
         if (!d.afterDestroy) {
-          const what = `concurrent ${d.op}: ${d.op === 'get' ? (d.result === null ? 'null' : 'session') : show(d.result)}`
+          const what = `concurrent ${d.op}: ${
+            d.op === 'get' ? (d.result === null ? 'null' : 'session') : show(d.result)
+          }`
           concurrent.set(what, (concurrent.get(what) ?? 0) + 1)
           continue
         }
         laterOps++
-        const expected = { get: null, set: 'tombstoned', setExpired: 'expired', touch: false, touchExpired: false, destroy: false }[d.op]
+        const expected = {
+          get: null,
+          set: 'tombstoned',
+          setExpired: 'expired',
+          touch: false,
+          touchExpired: false,
+          destroy: false
+        }[d.op]
         assert.is(d.result, expected, `${d.label}, started after destroy resolved${trace()}`)
       }
 
@@ -173,16 +199,37 @@ it('once destroy has resolved, no operation started later sees the session withi
       assert.is(await direct.access.length(), 0)
       assert.equal(await direct.access.all(), {})
       fake.advance(GRACE_S * 1000 - 1)
-      assert.is(await direct.access.set(SID, sessionAt(fake.now(), 60_000, 'late')), 'tombstoned', 'a save 1 ms before the grace period ends is refused')
+      assert.is(
+        await direct.access.set(SID, sessionAt(fake.now(), 60_000, 'late')),
+        'tombstoned',
+        'a save 1 ms before the grace period ends is refused'
+      )
       assert.is(await direct.access.get(SID), null)
       fake.advance(1)
       assert.is(await direct.access.get(SID), null, 'the tombstone expires with the grace period')
       assert.is(fake.data.has(KEY), false)
-      assert.is(await direct.access.set(SID, sessionAt(fake.now(), 60_000, 'again')), 'written', 'after the grace period the id can be saved again')
+      assert.is(
+        await direct.access.set(SID, sessionAt(fake.now(), 60_000, 'again')),
+        'written',
+        'after the grace period the id can be saved again'
+      )
     }
   )
-  console.log(`  [property] interleavings: ${interleavings} runs, ${laterOps} operations started after a destroy resolved; racing outcomes: ${JSON.stringify(Object.fromEntries([...concurrent].sort()))}`)
-  for (const seen of replaying() ? [] : ['concurrent get: session', 'concurrent get: null', 'concurrent set: "written"', 'concurrent set: "tombstoned"', 'concurrent touch: true', 'concurrent touch: false']) {
+  console.log(
+    `  [property] interleavings: ${interleavings} runs, ${laterOps} operations started after a destroy resolved; racing outcomes: ${JSON.stringify(
+      Object.fromEntries([...concurrent].sort())
+    )}`
+  )
+  for (const seen of replaying()
+    ? []
+    : [
+        'concurrent get: session',
+        'concurrent get: null',
+        'concurrent set: "written"',
+        'concurrent set: "tombstoned"',
+        'concurrent touch: true',
+        'concurrent touch: false'
+      ]) {
     assert.ok((concurrent.get(seen) ?? 0) > 0, `the scheduler produced both orders: ${seen}`)
   }
 })

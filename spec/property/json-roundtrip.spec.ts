@@ -12,7 +12,16 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
 import { codecSerializer } from '../../src/serializer/codec'
-import { asReadBack, checkProperty, jsonShape, objectsIn, show, startRealRedis, withoutPrototypeKeys, type RealRedis } from './support'
+import {
+  asReadBack,
+  checkProperty,
+  jsonShape,
+  objectsIn,
+  show,
+  startRealRedis,
+  withoutPrototypeKeys,
+  type RealRedis
+} from './support'
 
 type Ctx = { redis: RealRedis; stores: Record<'json' | 'codec', RedisSessionStore> }
 type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [k: string]: Json }
@@ -59,7 +68,11 @@ const cookieArb = fc.record(
   { requiredKeys: ['originalMaxAge', 'expires'] }
 )
 
-const anyJson: fc.Arbitrary<unknown> = fc.oneof(fc.jsonValue(), fc.jsonValue({ stringUnit: 'binary' }), fc.jsonValue({ stringUnit: 'grapheme' }))
+const anyJson: fc.Arbitrary<unknown> = fc.oneof(
+  fc.jsonValue(),
+  fc.jsonValue({ stringUnit: 'binary' }),
+  fc.jsonValue({ stringUnit: 'grapheme' })
+)
 
 /** A session: the cookie plus members of any JSON value (fc.jsonValue keys include `__proto__`, `constructor`, … now and then). */
 const sessionArb = fc
@@ -73,7 +86,10 @@ const sessionArb = fc
 // Hostile members: keys that name prototypes, values shaped to pollute one when merged with [[Set]].
 const POLLUTE: Json = { polluted: 'yes' }
 const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'polluted', 'toString', 'valueOf', 'hasOwnProperty', 'a']
-const hostileKey = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...HOSTILE_KEYS) }, { weight: 1, arbitrary: fc.string() })
+const hostileKey = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...HOSTILE_KEYS) },
+  { weight: 1, arbitrary: fc.string() }
+)
 
 const { tree: hostileTree } = fc.letrec<{ tree: Json; object: Json; array: Json }>((tie) => ({
   tree: fc.oneof(
@@ -88,7 +104,11 @@ const { tree: hostileTree } = fc.letrec<{ tree: Json; object: Json; array: Json 
 
 /** A session object whose members (and cookie members) use hostile keys, as own properties. */
 const hostileSessionArb = fc
-  .tuple(fc.dictionary(hostileKey, hostileTree, { maxKeys: 6 }), fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'prototype', 'polluted'), hostileTree, { maxKeys: 3 }), expiresArb)
+  .tuple(
+    fc.dictionary(hostileKey, hostileTree, { maxKeys: 6 }),
+    fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'prototype', 'polluted'), hostileTree, { maxKeys: 3 }),
+    expiresArb
+  )
   .map(([members, cookieMembers, expires]) => {
     const cookie: Record<string, unknown> = { ...cookieMembers, originalMaxAge: null }
     Object.defineProperty(cookie, 'expires', { value: expires, enumerable: true, writable: true, configurable: true })
@@ -100,7 +120,10 @@ const hostileSessionArb = fc
 // The same, as JSON text written straight into Redis: each character of a key may be a \u escape (either
 // hex case), and whitespace may sit around the colon — the spellings a regex pre-check could miss.
 type Entries = ReadonlyArray<readonly [string, Node]>
-type Node = { readonly kind: 'leaf'; readonly json: Json } | { readonly kind: 'object'; readonly entries: Entries } | { readonly kind: 'array'; readonly items: ReadonlyArray<Node> }
+type Node =
+  | { readonly kind: 'leaf'; readonly json: Json }
+  | { readonly kind: 'object'; readonly entries: Entries }
+  | { readonly kind: 'array'; readonly items: ReadonlyArray<Node> }
 
 const { node: nodeArb } = fc.letrec<{ node: Node; object: Node; array: Node }>((tie) => ({
   node: fc.oneof(
@@ -110,12 +133,19 @@ const { node: nodeArb } = fc.letrec<{ node: Node; object: Node; array: Node }>((
     tie('array')
   ),
   // Duplicate keys allowed: JSON.parse keeps the last one.
-  object: fc.array(fc.tuple(hostileKey, tie('node')), { maxLength: 4 }).map((entries): Node => ({ kind: 'object', entries })),
+  object: fc
+    .array(fc.tuple(hostileKey, tie('node')), { maxLength: 4 })
+    .map((entries): Node => ({ kind: 'object', entries })),
   array: fc.array(tie('node'), { maxLength: 3 }).map((items): Node => ({ kind: 'array', items }))
 }))
 
 const spacing = fc.constantFrom('', ' ', '\n', '\t', '\r\n ')
-const escapeMask = fc.tuple(fc.integer({ min: 0, max: 2 ** 30 }), fc.integer({ min: 0, max: 2 ** 30 }), spacing, spacing)
+const escapeMask = fc.tuple(
+  fc.integer({ min: 0, max: 2 ** 30 }),
+  fc.integer({ min: 0, max: 2 ** 30 }),
+  spacing,
+  spacing
+)
 
 /** JSON text of `node`; `marks` (one per key, cycled) decide which characters of each key are \u-escaped. */
 const toText = (node: Node, marks: ReadonlyArray<readonly [number, number, string, string]>): string => {
@@ -135,8 +165,8 @@ const toText = (node: Node, marks: ReadonlyArray<readonly [number, number, strin
     n.kind === 'leaf'
       ? JSON.stringify(n.json)
       : n.kind === 'array'
-        ? `[${n.items.map(go).join(',')}]`
-        : `{${n.entries.map(([k, v]) => key(k) + go(v)).join(',')}}`
+      ? `[${n.items.map(go).join(',')}]`
+      : `{${n.entries.map(([k, v]) => key(k) + go(v)).join(',')}}`
   return go(node)
 }
 
@@ -148,8 +178,17 @@ const rawSessionArb = fc
     fc.boolean()
   )
   .map(([members, cookieMembers, marks, cookieFirst]) => {
-    const cookie: Node = { kind: 'object', entries: [['expires', { kind: 'leaf', json: null }], ['originalMaxAge', { kind: 'leaf', json: null }], ...cookieMembers] }
-    const entries: Entries = cookieFirst ? [['cookie', cookie], ...members.filter(([k]) => k !== 'cookie')] : [...members.filter(([k]) => k !== 'cookie'), ['cookie', cookie]]
+    const cookie: Node = {
+      kind: 'object',
+      entries: [
+        ['expires', { kind: 'leaf', json: null }],
+        ['originalMaxAge', { kind: 'leaf', json: null }],
+        ...cookieMembers
+      ]
+    }
+    const entries: Entries = cookieFirst
+      ? [['cookie', cookie], ...members.filter(([k]) => k !== 'cookie')]
+      : [...members.filter(([k]) => k !== 'cookie'), ['cookie', cookie]]
     return toText({ kind: 'object', entries }, marks)
   })
 
@@ -208,10 +247,16 @@ const mergePollutes = (value: unknown): string | undefined => {
 const assertHarmless = (store: RedisSessionStore, sid: string, got: unknown): void => {
   for (const o of objectsIn(got)) {
     const proto = Object.getPrototypeOf(o)
-    assert.ok(proto === Object.prototype || proto === Array.prototype || (o instanceof Date && proto === Date.prototype), `an object read back has prototype ${Object.prototype.toString.call(proto)}: ${show(got)}`)
+    assert.ok(
+      proto === Object.prototype || proto === Array.prototype || (o instanceof Date && proto === Date.prototype),
+      `an object read back has prototype ${Object.prototype.toString.call(proto)}: ${show(got)}`
+    )
     assert.not.ok(Object.prototype.hasOwnProperty.call(o, '__proto__'), `an own __proto__ key survived: ${show(got)}`)
     const ctor = Object.getOwnPropertyDescriptor(o, 'constructor')?.value
-    assert.not.ok(typeof ctor === 'object' && ctor !== null && Object.prototype.hasOwnProperty.call(ctor, 'prototype'), `constructor.prototype survived: ${show(got)}`)
+    assert.not.ok(
+      typeof ctor === 'object' && ctor !== null && Object.prototype.hasOwnProperty.call(ctor, 'prototype'),
+      `constructor.prototype survived: ${show(got)}`
+    )
   }
   assert.is(({} as any).polluted, undefined)
   // The application copies it around, then express-session builds its Session and Cookie from it.
@@ -220,11 +265,17 @@ const assertHarmless = (store: RedisSessionStore, sid: string, got: unknown): vo
   const req = { sessionID: sid, sessionStore: store } as unknown as Parameters<RedisSessionStore['createSession']>[0]
   const built = store.createSession(req, got as session.SessionData)
   assert.ok(Object.getPrototypeOf(built) === session.Session.prototype, 'createSession gives a Session')
-  assert.ok(Object.getPrototypeOf(built.cookie) === session.Cookie.prototype, `createSession gives a Cookie, got prototype ${show(Object.getPrototypeOf(built.cookie))}`)
+  assert.ok(
+    Object.getPrototypeOf(built.cookie) === session.Cookie.prototype,
+    `createSession gives a Cookie, got prototype ${show(Object.getPrototypeOf(built.cookie))}`
+  )
 }
 
 const assertSameJson = (got: unknown, expected: unknown, sent: unknown): void => {
-  if (!isDeepStrictEqual(got, expected)) assert.unreachable(`round trip changed the session:\n sent     ${show(sent)}\n expected ${show(expected)}\n got      ${show(got)}`)
+  if (!isDeepStrictEqual(got, expected))
+    assert.unreachable(
+      `round trip changed the session:\n sent     ${show(sent)}\n expected ${show(expected)}\n got      ${show(got)}`
+    )
 }
 
 let counter = 0
@@ -240,40 +291,57 @@ const pttlBounds = (sess: Record<string, unknown>): readonly [number, number] =>
 // --- properties
 
 it('any JSON session: set then get returns its JSON shape (own __proto__ / constructor.prototype members dropped), with its TTL', async (ctx) => {
-  await checkProperty('JSON round trip, jsonSerializer and codecSerializer (real Redis)', [sessionArb, fc.constantFrom('json' as const, 'codec' as const)], async (sess, which) => {
-    const store = ctx.stores[which]
-    const sid = nextSid('rt')
-    assert.is(await store.access.set(sid, sess as unknown as session.SessionData), 'written')
-    const got = await store.access.get(sid)
-    assertSameJson(got, asReadBack(withoutPrototypeKeys(jsonShape(sess))), sess)
-    const pttl = Number(await ctx.redis.raw('PTTL', `sessions:${sid}`))
-    const [lo, hi] = pttlBounds(sess)
-    assert.ok(pttl >= lo && pttl <= hi, `PTTL ${pttl} for cookie.expires ${show((sess['cookie'] as { expires: unknown }).expires)} (expected ${lo}..${hi})`)
-    assertHarmless(store, sid, got)
-  })
+  await checkProperty(
+    'JSON round trip, jsonSerializer and codecSerializer (real Redis)',
+    [sessionArb, fc.constantFrom('json' as const, 'codec' as const)],
+    async (sess, which) => {
+      const store = ctx.stores[which]
+      const sid = nextSid('rt')
+      assert.is(await store.access.set(sid, sess as unknown as session.SessionData), 'written')
+      const got = await store.access.get(sid)
+      assertSameJson(got, asReadBack(withoutPrototypeKeys(jsonShape(sess))), sess)
+      const pttl = Number(await ctx.redis.raw('PTTL', `sessions:${sid}`))
+      const [lo, hi] = pttlBounds(sess)
+      assert.ok(
+        pttl >= lo && pttl <= hi,
+        `PTTL ${pttl} for cookie.expires ${show(
+          (sess['cookie'] as { expires: unknown }).expires
+        )} (expected ${lo}..${hi})`
+      )
+      assertHarmless(store, sid, got)
+    }
+  )
 })
 
 it('hostile session objects (own __proto__ / constructor / prototype members) never change a prototype', async (ctx) => {
-  await checkProperty('hostile objects through set/get (real Redis)', [hostileSessionArb, fc.constantFrom('json' as const, 'codec' as const)], async (sess, which) => {
-    const store = ctx.stores[which]
-    const sid = nextSid('ho')
-    assert.is(await store.access.set(sid, sess as unknown as session.SessionData), 'written')
-    const got = await store.access.get(sid)
-    assertSameJson(got, asReadBack(withoutPrototypeKeys(jsonShape(sess))), sess)
-    assertHarmless(store, sid, got)
-  })
+  await checkProperty(
+    'hostile objects through set/get (real Redis)',
+    [hostileSessionArb, fc.constantFrom('json' as const, 'codec' as const)],
+    async (sess, which) => {
+      const store = ctx.stores[which]
+      const sid = nextSid('ho')
+      assert.is(await store.access.set(sid, sess as unknown as session.SessionData), 'written')
+      const got = await store.access.get(sid)
+      assertSameJson(got, asReadBack(withoutPrototypeKeys(jsonShape(sess))), sess)
+      assertHarmless(store, sid, got)
+    }
+  )
 })
 
 it('hostile JSON text planted in Redis (escaped keys, odd whitespace) never changes a prototype', async (ctx) => {
-  await checkProperty('hostile JSON text read by get (real Redis)', [rawSessionArb, fc.constantFrom('json' as const, 'codec' as const)], async (text, which) => {
-    const store = ctx.stores[which]
-    const sid = nextSid('tx')
-    await ctx.redis.raw('SET', `sessions:${sid}`, text, 'PX', '60000')
-    const got = await store.access.get(sid)
-    assert.ok(got !== null, `the planted session was not read back: ${text}`)
-    assertSameJson(got, asReadBack(withoutPrototypeKeys(JSON.parse(text))), text)
-    assertHarmless(store, sid, got)
-  })
+  await checkProperty(
+    'hostile JSON text read by get (real Redis)',
+    [rawSessionArb, fc.constantFrom('json' as const, 'codec' as const)],
+    async (text, which) => {
+      const store = ctx.stores[which]
+      const sid = nextSid('tx')
+      await ctx.redis.raw('SET', `sessions:${sid}`, text, 'PX', '60000')
+      const got = await store.access.get(sid)
+      assert.ok(got !== null, `the planted session was not read back: ${text}`)
+      assertSameJson(got, asReadBack(withoutPrototypeKeys(JSON.parse(text))), text)
+      assertHarmless(store, sid, got)
+    }
+  )
 })
 
 it.run()

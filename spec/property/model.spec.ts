@@ -24,7 +24,16 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
 import { makeFakeRedis } from '../fakes/redis'
-import { asReadBack, checkProperty, jsonShape, NUM_RUNS, show, startRealRedis, withoutPrototypeKeys, type RealRedis } from './support'
+import {
+  asReadBack,
+  checkProperty,
+  jsonShape,
+  NUM_RUNS,
+  show,
+  startRealRedis,
+  withoutPrototypeKeys,
+  type RealRedis
+} from './support'
 
 /** Sequences against the real redis-server. */
 const REAL_RUNS = NUM_RUNS
@@ -37,7 +46,9 @@ type Sid = (typeof SIDS)[number]
 
 // --- the model
 
-type Entry = { readonly kind: 'live'; readonly value: unknown; expiresAt: number } | { readonly kind: 'tomb'; readonly expiresAt: number }
+type Entry =
+  | { readonly kind: 'live'; readonly value: unknown; expiresAt: number }
+  | { readonly kind: 'tomb'; readonly expiresAt: number }
 
 interface Model {
   now: number
@@ -75,7 +86,12 @@ interface System {
   readonly ttlSlack: number
 }
 
-const storeOptions = { prefix: PREFIX, concurrencyGraceSeconds: GRACE_MS / 1000, ttlSeconds: TTL_FALLBACK_MS / 1000, checkEvictionPolicy: false } as const
+const storeOptions = {
+  prefix: PREFIX,
+  concurrencyGraceSeconds: GRACE_MS / 1000,
+  ttlSeconds: TTL_FALLBACK_MS / 1000,
+  checkEvictionPolicy: false
+} as const
 
 const fakeSystem = (): System => {
   const fake = makeFakeRedis()
@@ -142,7 +158,10 @@ const checkStorage = async (m: Model, r: System, after: string): Promise<void> =
     assert.is(type, expected, `${r.name}: key of ${sid} after ${after}`)
     if (e === undefined) continue
     const remaining = e.expiresAt - m.now
-    assert.ok(pttl <= remaining && pttl > remaining - r.ttlSlack - 1, `${r.name}: PTTL of ${sid} is ${pttl}, the model says ${remaining}, after ${after}`)
+    assert.ok(
+      pttl <= remaining && pttl > remaining - r.ttlSlack - 1,
+      `${r.name}: PTTL of ${sid} is ${pttl}, the model says ${remaining}, after ${after}`
+    )
   }
 }
 
@@ -165,14 +184,20 @@ const command = (name: string, run: (m: Model, r: System) => Promise<void>): Cmd
   toString: () => name
 })
 
-const cookieOf = (now: number, ttl: number | null) => ({ originalMaxAge: ttl, expires: ttl === null ? null : new Date(now + ttl).toISOString() })
+const cookieOf = (now: number, ttl: number | null) => ({
+  originalMaxAge: ttl,
+  expires: ttl === null ? null : new Date(now + ttl).toISOString()
+})
 const ttlMsOf = (ttl: number | null): number => (ttl === null ? TTL_FALLBACK_MS : ttl)
 
 const getCmd = (sid: Sid) =>
   command(`get(${sid})`, async (m, r) => {
     const got = await r.store.access.get(sid)
     const expected = liveOf(m, sid)?.value ?? null
-    assert.ok(isDeepStrictEqual(got, expected === null ? null : asReadBack(jsonShape(expected))), `${r.name}: get(${sid}) = ${show(got)}, the model says ${show(expected)}`)
+    assert.ok(
+      isDeepStrictEqual(got, expected === null ? null : asReadBack(jsonShape(expected))),
+      `${r.name}: get(${sid}) = ${show(got)}, the model says ${show(expected)}`
+    )
     tally(got === null ? 'get null' : 'get session')
   })
 
@@ -225,7 +250,10 @@ const allCmd = () =>
     const all = await r.store.access.all()
     const expected = Object.fromEntries(liveSids(m).map((s) => [s, liveOf(m, s)?.value]))
     const readBack = Object.fromEntries(Object.entries(expected).map(([sid, v]) => [sid, asReadBack(jsonShape(v))]))
-    assert.ok(isDeepStrictEqual({ ...all }, readBack), `${r.name}: all() = ${show(all)}, the model says ${show(expected)}`)
+    assert.ok(
+      isDeepStrictEqual({ ...all }, readBack),
+      `${r.name}: all() = ${show(all)}, the model says ${show(expected)}`
+    )
   })
 
 const idsCmd = () =>
@@ -266,20 +294,33 @@ interface Grain {
 
 /** Fake: any ms, with the boundaries (0, ±1 ms) well represented. */
 const fineGrain: Grain = {
-  ttl: fc.oneof(fc.constant(null), fc.integer({ min: -2_000, max: 9_000 }), fc.constantFrom(-1, 0, 1, 1_000, GRACE_MS, TTL_FALLBACK_MS)),
-  advance: fc.oneof(fc.integer({ min: 0, max: 9_000 }), fc.constantFrom(0, 1, 999, 1_000, GRACE_MS - 1, GRACE_MS, TTL_FALLBACK_MS)),
+  ttl: fc.oneof(
+    fc.constant(null),
+    fc.integer({ min: -2_000, max: 9_000 }),
+    fc.constantFrom(-1, 0, 1, 1_000, GRACE_MS, TTL_FALLBACK_MS)
+  ),
+  advance: fc.oneof(
+    fc.integer({ min: 0, max: 9_000 }),
+    fc.constantFrom(0, 1, 999, 1_000, GRACE_MS - 1, GRACE_MS, TTL_FALLBACK_MS)
+  ),
   offset: fc.constantFrom(-1, 0, 1)
 }
 
 /** Real Redis: whole seconds, so that real time elapsed (a few ms) never crosses a boundary. */
 const secondGrain: Grain = {
-  ttl: fc.oneof(fc.constant(null), fc.integer({ min: -2, max: 9 }).map((s) => s * 1000)),
+  ttl: fc.oneof(
+    fc.constant(null),
+    fc.integer({ min: -2, max: 9 }).map((s) => s * 1000)
+  ),
   advance: fc.integer({ min: 0, max: 9 }).map((s) => s * 1000),
   offset: fc.constantFrom(-1000, 0, 1000)
 }
 
 const sidArb = fc.constantFrom(...SIDS)
-const payloadArb = fc.oneof(fc.record({ user: fc.string({ maxLength: 8 }), n: fc.integer() }), fc.jsonValue({ maxDepth: 2 }))
+const payloadArb = fc.oneof(
+  fc.record({ user: fc.string({ maxLength: 8 }), n: fc.integer() }),
+  fc.jsonValue({ maxDepth: 2 })
+)
 
 const commandsArb = (g: Grain) =>
   fc.commands(
@@ -322,8 +363,14 @@ const runSequence = async (make: () => Promise<System>, cmds: Iterable<Cmd>): Pr
 it('fake client: the store answers like the model after every command', async () => {
   commandsRun = 0
   seen.clear()
-  await checkProperty('model-based sequences, fake client (ms-precise clock)', [commandsArb(fineGrain)], (cmds) => runSequence(async () => fakeSystem(), cmds))
-  console.log(`  [property] fake client: ${commandsRun} commands over the sequences (shrinking included); answers seen: ${JSON.stringify(Object.fromEntries([...seen].sort()))}`)
+  await checkProperty('model-based sequences, fake client (ms-precise clock)', [commandsArb(fineGrain)], (cmds) =>
+    runSequence(async () => fakeSystem(), cmds)
+  )
+  console.log(
+    `  [property] fake client: ${commandsRun} commands over the sequences (shrinking included); answers seen: ${JSON.stringify(
+      Object.fromEntries([...seen].sort())
+    )}`
+  )
 })
 
 it('real redis-server (simulated time): the store answers like the model after every command', async ({ redis }) => {
@@ -339,7 +386,11 @@ it('real redis-server (simulated time): the store answers like the model after e
       }, cmds),
     REAL_RUNS
   )
-  console.log(`  [property] real Redis: ${commandsRun} commands over the sequences (shrinking included); answers seen: ${JSON.stringify(Object.fromEntries([...seen].sort()))}`)
+  console.log(
+    `  [property] real Redis: ${commandsRun} commands over the sequences (shrinking included); answers seen: ${JSON.stringify(
+      Object.fromEntries([...seen].sort())
+    )}`
+  )
 })
 
 it.run()

@@ -35,10 +35,16 @@ const secondsArb = fc.oneof(
 
 const browserSession = { cookie: { originalMaxAge: null, expires: null } } as unknown as SessionData
 
-it('any accepted ttlSeconds / concurrencyGraceSeconds: set, touch and destroy of a browser-session cookie succeed, with those TTLs', async ({ redis }) => {
+it('any accepted ttlSeconds / concurrencyGraceSeconds: set, touch and destroy of a browser-session cookie succeed, with those TTLs', async ({
+  redis
+}) => {
   let n = 0
   await checkProperty('TTL options on real Redis', [secondsArb, secondsArb], async (ttlSeconds, graceSeconds) => {
-    const store = createRedisStore(redis.client, { ttlSeconds, concurrencyGraceSeconds: graceSeconds, checkEvictionPolicy: false })
+    const store = createRedisStore(redis.client, {
+      ttlSeconds,
+      concurrencyGraceSeconds: graceSeconds,
+      checkEvictionPolicy: false
+    })
     const sid = `opt-${n++}`
     const key = `sessions:${sid}`
     const tell = `ttlSeconds ${ttlSeconds}, concurrencyGraceSeconds ${graceSeconds}`
@@ -49,7 +55,10 @@ it('any accepted ttlSeconds / concurrencyGraceSeconds: set, touch and destroy of
     assert.is(await store.access.destroy(sid).catch((e: Error) => e.message), true, `destroy with ${tell}`)
     assert.is(await redis.raw('TYPE', key), 'hash', `a tombstone with ${tell}`)
     const grace = Number(await redis.raw('PTTL', key))
-    assert.ok(grace <= Math.ceil(graceSeconds * 1000) && grace >= graceSeconds * 1000 - 1000, `tombstone PTTL ${grace} with ${tell}`)
+    assert.ok(
+      grace <= Math.ceil(graceSeconds * 1000) && grace >= graceSeconds * 1000 - 1000,
+      `tombstone PTTL ${grace} with ${tell}`
+    )
   })
 })
 

@@ -27,6 +27,7 @@ it.after(async (ctx) => {
 // --- the oracle, written from the README / brief, not from src/keys.ts
 
 const MAX_BYTES = 256
+// eslint-disable-next-line no-control-regex -- control characters are what ids must not contain
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 /** Well-formed UTF-16 (no lone surrogate): exactly the strings that survive a UTF-8 round trip. */
 const wellFormed = (s: string): boolean => Buffer.from(s, 'utf8').toString('utf8') === s
@@ -39,12 +40,71 @@ const acceptable = (sid: unknown, strict: boolean): sid is string =>
 // --- arbitraries
 
 const PIECES = [
-  '*', '?', '[', ']', '\\', '[a-z]', '\\*', '{', '}', '{a}', ':', '::', '\r', '\n', '\r\n', '\0', '\t', '\u001f', ' ',
-  '\u007f', '\u0080', '\u0085', '\u009f', '\u00a0', '\u2028', '\u2029', '\ufeff', '\ufffd', '\ufffe', '\uffff',
-  '😀', '𝕏', '\u{10ffff}', '\ud800', '\udfff', '\udbff\udfff', '\udc00\ud800', 'é', 'e\u0301', '中', '%', '%2A', '"', "'", '/', '..',
-  '__proto__', 'constructor', 'sessions:', 'a', 'Z', '0', '_', '-'
+  '*',
+  '?',
+  '[',
+  ']',
+  '\\',
+  '[a-z]',
+  '\\*',
+  '{',
+  '}',
+  '{a}',
+  ':',
+  '::',
+  '\r',
+  '\n',
+  '\r\n',
+  '\0',
+  '\t',
+  '\u001f',
+  ' ',
+  '\u007f',
+  '\u0080',
+  '\u0085',
+  '\u009f',
+  '\u00a0',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\ufffd',
+  '\ufffe',
+  '\uffff',
+  '😀',
+  '𝕏',
+  '\u{10ffff}',
+  '\ud800',
+  '\udfff',
+  '\udbff\udfff',
+  '\udc00\ud800',
+  'é',
+  'e\u0301',
+  '中',
+  '%',
+  '%2A',
+  '"',
+  "'",
+  '/',
+  '..',
+  '__proto__',
+  'constructor',
+  'sessions:',
+  'a',
+  'Z',
+  '0',
+  '_',
+  '-'
 ]
-const pieced = fc.array(fc.oneof(fc.constantFrom(...PIECES), fc.string({ unit: 'binary', maxLength: 3 }), fc.string({ unit: 'grapheme', maxLength: 2 })), { minLength: 1, maxLength: 10 }).map((a) => a.join(''))
+const pieced = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(...PIECES),
+      fc.string({ unit: 'binary', maxLength: 3 }),
+      fc.string({ unit: 'grapheme', maxLength: 2 })
+    ),
+    { minLength: 1, maxLength: 10 }
+  )
+  .map((a) => a.join(''))
 
 /** Ids around the 256-byte limit, made of 1-, 2-, 3- and 4-byte characters. */
 const nearLimit = fc
@@ -95,7 +155,11 @@ const foreignKeys = (prefix: string): ReadonlyArray<readonly [string, 'string' |
 ]
 const FOREIGN_VALUE = JSON.stringify({ cookie: { expires: null, originalMaxAge: null }, foreign: true })
 
-const sessionOf = (i: number) => ({ cookie: { originalMaxAge: 600_000, expires: new Date(Date.now() + 600_000).toISOString() }, n: i }) as unknown as SessionData
+const sessionOf = (i: number) =>
+  ({
+    cookie: { originalMaxAge: 600_000, expires: new Date(Date.now() + 600_000).toISOString() },
+    n: i
+  } as unknown as SessionData)
 
 // --- a recording client
 
@@ -110,7 +174,9 @@ const recording = (client: RedisLike, sent: Array<Sent>): RedisLike => ({
   mGet: (keys) => (sent.push({ command: 'MGET', keys: [...keys] }), client.mGet(keys)),
   evalSha: (sha1, args) => (sent.push({ command: 'EVALSHA', keys: [...args.keys] }), client.evalSha(sha1, args)),
   eval: (source, args) => (sent.push({ command: 'EVAL', keys: [...args.keys] }), client.eval(source, args)),
-  scan: ((cursor: never, options: Parameters<RedisLike['scan']>[1]) => (sent.push({ command: 'SCAN', keys: [] }), client.scan(cursor, options))) as RedisLike['scan']
+  scan: ((cursor: never, options: Parameters<RedisLike['scan']>[1]) => (
+    sent.push({ command: 'SCAN', keys: [] }), client.scan(cursor, options)
+  )) as RedisLike['scan']
 })
 
 // --- the property
@@ -139,100 +205,123 @@ it('every id round-trips or is refused with ESESSION_INVALID_ID, and no foreign 
     const name = `${prefix}|${strict}`
     const found = stores.get(name)
     if (found !== undefined) return found
-    const made = createRedisStore(client, { prefix, strictSessionIds: strict, scanCount: 2, checkEvictionPolicy: false })
+    const made = createRedisStore(client, {
+      prefix,
+      strictSessionIds: strict,
+      scanCount: 2,
+      checkEvictionPolicy: false
+    })
     stores.set(name, made)
     return made
   }
   let valid = 0
   let refused = 0
 
-  await checkProperty('session ids: round trip or ESESSION_INVALID_ID, foreign keys untouched (real Redis)', [caseArb], async ({ prefix, strict, sids, batch }) => {
-    const store = storeFor(prefix, strict)
-    const foreign = foreignKeys(prefix)
-    await redis.raw('FLUSHALL')
-    await Promise.all(foreign.map(([k, type]) => (type === 'string' ? redis.raw('SET', k, FOREIGN_VALUE) : redis.raw('HSET', k, 'f', FOREIGN_VALUE))))
-    sent.length = 0
+  await checkProperty(
+    'session ids: round trip or ESESSION_INVALID_ID, foreign keys untouched (real Redis)',
+    [caseArb],
+    async ({ prefix, strict, sids, batch }) => {
+      const store = storeFor(prefix, strict)
+      const foreign = foreignKeys(prefix)
+      await redis.raw('FLUSHALL')
+      await Promise.all(
+        foreign.map(([k, type]) =>
+          type === 'string' ? redis.raw('SET', k, FOREIGN_VALUE) : redis.raw('HSET', k, 'f', FOREIGN_VALUE)
+        )
+      )
+      sent.length = 0
 
-    const good = [...new Set(sids.filter((s): s is string => acceptable(s, strict)))]
-    const bad = sids.filter((s) => !acceptable(s, strict))
-    valid += good.length
-    refused += bad.length
-    const what = (sid: unknown) => `id ${show(sid)} (${typeof sid}, strict ${strict}, prefix ${show(prefix)})`
+      const good = [...new Set(sids.filter((s): s is string => acceptable(s, strict)))]
+      const bad = sids.filter((s) => !acceptable(s, strict))
+      valid += good.length
+      refused += bad.length
+      const what = (sid: unknown) => `id ${show(sid)} (${typeof sid}, strict ${strict}, prefix ${show(prefix)})`
 
-    // Refused ids: every single-key operation rejects with ESESSION_INVALID_ID and sends nothing.
-    for (const sid of bad) {
-      const before = sent.length
-      for (const [op, p] of [
-        ['set', () => store.access.set(sid as string, sessionOf(0))],
-        ['get', () => store.access.get(sid as string)],
-        ['touch', () => store.access.touch(sid as string, sessionOf(0))],
-        ['destroy', () => store.access.destroy(sid as string)]
-      ] as const) {
-        assert.is(await codeOf(p()), 'ESESSION_INVALID_ID', `${op} of ${what(sid)}`)
+      // Refused ids: every single-key operation rejects with ESESSION_INVALID_ID and sends nothing.
+      for (const sid of bad) {
+        const before = sent.length
+        for (const [op, p] of [
+          ['set', () => store.access.set(sid as string, sessionOf(0))],
+          ['get', () => store.access.get(sid as string)],
+          ['touch', () => store.access.touch(sid as string, sessionOf(0))],
+          ['destroy', () => store.access.destroy(sid as string)]
+        ] as const) {
+          assert.is(await codeOf(p()), 'ESESSION_INVALID_ID', `${op} of ${what(sid)}`)
+        }
+        assert.is(sent.length, before, `nothing is sent for ${what(sid)}: ${show(sent.slice(before))}`)
       }
-      assert.is(sent.length, before, `nothing is sent for ${what(sid)}: ${show(sent.slice(before))}`)
-    }
 
-    // Accepted ids: set, and the key is exactly prefix + id.
-    for (const [i, sid] of good.entries()) {
-      const sess = sessionOf(i)
-      assert.is(await store.access.set(sid, sess), 'written', `set of ${what(sid)}`)
-      assert.is(await redis.raw('GET', prefix + sid), JSON.stringify(sess), `the key of ${what(sid)} is prefix + id`)
-    }
+      // Accepted ids: set, and the key is exactly prefix + id.
+      for (const [i, sid] of good.entries()) {
+        const sess = sessionOf(i)
+        assert.is(await store.access.set(sid, sess), 'written', `set of ${what(sid)}`)
+        assert.is(await redis.raw('GET', prefix + sid), JSON.stringify(sess), `the key of ${what(sid)} is prefix + id`)
+      }
 
-    // Batched operations list exactly the accepted ids, never a foreign key.
-    let cleared = false
-    for (const op of batch as ReadonlyArray<BatchOp>) {
-      const live = cleared ? [] : good
-      if (op === 'all') {
-        const all = await store.access.all()
-        assert.equal(Object.keys(all).sort(), [...live].sort(), `all() with ${show(good)}`)
-        for (const [i, sid] of live.entries()) assert.is((all[sid] as unknown as { n: number }).n, i, `all()[${show(sid)}]`)
-      } else if (op === 'ids') {
-        assert.equal([...(await store.access.ids())].sort(), [...live].sort(), `ids() with ${show(good)}`)
-      } else if (op === 'iterate') {
-        const seen: Array<string> = []
-        for await (const [sid] of store.access.iterate()) seen.push(sid)
-        assert.equal(seen.sort(), [...live].sort(), `iterate() with ${show(good)}`)
-      } else if (op === 'length') {
-        assert.is(await store.access.length(), live.length, `length() with ${show(good)}`)
-      } else {
-        assert.is(await store.access.clear(), live.length, `clear() with ${show(good)}`)
-        cleared = true
+      // Batched operations list exactly the accepted ids, never a foreign key.
+      let cleared = false
+      for (const op of batch as ReadonlyArray<BatchOp>) {
+        const live = cleared ? [] : good
+        if (op === 'all') {
+          const all = await store.access.all()
+          assert.equal(Object.keys(all).sort(), [...live].sort(), `all() with ${show(good)}`)
+          for (const [i, sid] of live.entries())
+            assert.is((all[sid] as unknown as { n: number }).n, i, `all()[${show(sid)}]`)
+        } else if (op === 'ids') {
+          assert.equal([...(await store.access.ids())].sort(), [...live].sort(), `ids() with ${show(good)}`)
+        } else if (op === 'iterate') {
+          const seen: Array<string> = []
+          for await (const [sid] of store.access.iterate()) seen.push(sid)
+          assert.equal(seen.sort(), [...live].sort(), `iterate() with ${show(good)}`)
+        } else if (op === 'length') {
+          assert.is(await store.access.length(), live.length, `length() with ${show(good)}`)
+        } else {
+          assert.is(await store.access.clear(), live.length, `clear() with ${show(good)}`)
+          cleared = true
+        }
+      }
+
+      // Then get / touch / destroy / get on each accepted id.
+      for (const [i, sid] of good.entries()) {
+        const got = await store.access.get(sid)
+        if (cleared) assert.is(got, null, `get of ${what(sid)} after clear`)
+        else assert.is((got as unknown as { n: number } | null)?.n, i, `get of ${what(sid)}`)
+        assert.is(await store.access.touch(sid, sessionOf(i)), !cleared, `touch of ${what(sid)}`)
+        assert.is(await store.access.destroy(sid), !cleared, `destroy of ${what(sid)}`)
+        assert.is(await store.access.get(sid), null, `get of ${what(sid)} after destroy`)
+        assert.is(await redis.raw('TYPE', prefix + sid), 'hash', `tombstone of ${what(sid)}`)
+      }
+
+      // Every key the store sent is under the prefix; single-key commands carry exactly prefix + an accepted id.
+      const allowed = new Set(good.map((s) => prefix + s))
+      for (const { command, keys } of sent) {
+        for (const key of keys) {
+          assert.ok(
+            key.startsWith(prefix) && key.length > prefix.length,
+            `${command} sent foreign key ${show(key)} (prefix ${show(prefix)})`
+          )
+          assert.ok(allowed.has(key), `${command} sent ${show(key)}, which is no accepted id's key`)
+        }
+      }
+
+      // Redis holds the foreign keys, unchanged and without TTL, and the accepted ids' keys: nothing else.
+      const keys = ((await redis.raw('KEYS', '*')) as Array<string>).sort()
+      assert.equal(keys, [...new Set([...foreign.map(([k]) => k), ...allowed])].sort(), `KEYS * after ${show(sids)}`)
+      // (sent together: node-redis pipelines them)
+      const states = await Promise.all(
+        foreign.map(([k, type]) =>
+          Promise.all([
+            redis.raw('TYPE', k),
+            type === 'string' ? redis.raw('GET', k) : redis.raw('HGET', k, 'f'),
+            redis.raw('PTTL', k)
+          ])
+        )
+      )
+      for (const [i, [k, type]] of foreign.entries()) {
+        assert.equal(states[i], [type, FOREIGN_VALUE, -1], `type, value and TTL of foreign key ${show(k)}`)
       }
     }
-
-    // Then get / touch / destroy / get on each accepted id.
-    for (const [i, sid] of good.entries()) {
-      const got = await store.access.get(sid)
-      if (cleared) assert.is(got, null, `get of ${what(sid)} after clear`)
-      else assert.is((got as unknown as { n: number } | null)?.n, i, `get of ${what(sid)}`)
-      assert.is(await store.access.touch(sid, sessionOf(i)), !cleared, `touch of ${what(sid)}`)
-      assert.is(await store.access.destroy(sid), !cleared, `destroy of ${what(sid)}`)
-      assert.is(await store.access.get(sid), null, `get of ${what(sid)} after destroy`)
-      assert.is(await redis.raw('TYPE', prefix + sid), 'hash', `tombstone of ${what(sid)}`)
-    }
-
-    // Every key the store sent is under the prefix; single-key commands carry exactly prefix + an accepted id.
-    const allowed = new Set(good.map((s) => prefix + s))
-    for (const { command, keys } of sent) {
-      for (const key of keys) {
-        assert.ok(key.startsWith(prefix) && key.length > prefix.length, `${command} sent foreign key ${show(key)} (prefix ${show(prefix)})`)
-        assert.ok(allowed.has(key), `${command} sent ${show(key)}, which is no accepted id's key`)
-      }
-    }
-
-    // Redis holds the foreign keys, unchanged and without TTL, and the accepted ids' keys: nothing else.
-    const keys = ((await redis.raw('KEYS', '*')) as Array<string>).sort()
-    assert.equal(keys, [...new Set([...foreign.map(([k]) => k), ...allowed])].sort(), `KEYS * after ${show(sids)}`)
-    // (sent together: node-redis pipelines them)
-    const states = await Promise.all(
-      foreign.map(([k, type]) => Promise.all([redis.raw('TYPE', k), type === 'string' ? redis.raw('GET', k) : redis.raw('HGET', k, 'f'), redis.raw('PTTL', k)]))
-    )
-    for (const [i, [k, type]] of foreign.entries()) {
-      assert.equal(states[i], [type, FOREIGN_VALUE, -1], `type, value and TTL of foreign key ${show(k)}`)
-    }
-  })
+  )
   console.log(`  [property] session ids: ${valid} accepted and ${refused} refused ids over the run`)
   if (!replaying()) assert.ok(valid > 500 && refused > 500, 'both kinds of id are exercised')
 })

@@ -38,7 +38,11 @@ export const checkProperty = async <Ts extends [unknown, ...Array<unknown>]>(
     await predicate(...args)
   })
   await fc.assert(property as fc.IAsyncProperty<Ts>, { numRuns, ...(replay() as Partial<fc.Parameters<Ts>>), ...extra })
-  console.log(`  [property] ${name}: ${cases} cases passed (numRuns ${numRuns}) in ${((Date.now() - started) / 1000).toFixed(2)} s`)
+  console.log(
+    `  [property] ${name}: ${cases} cases passed (numRuns ${numRuns}) in ${((Date.now() - started) / 1000).toFixed(
+      2
+    )} s`
+  )
 }
 
 /** A node-redis v6 client as the store sees it, plus the raw commands the specs use. */
@@ -136,7 +140,10 @@ export const replaying = (): boolean => process.env['FC_PATH'] !== undefined
 export const show = (x: unknown): string => {
   let text: string
   try {
-    text = JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'symbol' ? v.toString() : v)) ?? String(x)
+    text =
+      JSON.stringify(x, (_k, v: unknown) =>
+        typeof v === 'bigint' ? `${v}n` : typeof v === 'symbol' ? v.toString() : v
+      ) ?? String(x)
   } catch {
     text = String(x)
   }

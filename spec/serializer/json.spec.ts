@@ -29,12 +29,15 @@ json('round-trips an express-session Session with its Cookie, expires included, 
 })
 
 json('a browser-session cookie keeps expires null', () => {
-  const back = assertRight(jsonSerializer.parse('{"cookie":{"expires":null,"originalMaxAge":null}}')) as unknown as { cookie: { expires: unknown } }
+  const back = assertRight(jsonSerializer.parse('{"cookie":{"expires":null,"originalMaxAge":null}}')) as unknown as {
+    cookie: { expires: unknown }
+  }
   assert.is(back.cookie.expires, null)
 })
 
 json('__proto__ anywhere (also \\u-escaped) never becomes a prototype', () => {
-  const raw = '{"cookie":{"expires":null,"__proto__":{"secure":true}},"__proto__":{"admin":true},"a":{"b":{"\\u005f_proto__":{"x":1}}}}'
+  const raw =
+    '{"cookie":{"expires":null,"__proto__":{"secure":true}},"__proto__":{"admin":true},"a":{"b":{"\\u005f_proto__":{"x":1}}}}'
   const parsed = assertRight(jsonSerializer.parse(raw)) as unknown as Record<string, any>
   assert.is(Object.getPrototypeOf(parsed), Object.prototype)
   assert.is(Object.getPrototypeOf(parsed['cookie']), Object.prototype)
@@ -48,7 +51,10 @@ json('__proto__ anywhere (also \\u-escaped) never becomes a prototype', () => {
 })
 
 json('constructor.prototype is stripped, a plain constructor key is kept', () => {
-  const parsed = assertRight(safeJsonParse('{"constructor":{"prototype":{"polluted":1},"name":"x"}}')) as Record<string, any>
+  const parsed = assertRight(safeJsonParse('{"constructor":{"prototype":{"polluted":1},"name":"x"}}')) as Record<
+    string,
+    any
+  >
   assert.equal(parsed['constructor'], { name: 'x' })
 })
 
@@ -58,7 +64,7 @@ json('a deeply nested payload does not overflow the stack', () => {
 })
 
 json('non-JSON and non-object values are Unparsable', () => {
-  assert.is(assertLeft(jsonSerializer.parse('{nope')). _tag, 'Unparsable')
+  assert.is(assertLeft(jsonSerializer.parse('{nope'))._tag, 'Unparsable')
   assert.is(assertLeft(jsonSerializer.parse('42'))._tag, 'Unparsable')
   assert.is(assertLeft(jsonSerializer.parse('[1]'))._tag, 'Unparsable')
 })

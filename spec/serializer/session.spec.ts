@@ -58,7 +58,10 @@ data('a session without a cookie object is Unparsable', () => {
 })
 
 data('a cookie.expires that is not a date is Unparsable, naming it', () => {
-  assert.match(unparsableMessage(assertLeft(asSessionData({ cookie: { expires: 'not a date' } }))), 'cookie.expires is not a date: "not a date"')
+  assert.match(
+    unparsableMessage(assertLeft(asSessionData({ cookie: { expires: 'not a date' } }))),
+    'cookie.expires is not a date: "not a date"'
+  )
   assert.match(unparsableMessage(assertLeft(asSessionData({ cookie: { expires: '' } }))), 'is not a date')
   assert.match(unparsableMessage(assertLeft(asSessionData({ cookie: { expires: Number.NaN } }))), 'is not a date')
   assert.match(unparsableMessage(assertLeft(asSessionData({ cookie: { expires: true } }))), 'is not a date: boolean')
@@ -74,7 +77,11 @@ const serializer = suite('sessionSerializer')
 serializer('a toolkit Serializer is used as it is, unchecked', () => {
   assert.is(sessionSerializer(jsonSerializer), jsonSerializer)
   // It answers for its own output: not even a value without a cookie is refused.
-  const own: Serializer<SessionData> = { _tag: 'Serializer', stringify: (v) => E.right(JSON.stringify(v)), parse: () => E.right({ any: 1 } as unknown as SessionData) }
+  const own: Serializer<SessionData> = {
+    _tag: 'Serializer',
+    stringify: (v) => E.right(JSON.stringify(v)),
+    parse: () => E.right({ any: 1 } as unknown as SessionData)
+  }
   const s = sessionSerializer(own)
   assert.is(s, own)
   assert.equal(assertRight(s.parse('whatever')), { any: 1 })
@@ -90,19 +97,25 @@ serializer('a plain serializer is wrapped: what it parses becomes SessionData, c
   assert.is(assertRight(s.stringify({ cookie: { expires: null }, n: 2 } as never)), '{"cookie":{"expires":null},"n":2}')
 })
 
-serializer('a plain serializer whose result is not a session, or that throws, is Unparsable; a Promise is Broken', () => {
-  assert.match(unparsableMessage(assertLeft(sessionSerializer(JSON).parse('42'))), 'is not an object')
-  assert.match(unparsableMessage(assertLeft(sessionSerializer(JSON).parse('{"user":1}'))), 'has no cookie object')
-  const boom = new Error('bad text')
-  const throwing = sessionSerializer({
-    stringify: JSON.stringify,
-    parse: () => {
-      throw boom
-    }
-  })
-  assert.equal(assertLeft(throwing.parse('x')), { _tag: 'Unparsable', cause: boom })
-  const promising = sessionSerializer({ stringify: JSON.stringify, parse: () => Promise.resolve({ cookie: {} }) as never })
-  assert.is(assertLeft(promising.parse('{}'))._tag, 'Broken')
-})
+serializer(
+  'a plain serializer whose result is not a session, or that throws, is Unparsable; a Promise is Broken',
+  () => {
+    assert.match(unparsableMessage(assertLeft(sessionSerializer(JSON).parse('42'))), 'is not an object')
+    assert.match(unparsableMessage(assertLeft(sessionSerializer(JSON).parse('{"user":1}'))), 'has no cookie object')
+    const boom = new Error('bad text')
+    const throwing = sessionSerializer({
+      stringify: JSON.stringify,
+      parse: () => {
+        throw boom
+      }
+    })
+    assert.equal(assertLeft(throwing.parse('x')), { _tag: 'Unparsable', cause: boom })
+    const promising = sessionSerializer({
+      stringify: JSON.stringify,
+      parse: () => Promise.resolve({ cookie: {} }) as never
+    })
+    assert.is(assertLeft(promising.parse('{}'))._tag, 'Broken')
+  }
+)
 
 serializer.run()

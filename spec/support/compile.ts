@@ -22,7 +22,9 @@ export const compilerOptions = (mode: Mode, cwd: string): ts.CompilerOptions => 
   typeRoots: [join(cwd, 'node_modules', '@types')],
   moduleDetection: ts.ModuleDetectionKind.Force,
   newLine: ts.NewLineKind.LineFeed,
-  ...(mode === 'cjs' ? { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 } : { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext })
+  ...(mode === 'cjs'
+    ? { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 }
+    : { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext })
 })
 
 export interface Compiled {
@@ -64,7 +66,12 @@ const valueImports = (source: ts.SourceFile): Array<string> =>
     const clause = s.importClause
     if (clause?.isTypeOnly === true) return []
     const named = clause?.namedBindings
-    const onlyTypes = clause !== undefined && clause.name === undefined && named !== undefined && ts.isNamedImports(named) && named.elements.every((e) => e.isTypeOnly)
+    const onlyTypes =
+      clause !== undefined &&
+      clause.name === undefined &&
+      named !== undefined &&
+      ts.isNamedImports(named) &&
+      named.elements.every((e) => e.isTypeOnly)
     return onlyTypes ? [] : [s.moduleSpecifier.text]
   })
 
@@ -90,7 +97,8 @@ export const makeCompiler = (cwd: string): Compiler => {
       directoryExists,
       readFile,
       getSourceFile: (fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile) => {
-        if (!stable(fileName, libDir) || !/\.d\.[cm]?ts$/.test(fileName)) return base.getSourceFile(fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile)
+        if (!stable(fileName, libDir) || !/\.d\.[cm]?ts$/.test(fileName))
+          return base.getSourceFile(fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile)
         const how =
           typeof languageVersionOrOptions === 'object'
             ? `${languageVersionOrOptions.languageVersion}:${String(languageVersionOrOptions.impliedNodeFormat)}`

@@ -45,7 +45,13 @@ export interface HttpClient {
    * One request to 127.0.0.1:`port`, sending `cookie` if given; rejects on a connection error, or when no
    * answer arrived within `timeoutMs` (a hung request fails instead of hanging the run: uvu has no test timeout).
    */
-  readonly send: (port: number, method: 'GET' | 'POST', path: string, cookie: string | undefined, timeoutMs: number) => Promise<HttpReply>
+  readonly send: (
+    port: number,
+    method: 'GET' | 'POST',
+    path: string,
+    cookie: string | undefined,
+    timeoutMs: number
+  ) => Promise<HttpReply>
   /** Closes the keep-alive sockets of this client's agent (call when a suite ends). */
   readonly closeAgent: () => void
 }
@@ -97,7 +103,13 @@ export interface TextReply {
  * One request to 127.0.0.1:`port` on a fresh connection (no agent, no body), sending `cookie` if given; the
  * answer's body as text. Rejects on a connection error, or when no full answer arrived within `timeoutMs`.
  */
-export const requestText = (port: number, method: 'GET' | 'POST', path: string, cookie: string | undefined, timeoutMs: number): Promise<TextReply> =>
+export const requestText = (
+  port: number,
+  method: 'GET' | 'POST',
+  path: string,
+  cookie: string | undefined,
+  timeoutMs: number
+): Promise<TextReply> =>
   new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = cookie === undefined ? {} : { cookie }
     const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
@@ -105,7 +117,11 @@ export const requestText = (port: number, method: 'GET' | 'POST', path: string, 
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('error', reject)
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), cookie: res.headers['set-cookie']?.[0]?.split(';')[0] })
+        resolve({
+          status: res.statusCode ?? 0,
+          text: Buffer.concat(chunks).toString('utf8'),
+          cookie: res.headers['set-cookie']?.[0]?.split(';')[0]
+        })
       )
     })
     req.on('error', reject)

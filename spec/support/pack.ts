@@ -52,34 +52,58 @@ export const childEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 }
 
 /** Runs `cmd` to its end, SIGKILLed after `timeoutMs`; never rejects. */
-export const run = (cmd: string, args: ReadonlyArray<string>, cwd: string, timeoutMs: number, extraEnv: Record<string, string> = {}): Promise<Run> =>
+export const run = (
+  cmd: string,
+  args: ReadonlyArray<string>,
+  cwd: string,
+  timeoutMs: number,
+  extraEnv: Record<string, string> = {}
+): Promise<Run> =>
   new Promise((done) => {
     execFile(
       cmd,
       [...args],
-      { cwd, env: childEnv(extraEnv), timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 32 * 1024 * 1024, encoding: 'utf8' },
+      {
+        cwd,
+        env: childEnv(extraEnv),
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: 32 * 1024 * 1024,
+        encoding: 'utf8'
+      },
       (err, stdout, stderr) => {
         const e = err as (Error & { code?: unknown; killed?: boolean }) | null
         const timedOut = e?.killed === true ? `\n[spec] killed after ${timeoutMs} ms: ${cmd} ${args.join(' ')}` : ''
-        done({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : null, stdout, stderr: stderr + timedOut + (e && typeof e.code !== 'number' ? `\n${e.message}` : '') })
+        done({
+          code: e === null ? 0 : typeof e.code === 'number' ? e.code : null,
+          stdout,
+          stderr: stderr + timedOut + (e && typeof e.code !== 'number' ? `\n${e.message}` : '')
+        })
       }
     )
   })
 
-export const node = (args: ReadonlyArray<string>, cwd: string, timeoutMs = 20_000, env: Record<string, string> = {}): Promise<Run> =>
-  run(process.execPath, args, cwd, timeoutMs, env)
+export const node = (
+  args: ReadonlyArray<string>,
+  cwd: string,
+  timeoutMs = 20_000,
+  env: Record<string, string> = {}
+): Promise<Run> => run(process.execPath, args, cwd, timeoutMs, env)
 
 /** The npm running `npm test` (npm_execpath), else the one installed next to this node, else `npm` on the PATH. */
-const npmCli = [process.env['npm_execpath'], join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')].find(
-  (p): p is string => p !== undefined && /npm-cli\.js$/.test(p) && existsSync(p)
-)
+const npmCli = [
+  process.env['npm_execpath'],
+  join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')
+].find((p): p is string => p !== undefined && /npm-cli\.js$/.test(p) && existsSync(p))
 export const npm = (args: ReadonlyArray<string>, cwd: string, timeoutMs: number): Promise<Run> =>
   npmCli !== undefined ? node([npmCli, ...args], cwd, timeoutMs) : run('npm', args, cwd, timeoutMs)
 
 /** The repo's tsc on a project file. */
-export const tsc = (project: string, cwd: string): Promise<Run> => node([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], cwd, 60_000)
+export const tsc = (project: string, cwd: string): Promise<Run> =>
+  node([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], cwd, 60_000)
 
-export const show = (r: Run): string => `exit ${r.code}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-6000)}`
+export const show = (r: Run): string =>
+  `exit ${r.code}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-6000)}`
 
 /** The last stdout line, parsed as JSON. */
 export const lastJson = <A>(r: Run): A => {
@@ -122,7 +146,8 @@ const fail = (what: string, r: Run): never => {
 
 const packAndInstall = async (): Promise<Packed> => {
   const started = Date.now()
-  if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run npm run build (npm test does)')
+  if (!existsSync(join(root, 'dist', 'index.js')))
+    throw new Error('dist/index.js is missing: run npm run build (npm test does)')
   const work = (workDir = mkdtempSync(join(tmpdir(), 'crs-pack-')))
 
   const packDir = join(work, 'tarball')
@@ -139,7 +164,10 @@ const packAndInstall = async (): Promise<Packed> => {
   // the specs' consumers and the README's examples import, and their types.
   const consumer = join(work, 'consumer')
   mkdirSync(consumer)
-  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'crs-pack-consumer', version: '0.0.0', private: true }, null, 2))
+  writeFileSync(
+    join(consumer, 'package.json'),
+    JSON.stringify({ name: 'crs-pack-consumer', version: '0.0.0', private: true }, null, 2)
+  )
   const deps = [
     ...Object.entries(rootPkg.peerDependencies).map(([name, range]) => pinned(name, range)),
     pinned('express', '^5'),
@@ -149,14 +177,31 @@ const packAndInstall = async (): Promise<Packed> => {
     pinned('@types/node', '^20')
   ]
   const installed = await npm(
-    ['install', tarball, ...deps, '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--no-package-lock', '--loglevel=error'],
+    [
+      'install',
+      tarball,
+      ...deps,
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--ignore-scripts',
+      '--no-package-lock',
+      '--loglevel=error'
+    ],
     consumer,
     90_000
   )
   if (installed.code !== 0) fail('npm install', installed)
   const at = join(consumer, 'node_modules', NAME)
-  if (!(existsSync(at) && lstatSync(at).isDirectory() && !lstatSync(at).isSymbolicLink())) throw new Error(`${NAME} is not installed as a real folder at ${at}`)
-  return { work, tarball, packJsonFiles: (info[0]?.files ?? []).map((f) => `package/${f.path}`).sort(), consumer, ms: Date.now() - started }
+  if (!(existsSync(at) && lstatSync(at).isDirectory() && !lstatSync(at).isSymbolicLink()))
+    throw new Error(`${NAME} is not installed as a real folder at ${at}`)
+  return {
+    work,
+    tarball,
+    packJsonFiles: (info[0]?.files ?? []).map((f) => `package/${f.path}`).sort(),
+    consumer,
+    ms: Date.now() - started
+  }
 }
 
 let once: Promise<Packed> | undefined

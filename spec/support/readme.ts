@@ -61,7 +61,10 @@ export const parseFences = (markdown: string): Parsed => {
     const name = words.find((w) => w.startsWith('name:'))?.slice('name:'.length)
     blocks.push({
       line: i + 1,
-      lang: first.replace(/^\{?\.?/, '').replace(/[},].*$/, '').toLowerCase(),
+      lang: first
+        .replace(/^\{?\.?/, '')
+        .replace(/[},].*$/, '')
+        .toLowerCase(),
       words,
       name: name === undefined || name === '' ? undefined : name,
       app: words.includes('app'),
@@ -91,13 +94,16 @@ export const namedBlock = (parsed: Parsed, name: string): Block => {
   const found = parsed.blocks.filter((b) => b.name === name)
   if (found.length !== 1) {
     const named = parsed.blocks.filter((b) => b.name !== undefined).map((b) => `${b.name ?? ''} (line ${b.line})`)
-    throw new Error(`README.md has ${found.length} blocks named "${name}" (want 1); named blocks: ${named.join(', ') || 'none'}`)
+    throw new Error(
+      `README.md has ${found.length} blocks named "${name}" (want 1); named blocks: ${named.join(', ') || 'none'}`
+    )
   }
   return found[0] as Block
 }
 
 /** The block's first non-empty line, for test titles. */
-export const firstLine = (block: Block): string => (block.source.split('\n').find((l) => l.trim() !== '') ?? '').trim().slice(0, 70)
+export const firstLine = (block: Block): string =>
+  (block.source.split('\n').find((l) => l.trim() !== '') ?? '').trim().slice(0, 70)
 
 /** The block's source with README line numbers, for failure messages. */
 export const numbered = (block: Block): string =>
@@ -129,7 +135,12 @@ net.Server.prototype.listen = function (...args) {
 export const unexpectedStderr = (stderr: string): string =>
   stderr
     .split('\n')
-    .filter((l) => l.trim() !== '' && !/^\(node:\d+\) ExperimentalWarning: /.test(l) && !/^\(Use `node --trace-warnings \.\.\.` to show where the warning was created\)$/.test(l))
+    .filter(
+      (l) =>
+        l.trim() !== '' &&
+        !/^\(node:\d+\) ExperimentalWarning: /.test(l) &&
+        !/^\(Use `node --trace-warnings \.\.\.` to show where the warning was created\)$/.test(l)
+    )
     .join('\n')
 
 // --- app blocks: servers that never exit
@@ -175,7 +186,11 @@ export const startApp = async (
   env: Record<string, string>,
   listenTimeoutMs = 15_000
 ): Promise<AppProcess> => {
-  const child = spawn(process.execPath, ['--require', preload, file], { cwd, env: childEnv({ ...env, PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--require', preload, file], {
+    cwd,
+    env: childEnv({ ...env, PORT: String(port) }),
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   apps.add(child)
   let stdout = ''
   let stderr = ''
@@ -199,14 +214,26 @@ export const startApp = async (
     clearTimeout(kill)
     return how
   }
-  const app: AppProcess = { pid: child.pid ?? -1, stdout: () => stdout, stderr: () => stderr, exited, alive: () => !gone, stop }
+  const app: AppProcess = {
+    pid: child.pid ?? -1,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    alive: () => !gone,
+    stop
+  }
   const deadline = Date.now() + listenTimeoutMs
   for (;;) {
-    if (gone) throw new Error(`the app exited (${await exited}) before it listened on 127.0.0.1:${port}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`)
+    if (gone)
+      throw new Error(
+        `the app exited (${await exited}) before it listened on 127.0.0.1:${port}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`
+      )
     if (await accepts(port)) return app
     if (Date.now() > deadline) {
       const how = await stop()
-      throw new Error(`the app did not listen on 127.0.0.1:${port} within ${listenTimeoutMs} ms (stopped: ${how})\n--- stdout\n${stdout}\n--- stderr\n${stderr}`)
+      throw new Error(
+        `the app did not listen on 127.0.0.1:${port} within ${listenTimeoutMs} ms (stopped: ${how})\n--- stdout\n${stdout}\n--- stderr\n${stderr}`
+      )
     }
     await new Promise((r) => setTimeout(r, 50))
   }

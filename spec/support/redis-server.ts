@@ -59,10 +59,29 @@ export interface Launched {
  * Spawns `redis-server` on 127.0.0.1:`port` (no RDB, no AOF unless `extraArgs` say so, data in `dir`) as a
  * child of this process, SIGKILLed if this process exits first; resolves once it accepts connections.
  */
-export const launchRedis = async (port: number, dir: string, extraArgs: ReadonlyArray<string> = [], pollMs?: number): Promise<Launched> => {
+export const launchRedis = async (
+  port: number,
+  dir: string,
+  extraArgs: ReadonlyArray<string> = [],
+  pollMs?: number
+): Promise<Launched> => {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes', ...extraArgs],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--protected-mode',
+      'yes',
+      ...extraArgs
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] }
   )
   running.add(child)

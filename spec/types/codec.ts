@@ -1,7 +1,15 @@
 // Type test: an io-ts codec of the stored shape pairs with SessionData extended by declaration merging.
 import * as t from 'io-ts'
 import { createClient } from 'redis'
-import { codecSerializer, createRedisStore, makeCodecSerializer, makeGet, makeSet, jsonSerializer, type Serializer } from '../../src'
+import {
+  codecSerializer,
+  createRedisStore,
+  makeCodecSerializer,
+  makeGet,
+  makeSet,
+  jsonSerializer,
+  type Serializer
+} from '../../src'
 
 declare module 'express-session' {
   interface SessionData {
@@ -17,9 +25,22 @@ const StoredSession = t.intersection([
 const client = createClient()
 export const store = createRedisStore(client, { serializer: codecSerializer(StoredSession) })
 export const typed: Serializer<t.TypeOf<typeof StoredSession>> = makeCodecSerializer(StoredSession)
-export const user: { id: number; name: string } | undefined = undefined as unknown as import('express-session').SessionData['user']
+export const user: { id: number; name: string } | undefined =
+  undefined as unknown as import('express-session').SessionData['user']
 
 // Each make* infers its operation type from its dependencies.
 const get = makeGet({ client, prefix: 'sessions:', serializer: jsonSerializer })
-export const got: Promise<import('fp-ts/lib/Either').Either<import('../../src').StoreError, import('fp-ts/lib/Option').Option<import('express-session').SessionData>>> = get('abc')()
-export const set = makeSet({ client, prefix: 'p:', serializer: jsonSerializer, ttlSeconds: 60, concurrencyGraceSeconds: 300, now: Date.now })
+export const got: Promise<
+  import('fp-ts/lib/Either').Either<
+    import('../../src').StoreError,
+    import('fp-ts/lib/Option').Option<import('express-session').SessionData>
+  >
+> = get('abc')()
+export const set = makeSet({
+  client,
+  prefix: 'p:',
+  serializer: jsonSerializer,
+  ttlSeconds: 60,
+  concurrencyGraceSeconds: 300,
+  now: Date.now
+})

@@ -27,4 +27,7 @@ export const login = async (req: Request): Promise<void> => {
 export const wrongOrder = new RedisStore(createClient())
 // @ts-expect-error connect-redis's disableTTL: true is refused (only false is accepted)
 export const noTtl = createRedisStore(createClient(), { disableTTL: true })
-export const roleTtl = createRedisStore(createClient(), { prefix: 'sess:', ttl: (s) => (s.cookie.maxAge === undefined ? 60 : 3600) })
+export const roleTtl = createRedisStore(createClient(), {
+  prefix: 'sess:',
+  ttl: (s) => (s.cookie.maxAge === undefined ? 60 : 3600)
+})

@@ -26,7 +26,8 @@ export const isSessionClient = (u: unknown): u is SessionClient => isRecord(u) &
  * @since 0.1.0
  * @ignore
  */
-export const isNodeRedisClient = (u: unknown): u is NodeRedisClient => isRecord(u) && NODE_REDIS_COMMANDS.every((c) => typeof u[c] === 'function')
+export const isNodeRedisClient = (u: unknown): u is NodeRedisClient =>
+  isRecord(u) && NODE_REDIS_COMMANDS.every((c) => typeof u[c] === 'function')
 
 /** ioredis's lower-case command methods, and not node-redis's camel-case ones. */
 const isIoRedisShaped = (u: Record<string, unknown>): boolean =>
@@ -38,7 +39,8 @@ const isIoRedisShaped = (u: Record<string, unknown>): boolean =>
  *
  * @internal
  */
-export const isAnyClient = (u: unknown): boolean => isSessionClient(u) || isNodeRedisClient(u) || (isRecord(u) && isIoRedisShaped(u))
+export const isAnyClient = (u: unknown): boolean =>
+  isSessionClient(u) || isNodeRedisClient(u) || (isRecord(u) && isIoRedisShaped(u))
 
 /**
  * The `SessionClient` for what was passed as the client, or a `TypeError` naming the problem.
@@ -49,22 +51,36 @@ export const isAnyClient = (u: unknown): boolean => isSessionClient(u) || isNode
 export const toSessionClient = (client: unknown): E.Either<TypeError, SessionClient> => {
   if (isSessionClient(client)) return E.right(client)
   if (!isRecord(client)) {
-    return E.left(new TypeError(`createRedisStore(client, options): client is required, got ${client === null ? 'null' : typeof client}: pass a node-redis client (createClient())`))
+    return E.left(
+      new TypeError(
+        `createRedisStore(client, options): client is required, got ${
+          client === null ? 'null' : typeof client
+        }: pass a node-redis client (createClient())`
+      )
+    )
   }
   // An options bag ({ client }); ioredis has a `client` method (CLIENT …), which is no such bag.
   if ('client' in client && typeof client['client'] !== 'function' && !isNodeRedisClient(client)) {
     return E.left(
-      new TypeError('createRedisStore takes the client as its first argument: createRedisStore(client, options), or new RedisStore({ client, ...options })')
+      new TypeError(
+        'createRedisStore takes the client as its first argument: createRedisStore(client, options), or new RedisStore({ client, ...options })'
+      )
     )
   }
   if (isIoRedisShaped(client)) {
-    return E.left(new TypeError("client looks like an ioredis client, which the store takes through its adapter: createRedisStore(fromIoRedis(client)), with fromIoRedis from 'connect-redis-session/ioredis'"))
+    return E.left(
+      new TypeError(
+        "client looks like an ioredis client, which the store takes through its adapter: createRedisStore(fromIoRedis(client)), with fromIoRedis from 'connect-redis-session/ioredis'"
+      )
+    )
   }
   const missing = NODE_REDIS_COMMANDS.filter((c) => typeof client[c] !== 'function')
   return missing.length > 0
     ? E.left(
         new TypeError(
-          `client is not a node-redis client: it has no ${missing.join(', ')} method${missing.length > 1 ? 's' : ''} (for ioredis, pass fromIoRedis(client) from 'connect-redis-session/ioredis')`
+          `client is not a node-redis client: it has no ${missing.join(', ')} method${
+            missing.length > 1 ? 's' : ''
+          } (for ioredis, pass fromIoRedis(client) from 'connect-redis-session/ioredis')`
         )
       )
     : E.right(fromNodeRedis(client as unknown as NodeRedisClient))

@@ -25,7 +25,15 @@ export type IoRedisScanReply = readonly [cursor: string | number, keys: Readonly
  */
 export interface IoRedisScan {
   (cursor: string, matchToken: 'MATCH', pattern: string, countToken: 'COUNT', count: number): Promise<IoRedisScanReply>
-  (cursor: string, matchToken: 'MATCH', pattern: string, countToken: 'COUNT', count: number, typeToken: 'TYPE', type: string): Promise<IoRedisScanReply>
+  (
+    cursor: string,
+    matchToken: 'MATCH',
+    pattern: string,
+    countToken: 'COUNT',
+    count: number,
+    typeToken: 'TYPE',
+    type: string
+  ): Promise<IoRedisScanReply>
 }
 
 /**
@@ -39,7 +47,13 @@ export interface IoRedisScan {
 export interface IoRedisClient {
   readonly get: (key: string) => Promise<string | null>
   /** `SET key value PX ms GET`. */
-  readonly set: (key: string, value: string, millisecondsToken: 'PX', milliseconds: number, get: 'GET') => Promise<string | null>
+  readonly set: (
+    key: string,
+    value: string,
+    millisecondsToken: 'PX',
+    milliseconds: number,
+    get: 'GET'
+  ) => Promise<string | null>
   /** `GETEX key PX ms`. */
   readonly getex: (key: string, millisecondsToken: 'PX', milliseconds: number) => Promise<string | null>
   readonly getdel: (key: string) => Promise<string | null>
@@ -134,7 +148,9 @@ export const fromIoRedis = (client: IoRedisClient): SessionClient => {
   if (known !== undefined) return known
   const extras = client as unknown as IoRedisExtras
   if (extras.isCluster === true) {
-    throw new TypeError('fromIoRedis takes a standalone ioredis client (new Redis(…)): an ioredis Cluster is not supported (its SCAN walks one node)')
+    throw new TypeError(
+      'fromIoRedis takes a standalone ioredis client (new Redis(…)): an ioredis Cluster is not supported (its SCAN walks one node)'
+    )
   }
   const made: SessionClient = {
     _tag: 'SessionClient',

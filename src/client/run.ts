@@ -58,7 +58,12 @@ export interface StringReplyHandlers<A, B> {
  * @since 0.1.0
  */
 export const tryStringCommand =
-  <A, B>(command: string, key: string, call: () => Promise<A>, handlers: StringReplyHandlers<A, B>): TE.TaskEither<StoreError, B> =>
+  <A, B>(
+    command: string,
+    key: string,
+    call: () => Promise<A>,
+    handlers: StringReplyHandlers<A, B>
+  ): TE.TaskEither<StoreError, B> =>
   () =>
     attempt(call).then(handlers.onReply, (cause: unknown) =>
       isWrongType(cause) ? handlers.onTombstone() : E.left(commandFailed(command, key, cause))

@@ -46,7 +46,10 @@ const SAFE_POLICIES = new Set(['noeviction'])
  *
  * @internal
  */
-export const checkEvictionPolicy = (client: Pick<SessionClient, 'connection' | 'info'>, warn: (message: string) => void): void => {
+export const checkEvictionPolicy = (
+  client: Pick<SessionClient, 'connection' | 'info'>,
+  warn: (message: string) => void
+): void => {
   let checked = false
   const check = (): void => {
     if (checked) return
@@ -61,7 +64,8 @@ export const checkEvictionPolicy = (client: Pick<SessionClient, 'connection' | '
         }
       },
       (e: unknown) => {
-        if (!client.connection.isClosed()) warn(`could not read maxmemory-policy with INFO memory: ${e instanceof Error ? e.message : String(e)}`)
+        if (!client.connection.isClosed())
+          warn(`could not read maxmemory-policy with INFO memory: ${e instanceof Error ? e.message : String(e)}`)
       }
     )
   }

@@ -91,7 +91,9 @@ export interface RedisStoreOptions extends StoreOptions {
 // --- constructors
 
 /** Pages of `Either`s as a plain async iterator of entries that throws the first failure as an `Error`. */
-async function* iterateEntries<A>(pages: AsyncIterable<E.Either<StoreError, ReadonlyArray<readonly [string, A]>>>): AsyncIterableIterator<readonly [string, A]> {
+async function* iterateEntries<A>(
+  pages: AsyncIterable<E.Either<StoreError, ReadonlyArray<readonly [string, A]>>>
+): AsyncIterableIterator<readonly [string, A]> {
   for await (const page of pages) {
     if (E.isLeft(page)) throw toError(page.left)
     yield* page.right
@@ -130,7 +132,10 @@ const orNull = (o: O.Option<SessionData>): SessionData | null => O.toNullable(o)
  * @category constructors
  * @since 0.1.0
  */
-export const createRedisStore = (client: SessionClient | NodeRedisClient, options: StoreOptions = {}): RedisSessionStore => {
+export const createRedisStore = (
+  client: SessionClient | NodeRedisClient,
+  options: StoreOptions = {}
+): RedisSessionStore => {
   const checked = pipe(
     toSessionClient(client),
     E.flatMap((c) => E.map((o: ResolvedOptions) => ({ ...o, client: c }))(resolveOptions(options)))
@@ -164,7 +169,8 @@ export const createRedisStore = (client: SessionClient | NodeRedisClient, option
     access,
     get: (sid: string, cb?: Callback<SessionData | null>) => runMapped(() => ops.sessionGet(sid), orNull, cb),
     set: (sid: string, sess: SessionData, cb?: Callback<void>) => runMapped(() => ops.set(sid, sess), toVoid, cb),
-    touch: (sid: string, sess: SessionData, cb?: Callback<void>) => runMapped(() => ops.sessionTouch(sid, sess), toVoid, cb),
+    touch: (sid: string, sess: SessionData, cb?: Callback<void>) =>
+      runMapped(() => ops.sessionTouch(sid, sess), toVoid, cb),
     destroy: (sid: string, cb?: Callback<void>) => runMapped(() => ops.destroy(sid), toVoid, cb),
     all: (cb?: Callback<Record<string, SessionData>>) => runToCallback(ops.all, cb),
     ids: (cb?: Callback<ReadonlyArray<string>>) => runToCallback(ops.ids, cb),
@@ -208,12 +214,25 @@ export interface RedisStoreConstructor {
  */
 export const RedisStore = function RedisStore(options: RedisStoreOptions): RedisSessionStore {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`RedisStore: options with a client are required, got ${options === null ? 'null' : typeof options}: new RedisStore({ client })`)
+    throw new TypeError(
+      `RedisStore: options with a client are required, got ${
+        options === null ? 'null' : typeof options
+      }: new RedisStore({ client })`
+    )
   }
-  if (isAnyClient(options)) throw new TypeError('RedisStore takes an options object: new RedisStore({ client, ...options }), not new RedisStore(client)')
+  if (isAnyClient(options))
+    throw new TypeError(
+      'RedisStore takes an options object: new RedisStore({ client, ...options }), not new RedisStore(client)'
+    )
   const { client, ...rest } = options
-  if (client === undefined || client === null) throw new TypeError('RedisStore: options.client is required: new RedisStore({ client: createClient() })')
+  if (client === undefined || client === null)
+    throw new TypeError('RedisStore: options.client is required: new RedisStore({ client: createClient() })')
   return createRedisStore(client, rest)
 } as unknown as RedisStoreConstructor
 ;(RedisStore as { prototype: Store }).prototype = storePrototype
-Object.defineProperty(storePrototype, 'constructor', { value: RedisStore, writable: true, configurable: true, enumerable: false })
+Object.defineProperty(storePrototype, 'constructor', {
+  value: RedisStore,
+  writable: true,
+  configurable: true,
+  enumerable: false
+})

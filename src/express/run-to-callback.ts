@@ -26,10 +26,26 @@ const thrown = (cause: unknown): E.Either<StoreError, never> => E.left(defect(ca
  *
  * @internal
  */
-export function runMapped<A, B>(build: () => TE.TaskEither<StoreError, A>, f: (a: A) => B, callback: Callback<B>): undefined
-export function runMapped<A, B>(build: () => TE.TaskEither<StoreError, A>, f: (a: A) => B, callback?: undefined): Promise<B>
-export function runMapped<A, B>(build: () => TE.TaskEither<StoreError, A>, f: (a: A) => B, callback?: Callback<B>): Promise<B> | undefined
-export function runMapped<A, B>(build: () => TE.TaskEither<StoreError, A>, f: (a: A) => B, callback?: Callback<B>): Promise<B> | undefined {
+export function runMapped<A, B>(
+  build: () => TE.TaskEither<StoreError, A>,
+  f: (a: A) => B,
+  callback: Callback<B>
+): undefined
+export function runMapped<A, B>(
+  build: () => TE.TaskEither<StoreError, A>,
+  f: (a: A) => B,
+  callback?: undefined
+): Promise<B>
+export function runMapped<A, B>(
+  build: () => TE.TaskEither<StoreError, A>,
+  f: (a: A) => B,
+  callback?: Callback<B>
+): Promise<B> | undefined
+export function runMapped<A, B>(
+  build: () => TE.TaskEither<StoreError, A>,
+  f: (a: A) => B,
+  callback?: Callback<B>
+): Promise<B> | undefined {
   let task: Promise<E.Either<StoreError, A>>
   try {
     task = build()()
@@ -69,7 +85,13 @@ export function runMapped<A, B>(build: () => TE.TaskEither<StoreError, A>, f: (a
  */
 export function runToCallback<A>(build: () => TE.TaskEither<StoreError, A>, callback: Callback<A>): undefined
 export function runToCallback<A>(build: () => TE.TaskEither<StoreError, A>, callback?: undefined): Promise<A>
-export function runToCallback<A>(build: () => TE.TaskEither<StoreError, A>, callback?: Callback<A>): Promise<A> | undefined
-export function runToCallback<A>(build: () => TE.TaskEither<StoreError, A>, callback?: Callback<A>): Promise<A> | undefined {
+export function runToCallback<A>(
+  build: () => TE.TaskEither<StoreError, A>,
+  callback?: Callback<A>
+): Promise<A> | undefined
+export function runToCallback<A>(
+  build: () => TE.TaskEither<StoreError, A>,
+  callback?: Callback<A>
+): Promise<A> | undefined {
   return runMapped(build, identity, callback)
 }

@@ -71,7 +71,7 @@ export const redact = (s: string): string => {
 /** What node-redis's message-less errors mean, by constructor name. */
 const SILENT_ERRORS: Readonly<Record<string, string>> = {
   TimeoutError:
-    'node-redis TimeoutError: the command waited longer than the client\'s command timeout (commandOptions.timeout) without an answer; Redis is unreachable or too slow',
+    "node-redis TimeoutError: the command waited longer than the client's command timeout (commandOptions.timeout) without an answer; Redis is unreachable or too slow",
   AbortError: 'node-redis AbortError: the command was aborted'
 }
 
@@ -83,24 +83,41 @@ const SILENT_ERRORS: Readonly<Record<string, string>> = {
  */
 export const describeCause = (cause: unknown): string => {
   if (cause instanceof Error) {
-    const kind = cause.constructor?.name !== undefined && cause.constructor.name !== 'Error' ? cause.constructor.name : cause.name
+    const kind =
+      cause.constructor?.name !== undefined && cause.constructor.name !== 'Error' ? cause.constructor.name : cause.name
     if (cause.message.trim() !== '') return cause.message
     return SILENT_ERRORS[kind] ?? `${kind} (the error has no message)`
   }
   if (typeof cause === 'string' && cause.trim() !== '') return cause
-  return `unknown failure (${cause === undefined ? 'no error was given' : typeof cause === 'object' ? 'a non-Error object' : String(cause)})`
+  return `unknown failure (${
+    cause === undefined ? 'no error was given' : typeof cause === 'object' ? 'a non-Error object' : String(cause)
+  })`
 }
-
 
 /** The stable code and the message of a `StoreError`. */
 const render = matchStoreError<readonly [SessionStoreErrorCode, string]>({
-  CommandFailed: (x) => ['ESESSION_REDIS', `Redis ${x.command} on key "${redact(x.key)}" failed: ${describeCause(x.cause)}`],
-  ParseFailed: (x) => ['ESESSION_CORRUPT', `Stored session at key "${redact(x.key)}" could not be parsed: ${describeCause(x.cause)}`],
-  DecodeFailed: (x) => ['ESESSION_CORRUPT', `Stored session at key "${redact(x.key)}" is invalid: ${describeDecodeErrors(x.errors)}`],
-  StringifyFailed: (x) => ['ESESSION_UNSERIALIZABLE', `Session "${redact(x.sid)}" could not be serialized: ${describeCause(x.cause)}`],
+  CommandFailed: (x) => [
+    'ESESSION_REDIS',
+    `Redis ${x.command} on key "${redact(x.key)}" failed: ${describeCause(x.cause)}`
+  ],
+  ParseFailed: (x) => [
+    'ESESSION_CORRUPT',
+    `Stored session at key "${redact(x.key)}" could not be parsed: ${describeCause(x.cause)}`
+  ],
+  DecodeFailed: (x) => [
+    'ESESSION_CORRUPT',
+    `Stored session at key "${redact(x.key)}" is invalid: ${describeDecodeErrors(x.errors)}`
+  ],
+  StringifyFailed: (x) => [
+    'ESESSION_UNSERIALIZABLE',
+    `Session "${redact(x.sid)}" could not be serialized: ${describeCause(x.cause)}`
+  ],
   InvalidSession: (x) => ['ESESSION_INVALID', `Session "${redact(x.sid)}" was not saved: ${x.reason}`],
   InvalidId: (x) => ['ESESSION_INVALID_ID', `Invalid session id: ${x.reason}`],
-  TooLarge: (x) => ['ESESSION_TOO_LARGE', `Session "${redact(x.sid)}" was not saved: ${x.bytes} bytes serialized, maxPayloadBytes is ${x.limit}`],
+  TooLarge: (x) => [
+    'ESESSION_TOO_LARGE',
+    `Session "${redact(x.sid)}" was not saved: ${x.bytes} bytes serialized, maxPayloadBytes is ${x.limit}`
+  ],
   TimedOut: (x) => [
     'ETIMEDOUT',
     `Redis did not answer the session ${x.operation} within operationTimeoutMs (${x.ms} ms): Redis is down, hung or unreachable; the command may still run`
@@ -144,4 +161,9 @@ export const SessionStoreError = function SessionStoreError(e: StoreError): Sess
   return toError(e)
 } as unknown as SessionStoreErrorConstructor
 Object.setPrototypeOf(SessionStoreError.prototype, Error.prototype)
-Object.defineProperty(SessionStoreError.prototype, 'name', { value: 'SessionStoreError', writable: true, configurable: true, enumerable: false })
+Object.defineProperty(SessionStoreError.prototype, 'name', {
+  value: 'SessionStoreError',
+  writable: true,
+  configurable: true,
+  enumerable: false
+})

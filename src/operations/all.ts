@@ -43,13 +43,15 @@ export const makeAll = <A>(deps: AllDeps<A>) => {
   const addAll = (out: Record<string, A>, entries: ReadonlyArray<readonly [string, A]>): Record<string, A> => {
     for (const [sid, sess] of entries) {
       // Plain assignment would make an id "__proto__" replace the result's prototype.
-      if (sid === '__proto__') Object.defineProperty(out, sid, { value: sess, enumerable: true, writable: true, configurable: true })
+      if (sid === '__proto__')
+        Object.defineProperty(out, sid, { value: sess, enumerable: true, writable: true, configurable: true })
       else out[sid] = sess
     }
     return out
   }
   // The result object is created per call and only grows inside this fold.
-  return (): TE.TaskEither<StoreError, Record<string, A>> => deps.scanBatches(readBatch, {} as Record<string, A>, addAll)
+  return (): TE.TaskEither<StoreError, Record<string, A>> =>
+    deps.scanBatches(readBatch, {} as Record<string, A>, addAll)
 }
 
 /**
@@ -60,25 +62,28 @@ export const makeAll = <A>(deps: AllDeps<A>) => {
  * @category operations
  * @since 0.1.0
  */
-export const makeReadBatch =
-  <A>(deps: ReadBatchDeps<A>) => {
+export const makeReadBatch = <A>(deps: ReadBatchDeps<A>) => {
   const parse = parseStored(deps.serializer, deps.maxPayloadBytes)
   return (batch: ReadonlyArray<ScannedKey>): TE.TaskEither<StoreError, ReadonlyArray<readonly [string, A]>> =>
-  () => {
-    const parseAll = (values: ReadonlyArray<string | null | undefined>): E.Either<StoreError, ReadonlyArray<readonly [string, A]>> => {
-      const entries: Array<readonly [string, A]> = []
-      for (let i = 0; i < batch.length; i++) {
-        const raw = values[i]
-        if (raw === null || raw === undefined) continue
-        const { sid, key } = batch[i] as ScannedKey
-        const parsed = parse(key, raw)
-        // One corrupt value does not fail the whole listing: it is reported and left out.
-        if (E.isLeft(parsed)) deps.reportCorrupt?.(parsed.left)
-        else entries.push([sid, parsed.right])
+    () => {
+      const parseAll = (
+        values: ReadonlyArray<string | null | undefined>
+      ): E.Either<StoreError, ReadonlyArray<readonly [string, A]>> => {
+        const entries: Array<readonly [string, A]> = []
+        for (let i = 0; i < batch.length; i++) {
+          const raw = values[i]
+          if (raw === null || raw === undefined) continue
+          const { sid, key } = batch[i] as ScannedKey
+          const parsed = parse(key, raw)
+          // One corrupt value does not fail the whole listing: it is reported and left out.
+          if (E.isLeft(parsed)) deps.reportCorrupt?.(parsed.left)
+          else entries.push([sid, parsed.right])
+        }
+        return E.right(entries)
       }
-      return E.right(entries)
+      const key = batch[0]?.key ?? ''
+      return attempt(() => deps.client.mGet(batch.map((k) => k.key))).then(parseAll, (cause: unknown) =>
+        E.left(commandFailed('MGET', key, cause))
+      )
     }
-    const key = batch[0]?.key ?? ''
-    return attempt(() => deps.client.mGet(batch.map((k) => k.key))).then(parseAll, (cause: unknown) => E.left(commandFailed('MGET', key, cause)))
-  }
 }

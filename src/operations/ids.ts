@@ -19,17 +19,15 @@ export interface IdsDeps {
  * @category operations
  * @since 0.1.0
  */
-export const makeIds =
-  (deps: IdsDeps) =>
-  (): TE.TaskEither<StoreError, ReadonlyArray<string>> =>
-    // The set is created per call and only grows inside this fold.
-    TE.map((seen: Set<string>) => [...seen])(
-      deps.scanBatches(
-        (batch) => TE.right(batch),
-        new Set<string>(),
-        (seen, batch) => {
-          for (const k of batch) seen.add(k.sid)
-          return seen
-        }
-      )
+export const makeIds = (deps: IdsDeps) => (): TE.TaskEither<StoreError, ReadonlyArray<string>> =>
+  // The set is created per call and only grows inside this fold.
+  TE.map((seen: Set<string>) => [...seen])(
+    deps.scanBatches(
+      (batch) => TE.right(batch),
+      new Set<string>(),
+      (seen, batch) => {
+        for (const k of batch) seen.add(k.sid)
+        return seen
+      }
     )
+  )

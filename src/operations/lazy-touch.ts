@@ -116,10 +116,12 @@ export const makeLazyTouch = (deps: LazyTouchDeps) => {
       if (E.isLeft(ttlMs) || ttlMs.right <= 0 || expiresAt === undefined) return deps.touch(sid, sess)()
       const renewedTo = deps.now() + ttlMs.right
       if (renewedTo - expiresAt < threshold) return Promise.resolve(E.right(false))
-      return deps.touch(sid, sess)().then((r) => {
-        // Concurrent requests of this session that read it before this renewal need not renew it again.
-        if (E.isRight(r) && r.right) deps.memo.remember(sid, renewedTo)
-        return r
-      })
+      return deps
+        .touch(sid, sess)()
+        .then((r) => {
+          // Concurrent requests of this session that read it before this renewal need not renew it again.
+          if (E.isRight(r) && r.right) deps.memo.remember(sid, renewedTo)
+          return r
+        })
     }
 }

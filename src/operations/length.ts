@@ -20,7 +20,9 @@ export interface LengthDeps {
  * @category operations
  * @since 0.1.0
  */
-export const makeLength =
-  (deps: LengthDeps) =>
-  (): TE.TaskEither<StoreError, number> =>
-    deps.scanBatches((batch) => TE.right(batch.length), 0, (n, count) => n + count)
+export const makeLength = (deps: LengthDeps) => (): TE.TaskEither<StoreError, number> =>
+  deps.scanBatches(
+    (batch) => TE.right(batch.length),
+    0,
+    (n, count) => n + count
+  )

@@ -98,7 +98,8 @@ const toScannedKeys = (deps: ScanPagesDeps) => {
     for (const raw of keys) {
       const key = keyPrefix === '' ? raw : fromClient(raw)
       const sid = key === undefined ? undefined : fromStore(key)
-      if (key !== undefined && sid !== undefined && sessionIdProblem(sid, strict) === undefined) found.push({ sid, key })
+      if (key !== undefined && sid !== undefined && sessionIdProblem(sid, strict) === undefined)
+        found.push({ sid, key })
     }
     return found
   }
@@ -118,7 +119,8 @@ export const makeScanPages = (deps: ScanPagesDeps): PageSource => {
   const match = matchPattern((deps.keyPrefix ?? '') + deps.prefix)
   const size = Math.max(1, Math.floor(deps.batchSize))
   const count = deps.countHint ?? Math.max(size, COUNT_FLOOR)
-  const args = deps.onlyStrings === false ? { MATCH: match, COUNT: count } : { MATCH: match, COUNT: count, TYPE: 'string' }
+  const args =
+    deps.onlyStrings === false ? { MATCH: match, COUNT: count } : { MATCH: match, COUNT: count, TYPE: 'string' }
   const scan = (cursor: string) => tryCommand('SCAN', match, () => deps.client.scan(cursor, args))()
   const toScanned = toScannedKeys(deps)
   return async function* (): AsyncGenerator<E.Either<StoreError, ReadonlyArray<ScannedKey>>, void> {

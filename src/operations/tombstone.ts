@@ -30,7 +30,11 @@ const countOf =
   (key: string) =>
   (reply: unknown): E.Either<StoreError, number> => {
     const n = Number(reply)
-    return Number.isInteger(n) && n >= 0 ? E.right(n) : E.left(commandFailed('EVALSHA', key, new TypeError(`the tombstone script answered ${String(reply)}, not a count`)))
+    return Number.isInteger(n) && n >= 0
+      ? E.right(n)
+      : E.left(
+          commandFailed('EVALSHA', key, new TypeError(`the tombstone script answered ${String(reply)}, not a count`))
+        )
   }
 
 /**

@@ -67,13 +67,21 @@ export const makeCodecSerializer = <A>(codec: SessionCodec<A>): Serializer<A> =>
   _tag: 'Serializer',
   stringify: (value) =>
     pipe(
-      E.tryCatch(() => (codec.encode === undefined ? value : codec.encode(value)), (e) => e),
+      E.tryCatch(
+        () => (codec.encode === undefined ? value : codec.encode(value)),
+        (e) => e
+      ),
       E.flatMap(safeJsonStringify)
     ),
   parse: (raw) =>
     pipe(
       safeJsonParse(raw),
-      E.flatMap((value) => E.tryCatch(() => codec.decode(value), (e) => e)),
+      E.flatMap((value) =>
+        E.tryCatch(
+          () => codec.decode(value),
+          (e) => e
+        )
+      ),
       E.mapLeft((cause): ParseIssue => ({ _tag: 'Unparsable', cause })),
       E.flatMap(E.mapLeft((errors): ParseIssue => ({ _tag: 'Invalid', errors })))
     )

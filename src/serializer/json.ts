@@ -9,12 +9,15 @@ import type { Serializer } from './serializer'
 import { asSessionData } from './session'
 
 // Both spellings of each key, including JSON's \u escapes (the pre-check of secure-json-parse).
-const PROTO = /"(?:_|\\u005[Ff])(?:_|\\u005[Ff])(?:p|\\u0070)(?:r|\\u0072)(?:o|\\u006[Ff])(?:t|\\u0074)(?:o|\\u006[Ff])(?:_|\\u005[Ff])(?:_|\\u005[Ff])"\s*:/
-const CONSTRUCTOR = /"(?:c|\\u0063)(?:o|\\u006[Ff])(?:n|\\u006[Ee])(?:s|\\u0073)(?:t|\\u0074)(?:r|\\u0072)(?:u|\\u0075)(?:c|\\u0063)(?:t|\\u0074)(?:o|\\u006[Ff])(?:r|\\u0072)"\s*:/
+const PROTO =
+  /"(?:_|\\u005[Ff])(?:_|\\u005[Ff])(?:p|\\u0070)(?:r|\\u0072)(?:o|\\u006[Ff])(?:t|\\u0074)(?:o|\\u006[Ff])(?:_|\\u005[Ff])(?:_|\\u005[Ff])"\s*:/
+const CONSTRUCTOR =
+  /"(?:c|\\u0063)(?:o|\\u006[Ff])(?:n|\\u006[Ee])(?:s|\\u0073)(?:t|\\u0074)(?:r|\\u0072)(?:u|\\u0075)(?:c|\\u0063)(?:t|\\u0074)(?:o|\\u006[Ff])(?:r|\\u0072)"\s*:/
 
 /** Cheap substring checks first: the regular expressions run only on text that could match them. */
 const mayHidePrototypeKey = (raw: string): boolean =>
-  (raw.includes('__proto__') || raw.includes('constructor') || raw.includes('\\u')) && (PROTO.test(raw) || CONSTRUCTOR.test(raw))
+  (raw.includes('__proto__') || raw.includes('constructor') || raw.includes('\\u')) &&
+  (PROTO.test(raw) || CONSTRUCTOR.test(raw))
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null
 

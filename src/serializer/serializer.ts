@@ -48,7 +48,9 @@ export interface PlainSerializer<A> {
 // --- constructors
 
 const isThenable = (u: unknown): u is PromiseLike<unknown> =>
-  (typeof u === 'object' || typeof u === 'function') && u !== null && typeof (u as { readonly then?: unknown }).then === 'function'
+  (typeof u === 'object' || typeof u === 'function') &&
+  u !== null &&
+  typeof (u as { readonly then?: unknown }).then === 'function'
 
 /** A promise handed back by a serializer is dropped: its rejection must not become an unhandled one. */
 const drop = (p: PromiseLike<unknown>): void => {
@@ -59,14 +61,16 @@ const drop = (p: PromiseLike<unknown>): void => {
   }
 }
 
-const ASYNC = 'returned a Promise: serializers must be synchronous (parse and stringify must return their result, not a promise of it)'
+const ASYNC =
+  'returned a Promise: serializers must be synchronous (parse and stringify must return their result, not a promise of it)'
 
 /**
  * Whether `f` is an `async` function (or an async generator): such a serializer can only return promises.
  *
  * @internal
  */
-export const isAsyncFunction = (f: unknown): boolean => typeof f === 'function' && /^Async/.test(f.constructor?.name ?? '')
+export const isAsyncFunction = (f: unknown): boolean =>
+  typeof f === 'function' && /^Async/.test(f.constructor?.name ?? '')
 
 /**
  * Wraps a plain `{ stringify, parse }` pair so that a throw (or a non-string result) becomes a `Left`. A
@@ -79,23 +83,36 @@ export const isAsyncFunction = (f: unknown): boolean => typeof f === 'function' 
 export const fromPlainSerializer = <A>(plain: PlainSerializer<A>): Serializer<A> => ({
   _tag: 'Serializer',
   stringify: (value) =>
-    E.flatMap(E.tryCatch(() => plain.stringify(value) as unknown, (e) => e), (s) => {
-      if (typeof s === 'string') return E.right(s)
-      if (isThenable(s)) {
-        drop(s)
-        return E.left(serializerFailed('stringify', ASYNC))
+    E.flatMap(
+      E.tryCatch(
+        () => plain.stringify(value) as unknown,
+        (e) => e
+      ),
+      (s) => {
+        if (typeof s === 'string') return E.right(s)
+        if (isThenable(s)) {
+          drop(s)
+          return E.left(serializerFailed('stringify', ASYNC))
+        }
+        return E.left(serializerFailed('stringify', `returned ${s === null ? 'null' : typeof s}, not a string`))
       }
-      return E.left(serializerFailed('stringify', `returned ${s === null ? 'null' : typeof s}, not a string`))
-    }),
+    ),
   parse: (raw) =>
-    E.flatMap(E.tryCatch(() => plain.parse(raw) as unknown, (cause): ParseIssue => ({ _tag: 'Unparsable', cause })), (value) => {
-      if (!isThenable(value)) return E.right(value as A)
-      drop(value)
-      return E.left({ _tag: 'Broken', reason: ASYNC })
-    })
+    E.flatMap(
+      E.tryCatch(
+        () => plain.parse(raw) as unknown,
+        (cause): ParseIssue => ({ _tag: 'Unparsable', cause })
+      ),
+      (value) => {
+        if (!isThenable(value)) return E.right(value as A)
+        drop(value)
+        return E.left({ _tag: 'Broken', reason: ASYNC })
+      }
+    )
 })
 
-const isSerializer = <A>(s: Serializer<A> | PlainSerializer<A>): s is Serializer<A> => '_tag' in s && s._tag === 'Serializer'
+const isSerializer = <A>(s: Serializer<A> | PlainSerializer<A>): s is Serializer<A> =>
+  '_tag' in s && s._tag === 'Serializer'
 
 /**
  * Accepts either form of serializer.
@@ -122,8 +139,8 @@ export const parseIssueAt =
     issue._tag === 'Unparsable'
       ? parseFailed(key, issue.cause)
       : issue._tag === 'Invalid'
-        ? decodeFailed(key, issue.errors)
-        : serializerFailed('parse', issue.reason)
+      ? decodeFailed(key, issue.errors)
+      : serializerFailed('parse', issue.reason)
 
 /**
  * Serializes `value` for session `sid`, failures as `StringifyFailed`.
@@ -170,7 +187,10 @@ export const parseStored =
   <A>(serializer: Serializer<A>, maxBytes: number = DEFAULT_MAX_PAYLOAD_BYTES) =>
   (key: string, raw: string): E.Either<StoreError, A> => {
     const bytes = exceeds(raw, maxBytes)
-    if (bytes !== undefined) return E.left(parseFailed(key, new RangeError(`stored value of ${bytes} bytes exceeds maxPayloadBytes (${maxBytes})`)))
+    if (bytes !== undefined)
+      return E.left(
+        parseFailed(key, new RangeError(`stored value of ${bytes} bytes exceeds maxPayloadBytes (${maxBytes})`))
+      )
     const parsed = serializer.parse(raw)
     return E.isLeft(parsed) ? E.left(parseIssueAt(key)(parsed.left)) : parsed
   }
@@ -182,7 +202,12 @@ export const parseStored =
  * @since 0.1.0
  * @ignore
  */
-export const stringifyBounded = <A>(serializer: Serializer<A>, sid: string, value: A, maxBytes: number = DEFAULT_MAX_PAYLOAD_BYTES): E.Either<StoreError, string> => {
+export const stringifyBounded = <A>(
+  serializer: Serializer<A>,
+  sid: string,
+  value: A,
+  maxBytes: number = DEFAULT_MAX_PAYLOAD_BYTES
+): E.Either<StoreError, string> => {
   const text = stringifyFor(serializer, sid, value)
   if (E.isLeft(text)) return text
   const bytes = exceeds(text.right, maxBytes)

@@ -42,7 +42,8 @@ export type StoredSession = Omit<SessionData, 'cookie'> & { readonly cookie: Sto
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
 
-const unparsable = (message: string): E.Either<ParseIssue, never> => E.left({ _tag: 'Unparsable', cause: new TypeError(message) })
+const unparsable = (message: string): E.Either<ParseIssue, never> =>
+  E.left({ _tag: 'Unparsable', cause: new TypeError(message) })
 
 /**
  * A parsed value as the `SessionData` its type promises: an object with a `cookie` object whose `expires`
@@ -60,7 +61,8 @@ export const asSessionData = (value: unknown): E.Either<ParseIssue, SessionData>
   const expires = cookie['expires']
   if (typeof expires === 'string' || typeof expires === 'number') {
     const date = new Date(expires)
-    if (Number.isNaN(date.getTime())) return unparsable(`the stored cookie.expires is not a date: ${JSON.stringify(expires)}`)
+    if (Number.isNaN(date.getTime()))
+      return unparsable(`the stored cookie.expires is not a date: ${JSON.stringify(expires)}`)
     cookie['expires'] = date
   } else if (expires !== undefined && expires !== null && !(expires instanceof Date)) {
     return unparsable(`the stored cookie.expires is not a date: ${typeof expires}`)
@@ -78,7 +80,15 @@ export const asSessionData = (value: unknown): E.Either<ParseIssue, SessionData>
  * @category constructors
  * @since 0.1.0
  */
-export const sessionSerializer = (s: PlainSerializer<SessionData> | Serializer<SessionData>): Serializer<SessionData> => {
+export const sessionSerializer = (
+  s: PlainSerializer<SessionData> | Serializer<SessionData>
+): Serializer<SessionData> => {
   const serializer = toSerializer(s)
-  return serializer === s ? serializer : { _tag: 'Serializer', stringify: serializer.stringify, parse: (raw) => E.flatMap(serializer.parse(raw), asSessionData) }
+  return serializer === s
+    ? serializer
+    : {
+        _tag: 'Serializer',
+        stringify: serializer.stringify,
+        parse: (raw) => E.flatMap(serializer.parse(raw), asSessionData)
+      }
 }
