@@ -34,4 +34,38 @@ test('the runtime module exports exactly the pinned values', () => {
   assert.equal(runtime.sort(), [...PINNED_VALUES].sort())
 })
 
+/** Words in backticks in the README's API section that are not export names. */
+const NOT_EXPORTS = new Set([
+  'connect',
+  'corrupt',
+  'disconnect',
+  'warning',
+  'whenDisconnected',
+  'instanceof',
+  'process',
+  'docs',
+  'npm',
+  'spec',
+  'fromIoRedis',
+  'IoRedisClient',
+  'IoRedisScan',
+  'IoRedisScanReply'
+])
+
+test("the README's API section names every export, and nothing that is not one", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  const start = readme.indexOf('\n## API\n')
+  const end = readme.indexOf('\n## ', start + 1)
+  assert.ok(start >= 0 && end > start, 'README has an API section')
+  const section = readme.slice(start, end)
+  const named = new Set([...section.matchAll(/`([A-Za-z_$][\w$]*)/g)].map((m) => m[1] as string))
+  const pinned = new Set<string>([...PINNED_VALUES, ...PINNED_TYPES])
+  assert.equal([...pinned].filter((n) => !named.has(n)).sort(), [], 'exports the README does not name')
+  assert.equal(
+    [...named].filter((n) => !pinned.has(n) && !NOT_EXPORTS.has(n)).sort(),
+    [],
+    'names in the README that are not exported'
+  )
+})
+
 test.run()
