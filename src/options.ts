@@ -40,11 +40,19 @@ export type WhenDisconnected = 'wait' | 'fail' | 'bypass'
  * @since 0.1.0
  */
 export interface StoreOptions {
-  /** Put before each session id to make its key. Default `'sessions:'`. Not empty, no `{` or `}`, ends with a separator such as `:`. */
+  /**
+   * Put before each session id to make its key. Default `'sessions:'`. Not empty, no `{` or `}`, ends with a separator
+   * such as `:`.
+   */
   readonly prefix?: string
-  /** Keys per batch of the batched operations (each `MGET` of `all`/`iterate`, each tombstone script of `clear`). Default 100. */
+  /**
+   * Keys per batch of the batched operations (each `MGET` of `all`/`iterate`, each tombstone script of `clear`).
+   * Default 100.
+   */
   readonly scanCount?: number
-  /** TTL for sessions whose cookie has no `expires` (browser-session cookies). `false`/`0`: refuse them. Default 86400. */
+  /**
+   * TTL for sessions whose cookie has no `expires` (browser-session cookies). `false`/`0`: refuse them. Default 86400.
+   */
   readonly ttlSeconds?: number | false
   /**
    * connect-redis's option: a number is `ttlSeconds`; a function `(session) => seconds` gives each session its
@@ -53,23 +61,44 @@ export interface StoreOptions {
   readonly ttl?: number | ((session: SessionData) => number)
   /** connect-redis's option. Only `false` is accepted: sessions without a TTL would never leave Redis. */
   readonly disableTTL?: false
-  /** How long a destroyed session stays a tombstone that refuses `set`/`touch`. `0` disables tombstones. Default 300. */
+  /**
+   * How long a destroyed session stays a tombstone that refuses `set`/`touch`. `0` disables tombstones. Default 300.
+   */
   readonly concurrencyGraceSeconds?: number
-  /** Lazy touch: express-session's `touch` writes nothing when the session's expiry was renewed less than this many seconds ago (as Redis reports it). `0` (default) renews on every touch. */
+  /**
+   * Lazy touch: express-session's `touch` writes nothing when the session's expiry was renewed less than this many
+   * seconds ago (as Redis reports it). `0` (default) renews on every touch.
+   */
   readonly touchAfterSeconds?: number
   /** Make express-session's `touch` a no-op (the expiry is then renewed only by `set`). Default `false`. */
   readonly disableTouch?: boolean
-  /** How sessions become strings: `{ stringify, parse }` (like `JSON`, synchronous), or a toolkit `Serializer` such as `codecSerializer(codec)`. */
+  /**
+   * How sessions become strings: `{ stringify, parse }` (like `JSON`, synchronous), or a toolkit `Serializer` such as
+   * `codecSerializer(codec)`.
+   */
   readonly serializer?: PlainSerializer<SessionData> | Serializer<SessionData>
-  /** Accept only ids made of `A–Z a–z 0–9 _ -` (express-session's own alphabet). Default `true`; `false` accepts any id without control characters. */
+  /**
+   * Accept only ids made of `A–Z a–z 0–9 _ -` (express-session's own alphabet). Default `true`; `false` accepts any id
+   * without control characters.
+   */
   readonly strictSessionIds?: boolean
-  /** Largest serialized session, in UTF-8 bytes: bigger ones are refused on `set` and corrupt on read. Default 1 MiB. */
+  /**
+   * Largest serialized session, in UTF-8 bytes: bigger ones are refused on `set` and corrupt on read. Default 1 MiB.
+   */
   readonly maxPayloadBytes?: number
-  /** A stored value that cannot be parsed or fails the codec: `'miss'` (no session, and a `corrupt` event; default) or `'fail'` (an `ESESSION_CORRUPT` error). `all`/`iterate` always skip it (and emit `corrupt`). */
+  /**
+   * A stored value that cannot be parsed or fails the codec: `'miss'` (no session, and a `corrupt` event; default) or
+   * `'fail'` (an `ESESSION_CORRUPT` error). `all`/`iterate` always skip it (and emit `corrupt`).
+   */
   readonly onCorrupt?: 'miss' | 'fail'
-  /** Deadline of each single-key operation (get, set, touch, destroy), in ms: past it, an `ETIMEDOUT` error. Default 2000; `0`: none. */
+  /**
+   * Deadline of each single-key operation (get, set, touch, destroy), in ms: past it, an `ETIMEDOUT` error. Default
+   * 2000; `0`: none.
+   */
   readonly operationTimeoutMs?: number
-  /** What happens while the client is not connected: `'wait'` (default), `'fail'` or `'bypass'`. See `WhenDisconnected`. */
+  /**
+   * What happens while the client is not connected: `'wait'` (default), `'fail'` or `'bypass'`. See `WhenDisconnected`.
+   */
   readonly whenDisconnected?: WhenDisconnected
   /** At startup, warn (a `warning` event) when Redis's maxmemory-policy can evict tombstones. Default `true`. */
   readonly checkEvictionPolicy?: boolean

@@ -64,7 +64,8 @@ const ttlFromFunction = (
 
 /**
  * The remaining life of a session in milliseconds: `ttlFor(session)` when given, else `cookie.expires - now`
- * when the cookie has an expiry, else `ttlSeconds`. A result `<= 0` means the session is already over. A session without expiry when
+ * when the cookie has an expiry, else `ttlSeconds`. A result `<= 0` means the session is already over. A session
+ * without expiry when
  * `ttlSeconds` is `false`/`0`, or with an unreadable `expires`, is a `Left`.
  *
  * @category operations

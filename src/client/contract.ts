@@ -77,7 +77,10 @@ export interface Connection {
   readonly isReady: () => boolean
   /** `true` once the application closed the client on purpose. */
   readonly isClosed: () => boolean
-  /** Calls `listener` with `'down'` when the connection is lost and `'ready'` when it is usable again (every time; the store keeps only the changes). */
+  /**
+   * Calls `listener` with `'down'` when the connection is lost and `'ready'` when it is usable again (every time; the
+   * store keeps only the changes).
+   */
   readonly onChange: (listener: (state: 'ready' | 'down') => void) => void
 }
 
@@ -90,7 +93,10 @@ export interface Connection {
  */
 export interface SessionClient extends RedisLike {
   readonly _tag: 'SessionClient'
-  /** The prefix the client puts before every key it sends (node-redis v6 / ioredis `keyPrefix`), `''` if none. `SCAN` returns keys with it and does not add it to `MATCH`. */
+  /**
+   * The prefix the client puts before every key it sends (node-redis v6 / ioredis `keyPrefix`), `''` if none. `SCAN`
+   * returns keys with it and does not add it to `MATCH`.
+   */
   readonly keyPrefix: string
   readonly connection: Connection
   /** `INFO <section>`, for the startup eviction-policy check. */

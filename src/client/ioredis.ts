@@ -59,7 +59,10 @@ export interface IoRedisClient {
   readonly getdel: (key: string) => Promise<string | null>
   /** `MGET` with the keys as one array (ioredis flattens it). */
   readonly mget: (keys: Array<string>) => Promise<ReadonlyArray<string | null>>
-  /** `EVALSHA sha1 numkeys …keys …args`, keys and arguments as one array (ioredis flattens it and puts its `keyPrefix` before the first `numkeys`). */
+  /**
+   * `EVALSHA sha1 numkeys …keys …args`, keys and arguments as one array (ioredis flattens it and puts its `keyPrefix`
+   * before the first `numkeys`).
+   */
   readonly evalsha: (sha1: string, numkeys: number, keysAndArguments: Array<string>) => Promise<unknown>
   /** `EVAL script numkeys …keys …args`, as `evalsha`. */
   readonly eval: (script: string, numkeys: number, keysAndArguments: Array<string>) => Promise<unknown>

@@ -17,7 +17,8 @@ export interface IterateDeps<A> extends ReadBatchDeps<A> {
 
 /**
  * Streams every live session, one batch at a time: one `MGET` per batch of keys, the next `SCAN` in flight
- * meanwhile. Memory stays at a page or two of keys and one batch of sessions, whatever their number. A failure is yielded as a
+ * meanwhile. Memory stays at a page or two of keys and one batch of sessions, whatever their number. A failure is
+ * yielded as a
  * `Left` and ends the stream. Unlike `all`, a session seen on two `SCAN` pages is yielded twice.
  *
  * @category operations

@@ -53,11 +53,18 @@ export type PageSource = () => AsyncIterable<E.Either<StoreError, ReadonlyArray<
 export interface ScanPagesDeps {
   readonly client: Pick<RedisLike, 'scan'>
   readonly prefix: string
-  /** The client's own key prefix (`SessionClient.keyPrefix`), which `SCAN` returns but does not match on. Default `''`. */
+  /**
+   * The client's own key prefix (`SessionClient.keyPrefix`), which `SCAN` returns but does not match on. Default `''`.
+   */
   readonly keyPrefix?: string
-  /** Keys per batch handed out — each `MGET` or tombstone script works on at most this many: the store's `scanCount`. */
+  /**
+   * Keys per batch handed out — each `MGET` or tombstone script works on at most this many: the store's `scanCount`.
+   */
   readonly batchSize: number
-  /** `SCAN`'s `COUNT` hint. Default `max(batchSize, 1000)`: fewer round trips, under a millisecond of Redis work per call. */
+  /**
+   * `SCAN`'s `COUNT` hint. Default `max(batchSize, 1000)`: fewer round trips, under a millisecond of Redis work per
+   * call.
+   */
   readonly countHint?: number
   /**
    * Add `TYPE string` to `SCAN`, so Redis leaves tombstones (hashes) out. Needed where keys are counted or
@@ -107,9 +114,11 @@ const toScannedKeys = (deps: ScanPagesDeps) => {
 
 /**
  * The page source of one Redis node: the live sessions under `prefix`, in batches of at most `batchSize`
- * keys, from `SCAN cursor MATCH <escaped prefix>* COUNT countHint [TYPE string]`. With `TYPE string` tombstones (hashes) are filtered out by Redis; every returned key is
+ * keys, from `SCAN cursor MATCH <escaped prefix>* COUNT countHint [TYPE string]`. With `TYPE string` tombstones
+ * (hashes) are filtered out by Redis; every returned key is
  * checked against the prefix before use, so foreign keys are never read or deleted. The next `SCAN` is sent
- * before a page's batches are handed out, so it shares a round trip with the caller's work on them. A failed `SCAN` is yielded as a `Left` and ends the pages. A key may appear on
+ * before a page's batches are handed out, so it shares a round trip with the caller's work on them. A failed `SCAN`
+ * is yielded as a `Left` and ends the pages. A key may appear on
  * two pages (a `SCAN` guarantee).
  *
  * @category operations
