@@ -1,0 +1,169 @@
+/**
+ * Starts a throwaway Redis Cluster (3 masters, 3 replicas) on free loopback ports for integration specs, and
+ * stops every node by PID. Each node is a `redis-server` child of this process (SIGKILLed if this process
+ * exits first, as in `redis-server.ts`); `startCluster` resolves once every node reports `cluster_state:ok`
+ * and all 16384 slots are assigned.
+ */
+import { execFile } from 'child_process'
+import { mkdtempSync, rmSync } from 'fs'
+import { tmpdir } from 'os'
+import { join } from 'path'
+import { createClient } from 'redis'
+import { freePort, launchRedis, type Launched } from './redis-server'
+
+export interface RedisCluster {
+  /** One entry per node, for `createCluster({ rootNodes })`. */
+  readonly rootNodes: ReadonlyArray<{ readonly url: string }>
+  /** Every node's port, masters and replicas alike. */
+  readonly ports: ReadonlyArray<number>
+  /** How long `startCluster` took, in ms. */
+  readonly startMs: number
+  /** The ports of the current masters (from `CLUSTER NODES` on a live node), ascending. */
+  readonly masters: () => Promise<ReadonlyArray<number>>
+  /** Sends `sig` to the node on `port` (by PID). */
+  readonly signal: (port: number, sig: NodeJS.Signals) => void
+  /** Sends one command to the node on `port` through a throwaway connection. */
+  readonly command: (port: number, args: ReadonlyArray<string>) => Promise<unknown>
+  /** SIGKILLs every node and removes the temp dir. */
+  readonly stop: () => Promise<void>
+}
+
+const NODES = 6
+const SLOTS = 16384
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** One command on a short-lived node-redis client (no reconnects: a dead node is an error, not a hang). */
+const command = async (port: number, args: ReadonlyArray<string>): Promise<unknown> => {
+  const client = createClient({
+    url: `redis://127.0.0.1:${port}`,
+    socket: { connectTimeout: 1_000, reconnectStrategy: false }
+  })
+  client.on('error', () => undefined)
+  await client.connect()
+  try {
+    return await client.sendCommand([...args])
+  } finally {
+    client.destroy()
+  }
+}
+
+const run = (cmd: string, args: ReadonlyArray<string>, timeoutMs: number): Promise<string> =>
+  new Promise((resolve, reject) => {
+    execFile(cmd, [...args], { timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`))
+      else resolve(stdout)
+    })
+  })
+
+/** `CLUSTER NODES` lines: `<id> <ip:port@cport> <flags> <master> <ping> <pong> <epoch> <link> <slots…>`. */
+const parseMasters = (nodes: string): ReadonlyArray<number> =>
+  nodes
+    .split('\n')
+    .map((line) => line.trim().split(' '))
+    .filter(([, addr = '', flags = '']) => addr !== '' && flags.split(',').includes('master') && !/fail/.test(flags))
+    .map(([, addr = '']) => Number(/:(\d+)@/.exec(addr)?.[1]))
+    .filter((p) => Number.isInteger(p) && p > 0)
+    .sort((a, b) => a - b)
+
+const clusterReady = async (port: number): Promise<string | null> => {
+  const info = String(await command(port, ['CLUSTER', 'INFO']))
+  const field = (name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1]
+  if (field('cluster_state') !== 'ok') return `cluster_state:${field('cluster_state')}`
+  if (Number(field('cluster_slots_ok')) !== SLOTS) return `cluster_slots_ok:${field('cluster_slots_ok')}`
+  if (Number(field('cluster_known_nodes')) !== NODES) return `cluster_known_nodes:${field('cluster_known_nodes')}`
+  return null
+}
+
+/** Polls every node until it is ready; throws with the last reason once `deadline` passes. */
+const waitForCluster = async (ports: ReadonlyArray<number>, deadline: number): Promise<void> => {
+  for (;;) {
+    const reasons = await Promise.all(
+      ports.map((p) =>
+        clusterReady(p).then(
+          (r) => (r === null ? null : `${p}: ${r}`),
+          (e: Error) => `${p}: ${e.message}`
+        )
+      )
+    )
+    const pending = reasons.filter((r): r is string => r !== null)
+    if (pending.length === 0) {
+      // Every node agrees on 3 masters holding every slot.
+      const masters = parseMasters(String(await command(ports[0] ?? 0, ['CLUSTER', 'NODES'])))
+      if (masters.length === NODES / 2) return
+      pending.push(`${masters.length} masters`)
+    }
+    if (Date.now() > deadline) throw new Error(`Redis Cluster not ready in time: ${pending.join('; ')}`)
+    await sleep(50)
+  }
+}
+
+export const startCluster = async (timeoutMs = 20_000): Promise<RedisCluster> => {
+  const started = Date.now()
+  const deadline = started + timeoutMs
+  const dir = mkdtempSync(join(tmpdir(), 'crs-cluster-'))
+  const nodes = new Map<number, Launched>()
+  const stop = async (): Promise<void> => {
+    for (const { child } of nodes.values()) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    }
+    await Promise.all([...nodes.values()].map((n) => n.exited))
+    rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    const ports: Array<number> = []
+    while (ports.length < NODES) {
+      const p = await freePort()
+      if (!ports.includes(p)) ports.push(p)
+    }
+    await Promise.all(
+      ports.map((port) =>
+        launchRedis(port, dir, [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${port}.conf`),
+          '--cluster-node-timeout',
+          '2000'
+        ]).then((l) => nodes.set(port, l))
+      )
+    )
+    await run(
+      'redis-cli',
+      ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'],
+      Math.max(1_000, deadline - Date.now())
+    )
+    await waitForCluster(ports, deadline)
+    const startMs = Date.now() - started
+    const alive = () =>
+      ports.filter((p) => {
+        const c = nodes.get(p)?.child
+        return c !== undefined && c.exitCode === null && c.signalCode === null
+      })
+    return {
+      rootNodes: ports.map((p) => ({ url: `redis://127.0.0.1:${p}` })),
+      ports,
+      startMs,
+      masters: async () => {
+        for (const p of alive()) {
+          try {
+            return parseMasters(String(await command(p, ['CLUSTER', 'NODES'])))
+          } catch {
+            // a stopped (SIGSTOP) node times out: ask the next one
+          }
+        }
+        throw new Error('no cluster node answered CLUSTER NODES')
+      },
+      signal: (port, sig) => {
+        const child = nodes.get(port)?.child
+        if (child === undefined) throw new Error(`no cluster node on port ${port}`)
+        child.kill(sig)
+      },
+      command,
+      stop
+    }
+  } catch (e) {
+    await stop()
+    throw e
+  }
+}
