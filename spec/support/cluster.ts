@@ -31,6 +31,12 @@ export interface RedisCluster {
 const NODES = 6
 const SLOTS = 16384
 
+/** Temp dirs of clusters not stopped yet, removed if this process exits first (`redis-server.ts` SIGKILLs the nodes). */
+const dirs = new Set<string>()
+process.on('exit', () => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /** One command on a short-lived node-redis client (no reconnects: a dead node is an error, not a hang). */
@@ -102,6 +108,7 @@ export const startCluster = async (timeoutMs = 20_000): Promise<RedisCluster> =>
   const started = Date.now()
   const deadline = started + timeoutMs
   const dir = mkdtempSync(join(tmpdir(), 'crs-cluster-'))
+  dirs.add(dir)
   const nodes = new Map<number, Launched>()
   const stop = async (): Promise<void> => {
     for (const { child } of nodes.values()) {
@@ -109,6 +116,7 @@ export const startCluster = async (timeoutMs = 20_000): Promise<RedisCluster> =>
     }
     await Promise.all([...nodes.values()].map((n) => n.exited))
     rmSync(dir, { recursive: true, force: true })
+    dirs.delete(dir)
   }
   try {
     const ports: Array<number> = []

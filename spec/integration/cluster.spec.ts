@@ -1,0 +1,234 @@
+/**
+ * The store on a real Redis Cluster (3 masters, 3 replicas, started once for the file), through node-redis v6
+ * and v5 `createCluster` clients given to `createRedisStore` as they are. Single-key commands land on every
+ * master; the batched operations (`length`, `ids`, `all`, `iterate`, `clear`) scan each master and group keys
+ * by hash slot, so no command fails with CROSSSLOT. Timings of the batched operations are printed on a
+ * `[cluster]` line per client family.
+ */
+import type session from 'express-session'
+import { createCluster as createCluster6 } from 'redis'
+import { createCluster as createCluster5 } from 'redis-5'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createRedisStore, type RedisSessionStore } from '../../src'
+import { startCluster, type RedisCluster } from '../support/cluster'
+
+const SESSIONS = 10_000
+const BATCH = 1_000
+
+/** What the spec needs from a node-redis cluster client besides what the store takes. */
+interface ClusterClient {
+  connect(): Promise<unknown>
+  close?: () => Promise<unknown>
+  quit?: () => Promise<unknown>
+  destroy?: () => unknown
+}
+
+type Make = (
+  rootNodes: ReadonlyArray<{ readonly url: string }>
+) => ClusterClient & Parameters<typeof createRedisStore>[0]
+
+const families: ReadonlyArray<readonly [string, Make]> = [
+  ['node-redis v6', (rootNodes) => createCluster6({ rootNodes: [...rootNodes] })],
+  ['node-redis v5', (rootNodes) => createCluster5({ rootNodes: [...rootNodes] })]
+]
+
+const close = async (c: ClusterClient): Promise<void> => {
+  await (typeof c.close === 'function' ? c.close() : c.quit?.())
+}
+
+const session_ = (inMs: number, extra: Record<string, unknown> = {}) =>
+  ({
+    cookie: { originalMaxAge: inMs, expires: new Date(Date.now() + inMs), httpOnly: true, path: '/' },
+    ...extra
+  } as unknown as session.SessionData)
+
+/** Awaits an operation of the store, failing the test with its message (CROSSSLOT named) if it rejects. */
+const ok = async <A>(label: string, run: () => Promise<A>): Promise<A> => {
+  try {
+    return await run()
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e)
+    const crossslot = /CROSSSLOT/.test(message) ? ' with CROSSSLOT' : ''
+    assert.unreachable(`${label} rejected${crossslot}: ${message}`)
+    throw e
+  }
+}
+
+const timed = async <A>(times: Array<string>, label: string, run: () => Promise<A>): Promise<A> => {
+  const t0 = performance.now()
+  const a = await ok(label, run)
+  times.push(`${label} ${Math.round(performance.now() - t0)} ms`)
+  return a
+}
+
+type Ctx = {
+  cluster: RedisCluster
+  clients: Map<string, ClusterClient & Parameters<typeof createRedisStore>[0]>
+}
+
+const it = suite<Ctx>('integration: Redis Cluster')
+
+const shutdown = async (ctx: Ctx): Promise<void> => {
+  try {
+    await Promise.all([...(ctx.clients?.values() ?? [])].map((c) => close(c).catch(() => c.destroy?.())))
+  } finally {
+    await ctx.cluster?.stop()
+  }
+}
+
+it.before(async (ctx) => {
+  ctx.clients = new Map()
+  ctx.cluster = await startCluster()
+  console.log(`[cluster] 6 nodes (3 masters + 3 replicas) ready in ${ctx.cluster.startMs} ms`)
+  try {
+    for (const [name, make] of families) ctx.clients.set(name, make(ctx.cluster.rootNodes))
+    await Promise.all([...ctx.clients.values()].map((c) => c.connect()))
+  } catch (e) {
+    // uvu skips `after` when `before` throws: stop the nodes here.
+    await shutdown(ctx)
+    throw e
+  }
+})
+it.after(shutdown)
+
+/** Runs `args` on every current master. */
+const onMasters = async (ctx: Ctx, args: ReadonlyArray<string>): Promise<ReadonlyArray<unknown>> => {
+  const masters = await ctx.cluster.masters()
+  return Promise.all(masters.map((p) => ctx.cluster.command(p, args)))
+}
+
+const flush = async (ctx: Ctx): Promise<void> => {
+  await onMasters(ctx, ['FLUSHALL'])
+}
+
+/** The port of the master serving `slot`, from `CLUSTER SLOTS`. */
+const masterOfSlot = async (ctx: Ctx, slot: number): Promise<number> => {
+  const [first] = await ctx.cluster.masters()
+  const slots = (await ctx.cluster.command(first ?? 0, ['CLUSTER', 'SLOTS'])) as ReadonlyArray<
+    readonly [number, number, readonly [string, number, ...ReadonlyArray<unknown>], ...ReadonlyArray<unknown>]
+  >
+  const range = slots.find(([from, to]) => from <= slot && slot <= to)
+  if (range === undefined) throw new Error(`no master serves slot ${slot}`)
+  return Number(range[2][1])
+}
+
+/** Runs `args` on the master holding `key` (asks `CLUSTER KEYSLOT`, then `CLUSTER SLOTS`). */
+const onKey = async (ctx: Ctx, key: string, ...args: ReadonlyArray<string>): Promise<unknown> => {
+  const [first] = await ctx.cluster.masters()
+  const slot = Number(await ctx.cluster.command(first ?? 0, ['CLUSTER', 'KEYSLOT', key]))
+  return ctx.cluster.command(await masterOfSlot(ctx, slot), args)
+}
+
+/** Keys of `type` under `match` on every master, counted with `SCAN … TYPE`. */
+const countKeys = async (ctx: Ctx, match: string, type: 'string' | 'hash'): Promise<number> => {
+  let total = 0
+  for (const port of await ctx.cluster.masters()) {
+    let cursor = '0'
+    do {
+      const [next, keys] = (await ctx.cluster.command(port, [
+        'SCAN',
+        cursor,
+        'MATCH',
+        match,
+        'COUNT',
+        '5000',
+        'TYPE',
+        type
+      ])) as readonly [string, ReadonlyArray<string>]
+      total += keys.length
+      cursor = next
+    } while (cursor !== '0')
+  }
+  return total
+}
+
+for (const [name] of families) {
+  const store = (ctx: Ctx): RedisSessionStore => {
+    const client = ctx.clients.get(name)
+    if (client === undefined) throw new Error(`no ${name} client`)
+    return createRedisStore(client, {})
+  }
+
+  it(`${name}: set / get / touch / destroy on keys spread over all three masters; tombstones`, async (ctx) => {
+    await flush(ctx)
+    const s = store(ctx)
+    const ids = Array.from({ length: 30 }, (_, i) => `single${i}`)
+    for (const sid of ids) assert.is(await ok('set', () => s.access.set(sid, session_(60_000, { sid }))), 'written')
+    const sizes = (await onMasters(ctx, ['DBSIZE'])).map(Number)
+    assert.is(sizes.length, 3, 'three masters')
+    assert.ok(
+      sizes.every((n) => n > 0),
+      `every master holds sessions (${sizes.join(', ')})`
+    )
+    assert.is(
+      sizes.reduce((a, b) => a + b, 0),
+      ids.length
+    )
+    for (const sid of ids) {
+      const got = await ok('get', () => s.access.get(sid))
+      assert.is((got as unknown as { sid: string }).sid, sid)
+      assert.instance(got?.cookie.expires, Date)
+      assert.is(await ok('touch', () => s.access.touch(sid, session_(600_000, { sid }))), true)
+      const pttl = Number(await onKey(ctx, `sessions:${sid}`, 'PTTL', `sessions:${sid}`))
+      assert.ok(pttl > 599_000 && pttl <= 600_000, `PTTL ${pttl} after touch`)
+    }
+    for (const sid of ids) {
+      assert.is(await ok('destroy', () => s.access.destroy(sid)), true)
+      assert.is(await onKey(ctx, `sessions:${sid}`, 'TYPE', `sessions:${sid}`), 'hash', `${sid} is a tombstone`)
+      assert.is(await ok('get', () => s.access.get(sid)), null)
+      assert.is(await ok('set', () => s.access.set(sid, session_(60_000))), 'tombstoned')
+      assert.is(await ok('touch', () => s.access.touch(sid, session_(60_000))), false)
+    }
+    assert.is(await countKeys(ctx, 'sessions:*', 'hash'), ids.length)
+  })
+
+  it(`${name}: ${SESSIONS} sessions: length / ids / all / iterate / clear scan every master`, async (ctx) => {
+    await flush(ctx)
+    const s = store(ctx)
+    const times: Array<string> = []
+    await timed(times, 'set', async () => {
+      for (let from = 0; from < SESSIONS; from += BATCH) {
+        const batch = Array.from({ length: Math.min(BATCH, SESSIONS - from) }, (_, i) => from + i)
+        const replies = await Promise.all(batch.map((n) => s.access.set(`s${n}`, session_(600_000, { n }))))
+        assert.ok(
+          replies.every((r) => r === 'written'),
+          'every set is written'
+        )
+      }
+    })
+    await onKey(ctx, 'sessions:cache:x', 'SET', 'sessions:cache:x', '{"cookie":{}}')
+    await onKey(ctx, 'other:y', 'SET', 'other:y', 'z')
+    const sizes = (await onMasters(ctx, ['DBSIZE'])).map(Number)
+    assert.ok(
+      sizes.every((n) => n > SESSIONS / 6),
+      `sessions spread over the masters (${sizes.join(', ')})`
+    )
+
+    assert.is(await timed(times, 'length', () => s.access.length()), SESSIONS)
+    const ids = await timed(times, 'ids', () => s.access.ids())
+    assert.is(ids.length, SESSIONS)
+    assert.is(new Set(ids).size, SESSIONS, 'distinct ids')
+    const all = await timed(times, 'all', () => s.access.all())
+    assert.is(Object.keys(all).length, SESSIONS)
+    for (const [sid, sess] of Object.entries(all))
+      assert.is((sess as unknown as { n: number }).n, Number(sid.slice(1)), `id ${sid} matches its session`)
+    const seen = await timed(times, 'iterate', async () => {
+      const m = new Map<string, number>()
+      for await (const [sid, sess] of s.access.iterate()) m.set(sid, (sess as unknown as { n: number }).n)
+      return m
+    })
+    assert.is(seen.size, SESSIONS)
+    assert.is(await timed(times, 'clear', () => s.access.clear()), SESSIONS)
+
+    assert.is(await ok('length', () => s.access.length()), 0, 'no live session left')
+    assert.is(await countKeys(ctx, 'sessions:*', 'hash'), SESSIONS, 'one tombstone per cleared session')
+    assert.is(await countKeys(ctx, 'sessions:*', 'string'), 1, 'only the foreign key is a string under the prefix')
+    assert.is(await onKey(ctx, 'sessions:cache:x', 'GET', 'sessions:cache:x'), '{"cookie":{}}', 'foreign key kept')
+    assert.is(await onKey(ctx, 'other:y', 'GET', 'other:y'), 'z', 'key outside the prefix kept')
+    assert.is(await ok('set', () => s.access.set('s42', session_(60_000))), 'tombstoned')
+    console.log(`[cluster] ${name}: ${SESSIONS} sessions: ${times.join(', ')}`)
+  })
+}
+
+it.run()
