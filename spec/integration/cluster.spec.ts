@@ -16,26 +16,37 @@ import { startCluster, type RedisCluster } from '../support/cluster'
 const SESSIONS = 10_000
 const BATCH = 1_000
 
-/** What the spec needs from a node-redis cluster client besides what the store takes. */
-interface ClusterClient {
+/** A node-redis cluster client: given to the store as it is. */
+interface NodeRedisCluster {
   connect(): Promise<unknown>
   close?: () => Promise<unknown>
   quit?: () => Promise<unknown>
   destroy?: () => unknown
 }
 
-type Make = (
-  rootNodes: ReadonlyArray<{ readonly url: string }>
-) => ClusterClient & Parameters<typeof createRedisStore>[0]
-
-const families: ReadonlyArray<readonly [string, Make]> = [
-  ['node-redis v6', (rootNodes) => createCluster6({ rootNodes: [...rootNodes] })],
-  ['node-redis v5', (rootNodes) => createCluster5({ rootNodes: [...rootNodes] })]
-]
-
-const close = async (c: ClusterClient): Promise<void> => {
-  await (typeof c.close === 'function' ? c.close() : c.quit?.())
+/** A client under test: what the store is given, and how to connect and close the client behind it. */
+interface Subject {
+  readonly client: Parameters<typeof createRedisStore>[0]
+  readonly connect: () => Promise<unknown>
+  readonly stop: () => Promise<unknown>
 }
+
+const nodeRedis = (c: NodeRedisCluster & Parameters<typeof createRedisStore>[0]): Subject => ({
+  client: c,
+  connect: () => c.connect(),
+  stop: async () => {
+    try {
+      await (typeof c.close === 'function' ? c.close() : c.quit?.())
+    } catch {
+      c.destroy?.()
+    }
+  }
+})
+
+const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Subject]> = [
+  ['node-redis v6', ({ rootNodes }) => nodeRedis(createCluster6({ rootNodes: [...rootNodes] }))],
+  ['node-redis v5', ({ rootNodes }) => nodeRedis(createCluster5({ rootNodes: [...rootNodes] }))]
+]
 
 const session_ = (inMs: number, extra: Record<string, unknown> = {}) =>
   ({
@@ -64,26 +75,26 @@ const timed = async <A>(times: Array<string>, label: string, run: () => Promise<
 
 type Ctx = {
   cluster: RedisCluster
-  clients: Map<string, ClusterClient & Parameters<typeof createRedisStore>[0]>
+  subjects: Map<string, Subject>
 }
 
 const it = suite<Ctx>('integration: Redis Cluster')
 
 const shutdown = async (ctx: Ctx): Promise<void> => {
   try {
-    await Promise.all([...(ctx.clients?.values() ?? [])].map((c) => close(c).catch(() => c.destroy?.())))
+    await Promise.all([...(ctx.subjects?.values() ?? [])].map((c) => c.stop()))
   } finally {
     await ctx.cluster?.stop()
   }
 }
 
 it.before(async (ctx) => {
-  ctx.clients = new Map()
+  ctx.subjects = new Map()
   ctx.cluster = await startCluster()
   console.log(`[cluster] 6 nodes (3 masters + 3 replicas) ready in ${ctx.cluster.startMs} ms`)
   try {
-    for (const [name, make] of families) ctx.clients.set(name, make(ctx.cluster.rootNodes))
-    await Promise.all([...ctx.clients.values()].map((c) => c.connect()))
+    for (const [name, make] of families) ctx.subjects.set(name, make(ctx.cluster))
+    await Promise.all([...ctx.subjects.values()].map((c) => c.connect()))
   } catch (e) {
     // uvu skips `after` when `before` throws: stop the nodes here.
     await shutdown(ctx)
@@ -145,9 +156,9 @@ const countKeys = async (ctx: Ctx, match: string, type: 'string' | 'hash'): Prom
 
 for (const [name] of families) {
   const store = (ctx: Ctx): RedisSessionStore => {
-    const client = ctx.clients.get(name)
-    if (client === undefined) throw new Error(`no ${name} client`)
-    return createRedisStore(client, {})
+    const subject = ctx.subjects.get(name)
+    if (subject === undefined) throw new Error(`no ${name} client`)
+    return createRedisStore(subject.client, {})
   }
 
   it(`${name}: set / get / touch / destroy on keys spread over all three masters; tombstones`, async (ctx) => {
