@@ -75,6 +75,8 @@ const timed = async <A>(times: Array<string>, label: string, run: () => Promise<
 
 type Ctx = {
   cluster: RedisCluster
+  /** A node-redis v6 cluster client for the spec's own commands. */
+  admin: ReturnType<typeof createCluster6>
   subjects: Map<string, Subject>
 }
 
@@ -82,7 +84,9 @@ const it = suite<Ctx>('integration: Redis Cluster')
 
 const shutdown = async (ctx: Ctx): Promise<void> => {
   try {
-    await Promise.all([...(ctx.subjects?.values() ?? [])].map((c) => c.stop()))
+    await Promise.all(
+      [...(ctx.subjects?.values() ?? []), ...(ctx.admin ? [nodeRedis(ctx.admin)] : [])].map((c) => c.stop())
+    )
   } finally {
     await ctx.cluster?.stop()
   }
@@ -94,7 +98,8 @@ it.before(async (ctx) => {
   console.log(`[cluster] 6 nodes (3 masters + 3 replicas) ready in ${ctx.cluster.startMs} ms`)
   try {
     for (const [name, make] of families) ctx.subjects.set(name, make(ctx.cluster))
-    await Promise.all([...ctx.subjects.values()].map((c) => c.connect()))
+    ctx.admin = createCluster6({ rootNodes: [...ctx.cluster.rootNodes] })
+    await Promise.all([ctx.admin.connect(), ...[...ctx.subjects.values()].map((c) => c.connect())])
   } catch (e) {
     // uvu skips `after` when `before` throws: stop the nodes here.
     await shutdown(ctx)
@@ -113,23 +118,9 @@ const flush = async (ctx: Ctx): Promise<void> => {
   await onMasters(ctx, ['FLUSHALL'])
 }
 
-/** The port of the master serving `slot`, from `CLUSTER SLOTS`. */
-const masterOfSlot = async (ctx: Ctx, slot: number): Promise<number> => {
-  const [first] = await ctx.cluster.masters()
-  const slots = (await ctx.cluster.command(first ?? 0, ['CLUSTER', 'SLOTS'])) as ReadonlyArray<
-    readonly [number, number, readonly [string, number, ...ReadonlyArray<unknown>], ...ReadonlyArray<unknown>]
-  >
-  const range = slots.find(([from, to]) => from <= slot && slot <= to)
-  if (range === undefined) throw new Error(`no master serves slot ${slot}`)
-  return Number(range[2][1])
-}
-
-/** Runs `args` on the master holding `key` (asks `CLUSTER KEYSLOT`, then `CLUSTER SLOTS`). */
-const onKey = async (ctx: Ctx, key: string, ...args: ReadonlyArray<string>): Promise<unknown> => {
-  const [first] = await ctx.cluster.masters()
-  const slot = Number(await ctx.cluster.command(first ?? 0, ['CLUSTER', 'KEYSLOT', key]))
-  return ctx.cluster.command(await masterOfSlot(ctx, slot), args)
-}
+/** Runs `args` on the master holding `key`, through the admin cluster client (which routes by key). */
+const onKey = (ctx: Ctx, key: string, ...args: ReadonlyArray<string>): Promise<unknown> =>
+  ctx.admin.sendCommand(key, false, [...args])
 
 /** Keys of `type` under `match` on every master, counted with `SCAN … TYPE`. */
 const countKeys = async (ctx: Ctx, match: string, type: 'string' | 'hash'): Promise<number> => {
