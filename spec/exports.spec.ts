@@ -47,6 +47,8 @@ const NOT_EXPORTS = new Set([
   'npm',
   'spec',
   'fromIoRedis',
+  'fromIoRedisCluster',
+  'IoRedisClusterClient',
   'IoRedisClient',
   'IoRedisScan',
   'IoRedisScanReply'

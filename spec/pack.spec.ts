@@ -402,7 +402,11 @@ pack(
       join(state.consumer, 'node_modules', NAME, 'dist', 'ioredis.js'),
       'connect-redis-session/ioredis resolved elsewhere'
     )
-    assert.equal(out.ioredis.keys, ['fromIoRedis'], 'the ioredis entry exports fromIoRedis only')
+    assert.equal(
+      out.ioredis.keys,
+      ['fromIoRedis', 'fromIoRedisCluster'],
+      'the ioredis entry exports its two adapters only'
+    )
     assert.ok(!out.keys.includes('fromIoRedis'), 'the root does not export fromIoRedis')
     assert.equal([out.ioredis.keyPrefix, out.ioredis.memoized, out.ioredis.isStore], ['kp:', true, true])
     assert.is(out.ioredis.loadedBeforeUs, false, 'requiring the package (root or /ioredis) must not load ioredis')
@@ -439,7 +443,11 @@ console.log(JSON.stringify({
   }>(r)
   assert.equal(out.types, ['function', 'function', 'function', 'function'])
   assert.equal(out.named, state.referenceKeys, 'node must see every CommonJS export as a named ESM export')
-  assert.equal(out.ioNamed, ['fromIoRedis'], 'connect-redis-session/ioredis: fromIoRedis as a named ESM export')
+  assert.equal(
+    out.ioNamed,
+    ['fromIoRedis', 'fromIoRedisCluster'],
+    'connect-redis-session/ioredis: both adapters as named ESM exports'
+  )
   assert.is(out.ioTag, 'SessionClient')
   assert.ok(out.same)
 

@@ -15,6 +15,7 @@ import type { ResolvedOptions } from './options'
 import type { Expiring } from './ttl'
 import { makeAll } from './operations/all'
 import { makeClear } from './operations/clear'
+import { makeClusterPages } from './operations/cluster-pages'
 import { withDeadline } from './operations/deadline'
 import { makeDestroy } from './operations/destroy'
 import { makeGet } from './operations/get'
@@ -114,15 +115,20 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
   const touch = makeTouch(deps)
   const destroy = makeDestroy(deps)
   const pages = {
-    client,
     prefix: deps.prefix,
     keyPrefix: client.keyPrefix,
     batchSize: deps.scanCount,
     strictSessionIds: deps.strictSessionIds
   }
+  // One node: its SCAN. A cluster: every master's SCAN, batches cut by hash slot.
+  const cluster = client.cluster
+  const source = (onlyStrings: boolean) =>
+    cluster === undefined
+      ? makeScanPages({ ...pages, client, onlyStrings })
+      : makeClusterPages({ ...pages, cluster, onlyStrings })
   // all/iterate read values: MGET answers null for a tombstone, so SCAN needs no TYPE filter there.
-  const valuePages = makeScanPages({ ...pages, onlyStrings: false })
-  const keyBatches = makeScanBatches({ pages: makeScanPages(pages) })
+  const valuePages = source(false)
+  const keyBatches = makeScanBatches({ pages: source(true) })
   const ops = {
     get: (sid: string) => boundGet(get(sid)),
     set: (sid: string, session: SessionData) => boundSet(set(sid, session)),

@@ -49,6 +49,8 @@ export { makeLength } from './operations/length'
 export type { LengthDeps } from './operations/length'
 export { makeClear } from './operations/clear'
 export type { ClearDeps } from './operations/clear'
+export { makeClusterPages } from './operations/cluster-pages'
+export type { ClusterPagesDeps } from './operations/cluster-pages'
 export { makeExpiryMemo, makeGetRemembering, makeLazyTouch } from './operations/lazy-touch'
 export type { ExpiryMemo, GetRememberingDeps, LazyTouchDeps } from './operations/lazy-touch'
 export { withDeadline } from './operations/deadline'
@@ -57,9 +59,19 @@ export { sessionIdProblem } from './keys'
 
 // --- the client contract and its adapters
 export { alwaysReady } from './client/contract'
-export type { Connection, RedisLike, ScanArgs, ScanReply, ScriptArgs, SessionClient } from './client/contract'
+export type {
+  ClusterTopology,
+  Connection,
+  RedisLike,
+  ScanArgs,
+  ScanReply,
+  ScriptArgs,
+  SessionClient
+} from './client/contract'
 export { fromNodeRedis } from './client/node-redis'
 export type { NodeRedisClient } from './client/node-redis'
+export { fromNodeRedisCluster } from './client/node-redis-cluster'
+export type { NodeRedisClusterClient } from './client/node-redis-cluster'
 export { toSessionClient } from './client/check'
 export { runScript, tryCommand, tryStringCommand } from './client/run'
 export type { Script, StringReplyHandlers } from './client/run'

@@ -1,8 +1,8 @@
 /**
- * connect-redis-session/ioredis: the ioredis adapter, as its own entry point. The package root does not load
- * it, and it does not load ioredis: pass it your `new Redis(…)`.
+ * connect-redis-session/ioredis: the ioredis adapters, as their own entry point. The package root does not
+ * load them, and they do not load ioredis: pass them your `new Redis(…)` or `new Cluster(…)`.
  *
  * @since 0.1.0
  */
-export { fromIoRedis } from './client/ioredis'
-export type { IoRedisClient, IoRedisScan, IoRedisScanReply } from './client/ioredis'
+export { fromIoRedis, fromIoRedisCluster } from './client/ioredis'
+export type { IoRedisClient, IoRedisClusterClient, IoRedisScan, IoRedisScanReply } from './client/ioredis'

@@ -179,7 +179,7 @@ adapter('an ioredis Cluster is refused with a TypeError', () => {
   const cluster = Object.assign(makeFake(), { isCluster: true })
   assert.throws(
     () => fromIoRedis(cluster),
-    (e: unknown) => e instanceof TypeError && /Cluster is not supported/.test(e.message)
+    (e: unknown) => e instanceof TypeError && /for an ioredis Cluster use fromIoRedisCluster/.test(e.message)
   )
 })
 

@@ -5,6 +5,11 @@ import { createClient as createClient4 } from 'redis-4'
 import session from 'express-session'
 import type { RedisLike } from '../../src/client/contract'
 import { createRedisStore, fromNodeRedis, RedisStore, type NodeRedisClient, type SessionClient } from '../../src'
+import { createCluster } from 'redis'
+import { createCluster as createCluster5 } from 'redis-5'
+import { Cluster } from 'ioredis'
+import { fromNodeRedisCluster, type NodeRedisClusterClient } from '../../src'
+import { fromIoRedisCluster, type IoRedisClusterClient } from '../../src/ioredis'
 
 // Every supported node-redis major is what the node-redis adapter takes, as it is.
 export const v6: NodeRedisClient = createClient()
@@ -26,3 +31,14 @@ export const middleware = session({ store: createRedisStore(v4), secret: 's' })
 createRedisStore()
 // @ts-expect-error a plain object is not a client
 createRedisStore({ get: () => Promise.resolve(null) })
+
+// Cluster clients fit their adapters as they are.
+
+export const cluster6: NodeRedisClusterClient = createCluster({ rootNodes: [] })
+export const cluster5: NodeRedisClusterClient = createCluster5({ rootNodes: [] })
+export const ioCluster: IoRedisClusterClient = new Cluster([], { lazyConnect: true })
+export const adaptedClusters: ReadonlyArray<SessionClient> = [
+  fromNodeRedisCluster(cluster6),
+  fromIoRedisCluster(ioCluster)
+]
+export const clusterStore = createRedisStore(createCluster({ rootNodes: [] }))

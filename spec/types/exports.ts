@@ -7,6 +7,8 @@ type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B 
 
 /** Every value the package root exports. */
 export const PINNED_VALUES = [
+  'fromNodeRedisCluster',
+  'makeClusterPages',
   'RedisStore',
   'SessionStoreError',
   'alwaysReady',
@@ -65,6 +67,9 @@ export const PINNED_VALUES = [
 
 /** Every type the package root exports. */
 export const PINNED_TYPES = [
+  'NodeRedisClusterClient',
+  'ClusterTopology',
+  'ClusterPagesDeps',
   'AllDeps',
   'Callback',
   'ClearDeps',

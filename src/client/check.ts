@@ -7,6 +7,7 @@
 import * as E from 'fp-ts/lib/Either'
 import type { SessionClient } from './contract'
 import { fromNodeRedis, NODE_REDIS_COMMANDS, type NodeRedisClient } from './node-redis'
+import { fromNodeRedisCluster, type NodeRedisClusterClient } from './node-redis-cluster'
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null
 
@@ -33,6 +34,10 @@ export const isNodeRedisClient = (u: unknown): u is NodeRedisClient =>
 const isIoRedisShaped = (u: Record<string, unknown>): boolean =>
   ['getex', 'getdel', 'mget', 'evalsha'].every((c) => typeof u[c] === 'function') && typeof u['getEx'] !== 'function'
 
+/** A node-redis `createCluster()` client: its masters and a way to reach each node's own client. */
+const isNodeRedisCluster = (u: unknown): u is NodeRedisClusterClient =>
+  isRecord(u) && Array.isArray(u['masters']) && typeof u['nodeClient'] === 'function' && typeof u['get'] === 'function'
+
 /**
  * Whether `u` is a client of any family the store knows (node-redis, ioredis, an adapted one) — not an
  * options bag.
@@ -50,6 +55,7 @@ export const isAnyClient = (u: unknown): boolean =>
  */
 export const toSessionClient = (client: unknown): E.Either<TypeError, SessionClient> => {
   if (isSessionClient(client)) return E.right(client)
+  if (isNodeRedisCluster(client)) return E.right(fromNodeRedisCluster(client))
   if (!isRecord(client)) {
     return E.left(
       new TypeError(
@@ -64,6 +70,13 @@ export const toSessionClient = (client: unknown): E.Either<TypeError, SessionCli
     return E.left(
       new TypeError(
         'createRedisStore takes the client as its first argument: createRedisStore(client, options), or new RedisStore({ client, ...options })'
+      )
+    )
+  }
+  if (isIoRedisShaped(client) && client['isCluster'] === true) {
+    return E.left(
+      new TypeError(
+        "client looks like an ioredis Cluster, which the store takes through its adapter: createRedisStore(fromIoRedisCluster(cluster)), with fromIoRedisCluster from 'connect-redis-session/ioredis'"
       )
     )
   }

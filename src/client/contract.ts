@@ -85,6 +85,17 @@ export interface Connection {
 }
 
 /**
+ * How to reach every master of a Redis Cluster, for the batched operations: each master's `SCAN`, read
+ * afresh at the start of every walk (so a failover or a resharding between walks is followed).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface ClusterTopology {
+  readonly masters: () => Promise<ReadonlyArray<Pick<RedisLike, 'scan'>>>
+}
+
+/**
  * The whole client contract: the commands, the key prefix the client adds by itself, its connection, and
  * `INFO`. `createRedisStore` takes one of these, or a node-redis client, which it adapts with `fromNodeRedis`.
  *
@@ -101,6 +112,11 @@ export interface SessionClient extends RedisLike {
   readonly connection: Connection
   /** `INFO <section>`, for the startup eviction-policy check. */
   readonly info: (section: string) => Promise<string>
+  /**
+   * Present on a Redis Cluster client: batched operations then scan every master and group keys by hash
+   * slot, so no multi-key command ever spans two slots. Single-key commands are routed by the client.
+   */
+  readonly cluster?: ClusterTopology
 }
 
 /**

@@ -152,7 +152,7 @@ export const fromIoRedis = (client: IoRedisClient): SessionClient => {
   const extras = client as unknown as IoRedisExtras
   if (extras.isCluster === true) {
     throw new TypeError(
-      'fromIoRedis takes a standalone ioredis client (new Redis(…)): an ioredis Cluster is not supported (its SCAN walks one node)'
+      'fromIoRedis takes a standalone ioredis client (new Redis(…)): for an ioredis Cluster use fromIoRedisCluster'
     )
   }
   const made: SessionClient = {
@@ -170,5 +170,73 @@ export const fromIoRedis = (client: IoRedisClient): SessionClient => {
     info: (section) => client.info(section)
   }
   adapted.set(client, made)
+  return made
+}
+
+// --- cluster
+
+/**
+ * What the adapter needs from an ioredis `Cluster`: the same command methods (routed by key), its masters'
+ * own clients (`nodes('master')`), its status and events, and its options.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface IoRedisClusterClient extends Omit<IoRedisClient, 'scan' | 'info' | 'options'> {
+  readonly isCluster: boolean
+  readonly nodes: (role: 'master') => ReadonlyArray<Pick<IoRedisClient, 'scan' | 'info'>>
+  readonly options: {
+    readonly keyPrefix?: string | undefined
+    readonly redisOptions?: { readonly keyPrefix?: string | undefined } | undefined
+  }
+}
+
+/**
+ * The `SessionClient` of an ioredis 5 `Cluster`: single-key commands go through the cluster (routed by key),
+ * the batched operations scan each master (`nodes('master')`, read again at every walk) and group keys by
+ * hash slot. The same cluster always gives the same adapter.
+ *
+ * @example
+ * import { Cluster } from 'ioredis'
+ * import { createRedisStore } from 'connect-redis-session'
+ * import { fromIoRedisCluster } from 'connect-redis-session/ioredis'
+ *
+ * const cluster = new Cluster([{ host: '127.0.0.1', port: 7000 }], { lazyConnect: true })
+ * const store = createRedisStore(fromIoRedisCluster(cluster))
+ * assert.strictEqual(typeof store.access.all, 'function')
+ * cluster.disconnect()
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const fromIoRedisCluster = (cluster: IoRedisClusterClient): SessionClient => {
+  const known = adapted.get(cluster)
+  if (known !== undefined) return known
+  const extras = cluster as unknown as IoRedisExtras & {
+    readonly options?: { readonly redisOptions?: { readonly keyPrefix?: unknown } }
+  }
+  const prefixed = keyPrefixOf(extras) || keyPrefixOf({ options: extras.options?.redisOptions ?? {} })
+  const masters = (): Promise<
+    ReadonlyArray<{ readonly scan: (cursor: string, options: ScanArgs) => Promise<ScanReply> }>
+  > => Promise.resolve(cluster.nodes('master').map((node) => ({ scan: scanOf(node as IoRedisClient) })))
+  const made: SessionClient = {
+    _tag: 'SessionClient',
+    get: (key) => cluster.get(key),
+    set: (key, value, options) => cluster.set(key, value, 'PX', options.PX, 'GET'),
+    getEx: (key, options) => cluster.getex(key, 'PX', options.PX),
+    getDel: (key) => cluster.getdel(key),
+    mGet: (keys) => cluster.mget(keys),
+    evalSha: (sha1, options) => cluster.evalsha(sha1, options.keys.length, [...options.keys, ...options.arguments]),
+    eval: (script, options) => cluster.eval(script, options.keys.length, [...options.keys, ...options.arguments]),
+    scan: () => Promise.reject(new Error('SCAN on a cluster walks one node: the store scans each master instead')),
+    keyPrefix: prefixed,
+    connection: connectionOf(cluster as unknown as IoRedisClient, extras),
+    info: (section) => {
+      const first = cluster.nodes('master')[0]
+      return first === undefined ? Promise.resolve('') : first.info(section)
+    },
+    cluster: { masters }
+  }
+  adapted.set(cluster, made)
   return made
 }

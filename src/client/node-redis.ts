@@ -72,7 +72,12 @@ const connectionOf = (client: NodeRedisExtras): Connection => {
 
 type NodeRedisScanReply = { readonly cursor: string | number; readonly keys: ReadonlyArray<string | Uint8Array> }
 
-const scanOf = (client: NodeRedisClient) => {
+/**
+ * A node-redis client's `SCAN` as the contract's: string cursors, string keys.
+ *
+ * @internal
+ */
+export const scanOf = (client: NodeRedisClient) => {
   const scan = client.scan.bind(client) as unknown as (cursor: string, options: ScanArgs) => Promise<NodeRedisScanReply>
   // v4 takes and returns a numeric cursor (a string cursor works: it is sent as it is); keys may be buffers.
   return (cursor: string, options: ScanArgs): Promise<ScanReply> =>

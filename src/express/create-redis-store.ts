@@ -12,6 +12,7 @@ import { makeStoreOperations } from '../assemble'
 import { isAnyClient, toSessionClient } from '../client/check'
 import type { SessionClient } from '../client/contract'
 import type { NodeRedisClient } from '../client/node-redis'
+import type { NodeRedisClusterClient } from '../client/node-redis-cluster'
 import type { StoreError } from '../errors'
 import { toError } from './to-error'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
@@ -85,7 +86,7 @@ export interface RedisSessionStore extends Store {
  * @since 0.1.0
  */
 export interface RedisStoreOptions extends StoreOptions {
-  readonly client: SessionClient | NodeRedisClient
+  readonly client: SessionClient | NodeRedisClient | NodeRedisClusterClient
 }
 
 // --- constructors
@@ -133,7 +134,7 @@ const orNull = (o: O.Option<SessionData>): SessionData | null => O.toNullable(o)
  * @since 0.1.0
  */
 export const createRedisStore = (
-  client: SessionClient | NodeRedisClient,
+  client: SessionClient | NodeRedisClient | NodeRedisClusterClient,
   options: StoreOptions = {}
 ): RedisSessionStore => {
   const checked = pipe(

@@ -1,0 +1,84 @@
+/**
+ * The node-redis cluster adapter: turns a node-redis v5 or v6 `createCluster()` client into the
+ * `SessionClient` contract. Single-key commands go through the cluster client, which routes them by key;
+ * `SCAN` goes to each master's own client. Every cast lives here.
+ *
+ * @since 0.1.0
+ */
+import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
+import { scanOf, type NodeRedisClient } from './node-redis'
+
+// --- model
+
+/**
+ * What the adapter needs from a node-redis cluster client: the command methods, its masters, and a way to
+ * reach a master's own client.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface NodeRedisClusterClient extends Omit<NodeRedisClient, 'scan'> {
+  readonly masters: ReadonlyArray<unknown>
+  readonly nodeClient: (node: never) => unknown
+  readonly isOpen?: boolean
+}
+
+// --- constructors
+
+const adapted = new WeakMap<object, SessionClient>()
+
+const noScan = (): Promise<ScanReply> =>
+  Promise.reject(new Error('SCAN on a cluster client walks one node: the store scans each master instead'))
+
+/**
+ * The `SessionClient` of a node-redis cluster client. The same cluster always gives the same adapter.
+ *
+ * @example
+ * import { createCluster } from 'redis'
+ * import { fromNodeRedisCluster } from 'connect-redis-session'
+ *
+ * const cluster = fromNodeRedisCluster(createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:7000' }] }))
+ * assert.strictEqual(cluster.cluster !== undefined, true)
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const fromNodeRedisCluster = (cluster: NodeRedisClusterClient): SessionClient => {
+  const known = adapted.get(cluster)
+  if (known !== undefined) return known
+  const nodeClient = (node: unknown): Promise<NodeRedisClient> =>
+    Promise.resolve((cluster.nodeClient as (node: unknown) => unknown).call(cluster, node) as NodeRedisClient)
+  const connection: Connection = {
+    isReady: () => cluster.isOpen !== false,
+    isClosed: () => cluster.isOpen === false,
+    // node-redis clusters report no cluster-wide connection changes: express-session is never told to bypass.
+    onChange: () => undefined
+  }
+  const masters = (): Promise<ReadonlyArray<Pick<RedisLike, 'scan'>>> =>
+    Promise.all(cluster.masters.map((m) => nodeClient(m).then((c) => ({ scan: scanOf(c) }))))
+  const info = (section: string): Promise<string> => {
+    const first = cluster.masters[0]
+    if (first === undefined) return Promise.resolve('')
+    return nodeClient(first).then((c) => {
+      const infoOf = (c as unknown as { readonly info?: (section: string) => Promise<string> }).info
+      return typeof infoOf === 'function' ? infoOf.call(c, section) : ''
+    })
+  }
+  const made: SessionClient = {
+    _tag: 'SessionClient',
+    get: (key) => cluster.get(key),
+    set: (key, value, options) => cluster.set(key, value, options),
+    getEx: (key, options) => cluster.getEx(key, options),
+    getDel: (key) => cluster.getDel(key),
+    mGet: (keys) => cluster.mGet(keys),
+    evalSha: (sha1, options) => cluster.evalSha(sha1, options),
+    eval: (script, options) => cluster.eval(script, options),
+    scan: noScan as (cursor: string, options: ScanArgs) => Promise<ScanReply>,
+    keyPrefix: '',
+    connection,
+    info,
+    cluster: { masters }
+  }
+  adapted.set(cluster, made)
+  return made
+}
