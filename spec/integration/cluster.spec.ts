@@ -1,16 +1,18 @@
 /**
  * The store on a real Redis Cluster (3 masters, 3 replicas, started once for the file), through node-redis v6
- * and v5 `createCluster` clients given to `createRedisStore` as they are. Single-key commands land on every
- * master; the batched operations (`length`, `ids`, `all`, `iterate`, `clear`) scan each master and group keys
- * by hash slot, so no command fails with CROSSSLOT. Timings of the batched operations are printed on a
- * `[cluster]` line per client family.
+ * and v5 `createCluster` clients given to `createRedisStore` as they are, and an ioredis 5 `Cluster` through
+ * `fromIoRedisCluster`. Single-key commands land on every master; the batched operations (`length`, `ids`,
+ * `all`, `iterate`, `clear`) scan each master and group keys by hash slot, so no command fails with CROSSSLOT.
+ * Timings of the batched operations are printed on a `[cluster]` line per client family.
  */
 import type session from 'express-session'
+import { Cluster } from 'ioredis'
 import { createCluster as createCluster6 } from 'redis'
 import { createCluster as createCluster5 } from 'redis-5'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore, type RedisSessionStore } from '../../src'
+import { fromIoRedisCluster } from '../../src/ioredis'
 import { startCluster, type RedisCluster } from '../support/cluster'
 
 const SESSIONS = 10_000
@@ -43,9 +45,26 @@ const nodeRedis = (c: NodeRedisCluster & Parameters<typeof createRedisStore>[0])
   }
 })
 
+// lazyConnect: connect() resolves once the cluster is ready.
+const ioRedis = (c: Cluster): Subject => ({
+  client: fromIoRedisCluster(c),
+  connect: () => c.connect(),
+  stop: () => c.quit()
+})
+
 const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Subject]> = [
   ['node-redis v6', ({ rootNodes }) => nodeRedis(createCluster6({ rootNodes: [...rootNodes] }))],
-  ['node-redis v5', ({ rootNodes }) => nodeRedis(createCluster5({ rootNodes: [...rootNodes] }))]
+  ['node-redis v5', ({ rootNodes }) => nodeRedis(createCluster5({ rootNodes: [...rootNodes] }))],
+  [
+    'ioredis 5 Cluster',
+    ({ ports }) =>
+      ioRedis(
+        new Cluster(
+          ports.map((port) => ({ host: '127.0.0.1', port })),
+          { lazyConnect: true }
+        )
+      )
+  ]
 ]
 
 const session_ = (inMs: number, extra: Record<string, unknown> = {}) =>
