@@ -42,4 +42,15 @@ test('ttlSeconds false and 0 are accepted', () => {
   assert.is(assertRight(resolveOptions({ ttlSeconds: 0 })).ttlSeconds, 0)
 })
 
+test('waitReplicas is a non-negative integer, waitTimeoutMs positive and below operationTimeoutMs', () => {
+  const message = (o: StoreOptions) =>
+    E.isLeft(resolveOptions(o)) ? (resolveOptions(o) as E.Left<TypeError>).left.message : ''
+  assert.match(message({ waitReplicas: -1 }), /waitReplicas must be a non-negative integer/)
+  assert.match(message({ waitReplicas: 1.5 }), /waitReplicas/)
+  assert.match(message({ waitTimeoutMs: 0 }), /waitTimeoutMs must be a positive integer/)
+  assert.match(message({ waitReplicas: 1, waitTimeoutMs: 2000 }), /must be below operationTimeoutMs \(2000\)/)
+  assert.is(assertRight(resolveOptions({ waitReplicas: 1, waitTimeoutMs: 500 })).waitReplicas, 1)
+  assert.is(assertRight(resolveOptions({})).waitReplicas, 0)
+})
+
 test.run()

@@ -110,10 +110,19 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
     bounded('touch'),
     bounded('destroy')
   ] as const
+  // waitReplicas: every tombstone (destroy, clear, an expired set) waits for that many replicas.
+  const wait =
+    client.waitReplicas ??
+    (() =>
+      Promise.reject(new Error('this client cannot send WAIT to the node that owns a key (waitReplicas needs it)')))
+  const writes =
+    deps.waitReplicas > 0
+      ? { ...deps, confirm: { replicas: deps.waitReplicas, timeoutMs: deps.waitTimeoutMs, wait } }
+      : deps
   const get = makeGet(deps)
-  const set = makeSet(deps)
+  const set = makeSet(writes)
   const touch = makeTouch(deps)
-  const destroy = makeDestroy(deps)
+  const destroy = makeDestroy(writes)
   const pages = {
     prefix: deps.prefix,
     keyPrefix: client.keyPrefix,
@@ -137,7 +146,7 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
     all: makeAll({ ...deps, scanBatches: makeScanBatches({ pages: valuePages }) }),
     ids: makeIds({ scanBatches: keyBatches }),
     length: makeLength({ scanBatches: keyBatches }),
-    clear: makeClear({ ...deps, scanBatches: keyBatches, countLiveOnly: false }),
+    clear: makeClear({ ...writes, scanBatches: keyBatches, countLiveOnly: false }),
     iterate: makeIterate({ ...deps, pages: valuePages })
   }
   // Lazy touch only where express-session's touch does something.

@@ -148,6 +148,21 @@ export interface Defect {
 }
 
 /**
+ * A destroy (or clear) whose tombstone the primary holds, but fewer replicas than `waitReplicas` confirmed
+ * within `waitTimeoutMs` (`WAIT`): a failover right now could lose the logout.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface NotReplicated {
+  readonly _tag: 'NotReplicated'
+  readonly key: string
+  readonly acknowledged: number
+  readonly required: number
+  readonly timeoutMs: number
+}
+
+/**
  * Anything the store can fail with.
  *
  * @category model
@@ -165,6 +180,7 @@ export type StoreError =
   | Unavailable
   | SerializerFailed
   | Defect
+  | NotReplicated
 
 // --- constructors
 
@@ -252,6 +268,18 @@ export const serializerFailed = (method: 'parse' | 'stringify', reason: string):
  */
 export const defect = (cause: unknown): StoreError => ({ _tag: 'Defect', cause })
 
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const notReplicated = (key: string, acknowledged: number, required: number, timeoutMs: number): StoreError => ({
+  _tag: 'NotReplicated',
+  key,
+  acknowledged,
+  required,
+  timeoutMs
+})
+
 // --- destructors
 
 /**
@@ -272,7 +300,8 @@ export const defect = (cause: unknown): StoreError => ({ _tag: 'Defect', cause }
  *   DecodeFailed: () => 500,
  *   StringifyFailed: () => 500,
  *   SerializerFailed: () => 500,
- *   Defect: () => 500
+ *   Defect: () => 500,
+ *   NotReplicated: () => 503
  * })
  *
  * assert.strictEqual(statusOf(timedOut('get', 2000)), 503)
@@ -308,5 +337,7 @@ export const matchStoreError =
         return patterns.SerializerFailed(e)
       case 'Defect':
         return patterns.Defect(e)
+      case 'NotReplicated':
+        return patterns.NotReplicated(e)
     }
   }

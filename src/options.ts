@@ -102,6 +102,13 @@ export interface StoreOptions {
   readonly whenDisconnected?: WhenDisconnected
   /** At startup, warn (a `warning` event) when Redis's maxmemory-policy can evict tombstones. Default `true`. */
   readonly checkEvictionPolicy?: boolean
+  /**
+   * Logouts that survive a failover: `destroy` and `clear` answer only once this many replicas hold the
+   * tombstone (`WAIT`), else fail with `ESESSION_NOT_REPLICATED`. Default `0` (off).
+   */
+  readonly waitReplicas?: number
+  /** How long `waitReplicas` waits for the replicas, in ms. Default 1000. */
+  readonly waitTimeoutMs?: number
   /** The clock, in ms since the epoch. Default `Date.now`. For tests. */
   readonly now?: IO<number>
 }
@@ -128,6 +135,8 @@ export interface ResolvedOptions {
   readonly operationTimeoutMs: number
   readonly whenDisconnected: WhenDisconnected
   readonly checkEvictionPolicy: boolean
+  readonly waitReplicas: number
+  readonly waitTimeoutMs: number
   readonly now: IO<number>
 }
 
@@ -151,6 +160,8 @@ export const defaults: ResolvedOptions = {
   operationTimeoutMs: 2000,
   whenDisconnected: 'wait',
   checkEvictionPolicy: true,
+  waitReplicas: 0,
+  waitTimeoutMs: 1000,
   now: Date.now
 }
 
@@ -254,6 +265,14 @@ const checks: ReadonlyArray<Check> = [
   nonNegative('concurrencyGraceSeconds', 'seconds'),
   nonNegative('touchAfterSeconds', 'seconds'),
   nonNegative('operationTimeoutMs', 'ms'),
+  ({ waitReplicas: w }) =>
+    w === undefined || (Number.isInteger(w) && w >= 0)
+      ? undefined
+      : `options.waitReplicas must be a non-negative integer, got ${show(w)}`,
+  ({ waitTimeoutMs: w }) =>
+    w === undefined || (Number.isInteger(w) && w > 0)
+      ? undefined
+      : `options.waitTimeoutMs must be a positive integer of ms, got ${show(w)}`,
   boolean('disableTouch'),
   boolean('strictSessionIds'),
   boolean('checkEvictionPolicy'),
@@ -293,6 +312,8 @@ const KNOWN: ReadonlyArray<keyof StoreOptions> = [
   'operationTimeoutMs',
   'whenDisconnected',
   'checkEvictionPolicy',
+  'waitReplicas',
+  'waitTimeoutMs',
   'now'
 ]
 
@@ -349,6 +370,15 @@ export const resolveOptions = (options: StoreOptions = {}): E.Either<TypeError, 
   const problem = checks.map((check) => check(options)).find((m) => m !== undefined)
   if (problem !== undefined) return E.left(new TypeError(problem))
   const ttl = options.ttl
+  const timeout = options.operationTimeoutMs ?? defaults.operationTimeoutMs
+  const waitMs = options.waitTimeoutMs ?? defaults.waitTimeoutMs
+  if ((options.waitReplicas ?? 0) > 0 && timeout > 0 && waitMs >= timeout) {
+    return E.left(
+      new TypeError(
+        `options.waitTimeoutMs (${waitMs}) must be below operationTimeoutMs (${timeout}): the deadline would end every logout first`
+      )
+    )
+  }
   return E.right({
     prefix: options.prefix ?? defaults.prefix,
     scanCount: options.scanCount ?? defaults.scanCount,
@@ -364,6 +394,8 @@ export const resolveOptions = (options: StoreOptions = {}): E.Either<TypeError, 
     operationTimeoutMs: options.operationTimeoutMs ?? defaults.operationTimeoutMs,
     whenDisconnected: options.whenDisconnected ?? defaults.whenDisconnected,
     checkEvictionPolicy: options.checkEvictionPolicy ?? defaults.checkEvictionPolicy,
+    waitReplicas: options.waitReplicas ?? defaults.waitReplicas,
+    waitTimeoutMs: options.waitTimeoutMs ?? defaults.waitTimeoutMs,
     now: options.now ?? defaults.now
   })
 }

@@ -124,4 +124,27 @@ tombstone('a reply that is not a count is a CommandFailed, never a NaN passed on
   assert.match(String((e as { cause: Error }).cause.message), /answered OK, not a count/)
 })
 
+tombstone(
+  'with confirm: answers once enough replicas hold the tombstone (WAIT on the first key), else NotReplicated',
+  async ({ redis }) => {
+    const asked: Array<readonly [string, number, number]> = []
+    const replicas = (n: number) => async (key: string, r: number, ms: number) => (asked.push([key, r, ms]), n)
+    const deps = { client: redis, concurrencyGraceSeconds: 300, now: redis.now }
+    live(redis, 's:a')
+    const ok = makeTombstone({ ...deps, confirm: { replicas: 1, timeoutMs: 250, wait: replicas(1) } })
+    assert.is(await runRight(ok(['s:a'])), 1)
+    assert.equal(asked, [['s:a', 1, 250]])
+    live(redis, 's:b')
+    const short = makeTombstone({ ...deps, confirm: { replicas: 2, timeoutMs: 250, wait: replicas(1) } })
+    const e = await runLeft(short(['s:b']))
+    assert.equal(e, { _tag: 'NotReplicated', key: 's:b', acknowledged: 1, required: 2, timeoutMs: 250 })
+    assert.is(redis.data.get('s:b')?.type, 'hash', 'the primary holds the tombstone all the same')
+    const broken = makeTombstone({
+      ...deps,
+      confirm: { replicas: 1, timeoutMs: 250, wait: () => Promise.reject(new Error('NOPERM wait')) }
+    })
+    assert.is((await runLeft(broken(['s:c'])))._tag, 'CommandFailed')
+  }
+)
+
 tombstone.run()

@@ -7,6 +7,7 @@ type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B 
 
 /** Every value the package root exports. */
 export const PINNED_VALUES = [
+  'notReplicated',
   'fromNodeRedisCluster',
   'makeClusterPages',
   'RedisStore',
@@ -67,6 +68,7 @@ export const PINNED_VALUES = [
 
 /** Every type the package root exports. */
 export const PINNED_TYPES = [
+  'NotReplicated',
   'NodeRedisClusterClient',
   'ClusterTopology',
   'ClusterPagesDeps',

@@ -117,6 +117,11 @@ export interface SessionClient extends RedisLike {
    * slot, so no multi-key command ever spans two slots. Single-key commands are routed by the client.
    */
   readonly cluster?: ClusterTopology
+  /**
+   * `WAIT replicas timeoutMs` on the connection to the node that owns `key`: how many replicas hold every
+   * write made so far. Absent where the client cannot send it there (an ioredis `Cluster`).
+   */
+  readonly waitReplicas?: (key: string, replicas: number, timeoutMs: number) => Promise<number>
 }
 
 /**

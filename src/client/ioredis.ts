@@ -167,7 +167,15 @@ export const fromIoRedis = (client: IoRedisClient): SessionClient => {
     scan: scanOf(client),
     keyPrefix: keyPrefixOf(extras),
     connection: connectionOf(client, extras),
-    info: (section) => client.info(section)
+    info: (section) => client.info(section),
+    ...(typeof (client as { readonly call?: unknown }).call === 'function'
+      ? {
+          waitReplicas: (_key: string, replicas: number, timeoutMs: number) =>
+            (client as unknown as { call: (...args: Array<string>) => Promise<unknown> })
+              .call('WAIT', String(replicas), String(Math.max(0, Math.round(timeoutMs))))
+              .then(Number)
+        }
+      : {})
   }
   adapted.set(client, made)
   return made

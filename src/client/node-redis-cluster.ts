@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
-import { scanOf, type NodeRedisClient } from './node-redis'
+import { scanOf, waitVia, type NodeRedisClient } from './node-redis'
 
 // --- model
 
@@ -21,6 +21,8 @@ export interface NodeRedisClusterClient extends Omit<NodeRedisClient, 'scan'> {
   readonly masters: ReadonlyArray<unknown>
   readonly nodeClient: (node: never) => unknown
   readonly isOpen?: boolean
+  /** `sendCommand(firstKey, isReadonly, args)`: routed to the node that owns `firstKey`. */
+  readonly sendCommand?: (firstKey: string, isReadonly: boolean, args: Array<string>) => Promise<unknown>
 }
 
 // --- constructors
@@ -77,7 +79,21 @@ export const fromNodeRedisCluster = (cluster: NodeRedisClusterClient): SessionCl
     keyPrefix: '',
     connection,
     info,
-    cluster: { masters }
+    cluster: { masters },
+    // WAIT on the connection to the master that owns the key (the one that took the write).
+    ...(typeof cluster.sendCommand === 'function'
+      ? {
+          waitReplicas: (key: string, replicas: number, timeoutMs: number) =>
+            waitVia((args) =>
+              (cluster.sendCommand as NonNullable<NodeRedisClusterClient['sendCommand']>).call(
+                cluster,
+                key,
+                false,
+                args
+              )
+            )(key, replicas, timeoutMs)
+        }
+      : {})
   }
   adapted.set(cluster, made)
   return made

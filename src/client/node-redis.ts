@@ -33,6 +33,7 @@ interface NodeRedisExtras {
   readonly isReady?: boolean
   readonly isOpen?: boolean
   readonly info?: (section: string) => Promise<string>
+  readonly sendCommand?: (args: Array<string>) => Promise<unknown>
   /** node-redis v6 keeps `createClient({ keyPrefix })` here (a private field)… */
   readonly _keyPrefix?: unknown
   /** …and in its options. */
@@ -87,6 +88,16 @@ export const scanOf = (client: NodeRedisClient) => {
     }))
 }
 
+/**
+ * `WAIT replicas timeoutMs` through a raw command sender, its reply as a number.
+ *
+ * @internal
+ */
+export const waitVia =
+  (send: (args: Array<string>) => Promise<unknown>) =>
+  (_key: string, replicas: number, timeoutMs: number): Promise<number> =>
+    send(['WAIT', String(replicas), String(Math.max(0, Math.round(timeoutMs)))]).then(Number)
+
 /** One adapted client per node-redis client, so that every store on it shares one set of listeners. */
 const adapted = new WeakMap<object, SessionClient>()
 
@@ -127,7 +138,15 @@ export const fromNodeRedis = (client: NodeRedisClient): SessionClient => {
     keyPrefix: keyPrefixOf(extras),
     connection: connectionOf(extras),
     // A node-redis-shaped client without INFO (a fake) has nothing to check: an empty reply.
-    info: (section) => (typeof info === 'function' ? info.call(client, section) : Promise.resolve(''))
+    info: (section) => (typeof info === 'function' ? info.call(client, section) : Promise.resolve('')),
+    // One connection per client: WAIT counts the writes this client made, the key's included.
+    ...(typeof extras.sendCommand === 'function'
+      ? {
+          waitReplicas: waitVia((args) =>
+            (extras.sendCommand as (a: Array<string>) => Promise<unknown>).call(client, args)
+          )
+        }
+      : {})
   }
   adapted.set(client, made)
   return made

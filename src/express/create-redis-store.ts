@@ -143,6 +143,11 @@ export const createRedisStore = (
   )
   if (E.isLeft(checked)) throw checked.left
   const deps = checked.right
+  if (deps.waitReplicas > 0 && deps.client.waitReplicas === undefined) {
+    throw new TypeError(
+      'options.waitReplicas needs a client that can send WAIT to the node that owns a key; this one cannot (an ioredis Cluster)'
+    )
+  }
   const store = Object.create(storePrototype) as RedisSessionStore
   ;(session.Store as unknown as (this: Store) => void).call(store)
   // A corrupt stored value: a `corrupt` event (with the error), then a miss or a failure per onCorrupt.

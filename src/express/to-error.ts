@@ -26,6 +26,7 @@ export type SessionStoreErrorCode =
   | 'ESESSION_UNAVAILABLE'
   | 'ESESSION_SERIALIZER'
   | 'ESESSION_DEFECT'
+  | 'ESESSION_NOT_REPLICATED'
 
 /**
  * The `Error` handed to express-session and to promise callers: `code` is stable, `cause` is the original
@@ -124,7 +125,13 @@ const render = matchStoreError<readonly [SessionStoreErrorCode, string]>({
   ],
   Unavailable: (x) => ['ESESSION_UNAVAILABLE', `Session ${x.operation} failed: ${x.reason}`],
   SerializerFailed: (x) => ['ESESSION_SERIALIZER', `serializer.${x.method} ${x.reason}`],
-  Defect: (x) => ['ESESSION_DEFECT', `The session store hit an unexpected exception: ${describeCause(x.cause)}`]
+  Defect: (x) => ['ESESSION_DEFECT', `The session store hit an unexpected exception: ${describeCause(x.cause)}`],
+  NotReplicated: (x) => [
+    'ESESSION_NOT_REPLICATED',
+    `Session at key "${redact(x.key)}" was destroyed on the primary, but ${x.acknowledged} of ${
+      x.required
+    } replicas confirmed it within ${x.timeoutMs} ms (WAIT): a failover now could bring it back`
+  ]
 })
 
 /**

@@ -4,9 +4,9 @@
 import type { IO } from 'fp-ts/lib/IO'
 import * as TE from 'fp-ts/lib/TaskEither'
 import * as E from 'fp-ts/lib/Either'
-import { runScript } from '../client/run'
+import { attempt, runScript } from '../client/run'
 import type { RedisLike } from '../client/contract'
-import { commandFailed, type StoreError } from '../errors'
+import { commandFailed, notReplicated, type StoreError } from '../errors'
 import { TOMBSTONE_SCRIPT } from '../scripts'
 
 /**
@@ -23,6 +23,15 @@ export interface TombstoneDeps {
    * come from `SCAN … TYPE string`, and cheaper.
    */
   readonly countLiveOnly?: boolean
+  /**
+   * Wait until this many replicas hold the tombstones (`WAIT`, on the node that owns the keys) before
+   * answering; fewer within `timeoutMs` is a `NotReplicated` failure. Off when absent.
+   */
+  readonly confirm?: {
+    readonly replicas: number
+    readonly timeoutMs: number
+    readonly wait: (key: string, replicas: number, timeoutMs: number) => Promise<number>
+  }
 }
 
 /** The script's reply, a count; anything else is a failure, never a NaN passed on as a number. */
@@ -54,7 +63,23 @@ export const makeTombstone = (deps: TombstoneDeps) => {
   return (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> => {
     if (keys.length === 0) return TE.right(0)
     const call = tombstone({ keys: [...keys], arguments: [graceMs, String(deps.now()), exact] })
-    const count = countOf(keys[0] ?? '')
-    return () => call().then(E.flatMap(count))
+    const first = keys[0] ?? ''
+    const count = countOf(first)
+    const confirm = deps.confirm
+    if (confirm === undefined) return () => call().then(E.flatMap(count))
+    // WAIT after the script, on the same node: scripts cannot call WAIT themselves.
+    const confirmed = (n: number): Promise<E.Either<StoreError, number>> =>
+      attempt(() => confirm.wait(first, confirm.replicas, confirm.timeoutMs)).then(
+        (acknowledged) =>
+          acknowledged >= confirm.replicas
+            ? E.right(n)
+            : E.left(notReplicated(first, acknowledged, confirm.replicas, confirm.timeoutMs)),
+        (cause: unknown) => E.left(commandFailed('WAIT', first, cause))
+      )
+    return () =>
+      call().then((r) => {
+        const n = E.flatMap(count)(r)
+        return E.isLeft(n) ? n : confirmed(n.right)
+      })
   }
 }
