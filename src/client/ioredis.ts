@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import type { Connection, ScanArgs, ScanReply, SessionClient } from './contract'
+import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
 
 // --- model
 
@@ -122,6 +122,23 @@ const scanOf =
       keys: keys.map((k) => (typeof k === 'string' ? k : Buffer.from(k).toString()))
     }))
 
+/**
+ * The contract's key commands on an ioredis client or cluster (a cluster routes each by its key).
+ *
+ * @internal
+ */
+export const ioRedisCommands = (
+  target: Omit<IoRedisClient, 'scan' | 'info' | 'status' | 'on' | 'options'>
+): Omit<RedisLike, 'scan'> => ({
+  get: (key) => target.get(key),
+  set: (key, value, options) => target.set(key, value, 'PX', options.PX, 'GET'),
+  getEx: (key, options) => target.getex(key, 'PX', options.PX),
+  getDel: (key) => target.getdel(key),
+  mGet: (keys) => target.mget(keys),
+  evalSha: (sha1, options) => target.evalsha(sha1, options.keys.length, [...options.keys, ...options.arguments]),
+  eval: (script, options) => target.eval(script, options.keys.length, [...options.keys, ...options.arguments])
+})
+
 /** One adapted client per ioredis client, so that every store on it shares one set of listeners. */
 const adapted = new WeakMap<object, SessionClient>()
 
@@ -157,13 +174,7 @@ export const fromIoRedis = (client: IoRedisClient): SessionClient => {
   }
   const made: SessionClient = {
     _tag: 'SessionClient',
-    get: (key) => client.get(key),
-    set: (key, value, options) => client.set(key, value, 'PX', options.PX, 'GET'),
-    getEx: (key, options) => client.getex(key, 'PX', options.PX),
-    getDel: (key) => client.getdel(key),
-    mGet: (keys) => client.mget(keys),
-    evalSha: (sha1, options) => client.evalsha(sha1, options.keys.length, [...options.keys, ...options.arguments]),
-    eval: (script, options) => client.eval(script, options.keys.length, [...options.keys, ...options.arguments]),
+    ...ioRedisCommands(client),
     scan: scanOf(client),
     keyPrefix: keyPrefixOf(extras),
     connection: connectionOf(client, extras),
@@ -229,13 +240,7 @@ export const fromIoRedisCluster = (cluster: IoRedisClusterClient): SessionClient
   > => Promise.resolve(cluster.nodes('master').map((node) => ({ scan: scanOf(node as IoRedisClient) })))
   const made: SessionClient = {
     _tag: 'SessionClient',
-    get: (key) => cluster.get(key),
-    set: (key, value, options) => cluster.set(key, value, 'PX', options.PX, 'GET'),
-    getEx: (key, options) => cluster.getex(key, 'PX', options.PX),
-    getDel: (key) => cluster.getdel(key),
-    mGet: (keys) => cluster.mget(keys),
-    evalSha: (sha1, options) => cluster.evalsha(sha1, options.keys.length, [...options.keys, ...options.arguments]),
-    eval: (script, options) => cluster.eval(script, options.keys.length, [...options.keys, ...options.arguments]),
+    ...ioRedisCommands(cluster),
     scan: () => Promise.reject(new Error('SCAN on a cluster walks one node: the store scans each master instead')),
     keyPrefix: prefixed,
     connection: connectionOf(cluster as unknown as IoRedisClient, extras),

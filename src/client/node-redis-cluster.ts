@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
-import { scanOf, waitVia, type NodeRedisClient } from './node-redis'
+import { nodeRedisCommands, scanOf, waitVia, type NodeRedisClient } from './node-redis'
 
 // --- model
 
@@ -68,13 +68,7 @@ export const fromNodeRedisCluster = (cluster: NodeRedisClusterClient): SessionCl
   }
   const made: SessionClient = {
     _tag: 'SessionClient',
-    get: (key) => cluster.get(key),
-    set: (key, value, options) => cluster.set(key, value, options),
-    getEx: (key, options) => cluster.getEx(key, options),
-    getDel: (key) => cluster.getDel(key),
-    mGet: (keys) => cluster.mGet(keys),
-    evalSha: (sha1, options) => cluster.evalSha(sha1, options),
-    eval: (script, options) => cluster.eval(script, options),
+    ...nodeRedisCommands(cluster),
     scan: noScan as (cursor: string, options: ScanArgs) => Promise<ScanReply>,
     keyPrefix: '',
     connection,

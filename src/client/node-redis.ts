@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { Connection, ScanArgs, ScanReply, SessionClient } from './contract'
+import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
 
 // --- model
 
@@ -98,6 +98,21 @@ export const waitVia =
   (_key: string, replicas: number, timeoutMs: number): Promise<number> =>
     send(['WAIT', String(replicas), String(Math.max(0, Math.round(timeoutMs)))]).then(Number)
 
+/**
+ * The contract's key commands on a node-redis client or cluster (a cluster routes each by its key).
+ *
+ * @internal
+ */
+export const nodeRedisCommands = (target: Omit<NodeRedisClient, 'scan'>): Omit<RedisLike, 'scan'> => ({
+  get: (key) => target.get(key),
+  set: (key, value, options) => target.set(key, value, options),
+  getEx: (key, options) => target.getEx(key, options),
+  getDel: (key) => target.getDel(key),
+  mGet: (keys) => target.mGet(keys),
+  evalSha: (sha1, options) => target.evalSha(sha1, options),
+  eval: (script, options) => target.eval(script, options)
+})
+
 /** One adapted client per node-redis client, so that every store on it shares one set of listeners. */
 const adapted = new WeakMap<object, SessionClient>()
 
@@ -127,13 +142,7 @@ export const fromNodeRedis = (client: NodeRedisClient): SessionClient => {
   const info = extras.info
   const made: SessionClient = {
     _tag: 'SessionClient',
-    get: (key) => client.get(key),
-    set: (key, value, options) => client.set(key, value, options),
-    getEx: (key, options) => client.getEx(key, options),
-    getDel: (key) => client.getDel(key),
-    mGet: (keys) => client.mGet(keys),
-    evalSha: (sha1, options) => client.evalSha(sha1, options),
-    eval: (script, options) => client.eval(script, options),
+    ...nodeRedisCommands(client),
     scan: scanOf(client),
     keyPrefix: keyPrefixOf(extras),
     connection: connectionOf(extras),
