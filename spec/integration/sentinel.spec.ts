@@ -241,6 +241,8 @@ interface Outcome {
   readonly ok: number
   readonly lost: number
   readonly resurrected: number
+  /** For each lost save: when it was acknowledged, in ms after the kill (negative: before it). */
+  readonly lostAckedAt: ReadonlyArray<number>
 }
 
 /**
@@ -249,7 +251,7 @@ interface Outcome {
  * failure (or `RECOVERY_MS` plus a margin after the kill, at the latest).
  */
 const failover = async (set: SentinelSet, s: RedisSessionStore, prefix: string): Promise<Outcome> => {
-  const saved = new Set<string>()
+  const saved = new Map<string, number>()
   const loggedOut = new Set<string>()
   let killedAt = 0
   let lastFailure = 0
@@ -277,7 +279,7 @@ const failover = async (set: SentinelSet, s: RedisSessionStore, prefix: string):
     for (let i = 0; !done && i < 100_000; i++) {
       const sid = `u${u}-${i}`
       const reply = await op(() => s.access.set(sid, session_(600_000, { u, i })))
-      if (reply === 'written') saved.add(sid)
+      if (reply === 'written') saved.set(sid, Date.now())
       await op(() => s.access.get(sid))
       if (i % 2 === 1 && reply === 'written') {
         const gone = await op(() => s.access.destroy(sid))
@@ -310,13 +312,20 @@ const failover = async (set: SentinelSet, s: RedisSessionStore, prefix: string):
   await Promise.all([...users, watching])
 
   // Read back through the new primary, with no traffic left.
-  let lost = 0
-  for (const sid of saved) if ((await s.access.get(sid)) === null) lost++
+  const lostAckedAt: Array<number> = []
+  for (const [sid, at] of saved) if ((await s.access.get(sid)) === null) lostAckedAt.push(at - killedAt)
   let resurrected = 0
   for (const sid of loggedOut) {
     if ((await set.command(set.replicaPort, ['TYPE', `${prefix}${sid}`])) === 'string') resurrected++
   }
-  return { recoveredMs: lastFailure === 0 ? 0 : lastFailure - killedAt, failed, ok, lost, resurrected }
+  return {
+    recoveredMs: lastFailure === 0 ? 0 : lastFailure - killedAt,
+    failed,
+    ok,
+    lost: lostAckedAt.length,
+    resurrected,
+    lostAckedAt
+  }
 }
 
 for (const [name, make] of families) {
@@ -331,7 +340,9 @@ for (const [name, make] of families) {
       const o = await failover(set, s, prefix)
       console.log(
         `[sentinel] ${name}: recovered ${o.recoveredMs} ms after the kill; ${o.failed} failed operations (${o.ok} ok); ` +
-          `${o.lost} acknowledged saves lost; ${o.resurrected} acknowledged logouts undone`
+          `${o.lost} acknowledged saves lost${
+            o.lost > 0 ? ` (acknowledged at ${o.lostAckedAt.join(', ')} ms from the kill)` : ''
+          }; ${o.resurrected} acknowledged logouts undone`
       )
       assert.is(await set.currentMaster(), set.replicaPort, 'the sentinel promoted the replica')
       assert.ok(o.recoveredMs < RECOVERY_MS, `traffic recovered ${o.recoveredMs} ms after the kill`)

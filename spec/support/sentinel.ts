@@ -100,7 +100,8 @@ export const startSentinelSet = async (timeoutMs = 15_000): Promise<SentinelSet>
     const primaryDir = mkdtempSync(join(dir, 'primary-'))
     const replicaDir = mkdtempSync(join(dir, 'replica-'))
     const durable = ['--appendonly', 'yes', '--appendfsync', 'always']
-    procs.set(primaryPort, await launchRedis(primaryPort, primaryDir, durable))
+    // No 5 s wait before the replica's first (diskless) sync.
+    procs.set(primaryPort, await launchRedis(primaryPort, primaryDir, [...durable, '--repl-diskless-sync-delay', '0']))
     procs.set(
       replicaPort,
       await launchRedis(replicaPort, replicaDir, [...durable, '--replicaof', '127.0.0.1', String(primaryPort)])
