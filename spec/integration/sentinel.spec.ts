@@ -341,7 +341,9 @@ for (const [name, make] of families) {
       console.log(
         `[sentinel] ${name}: recovered ${o.recoveredMs} ms after the kill; ${o.failed} failed operations (${o.ok} ok); ` +
           `${o.lost} acknowledged saves lost${
-            o.lost > 0 ? ` (acknowledged at ${o.lostAckedAt.join(', ')} ms from the kill)` : ''
+            o.lost > 0
+              ? ` (acknowledged ${Math.min(...o.lostAckedAt)}…${Math.max(...o.lostAckedAt)} ms from the kill)`
+              : ''
           }; ${o.resurrected} acknowledged logouts undone`
       )
       assert.is(await set.currentMaster(), set.replicaPort, 'the sentinel promoted the replica')

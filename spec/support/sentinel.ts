@@ -110,6 +110,15 @@ export const startSentinelSet = async (timeoutMs = 15_000): Promise<SentinelSet>
       const info = String(await command(replicaPort, ['INFO', 'replication']))
       return /master_link_status:up/.test(info) ? null : 'master_link_status is not up'
     })
+    // After a diskless sync the replica reports its link up at once, but the primary streams nothing to it
+    // until the replica's first REPLCONF ACK (sent once a second): writes made meanwhile and then lost with
+    // a killed primary would be a measurement artefact. Wait until a write reaches the replica.
+    const probe = `sentinel-set:probe:${Date.now()}`
+    await command(primaryPort, ['SET', probe, '1'])
+    await waitFor('replication to the replica', deadline, async () =>
+      (await command(replicaPort, ['EXISTS', probe])) === 1 ? null : 'a write on the primary has not reached it'
+    )
+    await command(primaryPort, ['DEL', probe])
 
     // Sentinel rewrites its config file: it must be a writable file of its own.
     const conf = join(dir, 'sentinel.conf')
