@@ -107,3 +107,21 @@ export const startRedis = async (extraArgs: ReadonlyArray<string> = []): Promise
     }
   }
 }
+
+/**
+ * Spawns `redis-server` with exactly `args` (e.g. `[confFile, '--sentinel']`: a config file must come first)
+ * as a child of this process, SIGKILLed if this process exits first; resolves once 127.0.0.1:`port` accepts
+ * connections (the config or `args` must make it listen there).
+ */
+export const launchRedisWith = async (
+  port: number,
+  args: ReadonlyArray<string>,
+  pollMs?: number
+): Promise<Launched> => {
+  const child = spawn('redis-server', [...args], { stdio: ['ignore', 'ignore', 'inherit'] })
+  running.add(child)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  void exited.then(() => running.delete(child))
+  await waitForPort(port, Date.now() + 10_000, pollMs)
+  return { child, exited }
+}

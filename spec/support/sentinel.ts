@@ -1,0 +1,166 @@
+/**
+ * Starts a throwaway Redis Sentinel set on free loopback ports for integration specs: a primary (AOF with
+ * `appendfsync always`, so acknowledged writes survive), one replica and one sentinel (`redis-server
+ * <conf> --sentinel`, quorum 1, down after 1 s), and stops every process by PID. Each process is a
+ * `redis-server` child of this process (SIGKILLed if this process exits first, as in `redis-server.ts`);
+ * `startSentinelSet` resolves once the replica's link is up and the sentinel reports the master.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'fs'
+import { tmpdir } from 'os'
+import { join } from 'path'
+import { createClient } from 'redis'
+import { freePort, launchRedis, launchRedisWith, type Launched } from './redis-server'
+
+export interface SentinelSet {
+  /** The monitored master's name, for `createSentinel({ name })` / ioredis `{ name }`. */
+  readonly name: 'mymaster'
+  readonly sentinel: { readonly host: string; readonly port: number }
+  readonly primaryPort: number
+  readonly replicaPort: number
+  /** How long `startSentinelSet` took, in ms. */
+  readonly startMs: number
+  /** Sends `sig` to the process on `port` (by PID). */
+  readonly signal: (port: number, sig: NodeJS.Signals) => void
+  /** The master's port, as the sentinel reports it. */
+  readonly currentMaster: () => Promise<number>
+  /** Sends one command to the process on `port` through a throwaway connection. */
+  readonly command: (port: number, args: ReadonlyArray<string>) => Promise<unknown>
+  /** SIGKILLs every process and removes the temp dir. */
+  readonly stop: () => Promise<void>
+}
+
+const NAME = 'mymaster'
+
+/** Temp dirs of sets not stopped yet, removed if this process exits first (`redis-server.ts` SIGKILLs the processes). */
+const dirs = new Set<string>()
+process.on('exit', () => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** One command on a short-lived node-redis client (no reconnects: a dead process is an error, not a hang). */
+const command = async (port: number, args: ReadonlyArray<string>): Promise<unknown> => {
+  const client = createClient({
+    url: `redis://127.0.0.1:${port}`,
+    socket: { connectTimeout: 1_000, reconnectStrategy: false }
+  })
+  client.on('error', () => undefined)
+  await client.connect()
+  try {
+    return await client.sendCommand([...args])
+  } finally {
+    client.destroy()
+  }
+}
+
+const masterOf = async (sentinelPort: number): Promise<number> => {
+  const reply = (await command(sentinelPort, [
+    'SENTINEL',
+    'get-master-addr-by-name',
+    NAME
+  ])) as ReadonlyArray<string> | null
+  const port = Number(reply?.[1])
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`the sentinel knows no master ${NAME}`)
+  return port
+}
+
+/** Polls `check` (null once ready, else the reason) until it is ready; throws with the last reason after `deadline`. */
+const waitFor = async (what: string, deadline: number, check: () => Promise<string | null>): Promise<void> => {
+  for (;;) {
+    const reason = await check().catch((e: Error) => e.message)
+    if (reason === null) return
+    if (Date.now() > deadline) throw new Error(`${what} not ready in time: ${reason}`)
+    await sleep(50)
+  }
+}
+
+export const startSentinelSet = async (timeoutMs = 15_000): Promise<SentinelSet> => {
+  const started = Date.now()
+  const deadline = started + timeoutMs
+  const dir = mkdtempSync(join(tmpdir(), 'crs-sentinel-'))
+  dirs.add(dir)
+  const procs = new Map<number, Launched>()
+  const stop = async (): Promise<void> => {
+    for (const { child } of procs.values()) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    }
+    await Promise.all([...procs.values()].map((p) => p.exited))
+    rmSync(dir, { recursive: true, force: true })
+    dirs.delete(dir)
+  }
+  try {
+    const ports: Array<number> = []
+    while (ports.length < 3) {
+      const p = await freePort()
+      if (!ports.includes(p)) ports.push(p)
+    }
+    const [primaryPort = 0, replicaPort = 0, sentinelPort = 0] = ports
+    // Each data node in its own dir: their AOF files must not collide.
+    const primaryDir = mkdtempSync(join(dir, 'primary-'))
+    const replicaDir = mkdtempSync(join(dir, 'replica-'))
+    const durable = ['--appendonly', 'yes', '--appendfsync', 'always']
+    // No 5 s wait before the replica's first (diskless) sync.
+    procs.set(primaryPort, await launchRedis(primaryPort, primaryDir, [...durable, '--repl-diskless-sync-delay', '0']))
+    procs.set(
+      replicaPort,
+      await launchRedis(replicaPort, replicaDir, [...durable, '--replicaof', '127.0.0.1', String(primaryPort)])
+    )
+    await waitFor('the replica', deadline, async () => {
+      const info = String(await command(replicaPort, ['INFO', 'replication']))
+      return /master_link_status:up/.test(info) ? null : 'master_link_status is not up'
+    })
+    // After a diskless sync the replica reports its link up at once, but the primary streams nothing to it
+    // until the replica's first REPLCONF ACK (sent once a second): writes made meanwhile and then lost with
+    // a killed primary would be a measurement artefact. Wait until a write reaches the replica.
+    const probe = `sentinel-set:probe:${Date.now()}`
+    await command(primaryPort, ['SET', probe, '1'])
+    await waitFor('replication to the replica', deadline, async () =>
+      (await command(replicaPort, ['EXISTS', probe])) === 1 ? null : 'a write on the primary has not reached it'
+    )
+    await command(primaryPort, ['DEL', probe])
+
+    // Sentinel rewrites its config file: it must be a writable file of its own.
+    const conf = join(dir, 'sentinel.conf')
+    writeFileSync(
+      conf,
+      [
+        `port ${sentinelPort}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor ${NAME} 127.0.0.1 ${primaryPort} 1`,
+        `sentinel down-after-milliseconds ${NAME} 1000`,
+        `sentinel failover-timeout ${NAME} 3000`,
+        `sentinel parallel-syncs ${NAME} 1`,
+        ''
+      ].join('\n')
+    )
+    procs.set(sentinelPort, await launchRedisWith(sentinelPort, [conf, '--sentinel']))
+    await waitFor('the sentinel', deadline, async () => {
+      const port = await masterOf(sentinelPort)
+      if (port !== primaryPort) return `it reports ${port}, not ${primaryPort}`
+      // The sentinel has found the replica (through the primary's INFO): a failover has somewhere to go.
+      const replicas = (await command(sentinelPort, ['SENTINEL', 'replicas', NAME])) as ReadonlyArray<unknown>
+      return replicas.length >= 1 ? null : 'it knows no replica yet'
+    })
+    const startMs = Date.now() - started
+    return {
+      name: NAME,
+      sentinel: { host: '127.0.0.1', port: sentinelPort },
+      primaryPort,
+      replicaPort,
+      startMs,
+      signal: (port, sig) => {
+        const child = procs.get(port)?.child
+        if (child === undefined) throw new Error(`no sentinel-set process on port ${port}`)
+        child.kill(sig)
+      },
+      currentMaster: () => masterOf(sentinelPort),
+      command,
+      stop
+    }
+  } catch (e) {
+    await stop()
+    throw e
+  }
+}
