@@ -132,7 +132,10 @@ export const startCluster = async (timeoutMs = 20_000): Promise<RedisCluster> =>
           '--cluster-config-file',
           join(dir, `nodes-${port}.conf`),
           '--cluster-node-timeout',
-          '2000'
+          '2000',
+          // Replicas sync at once (Redis 7 waits 5 s by default): a replica that never synced is never promoted.
+          '--repl-diskless-sync-delay',
+          '0'
         ]).then((l) => nodes.set(port, l))
       )
     )
