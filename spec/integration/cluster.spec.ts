@@ -13,6 +13,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore, type RedisSessionStore } from '../../src'
 import { fromIoRedisCluster } from '../../src/ioredis'
+import { countKeys as countOn } from '../support/redis-group'
 import { startCluster, type RedisCluster } from '../support/cluster'
 
 const SESSIONS = 10_000
@@ -144,23 +145,7 @@ const onKey = (ctx: Ctx, key: string, ...args: ReadonlyArray<string>): Promise<u
 /** Keys of `type` under `match` on every master, counted with `SCAN … TYPE`. */
 const countKeys = async (ctx: Ctx, match: string, type: 'string' | 'hash'): Promise<number> => {
   let total = 0
-  for (const port of await ctx.cluster.masters()) {
-    let cursor = '0'
-    do {
-      const [next, keys] = (await ctx.cluster.command(port, [
-        'SCAN',
-        cursor,
-        'MATCH',
-        match,
-        'COUNT',
-        '5000',
-        'TYPE',
-        type
-      ])) as readonly [string, ReadonlyArray<string>]
-      total += keys.length
-      cursor = next
-    } while (cursor !== '0')
-  }
+  for (const port of await ctx.cluster.masters()) total += await countOn(ctx.cluster.command, port, match, type)
   return total
 }
 

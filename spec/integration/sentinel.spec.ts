@@ -15,6 +15,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore, type RedisSessionStore } from '../../src'
 import { fromIoRedis } from '../../src/ioredis'
+import { countKeys as countOn } from '../support/redis-group'
 import { startSentinelSet, type SentinelSet } from '../support/sentinel'
 
 const SESSIONS = 2_000
@@ -147,26 +148,8 @@ it.after(shutdown)
 const onPrimary = async (set: SentinelSet, ...args: ReadonlyArray<string>): Promise<unknown> =>
   set.command(await set.currentMaster(), args)
 
-const countKeys = async (set: SentinelSet, match: string, type: 'string' | 'hash'): Promise<number> => {
-  const port = await set.currentMaster()
-  let total = 0
-  let cursor = '0'
-  do {
-    const [next, keys] = (await set.command(port, [
-      'SCAN',
-      cursor,
-      'MATCH',
-      match,
-      'COUNT',
-      '5000',
-      'TYPE',
-      type
-    ])) as readonly [string, ReadonlyArray<string>]
-    total += keys.length
-    cursor = next
-  } while (cursor !== '0')
-  return total
-}
+const countKeys = async (set: SentinelSet, match: string, type: 'string' | 'hash'): Promise<number> =>
+  countOn(set.command, await set.currentMaster(), match, type)
 
 const storeOf = (subject: Subject, prefix: string): RedisSessionStore =>
   createRedisStore(subject.client, { prefix, operationTimeoutMs: 500 })

@@ -5,11 +5,9 @@
  * and all 16384 slots are assigned.
  */
 import { execFile } from 'child_process'
-import { mkdtempSync, rmSync } from 'fs'
-import { tmpdir } from 'os'
 import { join } from 'path'
-import { createClient } from 'redis'
-import { freePort, launchRedis, type Launched } from './redis-server'
+import { command, distinctFreePorts, makeProcessGroup, waitFor } from './redis-group'
+import { launchRedis } from './redis-server'
 
 export interface RedisCluster {
   /** One entry per node, for `createCluster({ rootNodes })`. */
@@ -30,29 +28,6 @@ export interface RedisCluster {
 
 const NODES = 6
 const SLOTS = 16384
-
-/** Temp dirs of clusters not stopped yet, removed if this process exits first (`redis-server.ts` SIGKILLs the nodes). */
-const dirs = new Set<string>()
-process.on('exit', () => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/** One command on a short-lived node-redis client (no reconnects: a dead node is an error, not a hang). */
-const command = async (port: number, args: ReadonlyArray<string>): Promise<unknown> => {
-  const client = createClient({
-    url: `redis://127.0.0.1:${port}`,
-    socket: { connectTimeout: 1_000, reconnectStrategy: false }
-  })
-  client.on('error', () => undefined)
-  await client.connect()
-  try {
-    return await client.sendCommand([...args])
-  } finally {
-    client.destroy()
-  }
-}
 
 const run = (cmd: string, args: ReadonlyArray<string>, timeoutMs: number): Promise<string> =>
   new Promise((resolve, reject) => {
@@ -81,9 +56,9 @@ const clusterReady = async (port: number): Promise<string | null> => {
   return null
 }
 
-/** Polls every node until it is ready; throws with the last reason once `deadline` passes. */
-const waitForCluster = async (ports: ReadonlyArray<number>, deadline: number): Promise<void> => {
-  for (;;) {
+/** Polls every node until it is ready; throws with the last reasons once `deadline` passes. */
+const waitForCluster = (ports: ReadonlyArray<number>, deadline: number): Promise<void> =>
+  waitFor('Redis Cluster', deadline, async () => {
     const reasons = await Promise.all(
       ports.map((p) =>
         clusterReady(p).then(
@@ -93,37 +68,19 @@ const waitForCluster = async (ports: ReadonlyArray<number>, deadline: number): P
       )
     )
     const pending = reasons.filter((r): r is string => r !== null)
-    if (pending.length === 0) {
-      // Every node agrees on 3 masters holding every slot.
-      const masters = parseMasters(String(await command(ports[0] ?? 0, ['CLUSTER', 'NODES'])))
-      if (masters.length === NODES / 2) return
-      pending.push(`${masters.length} masters`)
-    }
-    if (Date.now() > deadline) throw new Error(`Redis Cluster not ready in time: ${pending.join('; ')}`)
-    await sleep(50)
-  }
-}
+    if (pending.length > 0) return pending.join('; ')
+    // Every node agrees on 3 masters holding every slot.
+    const masters = parseMasters(String(await command(ports[0] ?? 0, ['CLUSTER', 'NODES'])))
+    return masters.length === NODES / 2 ? null : `${masters.length} masters`
+  })
 
 export const startCluster = async (timeoutMs = 20_000): Promise<RedisCluster> => {
   const started = Date.now()
   const deadline = started + timeoutMs
-  const dir = mkdtempSync(join(tmpdir(), 'crs-cluster-'))
-  dirs.add(dir)
-  const nodes = new Map<number, Launched>()
-  const stop = async (): Promise<void> => {
-    for (const { child } of nodes.values()) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    }
-    await Promise.all([...nodes.values()].map((n) => n.exited))
-    rmSync(dir, { recursive: true, force: true })
-    dirs.delete(dir)
-  }
+  const group = makeProcessGroup('cluster')
+  const { dir, procs: nodes, stop } = group
   try {
-    const ports: Array<number> = []
-    while (ports.length < NODES) {
-      const p = await freePort()
-      if (!ports.includes(p)) ports.push(p)
-    }
+    const ports = await distinctFreePorts(NODES)
     await Promise.all(
       ports.map((port) =>
         launchRedis(port, dir, [
@@ -146,11 +103,7 @@ export const startCluster = async (timeoutMs = 20_000): Promise<RedisCluster> =>
     )
     await waitForCluster(ports, deadline)
     const startMs = Date.now() - started
-    const alive = () =>
-      ports.filter((p) => {
-        const c = nodes.get(p)?.child
-        return c !== undefined && c.exitCode === null && c.signalCode === null
-      })
+    const alive = () => ports.filter(group.alive)
     return {
       rootNodes: ports.map((p) => ({ url: `redis://127.0.0.1:${p}` })),
       ports,
@@ -165,11 +118,7 @@ export const startCluster = async (timeoutMs = 20_000): Promise<RedisCluster> =>
         }
         throw new Error('no cluster node answered CLUSTER NODES')
       },
-      signal: (port, sig) => {
-        const child = nodes.get(port)?.child
-        if (child === undefined) throw new Error(`no cluster node on port ${port}`)
-        child.kill(sig)
-      },
+      signal: group.signal,
       command,
       stop
     }

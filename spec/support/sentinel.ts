@@ -5,11 +5,10 @@
  * `redis-server` child of this process (SIGKILLed if this process exits first, as in `redis-server.ts`);
  * `startSentinelSet` resolves once the replica's link is up and the sentinel reports the master.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'fs'
-import { tmpdir } from 'os'
+import { mkdtempSync, writeFileSync } from 'fs'
 import { join } from 'path'
-import { createClient } from 'redis'
-import { freePort, launchRedis, launchRedisWith, type Launched } from './redis-server'
+import { command, distinctFreePorts, makeProcessGroup, waitFor } from './redis-group'
+import { launchRedis, launchRedisWith } from './redis-server'
 
 export interface SentinelSet {
   /** The monitored master's name, for `createSentinel({ name })` / ioredis `{ name }`. */
@@ -31,29 +30,6 @@ export interface SentinelSet {
 
 const NAME = 'mymaster'
 
-/** Temp dirs of sets not stopped yet, removed if this process exits first (`redis-server.ts` SIGKILLs the processes). */
-const dirs = new Set<string>()
-process.on('exit', () => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/** One command on a short-lived node-redis client (no reconnects: a dead process is an error, not a hang). */
-const command = async (port: number, args: ReadonlyArray<string>): Promise<unknown> => {
-  const client = createClient({
-    url: `redis://127.0.0.1:${port}`,
-    socket: { connectTimeout: 1_000, reconnectStrategy: false }
-  })
-  client.on('error', () => undefined)
-  await client.connect()
-  try {
-    return await client.sendCommand([...args])
-  } finally {
-    client.destroy()
-  }
-}
-
 const masterOf = async (sentinelPort: number): Promise<number> => {
   const reply = (await command(sentinelPort, [
     'SENTINEL',
@@ -65,36 +41,13 @@ const masterOf = async (sentinelPort: number): Promise<number> => {
   return port
 }
 
-/** Polls `check` (null once ready, else the reason) until it is ready; throws with the last reason after `deadline`. */
-const waitFor = async (what: string, deadline: number, check: () => Promise<string | null>): Promise<void> => {
-  for (;;) {
-    const reason = await check().catch((e: Error) => e.message)
-    if (reason === null) return
-    if (Date.now() > deadline) throw new Error(`${what} not ready in time: ${reason}`)
-    await sleep(50)
-  }
-}
-
 export const startSentinelSet = async (timeoutMs = 15_000): Promise<SentinelSet> => {
   const started = Date.now()
   const deadline = started + timeoutMs
-  const dir = mkdtempSync(join(tmpdir(), 'crs-sentinel-'))
-  dirs.add(dir)
-  const procs = new Map<number, Launched>()
-  const stop = async (): Promise<void> => {
-    for (const { child } of procs.values()) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    }
-    await Promise.all([...procs.values()].map((p) => p.exited))
-    rmSync(dir, { recursive: true, force: true })
-    dirs.delete(dir)
-  }
+  const group = makeProcessGroup('sentinel')
+  const { dir, procs, stop } = group
   try {
-    const ports: Array<number> = []
-    while (ports.length < 3) {
-      const p = await freePort()
-      if (!ports.includes(p)) ports.push(p)
-    }
+    const ports = await distinctFreePorts(3)
     const [primaryPort = 0, replicaPort = 0, sentinelPort = 0] = ports
     // Each data node in its own dir: their AOF files must not collide.
     const primaryDir = mkdtempSync(join(dir, 'primary-'))
@@ -150,11 +103,7 @@ export const startSentinelSet = async (timeoutMs = 15_000): Promise<SentinelSet>
       primaryPort,
       replicaPort,
       startMs,
-      signal: (port, sig) => {
-        const child = procs.get(port)?.child
-        if (child === undefined) throw new Error(`no sentinel-set process on port ${port}`)
-        child.kill(sig)
-      },
+      signal: group.signal,
       currentMaster: () => masterOf(sentinelPort),
       command,
       stop
