@@ -23,3 +23,14 @@ export const storedSession = (now: number, inMs: number, extra: Record<string, u
   cookie: { originalMaxAge: inMs, expires: new Date(now + inMs).toISOString(), httpOnly: true, path: '/' },
   ...extra
 })
+
+/**
+ * uvu drops an error thrown by a `before` hook without a word, so suites keep it and call this in
+ * `before.each`: every test then fails with the set-up's error.
+ */
+export const rethrowSetupError = (err: unknown): void => {
+  if (err === undefined) return
+  throw err instanceof Error
+    ? Object.assign(new Error(`set-up failed: ${err.message}`), { stack: `set-up failed: ${err.stack ?? err.message}` })
+    : new Error(`set-up failed: ${String(err)}`)
+}

@@ -9,6 +9,7 @@ import { readdirSync, writeFileSync } from 'fs'
 import { join, relative } from 'path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { rethrowSetupError } from './helpers'
 import { installPacked, lastJson, NAME, node, root, rootPkg, run, show, tsc, type Run } from './support/pack'
 import { startRedis, type RedisServer } from './support/redis-server'
 
@@ -227,14 +228,7 @@ pack.after.each((state) => {
 
 pack.before.each((state) => {
   state.testStart = Date.now()
-  if (state.setupError !== undefined) {
-    const err = state.setupError
-    throw err instanceof Error
-      ? Object.assign(new Error(`set-up failed: ${err.message}`), {
-          stack: `set-up failed: ${err.stack ?? err.message}`
-        })
-      : new Error(`set-up failed: ${String(err)}`)
-  }
+  rethrowSetupError(state.setupError)
 })
 
 pack.after(async (state) => {

@@ -8,6 +8,7 @@ import { join } from 'path'
 import { createClient } from 'redis'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { rethrowSetupError } from './helpers'
 import { makeCompiler, type Compiler } from './support/compile'
 import { requestText } from './support/http'
 import { installPacked, node } from './support/pack'
@@ -103,14 +104,7 @@ readme.before(async (state) => {
 })
 
 readme.before.each((state) => {
-  if (state.setupError !== undefined) {
-    const err = state.setupError
-    throw err instanceof Error
-      ? Object.assign(new Error(`set-up failed: ${err.message}`), {
-          stack: `set-up failed: ${err.stack ?? err.message}`
-        })
-      : new Error(`set-up failed: ${String(err)}`)
-  }
+  rethrowSetupError(state.setupError)
 })
 
 readme.after(async (state) => {

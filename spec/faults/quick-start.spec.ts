@@ -15,6 +15,7 @@ import { tmpdir } from 'os'
 import { join } from 'path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { rethrowSetupError } from '../helpers'
 import { makeCompiler } from '../support/compile'
 import { requestText } from '../support/http'
 import { installPacked } from '../support/pack'
@@ -259,14 +260,7 @@ if (faultsEnabled) {
   })
 
   test.before.each((state) => {
-    if (state.setupError !== undefined) {
-      const err = state.setupError
-      throw err instanceof Error
-        ? Object.assign(new Error(`set-up failed: ${err.message}`), {
-            stack: `set-up failed: ${err.stack ?? err.message}`
-          })
-        : new Error(`set-up failed: ${String(err)}`)
-    }
+    rethrowSetupError(state.setupError)
   })
 
   test('kill -9 Redis for 3 s, restart on the same port: 503s naming a store error in bounded time, then recovery', async (state) => {
