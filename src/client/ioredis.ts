@@ -122,12 +122,8 @@ const scanOf =
       keys: keys.map((k) => (typeof k === 'string' ? k : Buffer.from(k).toString()))
     }))
 
-/**
- * The contract's key commands on an ioredis client or cluster (a cluster routes each by its key).
- *
- * @internal
- */
-export const ioRedisCommands = (
+/** The contract's key commands on an ioredis client or cluster (a cluster routes each by its key). */
+const ioRedisCommands = (
   target: Omit<IoRedisClient, 'scan' | 'info' | 'status' | 'on' | 'options'>
 ): Omit<RedisLike, 'scan'> => ({
   get: (key) => target.get(key),
