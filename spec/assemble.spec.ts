@@ -340,6 +340,23 @@ batched('scanCount is the batch size: one MGET / one tombstone script per scanCo
   assert.ok(scripts.every((c) => c[1] === TOMBSTONE_SCRIPT.sha1))
 })
 
+batched('all keeps at most 4 batches in flight, and more than one', async ({ redis }) => {
+  let outstanding = 0
+  let most = 0
+  const counting: FakeRedis = {
+    ...redis,
+    mGet: async (keys) => {
+      most = Math.max(most, ++outstanding)
+      await new Promise((r) => setTimeout(r, 2))
+      outstanding--
+      return redis.mGet(keys)
+    }
+  }
+  const { ops } = build(counting, { scanCount: 1 })
+  assert.equal(Object.keys(await runRight(ops.all())).sort(), ['a', 'b', 'c', 'd', 'e'])
+  assert.is(most, 4)
+})
+
 batched('ids, length and clear scan strings only; all and iterate read values, without TYPE', async ({ redis }) => {
   const { ops } = build(redis)
   const scanOptions = async (run: () => Promise<unknown>) => {

@@ -7,7 +7,7 @@ import { assertRight } from './helpers'
 test('defaults are those of the original README', () => {
   const o = assertRight(resolveOptions())
   assert.is(o.prefix, 'sessions:')
-  assert.is(o.scanCount, 100)
+  assert.is(o.scanCount, 1000)
   assert.is(o.ttlSeconds, 86400)
   assert.is(o.concurrencyGraceSeconds, 300)
   assert.is(o.disableTouch, false)

@@ -143,7 +143,8 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
     set: (sid: string, session: SessionData) => boundSet(set(sid, session)),
     touch: (sid: string, session: Expiring) => boundTouch(touch(sid, session)),
     destroy: (sid: string) => boundDestroy(destroy(sid)),
-    all: makeAll({ ...deps, scanBatches: makeScanBatches({ pages: valuePages }) }),
+    // Batches of a whole page each: 4 in flight keep Redis busy while Node parses, and few values wait in memory.
+    all: makeAll({ ...deps, scanBatches: makeScanBatches({ pages: valuePages, inFlight: 4 }) }),
     ids: makeIds({ scanBatches: keyBatches }),
     length: makeLength({ scanBatches: keyBatches }),
     clear: makeClear({ ...writes, scanBatches: keyBatches, countLiveOnly: false }),

@@ -47,7 +47,7 @@ export interface StoreOptions {
   readonly prefix?: string
   /**
    * Keys per batch of the batched operations (each `MGET` of `all`/`iterate`, each tombstone script of `clear`).
-   * Default 100.
+   * Default 1000: one batch per `SCAN` page (`COUNT max(scanCount, 1000)`).
    */
   readonly scanCount?: number
   /**
@@ -147,7 +147,7 @@ export interface ResolvedOptions {
  */
 export const defaults: ResolvedOptions = {
   prefix: 'sessions:',
-  scanCount: 100,
+  scanCount: 1000,
   ttlSeconds: 86400,
   ttlFor: undefined,
   concurrencyGraceSeconds: 300,

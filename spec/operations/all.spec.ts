@@ -46,6 +46,21 @@ allSessions('all skips a corrupt value and reports it, naming the key', async ({
   assert.is((reported[0] as { key: string }).key, 'sessions:s2')
 })
 
+allSessions('a batch is parsed only after the writes the client queued meanwhile went out', async ({ redis }) => {
+  // node-redis writes queued commands from setImmediate: parsing right in the MGET reply's continuation would
+  // hold back the next SCAN and MGET until the whole batch is parsed, leaving Redis idle meanwhile.
+  const order: Array<string> = []
+  const client = {
+    ...redis,
+    mGet: (keys: Array<string>) => (setImmediate(() => order.push('write')), redis.mGet(keys))
+  }
+  const serializer = { ...jsonSerializer, parse: (raw: string) => (order.push('parse'), jsonSerializer.parse(raw)) }
+  const scanBatches = makeScanBatches({ pages: makeScanPages({ client: redis, prefix: 'sessions:', batchSize: 10 }) })
+  const all = await runRight(makeAll({ client, serializer, scanBatches })())
+  assert.equal(Object.keys(all).sort(), ['s1', 's2', 's4', 's5'])
+  assert.equal(order, ['write', 'parse', 'parse', 'parse', 'parse'])
+})
+
 allSessions('an id such as __proto__ is an ordinary key of the result', async () => {
   const redis = makeFakeRedis()
   redis.data.set('sessions:__proto__', { type: 'string', value: sessionJson(redis, 7) })

@@ -55,9 +55,16 @@ export const makeAll = <A>(deps: AllDeps<A>) => {
 }
 
 /**
+ * Resolves on a later turn of the event loop, once the immediates already queued have run. node-redis writes the
+ * commands queued meanwhile (the next `SCAN`, the next batches' `MGET`s) from such an immediate: waiting for it
+ * before parsing a batch sends them first, so Redis works on them while Node parses instead of after.
+ */
+const afterQueuedWrites = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/**
  * Reads one batch of sessions with one `MGET`: each value is paired with the key it was read from; keys
  * that expired (or became tombstones) since the `SCAN` are left out, and so are corrupt values, each told
- * to `reportCorrupt`.
+ * to `reportCorrupt`. Parsing waits for the client's queued writes (see `afterQueuedWrites`).
  *
  * @category operations
  * @since 0.1.0
@@ -82,8 +89,9 @@ export const makeReadBatch = <A>(deps: ReadBatchDeps<A>) => {
         return E.right(entries)
       }
       const key = batch[0]?.key ?? ''
-      return attempt(() => deps.client.mGet(batch.map((k) => k.key))).then(parseAll, (cause: unknown) =>
-        E.left(commandFailed('MGET', key, cause))
+      return attempt(() => deps.client.mGet(batch.map((k) => k.key))).then(
+        (values) => afterQueuedWrites().then(() => parseAll(values)),
+        (cause: unknown) => E.left(commandFailed('MGET', key, cause))
       )
     }
 }
