@@ -2,7 +2,7 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'
-import type * as TE from 'fp-ts/lib/TaskEither'
+import * as TE from 'fp-ts/lib/TaskEither'
 import { attempt } from '../client/run'
 import type { RedisLike } from '../client/contract'
 import { commandFailed, type StoreError } from '../errors'
@@ -40,18 +40,35 @@ export interface AllDeps<A> extends ReadBatchDeps<A> {
  */
 export const makeAll = <A>(deps: AllDeps<A>) => {
   const readBatch = makeReadBatch(deps)
-  const addAll = (out: Record<string, A>, entries: ReadonlyArray<readonly [string, A]>): Record<string, A> => {
+  // Ids and sessions are collected first and keyed at the end: inserting into a growing object of 100k keys
+  // while its sessions are still young costs V8 about a fifth more time than keying them once, at the end.
+  const collect = (found: Found<A>, entries: ReadonlyArray<readonly [string, A]>): Found<A> => {
     for (const [sid, sess] of entries) {
+      found.sids.push(sid)
+      found.sessions.push(sess)
+    }
+    return found
+  }
+  const keyed = ({ sids, sessions }: Found<A>): Record<string, A> => {
+    const out: Record<string, A> = {}
+    for (let i = 0; i < sids.length; i++) {
+      const sid = sids[i] as string
       // Plain assignment would make an id "__proto__" replace the result's prototype.
       if (sid === '__proto__')
-        Object.defineProperty(out, sid, { value: sess, enumerable: true, writable: true, configurable: true })
-      else out[sid] = sess
+        Object.defineProperty(out, sid, { value: sessions[i], enumerable: true, writable: true, configurable: true })
+      else out[sid] = sessions[i] as A
     }
     return out
   }
-  // The result object is created per call and only grows inside this fold.
+  // The arrays are created per call and only grow inside this fold; a later page's value of an id wins.
   return (): TE.TaskEither<StoreError, Record<string, A>> =>
-    deps.scanBatches(readBatch, {} as Record<string, A>, addAll)
+    TE.map(keyed)(deps.scanBatches(readBatch, { sids: [], sessions: [] } as Found<A>, collect))
+}
+
+/** The sessions of `all` in page order, before they are keyed by id. */
+interface Found<A> {
+  readonly sids: Array<string>
+  readonly sessions: Array<A>
 }
 
 /**
