@@ -122,6 +122,11 @@ export interface SessionClient extends RedisLike {
    * write made so far. Absent where the client cannot send it there (an ioredis `Cluster`).
    */
   readonly waitReplicas?: (key: string, replicas: number, timeoutMs: number) => Promise<number>
+  /**
+   * The client's own clock in ms since the epoch, when it has one (the in-memory client): a store built
+   * without a `now` option uses it, so the TTLs the store computes and the expiry of keys follow one clock.
+   */
+  readonly now?: () => number
 }
 
 /**
