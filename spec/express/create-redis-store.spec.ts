@@ -61,7 +61,7 @@ facade('new RedisStore({ client, ...options }) and RedisStore(...) build the sam
   const b = RedisStore({ client: redis, prefix: 'b:' })
   await a.access.set('x', sess(redis))
   await b.access.set('x', sess(redis))
-  assert.ok(redis.data.has('a:x') && redis.data.has('b:x'))
+  assert.ok(redis.keyspace.get('a:x') !== undefined && redis.keyspace.get('b:x') !== undefined)
   assert.instance(b, session.Store)
 })
 
@@ -92,9 +92,9 @@ facade('errors reach the callback as Errors with a code and cause; nothing is th
   )
   assert.instance(noExpiry.err, Error)
   assert.is(noExpiry.err?.code, 'ESESSION_INVALID')
-  assert.is(redis.data.size, 0)
+  assert.is(redis.keyspace.size(), 0)
   const boom = new Error('down')
-  redis.failing('GET', boom)
+  redis.faults.fail('GET', { error: boom })
   const failed = await viaCallback<unknown>((cb) => store.get('s', cb))
   assert.is(failed.err?.code, 'ESESSION_REDIS')
   assert.is(failed.err?.cause, boom)
@@ -120,12 +120,12 @@ facade('touch renews, and with disableTouch does nothing', async ({ redis }) => 
   const store = createRedisStore(redis, { now: redis.now })
   await store.set('s', sess(redis))
   await store.touch('s', storedSession(redis.now(), 999_000) as unknown as session.SessionData)
-  assert.is(redis.pttl('sessions:s'), 999_000)
+  assert.is(redis.keyspace.pttl('sessions:s'), 999_000)
   const lazy = createRedisStore(redis, { now: redis.now, disableTouch: true })
   redis.calls.length = 0
   await lazy.touch('s', storedSession(redis.now(), 5_000) as unknown as session.SessionData)
   assert.equal(redis.calls, [])
-  assert.is(redis.pttl('sessions:s'), 999_000)
+  assert.is(redis.keyspace.pttl('sessions:s'), 999_000)
 })
 
 facade('access resolves with what each operation did', async ({ redis, store }) => {

@@ -14,7 +14,7 @@ const tombstoneOf = (redis: FakeRedis, concurrencyGraceSeconds = 300, countLiveO
     ...(countLiveOnly === undefined ? {} : { countLiveOnly })
   })
 
-const live = (redis: FakeRedis, key: string) => redis.data.set(key, { type: 'string', value: '{"cookie":{}}' })
+const live = (redis: FakeRedis, key: string) => redis.keyspace.set(key, { type: 'string', value: '{"cookie":{}}' })
 
 const tombstone = suite<{ redis: FakeRedis }>('makeTombstone')
 tombstone.before.each((ctx) => {
@@ -30,7 +30,7 @@ tombstone('one script call for the whole batch: keys, grace in ms, now, and the 
   ])
   for (const key of ['s:a', 's:b', 's:c']) {
     assert.equal(
-      redis.data.get(key),
+      redis.keyspace.get(key),
       { type: 'hash', fields: { destroyedAt: String(redis.now()) }, expiresAt: redis.now() + 300_000 },
       key
     )
@@ -39,13 +39,13 @@ tombstone('one script call for the whole batch: keys, grace in ms, now, and the 
 
 tombstone('counts live sessions only by default: a tombstone or a missing key is not a session', async ({ redis }) => {
   live(redis, 's:live')
-  redis.data.set('s:dead', { type: 'hash', fields: { destroyedAt: '1' } })
+  redis.keyspace.set('s:dead', { type: 'hash', fields: { destroyedAt: '1' } })
   assert.is(await runRight(tombstoneOf(redis)(['s:live', 's:dead', 's:missing'])), 1)
 })
 
 tombstone('with countLiveOnly false, every deleted key counts (the flag is 0)', async ({ redis }) => {
   live(redis, 's:live')
-  redis.data.set('s:dead', { type: 'hash', fields: { destroyedAt: '1' } })
+  redis.keyspace.set('s:dead', { type: 'hash', fields: { destroyedAt: '1' } })
   assert.is(await runRight(tombstoneOf(redis, 300, false)(['s:live', 's:dead', 's:missing'])), 2)
   assert.is((redis.calls[0]?.[3] as Array<string>)[2], '0')
 })
@@ -54,7 +54,7 @@ tombstone('grace 0 only deletes: no tombstone is left', async ({ redis }) => {
   live(redis, 's:a')
   assert.is(await runRight(tombstoneOf(redis, 0)(['s:a'])), 1)
   assert.is((redis.calls[0]?.[3] as Array<string>)[0], '0')
-  assert.is(redis.data.size, 0)
+  assert.is(redis.keyspace.size(), 0)
 })
 
 tombstone('a fractional grace is sent as whole milliseconds', async ({ redis }) => {
@@ -64,15 +64,15 @@ tombstone('a fractional grace is sent as whole milliseconds', async ({ redis }) 
     redis.calls.map((c) => (c[3] as Array<string>)[0]),
     ['1500', '0']
   )
-  assert.is(redis.pttl('s:a'), 1500)
-  assert.is(redis.data.has('s:b'), false)
+  assert.is(redis.keyspace.pttl('s:a'), 1500)
+  assert.is(redis.keyspace.get('s:b') !== undefined, false)
 })
 
 tombstone('"now" is read for each batch, not once when the operation is built', async ({ redis }) => {
   const run = tombstoneOf(redis)
-  redis.advance(5000)
+  redis.clock.advance(5000)
   await runRight(run(['s:a']))
-  redis.advance(7000)
+  redis.clock.advance(7000)
   await runRight(run(['s:b']))
   assert.equal(
     redis.calls.map((c) => (c[3] as Array<string>)[1]),
@@ -108,7 +108,7 @@ tombstone('the keys are copied: the caller may reuse its array', async ({ redis 
 
 tombstone('a failing script is a CommandFailed naming EVALSHA and the first key', async ({ redis }) => {
   const oom = new Error('OOM command not allowed')
-  redis.failing('EVALSHA', oom)
+  redis.faults.fail('EVALSHA', { error: oom })
   assert.equal(await runLeft(tombstoneOf(redis)(['s:a', 's:b'])), {
     _tag: 'CommandFailed',
     command: 'EVALSHA',
@@ -138,7 +138,7 @@ tombstone(
     const short = makeTombstone({ ...deps, confirm: { replicas: 2, timeoutMs: 250, wait: replicas(1) } })
     const e = await runLeft(short(['s:b']))
     assert.equal(e, { _tag: 'NotReplicated', key: 's:b', acknowledged: 1, required: 2, timeoutMs: 250 })
-    assert.is(redis.data.get('s:b')?.type, 'hash', 'the primary holds the tombstone all the same')
+    assert.is(redis.keyspace.get('s:b')?.type, 'hash', 'the primary holds the tombstone all the same')
     const broken = makeTombstone({
       ...deps,
       confirm: { replicas: 1, timeoutMs: 250, wait: () => Promise.reject(new Error('NOPERM wait')) }
