@@ -127,6 +127,11 @@ export interface SessionClient extends RedisLike {
    * without a `now` option uses it, so the TTLs the store computes and the expiry of keys follow one clock.
    */
   readonly now?: () => number
+  /**
+   * `true` on a client that keeps the keys in this process (the in-memory client): nothing is shared with another
+   * process or kept across a restart. A store built on it with `NODE_ENV=production` emits a `warning`.
+   */
+  readonly inProcess?: boolean
 }
 
 /**

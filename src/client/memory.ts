@@ -125,6 +125,8 @@ export interface MemoryFaults {
 export interface MemoryClient extends SessionClient {
   /** `clock.now`: a store built on this client without a `now` option uses it. */
   readonly now: () => number
+  /** Always `true`: a store built on this client warns when it runs with `NODE_ENV=production`. */
+  readonly inProcess: true
   readonly clock: MemoryClock
   readonly keyspace: MemoryKeyspace
   readonly connection: MemoryConnection
@@ -217,7 +219,8 @@ const SWEEP_PER_WRITE = 4
  * a test. Memory is freed as Redis frees it: an expired key is removed when a command meets it, when `SCAN`
  * walks past it, and a few keys are checked on every write, so expired sessions do not pile up.
  *
- * Not a production store: one process, nothing persisted, nothing shared between processes.
+ * Not a production store: one process, nothing persisted, nothing shared between processes. A store built on
+ * it emits a `warning` when `NODE_ENV` is `production`.
  *
  * @example
  * import { createRedisStore } from 'connect-redis-session'
@@ -448,6 +451,7 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
     _tag: 'SessionClient',
     keyPrefix,
     now,
+    inProcess: true,
     clock: { now, advance: (ms) => void (advanced += ms) },
     keyspace,
     connection,

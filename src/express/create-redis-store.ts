@@ -17,7 +17,7 @@ import type { StoreError } from '../errors'
 import { toError } from './to-error'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
 import type { SetOutcome } from '../operations/set'
-import { checkEvictionPolicy, followConnection } from './connection'
+import { checkEvictionPolicy, checkInProcessClient, followConnection } from './connection'
 import { runMapped, runToCallback, type Callback } from './run-to-callback'
 
 // --- model
@@ -166,6 +166,7 @@ export const createRedisStore = (
   }
   if (deps.whenDisconnected === 'bypass') followConnection(deps.client.connection, (event) => void store.emit(event))
   if (deps.checkEvictionPolicy) checkEvictionPolicy(deps.client, warn)
+  checkInProcessClient(deps.client, process.env['NODE_ENV'], warn)
 
   const access: StoreAccess = {
     get: (sid) => runMapped(() => ops.get(sid), orNull),
