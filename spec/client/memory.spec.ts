@@ -332,21 +332,30 @@ connection.run()
 
 const store = suite('createRedisStore(createMemoryClient())')
 
-store('is a store, and uses the client clock unless given its own now', async () => {
-  const c = createMemoryClient({ now: () => T0 })
-  const s = createRedisStore(c, { prefix: 'p:' })
-  assert.ok(s instanceof session.Store)
-  const cookie = { originalMaxAge: 1000, expires: new Date(T0 + 1000) }
-  await s.access.set('a', { cookie } as never)
-  assert.is(c.keyspace.pttl('p:a'), 1000, "the store's TTL is computed on the client's clock")
-  c.clock.advance(1000)
-  assert.ok((await s.access.get('a')) !== null)
-  c.clock.advance(1)
-  assert.is(await s.access.get('a'), null)
-  const own = createRedisStore(c, { prefix: 'q:', now: () => T0 + 400 })
-  await own.access.set('b', { cookie } as never)
-  assert.is(c.keyspace.pttl('q:b'), 600, 'with its own now, the store computes the TTL on it')
-})
+store(
+  "is a store; its TTLs are computed on its own clock (Date.now by default), the keys expire on the client's",
+  async () => {
+    const c = createMemoryClient({ now: () => T0 })
+    const s = createRedisStore(c, { prefix: 'p:' })
+    assert.ok(s instanceof session.Store)
+    // express-session sets cookie.expires on the real clock: by default the store's TTL arithmetic uses it too.
+    const real = { originalMaxAge: 5000, expires: new Date(Date.now() + 5000) }
+    await s.access.set('r', { cookie: real } as never)
+    const pttl = c.keyspace.pttl('p:r')
+    assert.ok(pttl > 4000 && pttl <= 5000, `TTL from Date.now, not from the client's clock (got ${pttl})`)
+    c.clock.advance(5001)
+    assert.is(await s.access.get('r'), null, "the key expires on the client's clock")
+    // A test that builds cookie.expires from the client's clock gives the store that clock.
+    const shared = createRedisStore(c, { prefix: 'q:', now: c.clock.now })
+    const cookie = { originalMaxAge: 1000, expires: new Date(c.clock.now() + 1000) }
+    await shared.access.set('a', { cookie } as never)
+    assert.is(c.keyspace.pttl('q:a'), 1000, 'with now: client.clock.now, the TTL is computed on the client clock')
+    c.clock.advance(1000)
+    assert.ok((await shared.access.get('a')) !== null)
+    c.clock.advance(1)
+    assert.is(await shared.access.get('a'), null)
+  }
+)
 
 store('whenDisconnected: fail refuses at once while down, wait runs once up', async () => {
   const c = createMemoryClient({ now: () => T0 })

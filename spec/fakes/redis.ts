@@ -10,6 +10,8 @@ import { GET_WITH_TTL_SCRIPT, TOMBSTONE_SCRIPT } from '../../src/scripts'
 export type Call = readonly [string, ...ReadonlyArray<unknown>]
 
 export interface FakeRedis extends MemoryClient {
+  /** `clock.now`; give it to a store (`now: fake.now`) whose sessions are built from this clock. */
+  readonly now: () => number
   readonly calls: Array<Call>
   /** Pages `scan` returns, to force duplicates or small pages: each call returns the next page. */
   scanPages?: ReadonlyArray<ReadonlyArray<string>>
@@ -24,6 +26,7 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
   const calls: Array<Call> = []
   const fake: FakeRedis = {
     ...client,
+    now: client.clock.now,
     calls,
     get: (key) => (calls.push(['GET', key]), client.get(key)),
     set: (key, value, options) => (calls.push(['SET', key, value, options]), client.set(key, value, options)),

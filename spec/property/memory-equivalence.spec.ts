@@ -10,8 +10,8 @@
  *    answers must be identical (or the same error), and so must the keyspaces: the same keys (foreign keys
  *    seeded beside the sessions included), types, string values, hash fields, and remaining TTLs.
  *
- *    Time. Both stores run on one virtual clock (`now`): the memory client's clock is it, the real store gets
- *    it as its `now` option. Real Redis expires keys on its own clock, which cannot be moved, so passing time
+ *    Time. Both stores run on one virtual clock (`now`): the memory client's clock is it, both stores get
+ *    it as their `now` option. Real Redis expires keys on its own clock, which cannot be moved, so passing time
  *    is simulated on the real side by an admin script that lowers every TTL by the advance (deleting keys
  *    whose TTL runs out). Every duration in a sequence — cookie TTLs, the ttlSeconds fallback, the grace,
  *    advances — is a whole number of seconds plus half a second for TTLs and none for advances, so a key's
@@ -331,7 +331,7 @@ it('store operations: the same answers, keys, values and TTLs on both, after eve
         })
       )
       const real: Side = { store: createRedisStore(redis.client, { ...optionsOf(config), now: clock }) }
-      const memory: Side = { store: createRedisStore(client, optionsOf(config)) } // the client's clock
+      const memory: Side = { store: createRedisStore(client, { ...optionsOf(config), now: client.clock.now }) }
       const done: Array<string> = []
       const trace = () => `\n  config ${show(config)}\n  steps ${done.join('; ')}`
       for (const planned of sequence) {

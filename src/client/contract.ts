@@ -123,11 +123,6 @@ export interface SessionClient extends RedisLike {
    */
   readonly waitReplicas?: (key: string, replicas: number, timeoutMs: number) => Promise<number>
   /**
-   * The client's own clock in ms since the epoch, when it has one (the in-memory client): a store built
-   * without a `now` option uses it, so the TTLs the store computes and the expiry of keys follow one clock.
-   */
-  readonly now?: () => number
-  /**
    * `true` on a client that keeps the keys in this process (the in-memory client): nothing is shared with another
    * process or kept across a restart. A store built on it with `NODE_ENV=production` emits a `warning`.
    */

@@ -26,8 +26,9 @@ export type MemoryEntry =
 
 /**
  * The client's clock: `now()` is the base clock (`Date.now` unless `createMemoryClient({ now })` gave
- * another) plus every `advance(ms)` so far. Expiry in the client follows it; so does a store built on the
- * client without its own `now` option.
+ * another) plus every `advance(ms)` so far. Expiry in the client follows it. A store keeps its own clock
+ * (`Date.now`, like express-session's `cookie.expires`): give it `now: client.clock.now` only when the test
+ * builds its sessions' `cookie.expires` from this clock.
  *
  * @category model
  * @since 0.1.0
@@ -123,8 +124,6 @@ export interface MemoryFaults {
  * @since 0.1.0
  */
 export interface MemoryClient extends SessionClient {
-  /** `clock.now`: a store built on this client without a `now` option uses it. */
-  readonly now: () => number
   /** Always `true`: a store built on this client warns when it runs with `NODE_ENV=production`. */
   readonly inProcess: true
   readonly clock: MemoryClock
@@ -214,9 +213,10 @@ const SWEEP_PER_WRITE = 4
 
 /**
  * An in-memory client that behaves, for the store, as a Redis server would: `createRedisStore(createMemoryClient())`
- * is a working store with no Redis. One clock drives both expiry in the client and (unless the store is given
- * its own `now`) the store's TTL arithmetic, so `client.clock.advance(ms)` is the whole way to let time pass in
- * a test. Memory is freed as Redis frees it: an expired key is removed when a command meets it, when `SCAN`
+ * is a working store with no Redis. Its clock drives the expiry of keys, so `client.clock.advance(ms)` lets time
+ * pass in a test without waiting. The store computes each TTL from `cookie.expires` on its own clock
+ * (`Date.now`, the one express-session sets `cookie.expires` with); in a test that builds sessions from the
+ * client's clock, give the store `now: client.clock.now`, as below. Memory is freed as Redis frees it: an expired key is removed when a command meets it, when `SCAN`
  * walks past it, and a few keys are checked on every write, so expired sessions do not pile up.
  *
  * Not a production store: one process, nothing persisted, nothing shared between processes. A store built on
@@ -227,7 +227,7 @@ const SWEEP_PER_WRITE = 4
  * import { createMemoryClient } from 'connect-redis-session/memory'
  *
  * const client = createMemoryClient({ now: () => 1_700_000_000_000 })
- * const store = createRedisStore(client, { prefix: 'app:' })
+ * const store = createRedisStore(client, { prefix: 'app:', now: client.clock.now })
  *
  * const run = async () => {
  *   const cookie = { originalMaxAge: 60_000, expires: new Date(client.clock.now() + 60_000) }
@@ -450,7 +450,6 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
   return {
     _tag: 'SessionClient',
     keyPrefix,
-    now,
     inProcess: true,
     clock: { now, advance: (ms) => void (advanced += ms) },
     keyspace,

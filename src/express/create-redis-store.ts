@@ -139,14 +139,7 @@ export const createRedisStore = (
 ): RedisSessionStore => {
   const checked = pipe(
     toSessionClient(client),
-    E.flatMap((c) =>
-      E.map((o: ResolvedOptions) => ({
-        ...o,
-        client: c,
-        // A client with its own clock (the in-memory one) sets the store's, unless options.now is given.
-        now: options.now ?? c.now ?? o.now
-      }))(resolveOptions(options))
-    )
+    E.flatMap((c) => E.map((o: ResolvedOptions) => ({ ...o, client: c }))(resolveOptions(options)))
   )
   if (E.isLeft(checked)) throw checked.left
   const deps = checked.right
