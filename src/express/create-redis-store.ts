@@ -145,7 +145,7 @@ export const createRedisStore = (
   const deps = checked.right
   if (deps.waitReplicas > 0 && deps.client.waitReplicas === undefined) {
     throw new TypeError(
-      'options.waitReplicas needs a client that can send WAIT to the node that owns a key; this one cannot (an ioredis Cluster)'
+      'options.waitReplicas needs a client that can send WAIT to the node that owns a key; this one has no waitReplicas (a SessionClient of your own: add it)'
     )
   }
   const store = Object.create(storePrototype) as RedisSessionStore
