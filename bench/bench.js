@@ -16,6 +16,7 @@ const { runSingleKey } = require('./single-key')
 const { runBatched } = require('./batched')
 const { runHttp } = require('./http')
 const { runWaitReplicas } = require('./wait-replicas')
+const { runCluster, clusterTable } = require('./cluster')
 
 const quick = process.argv.includes('--quick')
 const plan = quick
@@ -23,13 +24,15 @@ const plan = quick
       single: { rounds: 1, n: 2000, inFlight: 64 },
       batched: { rounds: 1, sessions: 2000 },
       http: { rounds: 1, seconds: 1, connections: 64 },
-      waitReplicas: { rounds: 1, n: 500, inFlight: 64 }
+      waitReplicas: { rounds: 1, n: 500, inFlight: 64 },
+      cluster: { rounds: 1, sessions: 1000 }
     }
   : {
       single: { rounds: 9, n: 20000, inFlight: 64 },
       batched: { rounds: 3, sessions: 100000 },
       http: { rounds: 3, seconds: 3, connections: 64 },
-      waitReplicas: { rounds: 3, n: 5000, inFlight: 64 }
+      waitReplicas: { rounds: 3, n: 5000, inFlight: 64 },
+      cluster: { rounds: 3, sessions: 100000 }
     }
 const log = (m) => process.stderr.write(m + '\n')
 
@@ -102,6 +105,7 @@ const table = (head, rows) => {
     const httpResult = await runHttp({ url: redis.url, ...plan.http, log })
     const waitReplicas = await runWaitReplicas({ ...plan.waitReplicas, log })
     const bytes = await storedBytes(redis.url)
+    const cluster = await runCluster({ ...plan.cluster, log })
     const results = {
       date: new Date().toISOString(),
       quick,
@@ -118,6 +122,7 @@ const table = (head, rows) => {
       http: httpResult,
       waitReplicas,
       storedBytes: bytes,
+      cluster,
       seconds: (Date.now() - t0) / 1000
     }
     const out = []
@@ -237,6 +242,8 @@ const table = (head, rows) => {
         Object.entries(bytes).map(([k, v]) => [k, v.key, fmt(v.bytes), fmt(v.valueLength)])
       )
     )
+    out.push('')
+    out.push(...clusterTable(cluster, { table, fmt, ratio }))
     out.push('')
     out.push(`Finished in ${results.seconds.toFixed(0)} s.`)
     console.log(out.join('\n'))

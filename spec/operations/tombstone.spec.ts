@@ -2,7 +2,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ScriptArgs } from '../../src/client/contract'
 import { makeTombstone } from '../../src/operations/tombstone'
-import { TOMBSTONE_SCRIPT } from '../../src/scripts'
+import { keySlot } from '../../src/client/slot'
+import { NODE_TOMBSTONE_SCRIPT, TOMBSTONE_SCRIPT } from '../../src/scripts'
 import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
 import { runLeft, runRight } from '../helpers'
 
@@ -147,4 +148,80 @@ tombstone(
   }
 )
 
+const across = suite<{ redis: FakeRedis }>("makeTombstone acrossSlots (a cluster master's batch)")
+across.before.each((ctx) => {
+  ctx.redis = makeFakeRedis()
+})
+
+/** The fake, with the node script answering `error` (the fake knows no slots). */
+const refusingNodeScript = (redis: FakeRedis, error: Error) => ({
+  ...redis,
+  evalSha: (sha1: string, args: ScriptArgs) =>
+    sha1 === NODE_TOMBSTONE_SCRIPT.sha1
+      ? (redis.calls.push(['EVALSHA', sha1, args.keys, args.arguments]), Promise.reject(error))
+      : redis.evalSha(sha1, args)
+})
+
+across(
+  'one script call for keys of many slots: keys as arguments behind the prefix, routed by the first',
+  async ({ redis }) => {
+    const keys = ['s:a', 's:b', 's:c']
+    assert.ok(new Set(keys.map((k) => keySlot('p:' + k))).size > 1)
+    for (const k of keys.slice(0, 2)) live(redis, 'p:' + k)
+    const run = makeTombstone({
+      client: redis,
+      concurrencyGraceSeconds: 300,
+      now: redis.now,
+      acrossSlots: { keyPrefix: 'p:' }
+    })
+    assert.is(await runRight(run(keys)), 2)
+    assert.equal(redis.calls, [
+      ['EVALSHA', NODE_TOMBSTONE_SCRIPT.sha1, ['s:a'], ['300000', String(redis.now()), '1', 'p:s:a', 'p:s:b', 'p:s:c']]
+    ])
+    for (const k of keys) assert.is(redis.keyspace.get('p:' + k)?.type, 'hash', `${k} is a tombstone`)
+  }
+)
+
+across('a key its node no longer serves: done again slot by slot, counted once, WAIT per call', async ({ redis }) => {
+  const keys = Array.from({ length: 10 }, (_, i) => `s:k${i}`)
+  for (const k of keys.slice(0, 7)) live(redis, k)
+  const moved = new Error('ERR Script attempted to access a non local key in a cluster node')
+  const waited: Array<string> = []
+  const run = makeTombstone({
+    client: refusingNodeScript(redis, moved),
+    concurrencyGraceSeconds: 300,
+    now: redis.now,
+    acrossSlots: { keyPrefix: '' },
+    confirm: { replicas: 1, timeoutMs: 100, wait: async (key) => (waited.push(key), 1) }
+  })
+  assert.is(await runRight(run(keys)), 7)
+  const perSlot = redis.calls.filter((c) => c[1] === TOMBSTONE_SCRIPT.sha1).map((c) => c[2] as Array<string>)
+  assert.equal(perSlot.flat().sort(), [...keys].sort(), 'every key once')
+  assert.ok(
+    perSlot.every((group) => new Set(group.map(keySlot)).size === 1),
+    'each call of one slot'
+  )
+  assert.equal(
+    waited,
+    perSlot.map((group) => group[0]),
+    'WAIT on the node of each call'
+  )
+  for (const k of keys) assert.is(redis.keyspace.get(k)?.type, 'hash')
+})
+
+across('any other failure is not retried (the script may have written): it is the result', async ({ redis }) => {
+  const oom = new Error('OOM command not allowed when used memory > maxmemory')
+  live(redis, 's:a')
+  const run = makeTombstone({
+    client: refusingNodeScript(redis, oom),
+    concurrencyGraceSeconds: 300,
+    now: redis.now,
+    acrossSlots: { keyPrefix: '' }
+  })
+  const e = await runLeft(run(['s:a', 's:b']))
+  assert.equal(e, { _tag: 'CommandFailed', command: 'EVALSHA', key: 's:a', cause: oom })
+  assert.is(redis.calls.length, 1)
+})
+
 tombstone.run()
+across.run()

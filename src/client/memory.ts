@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { GET_WITH_TTL_SCRIPT, TOMBSTONE_SCRIPT } from '../scripts'
+import { GET_WITH_TTL_SCRIPT, NODE_MGET_SCRIPT, NODE_TOMBSTONE_SCRIPT, TOMBSTONE_SCRIPT } from '../scripts'
 import type { Connection, ScanArgs, ScanReply, ScriptArgs, SessionClient } from './contract'
 import { globMatches } from './glob'
 
@@ -311,11 +311,25 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
     if (e === undefined) return [-2, null]
     return [e.expiresAt === undefined ? -1 : Math.max(0, e.expiresAt - now()), e.value]
   }
+  // The cluster node scripts: the keys come as arguments (with the client's key prefix already), one node holds all.
+  const nodeTombstone: Emulation = (_route, [grace = '', destroyedAt = '', exact = '', ...keys]) =>
+    tombstone(keys, [grace, destroyedAt, exact])
+  const nodeMGet: Emulation = (_route, keys) => {
+    const at = now()
+    return keys.map((key) => {
+      const e = lookup(key, at)?.entry
+      return e?.type === 'string' ? e.value : null
+    })
+  }
   const emulations = new Map<string, Emulation>([
     [TOMBSTONE_SCRIPT.sha1, tombstone],
-    [GET_WITH_TTL_SCRIPT.sha1, getWithTtl]
+    [GET_WITH_TTL_SCRIPT.sha1, getWithTtl],
+    [NODE_TOMBSTONE_SCRIPT.sha1, nodeTombstone],
+    [NODE_MGET_SCRIPT.sha1, nodeMGet]
   ])
-  const shaOfSource = new Map([TOMBSTONE_SCRIPT, GET_WITH_TTL_SCRIPT].map((s) => [s.source, s.sha1]))
+  const shaOfSource = new Map(
+    [TOMBSTONE_SCRIPT, GET_WITH_TTL_SCRIPT, NODE_TOMBSTONE_SCRIPT, NODE_MGET_SCRIPT].map((s) => [s.source, s.sha1])
+  )
   const loaded = new Set<string>()
 
   // --- the connection and the faults, in front of every command.
