@@ -15,18 +15,24 @@ const { startRedis, typicalSession } = require('./lib')
 const { runSingleKey } = require('./single-key')
 const { runBatched } = require('./batched')
 const { runHttp } = require('./http')
+const { runWaitReplicas } = require('./wait-replicas')
+const { runCluster, clusterTable } = require('./cluster')
 
 const quick = process.argv.includes('--quick')
 const plan = quick
   ? {
       single: { rounds: 1, n: 2000, inFlight: 64 },
       batched: { rounds: 1, sessions: 2000 },
-      http: { rounds: 1, seconds: 1, connections: 64 }
+      http: { rounds: 1, seconds: 1, connections: 64 },
+      waitReplicas: { rounds: 1, n: 500, inFlight: 64 },
+      cluster: { rounds: 1, sessions: 1000 }
     }
   : {
       single: { rounds: 9, n: 20000, inFlight: 64 },
       batched: { rounds: 3, sessions: 100000 },
-      http: { rounds: 3, seconds: 3, connections: 64 }
+      http: { rounds: 3, seconds: 3, connections: 64 },
+      waitReplicas: { rounds: 3, n: 5000, inFlight: 64 },
+      cluster: { rounds: 3, sessions: 100000 }
     }
 const log = (m) => process.stderr.write(m + '\n')
 
@@ -97,7 +103,9 @@ const table = (head, rows) => {
     const single = await runSingleKey({ url: redis.url, ...plan.single, log })
     const batched = await runBatched({ url: redis.url, ...plan.batched, log })
     const httpResult = await runHttp({ url: redis.url, ...plan.http, log })
+    const waitReplicas = await runWaitReplicas({ ...plan.waitReplicas, log })
     const bytes = await storedBytes(redis.url)
+    const cluster = await runCluster({ ...plan.cluster, log })
     const results = {
       date: new Date().toISOString(),
       quick,
@@ -112,7 +120,9 @@ const table = (head, rows) => {
       single,
       batched,
       http: httpResult,
+      waitReplicas,
       storedBytes: bytes,
+      cluster,
       seconds: (Date.now() - t0) / 1000
     }
     const out = []
@@ -206,6 +216,25 @@ const table = (head, rows) => {
       )
     )
     out.push('')
+    out.push(
+      `Logout (destroy) on a primary with one replica: latency one at a time (${
+        plan.waitReplicas.n / 10
+      } logouts) and login + logout pairs/s with ${plan.waitReplicas.inFlight} in flight, median of ${
+        plan.waitReplicas.rounds
+      } rounds`
+    )
+    out.push(
+      table(
+        ['store', 'p50 ms', 'p99 ms', 'pairs/s'],
+        Object.entries(waitReplicas).map(([k, v]) => [
+          k,
+          fmt(v.p50Ms, 3),
+          fmt(v.p99Ms, 3),
+          fmt(v.loginLogoutPairsPerSec)
+        ])
+      )
+    )
+    out.push('')
     out.push('Stored bytes per typical session (MEMORY USAGE, default prefixes, 32-character id)')
     out.push(
       table(
@@ -213,6 +242,8 @@ const table = (head, rows) => {
         Object.entries(bytes).map(([k, v]) => [k, v.key, fmt(v.bytes), fmt(v.valueLength)])
       )
     )
+    out.push('')
+    out.push(...clusterTable(cluster, { table, fmt, ratio }))
     out.push('')
     out.push(`Finished in ${results.seconds.toFixed(0)} s.`)
     console.log(out.join('\n'))

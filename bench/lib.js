@@ -107,9 +107,14 @@ const measureHeap = async (fn) => {
     if (h > peak) peak = h
   }, 5)
   const t0 = process.hrtime.bigint()
-  const result = await fn()
+  let result
+  try {
+    result = await fn()
+  } finally {
+    // A rejection (a cell that fails, e.g. with CROSSSLOT) must not leave the sampler running.
+    clearInterval(timer)
+  }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
-  clearInterval(timer)
   const h = process.memoryUsage().heapUsed
   if (h > peak) peak = h
   return { ms, peakHeapMB: (peak - base) / 1048576, result }

@@ -1,22 +1,24 @@
 #!/usr/bin/env node
 // A small Express 5 app on connect-redis-session: `npm run demo` (builds first, then runs this file).
 //
+//   npm run demo                                    REDIS_URL when set, else a throwaway redis-server when one is
+//                                                   on the PATH, else the in-memory client (no Redis needed)
 //   REDIS_URL=redis://127.0.0.1:6379 npm run demo   use that Redis
-//   npm run demo                                    start a throwaway redis-server (needs it on the PATH)
 //   PORT=4000 npm run demo                          listen on another port (default 3000, always 127.0.0.1)
-//   DEMO_SELFTEST=1 npm run demo                    start, send a few requests to itself, print them, exit
 //
-// Routes: GET / (the session), POST /login?user=alice, POST /logout, GET /sessions (store.access.all/length).
+// The first line it prints says which store it runs on. Pages: GET / (the session: contents, expiry, page
+// views; a login form when nobody is logged in), POST /login (form field `name`), POST /logout.
+// Ctrl-C (SIGINT) or SIGTERM stops it: the server, the client, and the redis-server it started, if any.
 'use strict'
 const { spawn } = require('child_process')
-const { mkdtempSync, rmSync } = require('fs')
+const fs = require('fs')
 const net = require('net')
 const os = require('os')
 const path = require('path')
 
 const loadBuild = () => {
   try {
-    return require('../dist')
+    return { ...require('../dist'), ...require('../dist/memory') }
   } catch (err) {
     if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(path.join('..', 'dist'))) {
       console.error('connect-redis-session is not built: run `npm run demo` (or `npm run build` first)')
@@ -25,16 +27,31 @@ const loadBuild = () => {
     throw err
   }
 }
-const { createRedisStore, destroySession, regenerateSession, saveSession } = loadBuild()
+const { createMemoryClient, createRedisStore, destroySession, regenerateSession, saveSession } = loadBuild()
 const express = require('express')
 const session = require('express-session')
-const { createClient } = require('redis')
 
-const selftest = process.env.DEMO_SELFTEST === '1'
 const host = '127.0.0.1'
-const port = process.env.PORT !== undefined && process.env.PORT !== '' ? Number(process.env.PORT) : selftest ? 0 : 3000
+const port = process.env.PORT !== undefined && process.env.PORT !== '' ? Number(process.env.PORT) : 3000
+const prefix = 'demo:'
+const cookieName = 'demo.sid'
 
-// --- a throwaway redis-server, stopped by its PID
+// --- where the sessions live: REDIS_URL, else a throwaway redis-server, else the in-memory client
+
+/** The absolute path of `command` in a PATH folder, or undefined: the same lookup a shell does. */
+const onPath = (command) =>
+  (process.env.PATH || '')
+    .split(path.delimiter)
+    .filter((dir) => dir !== '')
+    .map((dir) => path.join(dir, command))
+    .find((file) => {
+      try {
+        fs.accessSync(file, fs.constants.X_OK)
+        return fs.statSync(file).isFile()
+      } catch {
+        return false
+      }
+    })
 
 const freePort = () =>
   new Promise((resolve, reject) => {
@@ -57,19 +74,20 @@ const canConnect = (p) =>
     s.once('error', () => resolve(false))
   })
 
-/** Resolves to { url, pid, stop } once redis-server accepts connections; exits the demo when it cannot start. */
-const startRedisServer = async () => {
+/**
+ * Starts `binary` on a free port and resolves to { url, pid, stop } once it accepts connections. It runs in
+ * its own process group, so the terminal's Ctrl-C reaches only the demo, which stops it by its PID.
+ */
+const startRedisServer = async (binary) => {
   const redisPort = await freePort()
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'crs-demo-redis-'))
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crs-demo-redis-'))
   const child = spawn(
-    'redis-server',
+    binary,
     ['--port', String(redisPort), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir],
-    {
-      stdio: ['ignore', 'ignore', 'inherit']
-    }
+    { stdio: ['ignore', 'ignore', 'inherit'], detached: true }
   )
   const exited = new Promise((resolve) => child.once('exit', resolve))
-  const cleanupDir = () => rmSync(dir, { recursive: true, force: true })
+  const cleanupDir = () => fs.rmSync(dir, { recursive: true, force: true })
   // Never leave it behind, whatever way this process ends (the 'exit' handler can only do synchronous work).
   process.on('exit', () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -94,13 +112,7 @@ const startRedisServer = async () => {
   })
   if (failed) {
     cleanupDir()
-    if (failed.code === 'ENOENT') {
-      console.error(
-        'redis-server not found: install it (sudo apt-get install redis-server, brew install redis) or set REDIS_URL=redis://host:port'
-      )
-    } else {
-      console.error(`could not start redis-server: ${failed.message}`)
-    }
+    console.error(`could not start ${binary}: ${failed.message} (set REDIS_URL=redis://host:port to use another Redis)`)
     process.exit(1)
   }
   return {
@@ -124,13 +136,87 @@ const startRedisServer = async () => {
   }
 }
 
+/** A node-redis client on `url`: reconnects after a lost connection, fails fast when Redis is not there at all. */
+const redisBackend = async (url, describe, server) => {
+  const { createClient } = require('redis')
+  let connected = false
+  const client = createClient({
+    url,
+    socket: {
+      connectTimeout: 5000,
+      reconnectStrategy: (retries, cause) => (connected ? Math.min(100 * retries, 3000) : cause)
+    }
+  })
+  client.on('error', (err) => console.error('redis client:', err.message))
+  return {
+    describe,
+    client,
+    connect: async () => {
+      await client.connect()
+      connected = true
+    },
+    ttlMs: (key) => client.pTTL(key),
+    close: async () => {
+      if (client.isOpen) await client.close().catch(() => client.destroy())
+      if (server) await server.stop()
+    }
+  }
+}
+
+const memoryBackend = () => {
+  const client = createMemoryClient()
+  return {
+    describe:
+      'store: the in-memory client (no REDIS_URL, no redis-server on the PATH): sessions live in this process and end with it',
+    client,
+    connect: async () => {},
+    ttlMs: async (key) => client.keyspace.pttl(key),
+    close: async () => client.connection.close()
+  }
+}
+
+const chooseBackend = async () => {
+  if (process.env.REDIS_URL) {
+    return redisBackend(process.env.REDIS_URL, `store: Redis at ${process.env.REDIS_URL} (REDIS_URL)`)
+  }
+  const binary = onPath('redis-server')
+  if (binary === undefined) return memoryBackend()
+  const server = await startRedisServer(binary)
+  return redisBackend(
+    server.url,
+    `store: a throwaway redis-server (${binary}, pid ${server.pid}) on ${server.url}, stopped when the demo stops`,
+    server
+  )
+}
+
 // --- the app
 
-const buildApp = (store) => {
+const escapeHtml = (s) =>
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]))
+
+const page = (title, body) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.75rem;overflow:auto}</style>
+</head><body>
+${body}
+</body></html>
+`
+
+const loginForm = (problem) => `<form method="post" action="/login">
+${
+  problem ? `<p id="problem">${escapeHtml(problem)}</p>\n` : ''
+}<label>Your name <input name="name" maxlength="40" autofocus required></label>
+<button>Log in</button>
+</form>`
+
+const seconds = (ms) => `${Math.round(ms / 1000)} s`
+
+const buildApp = (backend, store) => {
   const app = express()
+  app.use(express.urlencoded({ extended: false, limit: '2kb' }))
   app.use(
     session({
-      name: 'demo.sid',
+      name: cookieName,
       store,
       secret: process.env.SESSION_SECRET || 'demo-only-secret-change-me',
       resave: false,
@@ -139,154 +225,104 @@ const buildApp = (store) => {
     })
   )
 
-  // GET / shows this session, counting views.
-  app.get('/', (req, res) => {
+  // GET /: counts the view, saves, and shows the session as the store now holds it, with its expiry.
+  app.get('/', async (req, res) => {
     req.session.views = (req.session.views || 0) + 1
-    res.json({ sessionId: req.session.id, views: req.session.views, user: req.session.user || null })
+    await saveSession(req) // saved before the page is drawn, so the page shows what the store holds
+    const sid = req.session.id
+    const key = prefix + sid
+    const [stored, ttl, live] = await Promise.all([store.access.get(sid), backend.ttlMs(key), store.access.length()])
+    const expires = req.session.cookie.expires
+    const user = req.session.user
+    res.type('html').send(
+      page(
+        'connect-redis-session demo',
+        `<h1>${user ? `Hello, <span id="user">${escapeHtml(user)}</span>` : 'Not logged in'}</h1>
+<p>Page views in this session: <strong id="views">${req.session.views}</strong></p>
+<p>Session <code id="sid">${escapeHtml(sid)}</code>, stored at key <code>${escapeHtml(key)}</code>.</p>
+<p>Expires at <time id="expires">${expires ? expires.toISOString() : 'end of browser session'}</time>;
+the key's TTL in the store: <span id="ttl">${ttl >= 0 ? seconds(ttl) : String(ttl)}</span>.</p>
+<p>Live sessions in the store: <span id="live">${live}</span>.</p>
+<h2>Session contents, as the store holds them</h2>
+<pre id="contents">${escapeHtml(JSON.stringify(stored, null, 2))}</pre>
+${
+  user
+    ? '<form method="post" action="/logout"><button>Log out</button></form>'
+    : loginForm(typeof req.query.problem === 'string' ? req.query.problem : '')
+}`
+      )
+    )
   })
 
-  // POST /login?user=alice: a new session id (no fixation), then the user in it.
+  // POST /login (name=alice): a new session id (no fixation), then the user in it.
   app.post('/login', async (req, res) => {
-    const user = typeof req.query.user === 'string' ? req.query.user.trim() : ''
-    if (!/^[\w.@-]{1,64}$/.test(user)) {
-      res.status(400).json({ error: 'pass ?user=<name> (letters, digits, . _ @ -)' })
+    const name = typeof req.body?.name === 'string' ? req.body.name.trim() : ''
+    if (!/^[\p{L}\p{N} ._@-]{1,40}$/u.test(name)) {
+      res
+        .status(400)
+        .type('html')
+        .send(page('Log in', loginForm('A name is 1 to 40 letters, digits, spaces or . _ @ -')))
       return
     }
     await regenerateSession(req)
-    req.session.user = user
+    req.session.user = name
     req.session.loggedInAt = new Date().toISOString()
     await saveSession(req) // saved before the answer: a failed save is an error, not a silent loss
-    res.json({ loggedIn: user, sessionId: req.session.id })
+    res.redirect(303, '/')
   })
 
   // POST /logout destroys the session (the store leaves a tombstone so a late write cannot revive it).
   app.post('/logout', async (req, res) => {
-    const sessionId = req.session.id
-    const user = req.session.user || null
     await destroySession(req)
-    res.clearCookie('demo.sid')
-    res.json({ loggedOut: user, destroyed: sessionId })
-  })
-
-  // GET /sessions lists every live session through the promise API.
-  app.get('/sessions', async (_req, res) => {
-    const [length, all] = await Promise.all([store.access.length(), store.access.all()])
-    res.json({ length, sessions: all })
+    res.clearCookie(cookieName)
+    res.redirect(303, '/')
   })
 
   app.use((err, _req, res, _next) => {
     console.error('request failed:', err && err.message ? err.message : err)
-    res.status(500).json({ error: err && err.code ? err.code : 'internal error' })
+    res
+      .status(500)
+      .type('text')
+      .send(`error: ${err && err.code ? err.code : 'internal error'}`)
   })
   return app
-}
-
-// --- DEMO_SELFTEST=1: a few requests to itself
-
-const runSelftest = async (base, store) => {
-  let cookie = ''
-  const request = async (method, route) => {
-    const res = await fetch(base + route, { method, headers: cookie ? { cookie } : {} })
-    for (const c of res.headers.getSetCookie()) {
-      const pair = c.split(';')[0]
-      cookie = pair.endsWith('=') ? '' : pair
-    }
-    const body = await res.json()
-    console.log(`selftest: ${method} ${route} -> ${res.status} ${JSON.stringify(body)}`)
-    return { status: res.status, body }
-  }
-  const problems = []
-  const expect = (label, ok) => {
-    if (!ok) problems.push(label)
-  }
-
-  const first = await request('GET', '/')
-  expect(
-    'first GET / counts 1 view, no user',
-    first.status === 200 && first.body.views === 1 && first.body.user === null
-  )
-  const login = await request('POST', '/login?user=alice')
-  expect('login as alice', login.status === 200 && login.body.loggedIn === 'alice')
-  expect('login gives a new session id', login.body.sessionId !== first.body.sessionId)
-  const view1 = await request('GET', '/')
-  const view2 = await request('GET', '/')
-  expect('GET / after login shows alice', view1.body.user === 'alice' && view2.body.user === 'alice')
-  expect('views count up in the logged-in session', view1.body.views === 1 && view2.body.views === 2)
-  const listed = await request('GET', '/sessions')
-  expect(
-    'one live session (the pre-login one was destroyed)',
-    listed.body.length === 1 && Object.keys(listed.body.sessions).length === 1
-  )
-  expect('the live session is alice', listed.body.sessions[login.body.sessionId]?.user === 'alice')
-  const logout = await request('POST', '/logout')
-  expect('logout destroys alice', logout.status === 200 && logout.body.loggedOut === 'alice')
-  const after = await request('GET', '/sessions')
-  expect('no live session after logout', after.body.length === 0)
-  const bad = await request('POST', '/login')
-  expect('login without a user is a 400', bad.status === 400)
-
-  // Direct store check: the destroyed session is gone for good.
-  expect('store.access.get of the destroyed session is null', (await store.access.get(login.body.sessionId)) === null)
-
-  if (problems.length > 0) {
-    for (const p of problems) console.log(`selftest: FAILED ${p}`)
-    return false
-  }
-  console.log('selftest: ok')
-  return true
 }
 
 // --- main
 
 const main = async () => {
-  const redis = process.env.REDIS_URL
-    ? { url: process.env.REDIS_URL, pid: undefined, stop: async () => {} }
-    : await startRedisServer()
-  console.log(
-    redis.pid === undefined
-      ? `redis: ${redis.url} (REDIS_URL)`
-      : `redis: started redis-server pid ${redis.pid} on ${redis.url}`
-  )
-
-  // Reconnect after a lost connection, but fail fast (instead of retrying forever) if Redis is not there at all.
-  let connected = false
-  const client = createClient({
-    url: redis.url,
-    socket: {
-      connectTimeout: 5000,
-      reconnectStrategy: (retries, cause) => (connected ? Math.min(100 * retries, 3000) : cause)
-    }
-  })
-  client.on('error', (err) => console.error('redis client:', err.message))
-  // A selftest against a shared REDIS_URL keeps to its own keys.
-  const prefix = selftest ? `demo:selftest:${process.pid}:` : 'demo:'
-  const store = createRedisStore(client, { prefix, concurrencyGraceSeconds: 60 })
-
+  let backend
   let server
   let stopping
   const shutdown = (code) => {
     if (stopping) return stopping
     stopping = (async () => {
-      if (server) await new Promise((resolve) => server.close(() => resolve()))
-      if (client.isOpen) await client.close().catch(() => client.destroy())
-      await redis.stop()
-      process.exit(code)
+      if (server) {
+        const closed = new Promise((resolve) => server.close(() => resolve()))
+        server.closeAllConnections() // a browser's keep-alive connection must not hold the exit
+        await closed
+      }
+      if (backend) await backend.close()
+      if (code === 0) console.log('demo stopped')
+      process.exit(code) // a redis-server still starting is killed by its 'exit' handler
     })()
     return stopping
   }
-  process.once('SIGINT', () => shutdown(0))
-  process.once('SIGTERM', () => shutdown(0))
+  process.on('SIGINT', () => shutdown(0)) // 'on': npm forwards the terminal's Ctrl-C a second time
+  process.on('SIGTERM', () => shutdown(0))
+
+  backend = await chooseBackend()
+  console.log(backend.describe)
+  const store = createRedisStore(backend.client, { prefix, concurrencyGraceSeconds: 60 })
 
   try {
-    await client.connect()
-    connected = true
+    await backend.connect()
   } catch (err) {
-    console.error(`could not connect to ${redis.url}: ${err.message}`)
+    console.error(`could not connect: ${err.message}`)
     return shutdown(1)
   }
 
-  const app = buildApp(store)
-  server = app.listen(port, host)
+  server = buildApp(backend, store).listen(port, host)
   server.on('error', (err) => {
     console.error(
       err.code === 'EADDRINUSE' ? `port ${port} is in use: set PORT=<another port>` : `server error: ${err.message}`
@@ -295,28 +331,8 @@ const main = async () => {
     shutdown(1)
   })
   await new Promise((resolve) => server.once('listening', resolve))
-  const base = `http://${host}:${server.address().port}`
-
-  if (selftest) {
-    console.log(`selftest: app on ${base}, session keys under "${prefix}"`)
-    let ok = false
-    try {
-      ok = await runSelftest(base, store)
-    } catch (err) {
-      console.log(`selftest: FAILED ${err && err.stack ? err.stack : err}`)
-    }
-    if (!ok) await store.access.clear().catch(() => {})
-    return shutdown(ok ? 0 : 1)
-  }
-
-  console.log(`connect-redis-session demo on ${base}`)
-  console.log('try (the cookie jar keeps your session):')
-  console.log(`  curl -b jar -c jar ${base}/`)
-  console.log(`  curl -b jar -c jar -X POST '${base}/login?user=alice'`)
-  console.log(`  curl -b jar -c jar ${base}/`)
-  console.log(`  curl -b jar -c jar ${base}/sessions`)
-  console.log(`  curl -b jar -c jar -X POST ${base}/logout`)
-  console.log('Ctrl-C to stop.')
+  console.log(`connect-redis-session demo: open http://${host}:${server.address().port}/`)
+  console.log('Log in with a name, reload to count views, log out. Ctrl-C to stop.')
 }
 
 main().catch((err) => {

@@ -75,12 +75,12 @@ record('the single-key operations use the options: prefix, clock, grace', async 
   const redis = makeFakeRedis()
   const { ops } = build(redis, { prefix: 'app:', concurrencyGraceSeconds: 10 })
   assert.is(await runRight(ops.set('a', sess(redis, 5000))), 'written')
-  assert.is(redis.pttl('app:a'), 5000)
+  assert.is(redis.keyspace.pttl('app:a'), 5000)
   assert.is(await runRight(ops.touch('a', sess(redis, 9000))), true)
-  assert.is(redis.pttl('app:a'), 9000)
+  assert.is(redis.keyspace.pttl('app:a'), 9000)
   assert.ok(O.isSome(await runRight(ops.get('a'))))
   assert.is(await runRight(ops.destroy('a')), true)
-  assert.is(redis.pttl('app:a'), 10_000)
+  assert.is(redis.keyspace.pttl('app:a'), 10_000)
 })
 
 record('a corrupt value is reported: get with onCorrupt miss answers None, all skips it', async () => {
@@ -227,10 +227,10 @@ session('touchAfterSeconds: sessionGet reads the TTL too, and a touch soon after
   redis.calls.length = 0
   assert.ok(O.isSome(await runRight(ops.sessionGet('s'))))
   assert.equal(redis.calls, [['EVALSHA', GET_WITH_TTL_SCRIPT.sha1, ['sessions:s'], []]])
-  redis.advance(10_000)
+  redis.clock.advance(10_000)
   assert.is(await runRight(ops.sessionTouch('s', sess(redis))), false)
   assert.is(redis.calls.length, 1, 'the touch sent nothing')
-  redis.advance(60_000)
+  redis.clock.advance(60_000)
   assert.is(await runRight(ops.sessionTouch('s', sess(redis))), true)
   assert.equal(commands(redis), ['EVALSHA', 'GETEX'])
 })
@@ -261,9 +261,9 @@ session('disableTouch: sessionTouch sends nothing and answers false; touch still
     redis.calls.length = 0
     assert.is(await runRight(ops.sessionTouch('s', sess(redis, HOUR))), false)
     assert.equal(redis.calls, [])
-    assert.is(redis.pttl('sessions:s'), 5000)
+    assert.is(redis.keyspace.pttl('sessions:s'), 5000)
     assert.is(await runRight(ops.touch('s', sess(redis, HOUR))), true)
-    assert.is(redis.pttl('sessions:s'), HOUR)
+    assert.is(redis.keyspace.pttl('sessions:s'), HOUR)
   }
 })
 
@@ -288,12 +288,12 @@ const batched = suite<{ redis: FakeRedis }>('makeStoreOperations: batched operat
 batched.before.each((ctx) => {
   ctx.redis = makeFakeRedis()
   for (const sid of ['a', 'b', 'c', 'd', 'e'])
-    ctx.redis.data.set(`sessions:${sid}`, {
+    ctx.redis.keyspace.set(`sessions:${sid}`, {
       type: 'string',
       value: JSON.stringify(storedSession(ctx.redis.now(), HOUR, { sid }))
     })
   // Under the prefix, but no session id of the store's alphabet: a foreign key.
-  ctx.redis.data.set('sessions:cache:home', {
+  ctx.redis.keyspace.set('sessions:cache:home', {
     type: 'string',
     value: JSON.stringify(storedSession(ctx.redis.now(), HOUR))
   })
@@ -311,7 +311,7 @@ batched(
     assert.equal(iterated.sort(), ['a', 'b', 'c', 'd', 'e'])
     assert.ok(!redis.calls.some((c) => c.flat().includes('sessions:cache:home')), 'never read')
     assert.is(await runRight(ops.clear()), 5)
-    assert.is(redis.data.get('sessions:cache:home')?.type, 'string')
+    assert.is(redis.keyspace.get('sessions:cache:home')?.type, 'string')
   }
 )
 
@@ -387,8 +387,8 @@ batched('clear counts every key it deletes (its keys come from SCAN … TYPE str
 
 batched("the client's keyPrefix is matched by SCAN and left out of the keys", async () => {
   const redis = makeFakeRedis()
-  redis.data.set('app:sessions:a', { type: 'string', value: JSON.stringify(storedSession(redis.now(), HOUR)) })
-  redis.data.set('sessions:b', { type: 'string', value: JSON.stringify(storedSession(redis.now(), HOUR)) })
+  redis.keyspace.set('app:sessions:a', { type: 'string', value: JSON.stringify(storedSession(redis.now(), HOUR)) })
+  redis.keyspace.set('sessions:b', { type: 'string', value: JSON.stringify(storedSession(redis.now(), HOUR)) })
   const { ops } = build(redis, {}, 'app:')
   assert.equal(await runRight(ops.ids()), ['a'])
   assert.equal((redis.calls[0]?.[2] as { MATCH: string }).MATCH, 'app:sessions:*')

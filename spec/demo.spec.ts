@@ -1,70 +1,128 @@
-// examples/demo.js, the `npm run demo` app, run as a user would: its DEMO_SELFTEST=1 mode (with its own
-// throwaway redis-server, and with REDIS_URL), its interactive mode until SIGTERM, and its message when
-// redis-server is missing. Needs dist/ (npm test builds it before running the specs).
-import { spawn } from 'child_process'
-import { existsSync, mkdtempSync, rmSync } from 'fs'
+// examples/demo.js, the `npm run demo` app, run as a user would and driven over HTTP with fetch, in its three
+// modes: REDIS_URL, a throwaway redis-server from the PATH, and the in-memory client when there is neither —
+// the last one through the real `npm run demo` (its build included) with redis-server hidden from the PATH.
+// Ctrl-C is a SIGINT to the demo's process group, as a terminal sends it. Needs dist/ (npm test builds it).
+import { spawn, spawnSync } from 'child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'fs'
 import { tmpdir } from 'os'
-import { join, resolve } from 'path'
+import { delimiter, dirname, join, resolve } from 'path'
+import { createClient } from 'redis'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { childEnv } from './support/pack'
 import { startRedis } from './support/redis-server'
 
 const root = resolve(__dirname, '..', '..')
 const demo = join(root, 'examples', 'demo.js')
-const STEP_TIMEOUT_MS = 30_000
+/** Up to the URL line; `npm run demo` builds first (≈ 4 s alone, more on a busy machine). */
+const START_TIMEOUT_MS = 60_000
+const STOP_TIMEOUT_MS = 10_000
+const REQUEST_TIMEOUT_MS = 10_000
 
-interface Run {
+/** The npm running `npm test`, else the one installed next to this node. */
+const npmCli = [
+  process.env['npm_execpath'],
+  join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')
+].find((p): p is string => p !== undefined && /npm-cli\.js$/.test(p) && existsSync(p))
+
+/** The environment of a demo run: the runner's, without npm's script variables, REDIS_URL, PORT…, then `extra`. */
+const demoEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
+  const env = childEnv()
+  for (const name of ['REDIS_URL', 'PORT', 'SESSION_SECRET', 'NODE_ENV']) delete env[name]
+  return { ...env, PORT: '0', ...extra }
+}
+
+/** Whether `dir` holds a `redis-server`. */
+const hasRedisServer = (dir: string): boolean => {
+  try {
+    return readdirSync(dir).includes('redis-server')
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A PATH made of one temp folder holding only `node`, `npm` and `sh` (links to this node, this npm and
+ * /bin/sh): no redis-server anywhere on it, although node's own folder may have one (/usr/bin here).
+ */
+const pathWithoutRedis = (): { readonly PATH: string; readonly remove: () => void } => {
+  const bin = mkdtempSync(join(tmpdir(), 'crs-no-redis-'))
+  symlinkSync(process.execPath, join(bin, 'node'))
+  if (npmCli !== undefined) symlinkSync(npmCli, join(bin, 'npm'))
+  symlinkSync('/bin/sh', join(bin, 'sh'))
+  return { PATH: bin, remove: () => rmSync(bin, { recursive: true, force: true }) }
+}
+
+interface Exit {
   readonly code: number | null
   readonly signal: NodeJS.Signals | null
-  readonly stdout: string
-  readonly stderr: string
 }
 
-/**
- * The environment of a demo run: none of the caller's REDIS_URL / PORT / DEMO_SELFTEST, nor the runner's
- * FORCE_COLOR + NO_COLOR pair (node warns on stderr when both are set), then `extra`.
- */
-const demoEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env }
-  for (const name of ['REDIS_URL', 'PORT', 'DEMO_SELFTEST', 'SESSION_SECRET', 'FORCE_COLOR', 'NO_COLOR'])
-    delete env[name]
-  return { ...env, ...extra }
+interface Demo {
+  readonly pid: number
+  /** The URL the demo printed, `http://127.0.0.1:<port>`. */
+  readonly base: string
+  readonly startMs: number
+  readonly stdout: () => string
+  readonly stderr: () => string
+  readonly exited: Promise<Exit>
+  /** Ctrl-C: SIGINT to the demo's process group (npm, sh and node for `npm run demo`); resolves once it exited. */
+  readonly interrupt: () => Promise<Exit>
 }
 
+const live = new Set<number>()
+const killGroup = (pid: number, signal: NodeJS.Signals): void => {
+  try {
+    process.kill(-pid, signal)
+  } catch {}
+}
+process.on('exit', () => live.forEach((pid) => killGroup(pid, 'SIGKILL')))
+
+const show = (d: { stdout: () => string; stderr: () => string }): string =>
+  `--- stdout\n${d.stdout()}\n--- stderr\n${d.stderr()}`
+
 /**
- * Runs the demo. `onStdout` sees the output so far and may return a promise of something to do (then the
- * process is expected to end). Always bounded: SIGTERM at STEP_TIMEOUT_MS, SIGKILL 3 s later.
+ * Starts `command args` as the leader of a new process group (as a shell runs a foreground job) and resolves
+ * once it printed its URL; rejects, after killing the group, if it exits first or takes too long.
  */
-const runDemo = (env: NodeJS.ProcessEnv, onStdout?: (out: string, pid: number) => void): Promise<Run> =>
+const startDemo = (command: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Promise<Demo> =>
   new Promise((done, fail) => {
-    const child = spawn(process.execPath, [demo], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const started = Date.now()
+    const child = spawn(command, [...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const pid = child.pid ?? -1
+    live.add(pid)
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d
-      if (onStdout && child.pid !== undefined) onStdout(stdout, child.pid)
+    const out = { stdout: () => stdout, stderr: () => stderr }
+    const exited = new Promise<Exit>((resolveExit) =>
+      child.once('close', (code, signal) => {
+        live.delete(pid)
+        resolveExit({ code, signal })
+      })
+    )
+    const timer = setTimeout(() => {
+      killGroup(pid, 'SIGKILL')
+      fail(new Error(`the demo printed no URL within ${START_TIMEOUT_MS} ms\n${show(out)}`))
+    }, START_TIMEOUT_MS)
+    child.once('error', fail)
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer)
+      fail(new Error(`the demo exited (${code ?? signal}) before it printed its URL\n${show(out)}`))
     })
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    const term = setTimeout(() => {
-      stderr += `\n[spec] demo still running after ${STEP_TIMEOUT_MS} ms: SIGTERM`
-      child.kill('SIGTERM')
-    }, STEP_TIMEOUT_MS)
-    const kill = setTimeout(() => child.kill('SIGKILL'), STEP_TIMEOUT_MS + 3000)
-    child.once('error', fail)
-    child.once('close', (code, signal) => {
-      clearTimeout(term)
-      clearTimeout(kill)
-      done({ code, signal, stdout, stderr })
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+      const base = /demo: open (http:\/\/127\.0\.0\.1:\d+)\//.exec(stdout)?.[1]
+      if (base === undefined) return
+      clearTimeout(timer)
+      const interrupt = (): Promise<Exit> => {
+        killGroup(pid, 'SIGINT')
+        const kill = setTimeout(() => killGroup(pid, 'SIGKILL'), STOP_TIMEOUT_MS)
+        return exited.finally(() => clearTimeout(kill))
+      }
+      done({ pid, base, startMs: Date.now() - started, ...out, exited, interrupt })
     })
   })
-
-const show = (r: Run): string => `exit ${r.code ?? r.signal}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`
-
-/** The redis-server PID the demo printed, or undefined when it used REDIS_URL. */
-const redisPid = (out: string): number | undefined => {
-  const m = /redis: started redis-server pid (\d+) on redis:\/\/127\.0\.0\.1:\d+/.exec(out)
-  return m ? Number(m[1]) : undefined
-}
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -75,110 +133,234 @@ const isAlive = (pid: number): boolean => {
   }
 }
 
-/** The `selftest: METHOD ROUTE -> STATUS BODY` lines, parsed. */
-const selftestSteps = (out: string): Array<{ request: string; status: number; body: Record<string, unknown> }> =>
-  [...out.matchAll(/^selftest: ((?:GET|POST) \S+) -> (\d{3}) (.*)$/gm)].map((m) => ({
-    request: m[1] ?? '',
-    status: Number(m[2]),
-    body: JSON.parse(m[3] ?? 'null') as Record<string, unknown>
-  }))
+/** The processes of group `pgid` still running (none once the demo stopped cleanly). */
+const groupMembers = (pgid: number): Array<string> =>
+  spawnSync('ps', ['-o', 'pid=,args=', '-g', String(pgid)], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
 
-const assertSelftestOutput = (r: Run): void => {
-  assert.is(r.code, 0, show(r))
-  assert.match(r.stdout, /^selftest: ok$/m, show(r))
-  assert.not.match(r.stdout, /FAILED/, show(r))
-  const steps = selftestSteps(r.stdout)
-  assert.equal(
-    steps.map((s) => `${s.request} ${s.status}`),
-    [
-      'GET / 200',
-      'POST /login?user=alice 200',
-      'GET / 200',
-      'GET / 200',
-      'GET /sessions 200',
-      'POST /logout 200',
-      'GET /sessions 200',
-      'POST /login 400'
-    ],
-    show(r)
-  )
-  const [first, login, view1, view2, listed, logout, after] = steps.map((s) => s.body)
-  assert.equal([first?.['views'], first?.['user']], [1, null])
-  assert.is(login?.['loggedIn'], 'alice')
-  const sid = login?.['sessionId']
-  assert.type(sid, 'string')
-  assert.is.not(sid, first?.['sessionId'], 'login regenerates the session id')
-  assert.equal([view1?.['sessionId'], view1?.['user'], view1?.['views']], [sid, 'alice', 1])
-  assert.equal([view2?.['sessionId'], view2?.['user'], view2?.['views']], [sid, 'alice', 2])
-  assert.is(listed?.['length'], 1)
-  const sessions = listed?.['sessions'] as Record<string, { user?: string; views?: number }>
-  assert.equal(Object.keys(sessions), [sid as string])
-  assert.equal([sessions[sid as string]?.user, sessions[sid as string]?.views], ['alice', 2])
-  assert.equal([logout?.['loggedOut'], logout?.['destroyed']], ['alice', sid])
-  assert.equal([after?.['length'], after?.['sessions']], [0, {}])
+// --- a browser: a cookie jar of one cookie, forms posted, redirects not followed
+
+interface Page {
+  readonly status: number
+  readonly location: string | null
+  readonly html: string
 }
+
+const browser = (base: string) => {
+  let cookie = ''
+  const request = async (method: 'GET' | 'POST', route: string, form?: Record<string, string>): Promise<Page> => {
+    const res = await fetch(base + route, {
+      method,
+      redirect: 'manual',
+      headers: cookie === '' ? {} : { cookie },
+      ...(form === undefined ? {} : { body: new URLSearchParams(form) }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+    })
+    for (const c of res.headers.getSetCookie()) {
+      const pair = c.split(';')[0] ?? ''
+      if (pair.startsWith('demo.sid=')) cookie = pair === 'demo.sid=' ? '' : pair
+    }
+    return { status: res.status, location: res.headers.get('location'), html: await res.text() }
+  }
+  return {
+    request,
+    get cookie() {
+      return cookie
+    },
+    set cookie(c: string) {
+      cookie = c
+    }
+  }
+}
+
+const unescapeHtml = (s: string): string =>
+  s.replace(/&(amp|lt|gt|quot|#39);/g, (_m, e: string) =>
+    e === 'amp' ? '&' : e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'quot' ? '"' : "'"
+  )
+
+/** The text of the element with `id` on the page. */
+const byId = (html: string, id: string): string => {
+  const m = new RegExp(`id="${id}"[^>]*>([\\s\\S]*?)</`).exec(html)
+  if (m === null) throw new Error(`no element with id="${id}" on the page:\n${html}`)
+  return unescapeHtml(m[1] ?? '')
+}
+
+interface SessionView {
+  readonly user: string | undefined
+  readonly views: number
+  readonly sid: string
+  readonly expires: string
+  readonly ttlSeconds: number
+  readonly live: number
+  readonly contents: Record<string, unknown> & { cookie?: { expires?: string } }
+}
+
+const view = (page: Page): SessionView => {
+  assert.is(page.status, 200, page.html)
+  return {
+    user: page.html.includes('id="user"') ? byId(page.html, 'user') : undefined,
+    views: Number(byId(page.html, 'views')),
+    sid: byId(page.html, 'sid'),
+    expires: byId(page.html, 'expires'),
+    ttlSeconds: Number(/^(\d+) s$/.exec(byId(page.html, 'ttl'))?.[1] ?? NaN),
+    live: Number(byId(page.html, 'live')),
+    contents: JSON.parse(byId(page.html, 'contents')) as SessionView['contents']
+  }
+}
+
+/** What a user does: look, log in with a name, look twice, log out, look again; asserts every page. */
+const loginViewLogout = async (base: string): Promise<void> => {
+  const b = browser(base)
+  const first = await b.request('GET', '/')
+  const anonymous = view(first)
+  assert.match(first.html, /Not logged in/)
+  assert.match(first.html, /<form method="post" action="\/login">[\s\S]*<input name="name"/, 'a login form')
+  assert.equal([anonymous.user, anonymous.views, anonymous.live], [undefined, 1, 1])
+
+  const refused = await b.request('POST', '/login', { name: '' })
+  assert.is(refused.status, 400, 'an empty name is refused')
+
+  const login = await b.request('POST', '/login', { name: 'alice' })
+  assert.equal([login.status, login.location], [303, '/'], login.html)
+  const home = view(await b.request('GET', '/'))
+  assert.is(home.user, 'alice')
+  assert.is.not(home.sid, anonymous.sid, 'login gives a new session id')
+  assert.is(home.views, 1, 'the new session counts its own views')
+  assert.is(home.live, 1, 'the anonymous session was destroyed by the login')
+  assert.is(home.contents['user'], 'alice', 'the contents are the stored session')
+  assert.is(home.contents['views'], 1)
+  assert.is(home.contents.cookie?.expires, home.expires, 'the expiry shown is the stored cookie.expires')
+  const left = Date.parse(home.expires) - Date.now()
+  assert.ok(left > 3_500_000 && left <= 3_600_000, `expires in ${left} ms, want about an hour`)
+  assert.ok(home.ttlSeconds >= 3590 && home.ttlSeconds <= 3600, `the key's TTL is ${home.ttlSeconds} s, want ≈ 3600`)
+
+  const again = view(await b.request('GET', '/'))
+  assert.equal([again.user, again.sid, again.views], ['alice', home.sid, 2], 'views count up')
+
+  const aliceCookie = b.cookie
+  const logout = await b.request('POST', '/logout')
+  assert.equal([logout.status, logout.location], [303, '/'], logout.html)
+  assert.is(b.cookie, '', 'logout clears the cookie')
+  const after = await b.request('GET', '/')
+  assert.match(after.html, /Not logged in/)
+  assert.is.not(view(after).sid, home.sid)
+
+  b.cookie = aliceCookie // the old cookie, replayed: the session is gone for good
+  const replayed = view(await b.request('GET', '/'))
+  assert.equal([replayed.user, replayed.views], [undefined, 1])
+  assert.is.not(replayed.sid, home.sid)
+}
+
+const MEMORY_LINE =
+  /^store: the in-memory client \(no REDIS_URL, no redis-server on the PATH\): sessions live in this process and end with it$/
 
 // A before.each, not a before: uvu drops an error thrown by a before hook without a word.
 test.before.each(() => {
   assert.ok(existsSync(join(root, 'dist', 'index.js')), 'dist/index.js is missing: run npm run build (npm test does)')
 })
 
-test('DEMO_SELFTEST=1 starts its own redis-server, logs in, views, logs out, exits 0 and stops redis', async () => {
-  const r = await runDemo(demoEnv({ DEMO_SELFTEST: '1' }))
-  assertSelftestOutput(r)
-  const pid = redisPid(r.stdout)
-  assert.ok(pid !== undefined, `no "started redis-server pid" line\n${show(r)}`)
-  assert.not.ok(isAlive(pid as number), `redis-server ${pid} still runs after the demo exited`)
-  assert.is(r.stderr.trim(), '', show(r))
-})
-
-test('DEMO_SELFTEST=1 with REDIS_URL uses that Redis and starts none', async () => {
-  const redis = await startRedis()
+test('npm run demo without redis-server on the PATH: builds, runs on the in-memory client, serves login → view → logout, stops on Ctrl-C', async () => {
+  assert.ok(npmCli !== undefined, 'npm-cli.js not found')
+  assert.ok(
+    (process.env['PATH'] ?? '').split(delimiter).some(hasRedisServer),
+    'redis-server is on the runner PATH (so hiding it is what this test checks)'
+  )
+  const hidden = pathWithoutRedis()
   try {
-    const r = await runDemo(demoEnv({ DEMO_SELFTEST: '1', REDIS_URL: redis.url }))
-    assertSelftestOutput(r)
-    assert.ok(r.stdout.includes(`redis: ${redis.url} (REDIS_URL)`), show(r))
-    assert.is(redisPid(r.stdout), undefined, show(r))
-    assert.ok(isAlive(redis.pid), 'the demo must not stop a Redis it did not start')
+    const env = demoEnv({ PATH: hidden.PATH })
+    const d = await startDemo(process.execPath, [npmCli as string, 'run', 'demo'], env)
+    try {
+      const lines = d.stdout().split('\n')
+      const first = lines.findIndex((l) => l.startsWith('store: '))
+      assert.match(lines[first] ?? '', MEMORY_LINE, show(d))
+      assert.is(
+        lines.slice(0, first).filter((l) => l.trim() !== '' && !l.startsWith('> ')).length,
+        0,
+        `the store line is the demo's first line (after npm's banner)\n${show(d)}`
+      )
+      console.log(`  (npm run demo, build included, printed its URL after ${d.startMs} ms)`)
+      // The PATH the demo process really has (npm adds its own folders): none of its folders holds redis-server.
+      const node = groupMembers(d.pid).find((p) => p.endsWith(' examples/demo.js'))
+      assert.ok(node !== undefined, `no node examples/demo.js in the group: ${groupMembers(d.pid).join('; ')}`)
+      const environ = readFileSync(`/proc/${Number.parseInt(node as string, 10)}/environ`, 'utf8').split('\0')
+      const demoPath = environ.find((v) => v.startsWith('PATH='))?.slice('PATH='.length)
+      assert.ok(demoPath !== undefined && demoPath.includes(hidden.PATH), `the demo's PATH: ${demoPath}`)
+      assert.equal(
+        (demoPath as string).split(delimiter).filter(hasRedisServer),
+        [],
+        "the demo's PATH has no redis-server"
+      )
+      await loginViewLogout(d.base)
+    } finally {
+      const exit = await d.interrupt()
+      // The demo exits 0 (next tests), but the `sh -c` npm runs it in dies of the same SIGINT, and npm then
+      // ends itself with that signal (shell status 130): what Ctrl-C does to any npm script, a server or not.
+      assert.equal(exit, { code: null, signal: 'SIGINT' }, show(d))
+    }
+    assert.match(d.stdout(), /^demo stopped$/m, show(d))
+    assert.equal(groupMembers(d.pid), [], 'every process of the demo exited')
+    assert.is(d.stderr().trim(), '', show(d))
   } finally {
-    await redis.stop()
+    hidden.remove()
   }
 })
 
-test('interactive mode prints the URL and curl examples, serves GET /, and stops redis on SIGTERM', async () => {
-  type Served = { status: number; body: unknown }
-  const state: { served?: Promise<Served> } = {}
-  const r = await runDemo(demoEnv({ PORT: '0' }), (out, pid) => {
-    const url = /demo on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1]
-    if (state.served || url === undefined || !out.includes('Ctrl-C to stop')) return
-    state.served = fetch(`${url}/`)
-      .then(async (res): Promise<Served> => ({ status: res.status, body: (await res.json()) as unknown }))
-      .finally(() => process.kill(pid, 'SIGTERM'))
-    state.served.catch(() => undefined) // awaited below, after the demo exits
-  })
-  assert.ok(state.served, `the demo never printed its URL\n${show(r)}`)
-  const got = await (state.served as Promise<Served>)
-  assert.is(got.status, 200)
-  assert.equal((got.body as Record<string, unknown>)['views'], 1)
-  assert.is(r.code, 0, show(r))
-  assert.match(r.stdout, /curl -b jar -c jar -X POST 'http:\/\/127\.0\.0\.1:\d+\/login\?user=alice'/)
-  assert.match(r.stdout, /curl -b jar -c jar http:\/\/127\.0\.0\.1:\d+\/sessions/)
-  const pid = redisPid(r.stdout)
-  assert.ok(pid !== undefined, show(r))
-  assert.not.ok(isAlive(pid as number), `redis-server ${pid} still runs after SIGTERM`)
+test('node examples/demo.js without redis-server: the in-memory client; Ctrl-C exits 0', async () => {
+  const hidden = pathWithoutRedis()
+  try {
+    const d = await startDemo(process.execPath, [demo], demoEnv({ PATH: hidden.PATH }))
+    assert.match(d.stdout().split('\n')[0] ?? '', MEMORY_LINE, show(d))
+    await loginViewLogout(d.base)
+    assert.equal(await d.interrupt(), { code: 0, signal: null }, show(d))
+    assert.match(d.stdout(), /^demo stopped$/m, show(d))
+    assert.is(d.stderr().trim(), '', show(d))
+  } finally {
+    hidden.remove()
+  }
 })
 
-test('without redis-server on the PATH and no REDIS_URL it prints one instruction line and exits 1', async () => {
-  const emptyBin = mkdtempSync(join(tmpdir(), 'crs-no-redis-'))
+test('with redis-server on the PATH: starts its own, serves the round trip, and Ctrl-C exits 0 and stops it', async () => {
+  const d = await startDemo(process.execPath, [demo], demoEnv({}))
+  const first = d.stdout().split('\n')[0] ?? ''
+  const m =
+    /^store: a throwaway redis-server \((\/\S+\/redis-server), pid (\d+)\) on redis:\/\/127\.0\.0\.1:\d+, stopped when the demo stops$/.exec(
+      first
+    )
+  assert.ok(m !== null, `first line: ${first}\n${show(d)}`)
+  const redisPid = Number(m?.[2])
+  assert.ok(isAlive(redisPid), 'its redis-server runs')
   try {
-    const r = await runDemo(demoEnv({ DEMO_SELFTEST: '1', PATH: emptyBin }))
-    assert.is(r.code, 1, show(r))
-    const lines = r.stderr.trim().split('\n')
-    assert.is(lines.length, 1, show(r))
-    assert.match(lines[0] ?? '', /^redis-server not found: install it .*REDIS_URL/, show(r))
-    assert.not.match(r.stdout, /selftest/, show(r))
+    await loginViewLogout(d.base)
   } finally {
-    rmSync(emptyBin, { recursive: true, force: true })
+    assert.equal(await d.interrupt(), { code: 0, signal: null }, show(d))
+  }
+  assert.not.ok(isAlive(redisPid), `redis-server ${redisPid} still runs after Ctrl-C`)
+  assert.match(d.stdout(), /^demo stopped$/m, show(d))
+  assert.is(d.stderr().trim(), '', show(d))
+})
+
+test('with REDIS_URL: uses that Redis (the sessions are there), starts none, and leaves it running', async () => {
+  const redis = await startRedis()
+  const admin = createClient({ url: redis.url, socket: { reconnectStrategy: false } })
+  admin.on('error', () => undefined)
+  try {
+    const d = await startDemo(process.execPath, [demo], demoEnv({ REDIS_URL: redis.url }))
+    assert.is(d.stdout().split('\n')[0], `store: Redis at ${redis.url} (REDIS_URL)`, show(d))
+    try {
+      await loginViewLogout(d.base)
+      await admin.connect()
+      const keys = await admin.keys('demo:*')
+      assert.is(keys.length, 4, `two live sessions and two tombstones in that Redis: ${keys.join(', ')}`)
+    } finally {
+      assert.equal(await d.interrupt(), { code: 0, signal: null }, show(d))
+    }
+    assert.ok(isAlive(redis.pid), 'the demo must not stop a Redis it did not start')
+    assert.is(d.stderr().trim(), '', show(d))
+  } finally {
+    if (admin.isOpen) admin.destroy()
+    await redis.stop()
   }
 })
 

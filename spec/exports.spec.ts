@@ -4,7 +4,7 @@ import { readFileSync } from 'fs'
 import { join, resolve } from 'path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { PINNED_TYPES, PINNED_VALUES } from './types/exports'
+import { PINNED_MEMORY_TYPES, PINNED_MEMORY_VALUES, PINNED_TYPES, PINNED_VALUES } from './types/exports'
 
 const root = resolve(__dirname, '..', '..')
 
@@ -26,6 +26,15 @@ test('dist/index.d.ts exports exactly the pinned values and types', () => {
   const { values, types } = exportsOf(readFileSync(join(root, 'dist', 'index.d.ts'), 'utf8'))
   assert.equal(values, [...PINNED_VALUES].sort(), 'value exports')
   assert.equal(types, [...PINNED_TYPES].sort(), 'type exports')
+})
+
+test('dist/memory.d.ts (connect-redis-session/memory) exports exactly its pinned values and types', () => {
+  const { values, types } = exportsOf(readFileSync(join(root, 'dist', 'memory.d.ts'), 'utf8'))
+  assert.equal(values, [...PINNED_MEMORY_VALUES].sort(), 'value exports')
+  assert.equal(types, [...PINNED_MEMORY_TYPES].sort(), 'type exports')
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the built CommonJS module, as a user loads it
+  const runtime = Object.keys(require(join(root, 'dist', 'memory.js')) as object).filter((k) => k !== '__esModule')
+  assert.equal(runtime.sort(), [...PINNED_MEMORY_VALUES].sort())
 })
 
 test('the runtime module exports exactly the pinned values', () => {
@@ -61,7 +70,7 @@ test("the README's API section names every export, and nothing that is not one",
   assert.ok(start >= 0 && end > start, 'README has an API section')
   const section = readme.slice(start, end)
   const named = new Set([...section.matchAll(/`([A-Za-z_$][\w$]*)/g)].map((m) => m[1] as string))
-  const pinned = new Set<string>([...PINNED_VALUES, ...PINNED_TYPES])
+  const pinned = new Set<string>([...PINNED_VALUES, ...PINNED_TYPES, ...PINNED_MEMORY_VALUES, ...PINNED_MEMORY_TYPES])
   assert.equal([...pinned].filter((n) => !named.has(n)).sort(), [], 'exports the README does not name')
   assert.equal(
     [...named].filter((n) => !pinned.has(n) && !NOT_EXPORTS.has(n)).sort(),

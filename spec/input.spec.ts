@@ -109,7 +109,7 @@ sizes('an oversized session is refused with ESESSION_TOO_LARGE and nothing is wr
 sizes(
   'an oversized stored value is corrupt: a miss and a corrupt event by default, an error with onCorrupt fail',
   async ({ redis }) => {
-    redis.data.set('sessions:s', {
+    redis.keyspace.set('sessions:s', {
       type: 'string',
       value: JSON.stringify({ ...storedSession(redis.now(), 60_000), blob: 'x'.repeat(2000) })
     })
@@ -136,8 +136,11 @@ sizes.run()
 const corrupt = suite<{ redis: FakeRedis }>('corrupt stored values')
 corrupt.before.each((ctx) => {
   ctx.redis = makeFakeRedis()
-  ctx.redis.data.set('sessions:badSession42', { type: 'string', value: '{"cookie":' })
-  ctx.redis.data.set('sessions:good', { type: 'string', value: JSON.stringify(storedSession(ctx.redis.now(), 60_000)) })
+  ctx.redis.keyspace.set('sessions:badSession42', { type: 'string', value: '{"cookie":' })
+  ctx.redis.keyspace.set('sessions:good', {
+    type: 'string',
+    value: JSON.stringify(storedSession(ctx.redis.now(), 60_000))
+  })
 })
 
 corrupt('makeGet: fail by default, a miss with onCorrupt miss, reported either way', async ({ redis }) => {

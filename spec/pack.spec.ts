@@ -33,6 +33,7 @@ import { createClient } from 'redis'
 import { Redis } from 'ioredis'
 import { createRedisStore, RedisStore, makeGet, type RedisSessionStore, type StoreAccess, type StoreOptions } from '${NAME}'
 import { fromIoRedis, type IoRedisClient } from '${NAME}/ioredis'
+import { createMemoryClient, type MemoryClient } from '${NAME}/memory'
 
 declare module 'express-session' {
   interface SessionData {
@@ -54,6 +55,10 @@ export const pending = (): Promise<number> => store.access.length()
 export const ioClient: IoRedisClient = new Redis({ lazyConnect: true })
 export const ioStore: RedisSessionStore = createRedisStore(fromIoRedis(ioClient), { prefix: 'io:' })
 
+// The in-memory client of the memory subpath export, typed for require and import alike.
+export const memoryClient: MemoryClient = createMemoryClient({ now: () => 0 })
+export const memoryStore: RedisSessionStore = createRedisStore(memoryClient, { prefix: 'mem:' })
+
 // The types are real, not any (type-checked only: never called).
 export const typeErrors = (): void => {
   // @ts-expect-error prefix is a string
@@ -65,6 +70,8 @@ export const typeErrors = (): void => {
   void wrong
   // @ts-expect-error an ioredis client goes through fromIoRedis
   createRedisStore(new Redis())
+  // @ts-expect-error the clock advances by a number of ms
+  memoryClient.clock.advance('1s')
 }
 
 interface Backend {
@@ -79,6 +86,15 @@ const nodeRedisBackend = async (url: string, prefix: string): Promise<Backend> =
   return { redisStore: createRedisStore(client, { prefix }), rawGet: (key) => client.get(key), close: () => client.close() }
 }
 
+const memoryBackend = async (): Promise<Backend> => {
+  const client = createMemoryClient()
+  const rawGet = async (key: string) => {
+    const entry = client.keyspace.get(key)
+    return entry?.type === 'string' ? entry.value : null
+  }
+  return { redisStore: createRedisStore(client, { prefix: 'memory:' }), rawGet, close: async () => client.connection.close() }
+}
+
 const ioRedisBackend = async (url: string, prefix: string): Promise<Backend> => {
   const client = new Redis(url, { lazyConnect: true })
   await client.connect()
@@ -87,7 +103,8 @@ const ioRedisBackend = async (url: string, prefix: string): Promise<Backend> => 
 
 // With CONSUMER_REDIS_URL set: a real round trip through express-session, on node-redis or on ioredis.
 const roundTrip = async (url: string, prefix: string, backend: string): Promise<void> => {
-  const { redisStore, rawGet, close } = await (backend === 'ioredis' ? ioRedisBackend : nodeRedisBackend)(url, prefix)
+  const { redisStore, rawGet, close } =
+    backend === 'memory' ? await memoryBackend() : await (backend === 'ioredis' ? ioRedisBackend : nodeRedisBackend)(url, prefix)
   const app = express()
   app.use(session({ store: redisStore, secret: 'consumer', resave: false, saveUninitialized: false }))
   app.post('/login', (req, res) => {
@@ -237,13 +254,16 @@ pack.after(async (state) => {
 })
 
 pack(
-  'package.json publishes through .npmignore (no "files") and exports only ".", "./ioredis" and "./package.json"',
+  'package.json publishes through .npmignore (no "files") and exports only ".", "./ioredis", "./memory" and "./package.json"',
   () => {
     assert.is(rootPkg.files, undefined, 'package.json must not have a "files" field: .npmignore is the publish filter')
-    assert.equal(Object.keys(rootPkg.exports).sort(), ['.', './ioredis', './package.json'])
+    assert.equal(Object.keys(rootPkg.exports).sort(), ['.', './ioredis', './memory', './package.json'])
     assert.equal(rootPkg.exports['./ioredis'], { types: './dist/ioredis.d.ts', default: './dist/ioredis.js' })
-    // moduleResolution node10 ignores "exports": typesVersions gives it the subpath's types.
-    assert.equal(rootPkg.typesVersions, { '*': { ioredis: ['./dist/ioredis.d.ts'] } })
+    assert.equal(rootPkg.exports['./memory'], { types: './dist/memory.d.ts', default: './dist/memory.js' })
+    // moduleResolution node10 ignores "exports": typesVersions gives it the subpaths' types.
+    assert.equal(rootPkg.typesVersions, {
+      '*': { ioredis: ['./dist/ioredis.d.ts'], memory: ['./dist/memory.d.ts'] }
+    })
     assert.is(rootPkg.peerDependenciesMeta?.['ioredis']?.optional, true, 'ioredis is an optional peer')
   }
 )
@@ -277,7 +297,9 @@ pack('the tarball holds only package.json, README.md, LICENSE and dist/ (.js, .d
     'package/dist/index.js',
     'package/dist/index.d.ts',
     'package/dist/ioredis.js',
-    'package/dist/ioredis.d.ts'
+    'package/dist/ioredis.d.ts',
+    'package/dist/memory.js',
+    'package/dist/memory.d.ts'
   ]) {
     assert.ok(state.entries.includes(must), `${must} is missing from the tarball`)
   }
@@ -319,6 +341,7 @@ pack(
     let deep
     try { require(${JSON.stringify(`${NAME}/dist/keys`)}); deep = 'resolved' } catch (e) { deep = e.code }
     const io = require(${JSON.stringify(`${NAME}/ioredis`)})
+    const mem = require(${JSON.stringify(`${NAME}/memory`)})
     // Neither entry point loads ioredis itself.
     const loadedBeforeUs = Object.keys(require.cache).some((f) => f.includes('/node_modules/ioredis/'))
     const { Redis } = require('ioredis')
@@ -333,6 +356,11 @@ pack(
       viaNewIsStore: viaNew instanceof session.Store,
       deep,
       version: require(${JSON.stringify(`${NAME}/package.json`)}).version,
+      memory: {
+        resolved: require.resolve(${JSON.stringify(`${NAME}/memory`)}),
+        keys: Object.keys(mem).sort(),
+        isStore: m.createRedisStore(mem.createMemoryClient()) instanceof session.Store
+      },
       ioredis: {
         resolved: require.resolve(${JSON.stringify(`${NAME}/ioredis`)}),
         keys: Object.keys(io).sort(),
@@ -353,6 +381,7 @@ pack(
       viaNewIsStore: boolean
       deep: string
       version: string
+      memory: { resolved: string; keys: Array<string>; isStore: boolean }
       ioredis: {
         resolved: string
         keys: Array<string>
@@ -402,6 +431,16 @@ pack(
       'the ioredis entry exports its two adapters only'
     )
     assert.ok(!out.keys.includes('fromIoRedis'), 'the root does not export fromIoRedis')
+    assert.equal(
+      out.memory,
+      {
+        resolved: join(state.consumer, 'node_modules', NAME, 'dist', 'memory.js'),
+        keys: ['createMemoryClient'],
+        isStore: true
+      },
+      'connect-redis-session/memory: its one value export, and a working store on it'
+    )
+    assert.ok(!out.keys.includes('createMemoryClient'), 'the root does not export createMemoryClient')
     assert.equal([out.ioredis.keyPrefix, out.ioredis.memoized, out.ioredis.isStore], ['kp:', true, true])
     assert.is(out.ioredis.loadedBeforeUs, false, 'requiring the package (root or /ioredis) must not load ioredis')
   }
@@ -415,6 +454,8 @@ import * as ns from ${JSON.stringify(NAME)}
 import cjs from ${JSON.stringify(NAME)}
 import { fromIoRedis } from ${JSON.stringify(`${NAME}/ioredis`)}
 import * as ioNs from ${JSON.stringify(`${NAME}/ioredis`)}
+import { createMemoryClient } from ${JSON.stringify(`${NAME}/memory`)}
+import * as memNs from ${JSON.stringify(`${NAME}/memory`)}
 import { Redis } from 'ioredis'
 const ioClient = new Redis({ lazyConnect: true })
 console.log(JSON.stringify({
@@ -422,6 +463,8 @@ console.log(JSON.stringify({
   named: Object.keys(ns).filter((k) => k !== 'default' && k !== '__esModule').sort(),
   ioNamed: Object.keys(ioNs).filter((k) => k !== 'default' && k !== '__esModule').sort(),
   ioTag: fromIoRedis(ioClient)._tag,
+  memNamed: Object.keys(memNs).filter((k) => k !== 'default' && k !== '__esModule').sort(),
+  memTag: createMemoryClient()._tag,
   same: cjs.createRedisStore === createRedisStore
 }))
 `
@@ -433,6 +476,8 @@ console.log(JSON.stringify({
     named: Array<string>
     ioNamed: Array<string>
     ioTag: string
+    memNamed: Array<string>
+    memTag: string
     same: boolean
   }>(r)
   assert.equal(out.types, ['function', 'function', 'function', 'function'])
@@ -443,6 +488,11 @@ console.log(JSON.stringify({
     'connect-redis-session/ioredis: both adapters as named ESM exports'
   )
   assert.is(out.ioTag, 'SessionClient')
+  assert.equal(
+    [out.memNamed, out.memTag],
+    [['createMemoryClient'], 'SessionClient'],
+    'connect-redis-session/memory from ESM'
+  )
   assert.ok(out.same)
 
   // Import attributes (`with`) arrived in Node 18.20 / 20.10; older 20.x only knows `assert`.
@@ -475,14 +525,16 @@ for (const config of Object.keys(tsProjects)) {
 }
 
 pack(
-  'the installed package stores and reads sessions in a real redis-server (compiled CJS and ESM consumers, on node-redis and on ioredis)',
+  'the installed package stores and reads sessions in a real redis-server (compiled CJS and ESM consumers, on node-redis and on ioredis) and in the in-memory client',
   async (state) => {
     state.redis = await startRedis()
     for (const [config, entry, prefix, backend] of [
       ['tsconfig.cjs.json', join('out-cjs', 'app.js'), 'cjs:', 'node-redis'],
       ['tsconfig.esm.json', join('out-esm', 'app.mjs'), 'esm:', 'node-redis'],
       ['tsconfig.cjs.json', join('out-cjs', 'app.js'), 'io-cjs:', 'ioredis'],
-      ['tsconfig.esm.json', join('out-esm', 'app.mjs'), 'io-esm:', 'ioredis']
+      ['tsconfig.esm.json', join('out-esm', 'app.mjs'), 'io-esm:', 'ioredis'],
+      ['tsconfig.cjs.json', join('out-cjs', 'app.js'), 'memory:', 'memory'],
+      ['tsconfig.esm.json', join('out-esm', 'app.mjs'), 'memory:', 'memory']
     ] as const) {
       assert.ok(state.compiled.has(config), `${config} did not compile, so ${entry} cannot run`)
       const label = `${entry} on ${backend}`

@@ -2,7 +2,8 @@
 // with a real redis-server. The fence conventions are in spec/support/readme.ts: `js` blocks run as .cjs or
 // .mjs; `ts` blocks are type-checked (strict) and run both as CommonJS (.ts) and as ESM (.mts), or as ESM
 // only with the word `esm`; `app` blocks are servers (PORT given, probed, then stopped); `name:<id>` picks a
-// probe. Each run has cwd = the consumer project and REDIS_URL = a redis-server flushed before it.
+// probe; `test` blocks are uvu test files that must report at least one test, all passed. Each run has
+// cwd = the consumer project and REDIS_URL = a redis-server flushed before it.
 import { appendFileSync, mkdirSync, writeFileSync } from 'fs'
 import { join } from 'path'
 import { createClient } from 'redis'
@@ -20,6 +21,7 @@ import {
   readReadme,
   startApp,
   unexpectedStderr,
+  uvuProblem,
   type AppProcess,
   type Block
 } from './support/readme'
@@ -185,6 +187,8 @@ const runVariant = async (state: State, block: Block, v: Variant): Promise<strin
   if (!block.app) {
     const r = await node(['--require', state.preload, file], state.consumer, RUN_TIMEOUT_MS, { REDIS_URL: url })
     const stray = unexpectedStderr(r.stderr)
+    const uvu = block.test && r.code === 0 ? uvuProblem(r.stdout) : undefined
+    if (uvu !== undefined) return `${uvu}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`
     if (r.code === 0 && stray === '') return undefined
     const why =
       r.code === null
@@ -215,8 +219,32 @@ const runVariant = async (state: State, block: Block, v: Variant): Promise<strin
     : `${failure} (stopped: ${how})\n--- stdout\n${app.stdout().slice(-4000)}\n--- stderr\n${app.stderr().slice(-4000)}`
 }
 
+readme('uvuProblem: a test block passes only with a uvu summary of at least one test, all passed', () => {
+  const summary = (total: number, passed: number) =>
+    `  Total:     ${total}\n  Passed:    ${passed}\n  Skipped:   0\n  Duration:  12.34ms\n`
+  assert.is(uvuProblem(`• •   (2 / 2)\n\n${summary(2, 2)}`), undefined)
+  assert.is(uvuProblem(summary(2, 1)), 'passed 1 of 2 tests')
+  assert.is(uvuProblem(summary(0, 0)), 'ran no test')
+  assert.is(uvuProblem('hello\n'), 'printed no uvu summary (Total / Passed)')
+})
+
+readme('the "Testing your app without Redis" example is a uvu test file (word test) on the in-memory client', () => {
+  const tests = parsed.blocks.filter((b) => b.name === 'testing-without-redis')
+  assert.is(tests.length, 1, 'one block has the word name:testing-without-redis')
+  const block = tests[0] as Block
+  assert.ok(block.test && kindOf(block) === 'ts', 'a ts block with the word test')
+  assert.match(block.source, "from 'connect-redis-session/memory'")
+  assert.match(block.source, /client\.clock\.advance\(/)
+  assert.match(block.source, /await fetch\(/)
+})
+
 for (const block of runnable) {
-  const flags = [block.lang, ...(block.app ? ['app'] : []), ...(block.esm ? ['esm'] : [])].join(', ')
+  const flags = [
+    block.lang,
+    ...(block.app ? ['app'] : []),
+    ...(block.test ? ['test'] : []),
+    ...(block.esm ? ['esm'] : [])
+  ].join(', ')
   readme(`README.md:${block.line} ${block.name ?? firstLine(block)} (${flags})`, async (state) => {
     const started = Date.now()
     const failures: Array<string> = []

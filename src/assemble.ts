@@ -15,7 +15,7 @@ import type { ResolvedOptions } from './options'
 import type { Expiring } from './ttl'
 import { makeAll } from './operations/all'
 import { makeClear } from './operations/clear'
-import { makeClusterPages } from './operations/cluster-pages'
+import { makeClusterPages, makeClusterReads } from './operations/cluster-pages'
 import { withDeadline } from './operations/deadline'
 import { makeDestroy } from './operations/destroy'
 import { makeGet } from './operations/get'
@@ -129,12 +129,15 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
     batchSize: deps.scanCount,
     strictSessionIds: deps.strictSessionIds
   }
-  // One node: its SCAN. A cluster: every master's SCAN, batches cut by hash slot.
+  // One node: its SCAN. A cluster: every master's SCAN at once, each batch of one master (of many hash slots),
+  // read and tombstoned with one script call on that node instead of one command per slot.
   const cluster = client.cluster
   const source = (onlyStrings: boolean) =>
     cluster === undefined
       ? makeScanPages({ ...pages, client, onlyStrings })
       : makeClusterPages({ ...pages, cluster, onlyStrings })
+  const reads = cluster === undefined ? client : makeClusterReads({ client, keyPrefix: client.keyPrefix })
+  const clears = cluster === undefined ? writes : { ...writes, acrossSlots: { keyPrefix: client.keyPrefix } }
   // all/iterate read values: MGET answers null for a tombstone, so SCAN needs no TYPE filter there.
   const valuePages = source(false)
   const keyBatches = makeScanBatches({ pages: source(true) })
@@ -143,12 +146,17 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
     set: (sid: string, session: SessionData) => boundSet(set(sid, session)),
     touch: (sid: string, session: Expiring) => boundTouch(touch(sid, session)),
     destroy: (sid: string) => boundDestroy(destroy(sid)),
-    // Batches of a whole page each: 4 in flight keep Redis busy while Node parses, and few values wait in memory.
-    all: makeAll({ ...deps, scanBatches: makeScanBatches({ pages: valuePages, inFlight: 4 }) }),
+    // One node: batches of a whole page each, 4 in flight keep Redis busy while Node parses and few values wait
+    // in memory. A cluster: 16, so that every master has batches in flight.
+    all: makeAll({
+      ...deps,
+      client: reads,
+      scanBatches: makeScanBatches({ pages: valuePages, inFlight: cluster === undefined ? 4 : 16 })
+    }),
     ids: makeIds({ scanBatches: keyBatches }),
     length: makeLength({ scanBatches: keyBatches }),
-    clear: makeClear({ ...writes, scanBatches: keyBatches, countLiveOnly: false }),
-    iterate: makeIterate({ ...deps, pages: valuePages })
+    clear: makeClear({ ...clears, scanBatches: keyBatches, countLiveOnly: false }),
+    iterate: makeIterate({ ...deps, client: reads, pages: valuePages })
   }
   // Lazy touch only where express-session's touch does something.
   const lazy = deps.touchAfterSeconds > 0 && !deps.disableTouch

@@ -5,4 +5,10 @@
  * @since 0.1.0
  */
 export { fromIoRedis, fromIoRedisCluster } from './client/ioredis'
-export type { IoRedisClient, IoRedisClusterClient, IoRedisScan, IoRedisScanReply } from './client/ioredis'
+export type {
+  IoRedisClient,
+  IoRedisClusterClient,
+  IoRedisClusterNode,
+  IoRedisScan,
+  IoRedisScanReply
+} from './client/ioredis'

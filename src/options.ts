@@ -109,7 +109,7 @@ export interface StoreOptions {
   readonly waitReplicas?: number
   /** How long `waitReplicas` waits for the replicas, in ms. Default 1000. */
   readonly waitTimeoutMs?: number
-  /** The clock, in ms since the epoch. Default `Date.now`. For tests. */
+  /** The clock, in ms since the epoch. Default `Date.now`, the clock express-session sets `cookie.expires` with. For tests. */
   readonly now?: IO<number>
 }
 

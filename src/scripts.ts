@@ -49,6 +49,63 @@ return removed`
 )
 
 /**
+ * `TOMBSTONE_SCRIPT` for the keys of one Redis Cluster node, whatever their hash slots (a batch of one master's
+ * `SCAN`): `KEYS[1]` is one of them, only there so that the client sends the call to that node; `ARGV[1..3]`
+ * are as in `TOMBSTONE_SCRIPT`, and `ARGV[4..]` the keys themselves (with the client's own key prefix, which a
+ * client adds to `KEYS` only). Redis refuses a multi-key command across slots, even inside a script, so each key
+ * has its own `DEL`. First a `TYPE` of every key under `pcall`: a key this node does not serve (its slot moved
+ * since the `SCAN`) fails there, before anything is written, and the error is the reply. No shebang, on
+ * purpose: such a script may touch keys of any slot of its node (Redis 6.2 and 7; with a shebang Redis 7 would
+ * need `allow-cross-slot-keys`, which 6.2 cannot parse), and under `maxmemory` with `noeviction` it may write once
+ * it has written, as `TOMBSTONE_SCRIPT` relies on.
+ *
+ * @category scripts
+ * @since 0.1.0
+ */
+export const NODE_TOMBSTONE_SCRIPT = script(
+  `local grace = tonumber(ARGV[1])
+local removed = 0
+for i = 4, #ARGV do
+  local t = redis.pcall('TYPE', ARGV[i])
+  if t['err'] then return t end
+  if ARGV[3] == '1' and t['ok'] == 'string' then removed = removed + 1 end
+end
+for i = 4, #ARGV do
+  local deleted = redis.call('DEL', ARGV[i])
+  if ARGV[3] ~= '1' then removed = removed + deleted end
+end
+if grace > 0 then
+  for i = 4, #ARGV do
+    redis.call('HSET', ARGV[i], 'destroyedAt', ARGV[2])
+    redis.call('PEXPIRE', ARGV[i], grace)
+  end
+end
+return removed`
+)
+
+/**
+ * `MGET` for the keys of one Redis Cluster node, whatever their hash slots: `KEYS[1]` routes the call (as in
+ * `NODE_TOMBSTONE_SCRIPT`), `ARGV` are the keys (with the client's key prefix). Replies each value in order,
+ * `nil` for a missing key or a tombstone (`WRONGTYPE`), as `MGET` does; any other error (a key this node does not
+ * serve) is the reply. Read-only. No shebang, for the reasons given for `NODE_TOMBSTONE_SCRIPT`.
+ *
+ * @category scripts
+ * @since 0.1.0
+ */
+export const NODE_MGET_SCRIPT = script(
+  `local values = {}
+for i = 1, #ARGV do
+  local v = redis.pcall('GET', ARGV[i])
+  if type(v) == 'table' and v['err'] then
+    if string.sub(v['err'], 1, 9) ~= 'WRONGTYPE' then return v end
+    v = false
+  end
+  values[i] = v
+end
+return values`
+)
+
+/**
  * `KEYS[1]` session key. Reads the session and its remaining TTL in one command, for lazy touch: replies
  * `{ pttl, value }`, with `pttl` `-2` and no value for a missing key, and `{ -3 }` for a tombstone (or any
  * non-string key). Read-only.

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { isNodeRedisClient, isSessionClient, toSessionClient } from '../../src/client/check'
 import { alwaysReady, type SessionClient } from '../../src/client/contract'
 import { fromNodeRedis, NODE_REDIS_COMMANDS, type NodeRedisClient } from '../../src/client/node-redis'
-import { makeFakeRedis } from '../fakes/redis'
+import { makeNodeRedisFake } from '../fakes/redis'
 import { assertLeft, assertRight } from '../helpers'
 
 const typeError = (client: unknown): string => {
@@ -14,7 +14,7 @@ const typeError = (client: unknown): string => {
 
 /** A SessionClient written by hand (as a test or another adapter would): not node-redis-shaped at all. */
 const handMade = (): SessionClient => {
-  const fake = makeFakeRedis()
+  const fake = makeNodeRedisFake()
   return { ...fake, _tag: 'SessionClient', keyPrefix: 'hand:', connection: alwaysReady, info: async () => '' }
 }
 
@@ -23,12 +23,12 @@ const check = suite('toSessionClient')
 check('a SessionClient is passed through as it is', () => {
   const client = handMade()
   assert.is(assertRight(toSessionClient(client)), client)
-  const adapted = fromNodeRedis(makeFakeRedis())
+  const adapted = fromNodeRedis(makeNodeRedisFake())
   assert.is(assertRight(toSessionClient(adapted)), adapted)
 })
 
 check('a node-redis-shaped client is adapted, with the one adapter of that client', async () => {
-  const fake = makeFakeRedis()
+  const fake = makeNodeRedisFake()
   const client = assertRight(toSessionClient(fake))
   assert.is(client._tag, 'SessionClient')
   assert.is.not(client as unknown, fake)
@@ -53,7 +53,7 @@ check('null, undefined or a primitive: "client is required", naming what was pas
 })
 
 check('an options bag with a client: the client goes first', () => {
-  const message = typeError({ client: makeFakeRedis(), prefix: 'app:' })
+  const message = typeError({ client: makeNodeRedisFake(), prefix: 'app:' })
   assert.match(message, 'createRedisStore takes the client as its first argument: createRedisStore(client, options)')
   assert.match(message, 'new RedisStore({ client, ...options })')
   // Even with no client inside: a `client` key means the caller meant options.
@@ -61,7 +61,7 @@ check('an options bag with a client: the client goes first', () => {
 })
 
 check('a node-redis client that happens to have a client property is still a client', () => {
-  const fake = Object.assign(makeFakeRedis(), { client: 'its own field' })
+  const fake = Object.assign(makeNodeRedisFake(), { client: 'its own field' })
   assert.is(assertRight(toSessionClient(fake))._tag, 'SessionClient')
 })
 
@@ -71,11 +71,11 @@ check('missing command methods are named, with the ioredis hint', () => {
     message,
     /^client is not a node-redis client: it has no getEx, getDel, mGet, evalSha, eval, scan methods \(for ioredis, pass fromIoRedis\(client\)/
   )
-  const { scan: _scan, ...noScan } = makeFakeRedis()
+  const { scan: _scan, ...noScan } = makeNodeRedisFake()
   assert.match(typeError(noScan), 'it has no scan method (')
   assert.match(typeError({}), `it has no ${NODE_REDIS_COMMANDS.join(', ')} methods`)
   // A property that is not a function is missing too.
-  assert.match(typeError({ ...makeFakeRedis(), mGet: 'MGET' }), 'it has no mGet method (')
+  assert.match(typeError({ ...makeNodeRedisFake(), mGet: 'MGET' }), 'it has no mGet method (')
 })
 
 check.run()
@@ -86,18 +86,18 @@ const refinements = suite('client refinements')
 
 refinements('isSessionClient: the SessionClient tag', () => {
   assert.is(isSessionClient(handMade()), true)
-  assert.is(isSessionClient(fromNodeRedis(makeFakeRedis())), true)
-  assert.is(isSessionClient(makeFakeRedis()), false)
+  assert.is(isSessionClient(fromNodeRedis(makeNodeRedisFake())), true)
+  assert.is(isSessionClient(makeNodeRedisFake()), false)
   assert.is(isSessionClient({ _tag: 'Serializer' }), false)
   assert.is(isSessionClient(null), false)
 })
 
 refinements('isNodeRedisClient: every command method, as functions', () => {
-  assert.is(isNodeRedisClient(makeFakeRedis()), true)
-  assert.is(isNodeRedisClient({ client: makeFakeRedis() }), false)
-  assert.is(isNodeRedisClient({ ...makeFakeRedis(), eval: undefined }), false)
+  assert.is(isNodeRedisClient(makeNodeRedisFake()), true)
+  assert.is(isNodeRedisClient({ client: makeNodeRedisFake() }), false)
+  assert.is(isNodeRedisClient({ ...makeNodeRedisFake(), eval: undefined }), false)
   assert.is(isNodeRedisClient(undefined), false)
-  const adapted: NodeRedisClient = fromNodeRedis(makeFakeRedis())
+  const adapted: NodeRedisClient = fromNodeRedis(makeNodeRedisFake())
   assert.is(isNodeRedisClient(adapted), true, 'an adapter has the same methods')
 })
 

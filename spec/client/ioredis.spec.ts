@@ -10,7 +10,8 @@ import session from 'express-session'
 import Redis from 'ioredis'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { fromIoRedis, type IoRedisClient, type IoRedisScanReply } from '../../src/ioredis'
+import { keySlot } from '../../src/client/slot'
+import { fromIoRedis, fromIoRedisCluster, type IoRedisClient, type IoRedisScanReply } from '../../src/ioredis'
 import { createRedisStore, RedisStore } from '../../src/express/create-redis-store'
 
 // --- the fake
@@ -182,6 +183,45 @@ adapter('an ioredis Cluster is refused with a TypeError', () => {
     (e: unknown) => e instanceof TypeError && /for an ioredis Cluster use fromIoRedisCluster/.test(e.message)
   )
 })
+
+adapter(
+  "fromIoRedisCluster: waitReplicas sends WAIT on the connection of the key's slot owner (keyPrefix included)",
+  async () => {
+    // Two masters, each a fake node with its address; slots 0–8191 on the first, the rest on the second.
+    const sent: Array<readonly [string, ReadonlyArray<string>]> = []
+    const node = (port: number) =>
+      Object.assign(makeFake(), {
+        options: { host: '127.0.0.1', port },
+        call: (command: string, ...args: Array<string>) => {
+          sent.push([`${port} ${command}`, args])
+          return Promise.resolve(port === 7001 ? 1 : '0')
+        }
+      })
+    const masters = [node(7000), node(7001)]
+    const slots = Array.from({ length: 16384 }, (_, slot) => [slot < 8192 ? '127.0.0.1:7000' : '127.0.0.1:7001'])
+    const cluster = Object.assign(makeFake(), { isCluster: true, nodes: () => masters, slots })
+    const wait = fromIoRedisCluster(cluster).waitReplicas
+    // 'sessions:a' is in slot 747 (first master); with keyPrefix 'app:', 'app:sessions:b' in 10079 (second).
+    assert.is(keySlot('sessions:a'), 747)
+    assert.is(await wait?.('sessions:a', 1, 300.4), 0)
+    const prefixed = Object.assign(makeFake('app:'), { isCluster: true, nodes: () => masters, slots })
+    assert.is(keySlot('app:sessions:b'), 10079)
+    assert.is(await fromIoRedisCluster(prefixed).waitReplicas?.('sessions:b', 2, 100), 1)
+    assert.equal(sent, [
+      ['7000 WAIT', ['1', '300']],
+      ['7001 WAIT', ['2', '100']]
+    ])
+    // A slot with no known owner (topology not loaded yet): a rejection, never a WAIT elsewhere.
+    const unknown = Object.assign(makeFake(), { isCluster: true, nodes: () => masters, slots: [] })
+    await fromIoRedisCluster(unknown)
+      .waitReplicas?.('sessions:a', 1, 300)
+      .then(
+        () => assert.unreachable('WAIT without a slot owner'),
+        (e: Error) => assert.match(e.message, /no connection to the master of key sessions:a/)
+      )
+    assert.is(sent.length, 2)
+  }
+)
 
 adapter('the store runs on it: SET … PX … GET, WRONGTYPE → tombstoned, NOSCRIPT → EVAL', async () => {
   const fake = makeFake()

@@ -124,6 +124,35 @@ commands('info: INFO <section> on the client; a client without info answers an e
   assert.is(await adapt(rawClient()).info('memory'), '')
 })
 
+commands('waitReplicas: WAIT through sendCommand(args) on the client, its reply as a number', async () => {
+  const raw = rawClient({
+    sendCommand: function (this: unknown, ...args: ReadonlyArray<unknown>) {
+      raw.calls.push(['sendCommand', ...args])
+      raw.self.push(this)
+      return Promise.resolve(1)
+    }
+  })
+  assert.is(await adapt(raw).waitReplicas?.('sessions:a', 1, 299.6), 1)
+  assert.equal(raw.calls, [['sendCommand', ['WAIT', '1', '300']]])
+  assert.equal(raw.self, [raw])
+  assert.is(adapt(rawClient()).waitReplicas, undefined, 'no sendCommand, no WAIT')
+})
+
+commands("waitReplicas on a createSentinel() client: sendCommand(false, args), the master's connection", async () => {
+  // A node-redis v5/v6 sentinel client: sendCommand(isReadonly, args); it alone has getMasterNode.
+  const raw = rawClient({
+    getMasterNode: () => ({ host: '127.0.0.1', port: 6379 }),
+    sendCommand: function (this: unknown, isReadonly: unknown, args: unknown) {
+      raw.calls.push(['sendCommand', isReadonly, args])
+      raw.self.push(this)
+      return Promise.resolve(0)
+    }
+  })
+  assert.is(await adapt(raw).waitReplicas?.('sessions:a', 2, 500), 0)
+  assert.equal(raw.calls, [['sendCommand', false, ['WAIT', '2', '500']]])
+  assert.equal(raw.self, [raw])
+})
+
 commands('every command method the adapter needs is listed', () => {
   assert.equal([...NODE_REDIS_COMMANDS].sort(), ['eval', 'evalSha', 'get', 'getDel', 'getEx', 'mGet', 'scan', 'set'])
 })

@@ -3,7 +3,12 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Connection } from '../../src/client/contract'
-import { checkEvictionPolicy, followConnection } from '../../src/express/connection'
+import {
+  checkEvictionPolicy,
+  checkInProcessClient,
+  followConnection,
+  IN_PROCESS_WARNING
+} from '../../src/express/connection'
 
 /** A connection the spec drives: `change` tells the listeners, `ready`/`closed` are what the getters answer. */
 const connectionOf = (ready: boolean) => {
@@ -176,3 +181,33 @@ eviction('silent when INFO fails because the application closed its client', asy
 })
 
 eviction.run()
+
+// --- checkInProcessClient
+
+const inProcess = suite('checkInProcessClient')
+
+inProcess(
+  'an in-process client under NODE_ENV=production: one warning, after the current synchronous code',
+  async () => {
+    const warnings: Array<string> = []
+    checkInProcessClient({ inProcess: true }, 'production', (m) => warnings.push(m))
+    assert.equal(warnings, [], 'not during the call: a listener attached right after must hear it')
+    await settle()
+    assert.equal(warnings, [IN_PROCESS_WARNING])
+    await settle()
+    assert.is(warnings.length, 1, 'once')
+    assert.match(IN_PROCESS_WARNING, /in-memory client .*NODE_ENV=production.* lost when it restarts/)
+  }
+)
+
+inProcess('silent in any other environment, and for a client that is not in-process', async () => {
+  const warnings: Array<string> = []
+  for (const env of [undefined, '', 'development', 'test', 'Production', 'staging'])
+    checkInProcessClient({ inProcess: true }, env, (m) => warnings.push(`${String(env)}: ${m}`))
+  for (const client of [{}, { inProcess: false }])
+    checkInProcessClient(client, 'production', (m) => warnings.push(`${JSON.stringify(client)}: ${m}`))
+  await settle()
+  assert.equal(warnings, [])
+})
+
+inProcess.run()

@@ -3,7 +3,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore, RedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
 import type { SessionStoreError } from '../../src/express/to-error'
-import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
+import { createMemoryClient } from '../../src/memory'
+import { makeFakeRedis, makeNodeRedisFake, type FakeRedis } from '../fakes/redis'
 import { storedSession } from '../helpers'
 
 type Ctx = { redis: FakeRedis; store: RedisSessionStore }
@@ -61,7 +62,7 @@ facade('new RedisStore({ client, ...options }) and RedisStore(...) build the sam
   const b = RedisStore({ client: redis, prefix: 'b:' })
   await a.access.set('x', sess(redis))
   await b.access.set('x', sess(redis))
-  assert.ok(redis.data.has('a:x') && redis.data.has('b:x'))
+  assert.ok(redis.keyspace.get('a:x') !== undefined && redis.keyspace.get('b:x') !== undefined)
   assert.instance(b, session.Store)
 })
 
@@ -92,9 +93,9 @@ facade('errors reach the callback as Errors with a code and cause; nothing is th
   )
   assert.instance(noExpiry.err, Error)
   assert.is(noExpiry.err?.code, 'ESESSION_INVALID')
-  assert.is(redis.data.size, 0)
+  assert.is(redis.keyspace.size(), 0)
   const boom = new Error('down')
-  redis.failing('GET', boom)
+  redis.faults.fail('GET', { error: boom })
   const failed = await viaCallback<unknown>((cb) => store.get('s', cb))
   assert.is(failed.err?.code, 'ESESSION_REDIS')
   assert.is(failed.err?.cause, boom)
@@ -120,12 +121,12 @@ facade('touch renews, and with disableTouch does nothing', async ({ redis }) => 
   const store = createRedisStore(redis, { now: redis.now })
   await store.set('s', sess(redis))
   await store.touch('s', storedSession(redis.now(), 999_000) as unknown as session.SessionData)
-  assert.is(redis.pttl('sessions:s'), 999_000)
+  assert.is(redis.keyspace.pttl('sessions:s'), 999_000)
   const lazy = createRedisStore(redis, { now: redis.now, disableTouch: true })
   redis.calls.length = 0
   await lazy.touch('s', storedSession(redis.now(), 5_000) as unknown as session.SessionData)
   assert.equal(redis.calls, [])
-  assert.is(redis.pttl('sessions:s'), 999_000)
+  assert.is(redis.keyspace.pttl('sessions:s'), 999_000)
 })
 
 facade('access resolves with what each operation did', async ({ redis, store }) => {
@@ -167,3 +168,97 @@ facade('a bad argument never throws synchronously out of a method', async ({ sto
 })
 
 facade.run()
+
+// --- the in-memory client in production
+
+const production = suite('createRedisStore on the in-memory client, by NODE_ENV')
+
+/** Runs `f` with NODE_ENV set to `env` (deleted for undefined), then puts the old value back. */
+const withNodeEnv = async (env: string | undefined, f: () => Promise<void>): Promise<void> => {
+  const old = process.env['NODE_ENV']
+  if (env === undefined) delete process.env['NODE_ENV']
+  else process.env['NODE_ENV'] = env
+  try {
+    await f()
+  } finally {
+    if (old === undefined) delete process.env['NODE_ENV']
+    else process.env['NODE_ENV'] = old
+  }
+}
+
+/** The SessionStoreWarnings `process.emitWarning` sends while `f` runs and for a moment after. */
+const processWarnings = async (f: () => Promise<void>): Promise<Array<Error>> => {
+  const seen: Array<Error> = []
+  const onWarning = (w: Error): void => void (w.name === 'SessionStoreWarning' ? seen.push(w) : undefined)
+  process.on('warning', onWarning)
+  try {
+    await f()
+    await new Promise((r) => setTimeout(r, 20))
+  } finally {
+    process.off('warning', onWarning)
+  }
+  return seen
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 20))
+
+production(
+  'NODE_ENV=production: one warning event, heard by a listener attached after the store was built',
+  async () => {
+    await withNodeEnv('production', async () => {
+      const heard: Array<string> = []
+      const unheard = await processWarnings(async () => {
+        const store = createRedisStore(createMemoryClient())
+        store.on('warning', (m: string) => heard.push(m))
+        await tick()
+        await store.access.set('s', storedSession(Date.now(), 60_000) as unknown as session.SessionData)
+        await tick()
+      })
+      assert.is(heard.length, 1, 'once, at creation; not again on use')
+      assert.match(heard[0] ?? '', /^The session store runs on the in-memory client .*NODE_ENV=production/)
+      assert.equal(unheard, [], 'a listener takes it: nothing on process warnings')
+    })
+  }
+)
+
+production('NODE_ENV=production with no listener: process.emitWarning, type SessionStoreWarning', async () => {
+  await withNodeEnv('production', async () => {
+    const seen = await processWarnings(async () => {
+      createRedisStore(createMemoryClient())
+    })
+    assert.is(seen.length, 1)
+    assert.match(seen[0]?.message ?? '', /in-memory client/)
+    assert.is((seen[0] as Error & { code?: string }).code, 'ESESSION_WARNING')
+  })
+})
+
+production('silent when NODE_ENV is unset, development or test, and for a Redis client in production', async () => {
+  const heard: Array<string> = []
+  const seen: Array<Error> = []
+  for (const env of [undefined, 'development', 'test']) {
+    await withNodeEnv(env, async () => {
+      seen.push(
+        ...(await processWarnings(async () => {
+          createRedisStore(createMemoryClient()).on('warning', (m: string) => heard.push(`${String(env)}: ${m}`))
+          createRedisStore(createMemoryClient())
+        }))
+      )
+    })
+  }
+  await withNodeEnv('production', async () => {
+    seen.push(
+      ...(await processWarnings(async () => {
+        // node-redis-shaped (adapted by fromNodeRedis): a Redis client, not an in-process one
+        createRedisStore(makeNodeRedisFake()).on('warning', (m: string) => heard.push(`node-redis: ${m}`))
+        createRedisStore(makeNodeRedisFake())
+      }))
+    )
+  })
+  assert.equal(heard, [])
+  assert.equal(
+    seen.map((w) => w.message),
+    []
+  )
+})
+
+production.run()

@@ -73,7 +73,7 @@ types(
 
 types('errors are instances of SessionStoreError (and Error), with a code from the documented union', async () => {
   const redis = makeFakeRedis()
-  redis.failing('GET', new Error('boom'))
+  redis.faults.fail('GET', { error: new Error('boom') })
   const err = await rejection(createRedisStore(redis).access.get('s'))
   assert.ok(err instanceof SessionStoreError, 'instanceof SessionStoreError')
   assert.ok(err instanceof Error, 'instanceof Error')
@@ -96,11 +96,11 @@ options('connect-redis ttl as a function sets each session its own lifetime, on 
     storedSession(redis.now(), 600_000, extra) as unknown as session.SessionData
   await store.access.set('admin', tenMinutes({ role: 'admin' }))
   await store.access.set('user', tenMinutes({ role: 'user' }))
-  assert.is(redis.pttl('sessions:admin'), 60_000, 'the function wins over cookie.expires')
-  assert.is(redis.pttl('sessions:user'), 3_600_000)
-  redis.advance(10_000)
+  assert.is(redis.keyspace.pttl('sessions:admin'), 60_000, 'the function wins over cookie.expires')
+  assert.is(redis.keyspace.pttl('sessions:user'), 3_600_000)
+  redis.clock.advance(10_000)
   await store.access.touch('admin', tenMinutes({ role: 'admin' }))
-  assert.is(redis.pttl('sessions:admin'), 60_000, 'touch renews to the function’s lifetime')
+  assert.is(redis.keyspace.pttl('sessions:admin'), 60_000, 'touch renews to the function’s lifetime')
   const zero = createRedisStore(redis, { now: redis.now, ttl: () => 0 })
   assert.is(await zero.access.set('user', sess(redis)), 'expired', 'a lifetime <= 0 ends the session')
 })
@@ -120,14 +120,14 @@ options('a ttl function that throws or returns a non-number is an ESESSION_INVAL
     (await rejection(wrong.access.set('s', sess(redis)))).message,
     /must return a number of seconds, got string/
   )
-  assert.is(redis.data.size, 0, 'nothing written')
+  assert.is(redis.keyspace.size(), 0, 'nothing written')
 })
 
 options('ttl as a number is the fallback TTL of browser-session cookies (ttlSeconds)', async () => {
   const redis = makeFakeRedis()
   const store = createRedisStore(redis, { now: redis.now, ttl: 120 })
   await store.access.set('s', { cookie: { expires: null, originalMaxAge: null } } as unknown as session.SessionData)
-  assert.is(redis.pttl('sessions:s'), 120_000)
+  assert.is(redis.keyspace.pttl('sessions:s'), 120_000)
   throwsTypeError(() => createRedisStore(redis, { ttl: 120, ttlSeconds: 60 }), /give one of them/)
 })
 
@@ -231,7 +231,7 @@ serializers('a stringify that returns a promise writes nothing and says why', as
   const err = await rejection(store.access.set('s', sess(redis)))
   assert.is(err.code, 'ESESSION_SERIALIZER')
   assert.match(err.message, /serializer\.stringify returned a Promise/)
-  assert.is(redis.data.size, 0)
+  assert.is(redis.keyspace.size(), 0)
 })
 
 // --- warnings and foreign keys
@@ -283,9 +283,9 @@ edges('clear, all, ids and length never touch a key under the prefix that the st
   assert.equal(Object.keys(await store.access.all()), ['abc'])
   assert.is(await store.access.clear(), 1)
   for (const key of ['sessions:cache:homepage', 'sessions:counter:1', 'counter', 'cache:homepage']) {
-    assert.is(redis.data.get(key)?.type, 'string', `${key} untouched`)
+    assert.is(redis.keyspace.get(key)?.type, 'string', `${key} untouched`)
   }
-  assert.is(redis.data.get('sessions:abc')?.type, 'hash', 'the session became a tombstone')
+  assert.is(redis.keyspace.get('sessions:abc')?.type, 'hash', 'the session became a tombstone')
 })
 
 edges('prefix "" is refused: the store would claim every key in Redis', () => {

@@ -4,7 +4,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore } from '../../src/express/create-redis-store'
 import type { SessionStoreError } from '../../src/express/to-error'
-import { makeFakeRedis } from '../fakes/redis'
+import { makeNodeRedisFake } from '../fakes/redis'
 import { storedSession } from '../helpers'
 
 const outages = suite('outages')
@@ -12,7 +12,7 @@ const outages = suite('outages')
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms))
 
 outages('operationTimeoutMs: a hung command ends in ETIMEDOUT after the deadline', async () => {
-  const redis = makeFakeRedis()
+  const redis = makeNodeRedisFake()
   const hung = { ...redis, get: () => new Promise<string | null>(() => {}) }
   const store = createRedisStore(hung, { operationTimeoutMs: 50 })
   const t0 = Date.now()
@@ -23,7 +23,7 @@ outages('operationTimeoutMs: a hung command ends in ETIMEDOUT after the deadline
 })
 
 outages('by default a hung Redis is an ETIMEDOUT after 2 s, not a request that waits forever', async () => {
-  const redis = makeFakeRedis()
+  const redis = makeNodeRedisFake()
   const hung = { ...redis, get: () => new Promise<string | null>(() => {}) }
   const store = createRedisStore(hung)
   const t0 = Date.now()
@@ -37,7 +37,7 @@ outages('by default a hung Redis is an ETIMEDOUT after 2 s, not a request that w
 outages(
   "whenDisconnected 'fail': while the client is not ready, operations fail at once and nothing is sent",
   async () => {
-    const redis = makeFakeRedis()
+    const redis = makeNodeRedisFake()
     const client = Object.assign(emitterClient(false), { calls: redis.calls })
     const store = createRedisStore(client, { whenDisconnected: 'fail', checkEvictionPolicy: false, now: client.now })
     const t0 = Date.now()
@@ -60,14 +60,14 @@ outages(
 )
 
 outages('operationTimeoutMs does not cut an operation that answers in time', async () => {
-  const redis = makeFakeRedis()
+  const redis = makeNodeRedisFake()
   const store = createRedisStore(redis, { operationTimeoutMs: 1000, now: redis.now })
   assert.is(await store.access.set('s', storedSession(redis.now(), 60_000) as never), 'written')
   assert.ok(await store.access.get('s'))
 })
 
 const emitterClient = (ready: boolean) => {
-  const client = Object.assign(new EventEmitter(), makeFakeRedis(), { isReady: ready })
+  const client = Object.assign(new EventEmitter(), makeNodeRedisFake(), { isReady: ready })
   client.on('error', () => {}) // as any node-redis app must
   return client
 }

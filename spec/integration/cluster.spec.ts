@@ -1,6 +1,6 @@
 /**
- * The store on a real Redis Cluster (3 masters, 3 replicas, started once for the file), through node-redis v6
- * and v5 `createCluster` clients given to `createRedisStore` as they are, and an ioredis 5 `Cluster` through
+ * The store on a real Redis Cluster (3 masters, 3 replicas, started once for the file), through node-redis v6,
+ * v5 and v4 `createCluster` clients given to `createRedisStore` as they are, and an ioredis 5 `Cluster` through
  * `fromIoRedisCluster`. Single-key commands land on every master; the batched operations (`length`, `ids`,
  * `all`, `iterate`, `clear`) scan each master and group keys by hash slot, so no command fails with CROSSSLOT.
  * Timings of the batched operations are printed on a `[cluster]` line per client family.
@@ -8,11 +8,17 @@
 import type session from 'express-session'
 import { Cluster } from 'ioredis'
 import { createCluster as createCluster6 } from 'redis'
+import { createCluster as createCluster4 } from 'redis-4'
 import { createCluster as createCluster5 } from 'redis-5'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import * as E from 'fp-ts/lib/Either'
 import { createRedisStore, type RedisSessionStore } from '../../src'
+import { toSessionClient } from '../../src/client/check'
+import { keySlot } from '../../src/client/slot'
 import { fromIoRedisCluster } from '../../src/ioredis'
+import { makeClusterReads } from '../../src/operations/cluster-pages'
+import { makeTombstone } from '../../src/operations/tombstone'
 import { countKeys as countOn } from '../support/redis-group'
 import { startCluster, type RedisCluster } from '../support/cluster'
 
@@ -56,6 +62,7 @@ const ioRedis = (c: Cluster): Subject => ({
 const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Subject]> = [
   ['node-redis v6', ({ rootNodes }) => nodeRedis(createCluster6({ rootNodes: [...rootNodes] }))],
   ['node-redis v5', ({ rootNodes }) => nodeRedis(createCluster5({ rootNodes: [...rootNodes] }))],
+  ['node-redis v4', ({ rootNodes }) => nodeRedis(createCluster4({ rootNodes: [...rootNodes] }))],
   [
     'ioredis 5 Cluster',
     ({ ports }) =>
@@ -149,6 +156,41 @@ const countKeys = async (ctx: Ctx, match: string, type: 'string' | 'hash'): Prom
   return total
 }
 
+/** The port of the master serving `slot`, from `CLUSTER SLOTS` on `port`. */
+const ownerOf = async (ctx: Ctx, slot: number): Promise<number> => {
+  const [any] = await ctx.cluster.masters()
+  const ranges = (await ctx.cluster.command(any ?? 0, ['CLUSTER', 'SLOTS'])) as Array<
+    [number, number, [string, number]]
+  >
+  const range = ranges.find(([from, to]) => slot >= from && slot <= to)
+  if (range === undefined) throw new Error(`no master serves slot ${slot}`)
+  return Number(range[2][1])
+}
+
+/**
+ * Starts moving `slot` from master `from` to master `to` as `redis-cli --cluster reshard` does: IMPORTING /
+ * MIGRATING, then `migrate` some of the slot's keys at a time (the slot is half moved meanwhile), and `finish`
+ * gives the slot to `to` on every master.
+ */
+const moveSlot = async (ctx: Ctx, slot: number, from: number, to: number) => {
+  const [fromId, toId] = (await Promise.all([from, to].map((p) => ctx.cluster.command(p, ['CLUSTER', 'MYID'])))).map(
+    String
+  )
+  await ctx.cluster.command(to, ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', fromId as string])
+  await ctx.cluster.command(from, ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', toId as string])
+  const migrate = (some: ReadonlyArray<string>) =>
+    some.length === 0
+      ? Promise.resolve()
+      : ctx.cluster.command(from, ['MIGRATE', '127.0.0.1', String(to), '', '0', '5000', 'KEYS', ...some])
+  return {
+    migrate,
+    finish: async () => {
+      for (const p of await ctx.cluster.masters())
+        await ctx.cluster.command(p, ['CLUSTER', 'SETSLOT', String(slot), 'NODE', toId as string])
+    }
+  }
+}
+
 for (const [name] of families) {
   const store = (ctx: Ctx): RedisSessionStore => {
     const subject = ctx.subjects.get(name)
@@ -234,6 +276,57 @@ for (const [name] of families) {
     assert.is(await onKey(ctx, 'other:y', 'GET', 'other:y'), 'z', 'key outside the prefix kept')
     assert.is(await ok('set', () => s.access.set('s42', session_(60_000))), 'tombstoned')
     console.log(`[cluster] ${name}: ${SESSIONS} sessions: ${times.join(', ')}`)
+  })
+
+  it(`${name}: a slot moved since the SCAN: a master's batch is still read and cleared right, never wrongly`, async (ctx) => {
+    await flush(ctx)
+    const s = store(ctx)
+    const client = E.getOrElseW((e: TypeError) => {
+      throw e
+    })(toSessionClient(ctx.subjects.get(name)?.client))
+    for (let n = 0; n < 300; n++) await ok('set', () => s.access.set(`m${n}`, session_(600_000, { n })))
+    // A batch as the store takes it from one master's SCAN: that master's keys, many slots.
+    const [from] = await ctx.cluster.masters()
+    const scanned = (await ctx.cluster.command(from ?? 0, ['SCAN', '0', 'MATCH', 'sessions:*', 'COUNT', '1000'])) as [
+      string,
+      Array<string>
+    ]
+    const batch = scanned[1]
+    assert.ok(batch.length > 50, `${batch.length} keys on the first master`)
+    const expected = await Promise.all(batch.map((k) => onKey(ctx, k, 'GET', k)))
+    // Then a resharding moves the slot of a key in the middle of the batch to another master.
+    const slot = keySlot(batch[Math.floor(batch.length / 2)] as string)
+    const inSlot = batch.filter((k) => keySlot(k) === slot)
+    const to = (await ctx.cluster.masters()).find((p) => p !== from) as number
+    assert.is(await ownerOf(ctx, slot), from)
+    const move = await moveSlot(ctx, slot, from as number, to)
+    const reads = makeClusterReads({ client, keyPrefix: client.keyPrefix })
+    // Half moved (the slot MIGRATING / IMPORTING): the right values, or a clear error — never a wrong value.
+    await move.migrate(inSlot.slice(0, 1))
+    try {
+      assert.equal(await reads.mGet(batch), expected, 'half moved: every value right')
+    } catch (e) {
+      assert.match(String((e as Error).message), /TRYAGAIN|ASK|MOVED|non local/, 'half moved: a clear error')
+    }
+    await move.migrate(inSlot.slice(1))
+    await move.finish()
+    assert.is(await ownerOf(ctx, slot), to)
+    assert.equal(await reads.mGet(batch), expected, 'moved: every value right')
+    const tombstone = makeTombstone({
+      client,
+      concurrencyGraceSeconds: 300,
+      now: () => Date.now(),
+      countLiveOnly: false,
+      acrossSlots: { keyPrefix: client.keyPrefix }
+    })
+    const removed = await tombstone(batch)()
+    assert.equal(removed, E.right(batch.length), 'every key of the batch removed, counted once')
+    for (const k of batch) assert.is(await onKey(ctx, k, 'TYPE', k), 'hash', `${k} is a tombstone`)
+    assert.is(await ok('length', () => s.access.length()), 300 - batch.length)
+    // Give the slot back, so that the next family starts from the same layout.
+    const back = await moveSlot(ctx, slot, to, from as number)
+    await back.migrate(inSlot)
+    await back.finish()
   })
 }
 

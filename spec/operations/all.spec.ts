@@ -32,7 +32,7 @@ allSessions('all tolerates SCAN duplicates and keys that expire between SCAN and
 })
 
 allSessions('all skips a corrupt value and reports it, naming the key', async ({ redis }) => {
-  redis.data.set('sessions:s2', { type: 'string', value: '{oops' })
+  redis.keyspace.set('sessions:s2', { type: 'string', value: '{oops' })
   const reported: Array<unknown> = []
   const scanBatches = makeScanBatches({
     pages: makeScanPages({ client: redis, prefix: 'sessions:', batchSize: 2, countHint: 2 })
@@ -63,7 +63,7 @@ allSessions('a batch is parsed only after the writes the client queued meanwhile
 
 allSessions('an id such as __proto__ is an ordinary key of the result', async () => {
   const redis = makeFakeRedis()
-  redis.data.set('sessions:__proto__', { type: 'string', value: sessionJson(redis, 7) })
+  redis.keyspace.set('sessions:__proto__', { type: 'string', value: sessionJson(redis, 7) })
   const all = await runRight(batchOpsOf(redis).all())
   assert.ok(Object.prototype.hasOwnProperty.call(all, '__proto__'))
   assert.is(Object.getPrototypeOf(all), Object.prototype)

@@ -12,9 +12,9 @@ clear.before.each((ctx) => {
 
 clear('clear tombstones every live session, page by page, and leaves foreign keys alone', async ({ redis }) => {
   assert.is(await runRight(batchOpsOf(redis).clear()), 4)
-  for (const n of [1, 2, 3, 4, 5]) assert.is(redis.data.get(`sessions:s${n}`)?.type, 'hash')
-  assert.is(redis.data.get('sessions1:x')?.type, 'string')
-  assert.is(redis.data.get('other:y')?.type, 'string')
+  for (const n of [1, 2, 3, 4, 5]) assert.is(redis.keyspace.get(`sessions:s${n}`)?.type, 'hash')
+  assert.is(redis.keyspace.get('sessions1:x')?.type, 'string')
+  assert.is(redis.keyspace.get('other:y')?.type, 'string')
   const scripts = redis.calls.filter((c) => c[0] === 'EVALSHA')
   assert.ok(
     scripts.length >= 2 && scripts.every((c) => (c[2] as Array<string>).length <= 2),

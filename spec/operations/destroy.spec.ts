@@ -11,7 +11,7 @@ destroy.before.each((ctx) => {
 })
 
 destroy('falls back to EVAL when the server answers NOSCRIPT, without an error', async ({ redis }) => {
-  redis.flushScripts()
+  redis.faults.flushScripts()
   assert.is(await runRight(opsOf(redis).destroy('abc')), false)
   assert.equal(commands(redis), ['EVALSHA', 'EVAL'])
   assert.is(redis.calls[0]?.[1], TOMBSTONE_SCRIPT.sha1)
@@ -27,7 +27,7 @@ destroy('replaces the session by a tombstone for concurrencyGraceSeconds, in one
   assert.is(await runRight(ops.destroy('a')), true)
   assert.equal(commands(redis), ['EVALSHA'])
   assert.is(redis.calls[0]?.[1], TOMBSTONE_SCRIPT.sha1)
-  assert.equal(redis.data.get('sessions:a'), {
+  assert.equal(redis.keyspace.get('sessions:a'), {
     type: 'hash',
     fields: { destroyedAt: String(redis.now()) },
     expiresAt: redis.now() + 300_000
@@ -36,18 +36,18 @@ destroy('replaces the session by a tombstone for concurrencyGraceSeconds, in one
 
 destroy('of an unknown session resolves false and still leaves a tombstone', async ({ redis }) => {
   assert.is(await runRight(opsOf(redis).destroy('x')), false)
-  assert.is(redis.data.get('sessions:x')?.type, 'hash')
+  assert.is(redis.keyspace.get('sessions:x')?.type, 'hash')
 })
 
 destroy('with concurrencyGraceSeconds 0 only deletes', async ({ redis }) => {
   const ops = opsOf(redis, { concurrencyGraceSeconds: 0 })
   await runRight(ops.set('a', storedSession(redis.now(), 1000)))
   assert.is(await runRight(ops.destroy('a')), true)
-  assert.is(redis.data.size, 0)
+  assert.is(redis.keyspace.size(), 0)
 })
 
 destroy('a failing script is a CommandFailed', async ({ redis }) => {
-  redis.failing('EVALSHA', new Error("READONLY You can't write against a read only replica."))
+  redis.faults.fail('EVALSHA', { error: new Error("READONLY You can't write against a read only replica.") })
   const e = await runLeft(opsOf(redis).destroy('a'))
   assert.is(e._tag, 'CommandFailed')
   assert.match(String((e as { cause: Error }).cause.message), /READONLY/)

@@ -61,8 +61,9 @@ export const batchOpsOf = (redis: FakeRedis, prefix = 'sessions:', keyPrefix = '
 
 /** Live sessions s1…s5 with a tombstone at s3, a foreign key a naive glob would match, and another foreign key. */
 export const seed = (redis: FakeRedis) => {
-  for (const n of [1, 2, 3, 4, 5]) redis.data.set(`sessions:s${n}`, { type: 'string', value: sessionJson(redis, n) })
-  redis.data.set('sessions:s3', { type: 'hash', fields: { destroyedAt: '1' } }) // a tombstone between live sessions
-  redis.data.set('sessions1:x', { type: 'string', value: sessionJson(redis, 99) }) // foreign, matches a naive glob
-  redis.data.set('other:y', { type: 'string', value: 'not a session' })
+  for (const n of [1, 2, 3, 4, 5])
+    redis.keyspace.set(`sessions:s${n}`, { type: 'string', value: sessionJson(redis, n) })
+  redis.keyspace.set('sessions:s3', { type: 'hash', fields: { destroyedAt: '1' } }) // a tombstone between live sessions
+  redis.keyspace.set('sessions1:x', { type: 'string', value: sessionJson(redis, 99) }) // foreign, matches a naive glob
+  redis.keyspace.set('other:y', { type: 'string', value: 'not a session' })
 }

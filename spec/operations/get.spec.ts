@@ -19,7 +19,7 @@ get(
   'a stored session comes back as SessionData (cookie.expires a Date, as its type says), in one GET',
   async ({ redis }) => {
     const stored = storedSession(redis.now(), 60_000, { user: 'alice' })
-    redis.data.set('sessions:abc', { type: 'string', value: JSON.stringify(stored) })
+    redis.keyspace.set('sessions:abc', { type: 'string', value: JSON.stringify(stored) })
     const got = await runRight(opsOf(redis).get('abc'))
     assert.ok(O.isSome(got))
     const sess = (got as O.Some<Record<string, any>>).value
@@ -32,12 +32,12 @@ get(
 )
 
 get('a tombstone reads as None', async ({ redis }) => {
-  redis.data.set('sessions:abc', { type: 'hash', fields: { destroyedAt: '1' } })
+  redis.keyspace.set('sessions:abc', { type: 'hash', fields: { destroyedAt: '1' } })
   assert.equal(await runRight(opsOf(redis).get('abc')), O.none)
 })
 
 get('a corrupt value is a ParseFailed naming the key', async ({ redis }) => {
-  redis.data.set('sessions:abc', { type: 'string', value: '{not json' })
+  redis.keyspace.set('sessions:abc', { type: 'string', value: '{not json' })
   const e = await runLeft(opsOf(redis).get('abc'))
   assert.is(e._tag, 'ParseFailed')
   assert.is((e as { key: string }).key, 'sessions:abc')
@@ -45,7 +45,7 @@ get('a corrupt value is a ParseFailed naming the key', async ({ redis }) => {
 
 get('a failing GET is a CommandFailed with the cause', async ({ redis }) => {
   const boom = new Error('connection lost')
-  redis.failing('GET', boom)
+  redis.faults.fail('GET', { error: boom })
   const e = await runLeft(opsOf(redis).get('abc'))
   assert.equal(e, { _tag: 'CommandFailed', command: 'GET', key: 'sessions:abc', cause: boom })
 })

@@ -32,7 +32,7 @@ iterate(
 )
 
 iterate('iterate yields a failure as a Left and stops', async ({ redis }) => {
-  redis.failing('MGET', new Error('boom'))
+  redis.faults.fail('MGET', { error: new Error('boom') })
   const results: Array<string> = []
   for await (const page of batchOpsOf(redis).iterate()) results.push(page._tag)
   assert.equal(results, ['Left'])

@@ -23,7 +23,7 @@ const opsOf = (redis: FakeRedis, touchAfterSeconds = 60) => {
   return { get: makeGetRemembering(deps), touch: makeLazyTouch({ ...deps, touch }), plainTouch: touch, memo }
 }
 const seed = (redis: FakeRedis, sid: string, ttlMs: number) =>
-  redis.data.set(`sessions:${sid}`, {
+  redis.keyspace.set(`sessions:${sid}`, {
     type: 'string',
     value: JSON.stringify(storedSession(redis.now(), ttlMs)),
     expiresAt: redis.now() + ttlMs
@@ -47,8 +47,8 @@ lazy('get reads the session and its TTL in one command', async ({ redis }) => {
 })
 
 lazy('get answers like makeGet for a missing key, a tombstone and a corrupt value', async ({ redis }) => {
-  redis.data.set('sessions:t', { type: 'hash', fields: { destroyedAt: '1' }, expiresAt: redis.now() + 1000 })
-  redis.data.set('sessions:c', { type: 'string', value: '{nope' })
+  redis.keyspace.set('sessions:t', { type: 'hash', fields: { destroyedAt: '1' }, expiresAt: redis.now() + 1000 })
+  redis.keyspace.set('sessions:c', { type: 'string', value: '{nope' })
   const ops = opsOf(redis)
   assert.equal(await runRight(ops.get('missing')), O.none)
   assert.equal(await runRight(ops.get('t')), O.none)
@@ -60,7 +60,7 @@ lazy('a touch soon after the last renewal writes nothing', async ({ redis }) => 
   seed(redis, 'a', HOUR)
   const ops = opsOf(redis)
   await runRight(ops.get('a'))
-  redis.advance(30_000) // renewing now would move the expiry by 30 s < 60 s
+  redis.clock.advance(30_000) // renewing now would move the expiry by 30 s < 60 s
   redis.calls.length = 0
   assert.is(await runRight(ops.touch('a', storedSession(redis.now(), HOUR))), false)
   assert.equal(redis.calls, [])
@@ -69,7 +69,7 @@ lazy('a touch soon after the last renewal writes nothing', async ({ redis }) => 
 lazy('a touch after touchAfterSeconds renews', async ({ redis }) => {
   seed(redis, 'a', HOUR)
   const ops = opsOf(redis)
-  redis.advance(61_000)
+  redis.clock.advance(61_000)
   await runRight(ops.get('a'))
   redis.calls.length = 0
   assert.is(await runRight(ops.touch('a', storedSession(redis.now(), HOUR))), true)
@@ -80,10 +80,10 @@ lazy('"last renewal" comes from Redis: a renewal by another process counts', asy
   seed(redis, 'a', HOUR)
   const here = opsOf(redis)
   const elsewhere = opsOf(redis)
-  redis.advance(120_000)
+  redis.clock.advance(120_000)
   // Another process renews the session now.
   await runRight(elsewhere.plainTouch('a', storedSession(redis.now(), HOUR)))
-  redis.advance(10_000)
+  redis.clock.advance(10_000)
   await runRight(here.get('a'))
   redis.calls.length = 0
   assert.is(await runRight(here.touch('a', storedSession(redis.now(), HOUR))), false, 'renewed 10 s ago elsewhere')
@@ -98,7 +98,7 @@ lazy('without a preceding get, touch renews', async ({ redis }) => {
 lazy('concurrent requests of one session renew it once', async ({ redis }) => {
   seed(redis, 'a', HOUR)
   const ops = opsOf(redis)
-  redis.advance(120_000)
+  redis.clock.advance(120_000)
   await Promise.all([runRight(ops.get('a')), runRight(ops.get('a')), runRight(ops.get('a'))])
   redis.calls.length = 0
   const touched = []
@@ -112,7 +112,7 @@ lazy('an expired cookie is never skipped: the session is removed', async ({ redi
   const ops = opsOf(redis)
   await runRight(ops.get('a'))
   await runRight(ops.touch('a', storedSession(redis.now(), -1)))
-  assert.is(redis.data.has('sessions:a'), false)
+  assert.is(redis.keyspace.get('sessions:a') !== undefined, false)
 })
 
 lazy('the memo is bounded', () => {

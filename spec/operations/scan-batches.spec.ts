@@ -40,8 +40,8 @@ scan('drops keys outside the prefix even when SCAN returns them', async ({ redis
 
 scan('with a client keyPrefix, MATCH includes it and keys are passed on without it', async () => {
   const redis = makeFakeRedis()
-  redis.data.set('app:sessions:a', { type: 'string', value: sessionJson(redis, 1) })
-  redis.data.set('sessions:b', { type: 'string', value: sessionJson(redis, 2) })
+  redis.keyspace.set('app:sessions:a', { type: 'string', value: sessionJson(redis, 1) })
+  redis.keyspace.set('sessions:b', { type: 'string', value: sessionJson(redis, 2) })
   const seen: Array<unknown> = []
   await runRight(
     batchOpsOf(redis, 'sessions:', 'app:').scanBatches(
@@ -98,13 +98,13 @@ scan('work on several pages runs at once, results combine in page order, memory 
 })
 
 scan('a failing page stops the scan with its error', async ({ redis }) => {
-  redis.failing('EVALSHA', new Error('OOM'))
+  redis.faults.fail('EVALSHA', { error: new Error('OOM') })
   const e = await runLeft(batchOpsOf(redis).clear())
   assert.is(e._tag, 'CommandFailed')
 })
 
 scan('a failing SCAN is a CommandFailed', async ({ redis }) => {
-  redis.failing('SCAN', new Error('NOPERM'))
+  redis.faults.fail('SCAN', { error: new Error('NOPERM') })
   const e = await runLeft(batchOpsOf(redis).length())
   assert.is(e._tag, 'CommandFailed')
 })

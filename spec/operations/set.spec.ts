@@ -16,7 +16,7 @@ set('writes with the TTL of cookie.expires, to the millisecond, in one SET … P
   const outcome = await runRight(ops.set('abc', sess))
   assert.is(outcome, 'written')
   assert.equal(redis.calls, [['SET', 'sessions:abc', JSON.stringify(sess), { PX: 12_345, GET: true }]])
-  assert.is(redis.pttl('sessions:abc'), 12_345)
+  assert.is(redis.keyspace.pttl('sessions:abc'), 12_345)
 })
 
 set('cookie.expires null or missing uses ttlSeconds', async ({ redis }) => {
@@ -24,9 +24,9 @@ set('cookie.expires null or missing uses ttlSeconds', async ({ redis }) => {
   await runRight(ops.set('a', { cookie: { expires: null } }))
   await runRight(ops.set('b', { cookie: {} }))
   await runRight(ops.set('c', {}))
-  assert.is(redis.pttl('sessions:a'), 60_000)
-  assert.is(redis.pttl('sessions:b'), 60_000)
-  assert.is(redis.pttl('sessions:c'), 60_000)
+  assert.is(redis.keyspace.pttl('sessions:a'), 60_000)
+  assert.is(redis.keyspace.pttl('sessions:b'), 60_000)
+  assert.is(redis.keyspace.pttl('sessions:c'), 60_000)
 })
 
 for (const ttlSeconds of [false, 0] as const) {
@@ -36,7 +36,7 @@ for (const ttlSeconds of [false, 0] as const) {
       const e = await runLeft(opsOf(redis, { ttlSeconds }).set('a', { cookie: { expires: null } }))
       assert.is(e._tag, 'InvalidSession')
       assert.equal(redis.calls, [])
-      assert.is(redis.data.size, 0)
+      assert.is(redis.keyspace.size(), 0)
     }
   )
 }
@@ -44,7 +44,7 @@ for (const ttlSeconds of [false, 0] as const) {
 set('an unreadable cookie.expires is refused', async ({ redis }) => {
   const e = await runLeft(opsOf(redis).set('a', { cookie: { expires: 'not a date' } }))
   assert.is(e._tag, 'InvalidSession')
-  assert.is(redis.data.size, 0)
+  assert.is(redis.keyspace.size(), 0)
 })
 
 set('an expiry in the past removes the session (and leaves a tombstone)', async ({ redis }) => {
@@ -52,7 +52,7 @@ set('an expiry in the past removes the session (and leaves a tombstone)', async 
   await runRight(ops.set('a', storedSession(redis.now(), 1000)))
   const outcome = await runRight(ops.set('a', storedSession(redis.now(), -1)))
   assert.is(outcome, 'expired')
-  assert.is(redis.data.get('sessions:a')?.type, 'hash')
+  assert.is(redis.keyspace.get('sessions:a')?.type, 'hash')
   assert.equal(await runRight(ops.get('a')), O.none)
 })
 
@@ -62,7 +62,7 @@ set('a tombstoned session is not written', async ({ redis }) => {
   await runRight(ops.destroy('a'))
   const outcome = await runRight(ops.set('a', storedSession(redis.now(), 1000, { n: 2 })))
   assert.is(outcome, 'tombstoned')
-  assert.is(redis.data.get('sessions:a')?.type, 'hash')
+  assert.is(redis.keyspace.get('sessions:a')?.type, 'hash')
   assert.equal(await runRight(ops.get('a')), O.none)
 })
 
@@ -79,7 +79,7 @@ set('a session that cannot be serialized is a StringifyFailed and nothing is sen
 set('after the grace period the id can be used again', async ({ redis }) => {
   const ops = opsOf(redis)
   await runRight(ops.destroy('a'))
-  redis.advance(300_001)
+  redis.clock.advance(300_001)
   assert.is(await runRight(ops.set('a', storedSession(redis.now(), 1000))), 'written')
 })
 
@@ -95,7 +95,7 @@ regressions(
     const redis = makeFakeRedis()
     const ops = opsOf(redis, { ttlSeconds: 1.001 })
     assert.is(await runRight(ops.set('a', { cookie: { expires: null } })), 'written')
-    assert.is(redis.pttl('sessions:a'), 1001)
+    assert.is(redis.keyspace.pttl('sessions:a'), 1001)
     assert.is(await runRight(ops.touch('a', { cookie: { expires: null } })), true)
   }
 )

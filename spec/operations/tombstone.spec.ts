@@ -2,7 +2,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ScriptArgs } from '../../src/client/contract'
 import { makeTombstone } from '../../src/operations/tombstone'
-import { TOMBSTONE_SCRIPT } from '../../src/scripts'
+import { keySlot } from '../../src/client/slot'
+import { NODE_TOMBSTONE_SCRIPT, TOMBSTONE_SCRIPT } from '../../src/scripts'
 import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
 import { runLeft, runRight } from '../helpers'
 
@@ -14,7 +15,7 @@ const tombstoneOf = (redis: FakeRedis, concurrencyGraceSeconds = 300, countLiveO
     ...(countLiveOnly === undefined ? {} : { countLiveOnly })
   })
 
-const live = (redis: FakeRedis, key: string) => redis.data.set(key, { type: 'string', value: '{"cookie":{}}' })
+const live = (redis: FakeRedis, key: string) => redis.keyspace.set(key, { type: 'string', value: '{"cookie":{}}' })
 
 const tombstone = suite<{ redis: FakeRedis }>('makeTombstone')
 tombstone.before.each((ctx) => {
@@ -30,7 +31,7 @@ tombstone('one script call for the whole batch: keys, grace in ms, now, and the 
   ])
   for (const key of ['s:a', 's:b', 's:c']) {
     assert.equal(
-      redis.data.get(key),
+      redis.keyspace.get(key),
       { type: 'hash', fields: { destroyedAt: String(redis.now()) }, expiresAt: redis.now() + 300_000 },
       key
     )
@@ -39,13 +40,13 @@ tombstone('one script call for the whole batch: keys, grace in ms, now, and the 
 
 tombstone('counts live sessions only by default: a tombstone or a missing key is not a session', async ({ redis }) => {
   live(redis, 's:live')
-  redis.data.set('s:dead', { type: 'hash', fields: { destroyedAt: '1' } })
+  redis.keyspace.set('s:dead', { type: 'hash', fields: { destroyedAt: '1' } })
   assert.is(await runRight(tombstoneOf(redis)(['s:live', 's:dead', 's:missing'])), 1)
 })
 
 tombstone('with countLiveOnly false, every deleted key counts (the flag is 0)', async ({ redis }) => {
   live(redis, 's:live')
-  redis.data.set('s:dead', { type: 'hash', fields: { destroyedAt: '1' } })
+  redis.keyspace.set('s:dead', { type: 'hash', fields: { destroyedAt: '1' } })
   assert.is(await runRight(tombstoneOf(redis, 300, false)(['s:live', 's:dead', 's:missing'])), 2)
   assert.is((redis.calls[0]?.[3] as Array<string>)[2], '0')
 })
@@ -54,7 +55,7 @@ tombstone('grace 0 only deletes: no tombstone is left', async ({ redis }) => {
   live(redis, 's:a')
   assert.is(await runRight(tombstoneOf(redis, 0)(['s:a'])), 1)
   assert.is((redis.calls[0]?.[3] as Array<string>)[0], '0')
-  assert.is(redis.data.size, 0)
+  assert.is(redis.keyspace.size(), 0)
 })
 
 tombstone('a fractional grace is sent as whole milliseconds', async ({ redis }) => {
@@ -64,15 +65,15 @@ tombstone('a fractional grace is sent as whole milliseconds', async ({ redis }) 
     redis.calls.map((c) => (c[3] as Array<string>)[0]),
     ['1500', '0']
   )
-  assert.is(redis.pttl('s:a'), 1500)
-  assert.is(redis.data.has('s:b'), false)
+  assert.is(redis.keyspace.pttl('s:a'), 1500)
+  assert.is(redis.keyspace.get('s:b') !== undefined, false)
 })
 
 tombstone('"now" is read for each batch, not once when the operation is built', async ({ redis }) => {
   const run = tombstoneOf(redis)
-  redis.advance(5000)
+  redis.clock.advance(5000)
   await runRight(run(['s:a']))
-  redis.advance(7000)
+  redis.clock.advance(7000)
   await runRight(run(['s:b']))
   assert.equal(
     redis.calls.map((c) => (c[3] as Array<string>)[1]),
@@ -108,7 +109,7 @@ tombstone('the keys are copied: the caller may reuse its array', async ({ redis 
 
 tombstone('a failing script is a CommandFailed naming EVALSHA and the first key', async ({ redis }) => {
   const oom = new Error('OOM command not allowed')
-  redis.failing('EVALSHA', oom)
+  redis.faults.fail('EVALSHA', { error: oom })
   assert.equal(await runLeft(tombstoneOf(redis)(['s:a', 's:b'])), {
     _tag: 'CommandFailed',
     command: 'EVALSHA',
@@ -138,7 +139,7 @@ tombstone(
     const short = makeTombstone({ ...deps, confirm: { replicas: 2, timeoutMs: 250, wait: replicas(1) } })
     const e = await runLeft(short(['s:b']))
     assert.equal(e, { _tag: 'NotReplicated', key: 's:b', acknowledged: 1, required: 2, timeoutMs: 250 })
-    assert.is(redis.data.get('s:b')?.type, 'hash', 'the primary holds the tombstone all the same')
+    assert.is(redis.keyspace.get('s:b')?.type, 'hash', 'the primary holds the tombstone all the same')
     const broken = makeTombstone({
       ...deps,
       confirm: { replicas: 1, timeoutMs: 250, wait: () => Promise.reject(new Error('NOPERM wait')) }
@@ -147,4 +148,80 @@ tombstone(
   }
 )
 
+const across = suite<{ redis: FakeRedis }>("makeTombstone acrossSlots (a cluster master's batch)")
+across.before.each((ctx) => {
+  ctx.redis = makeFakeRedis()
+})
+
+/** The fake, with the node script answering `error` (the fake knows no slots). */
+const refusingNodeScript = (redis: FakeRedis, error: Error) => ({
+  ...redis,
+  evalSha: (sha1: string, args: ScriptArgs) =>
+    sha1 === NODE_TOMBSTONE_SCRIPT.sha1
+      ? (redis.calls.push(['EVALSHA', sha1, args.keys, args.arguments]), Promise.reject(error))
+      : redis.evalSha(sha1, args)
+})
+
+across(
+  'one script call for keys of many slots: keys as arguments behind the prefix, routed by the first',
+  async ({ redis }) => {
+    const keys = ['s:a', 's:b', 's:c']
+    assert.ok(new Set(keys.map((k) => keySlot('p:' + k))).size > 1)
+    for (const k of keys.slice(0, 2)) live(redis, 'p:' + k)
+    const run = makeTombstone({
+      client: redis,
+      concurrencyGraceSeconds: 300,
+      now: redis.now,
+      acrossSlots: { keyPrefix: 'p:' }
+    })
+    assert.is(await runRight(run(keys)), 2)
+    assert.equal(redis.calls, [
+      ['EVALSHA', NODE_TOMBSTONE_SCRIPT.sha1, ['s:a'], ['300000', String(redis.now()), '1', 'p:s:a', 'p:s:b', 'p:s:c']]
+    ])
+    for (const k of keys) assert.is(redis.keyspace.get('p:' + k)?.type, 'hash', `${k} is a tombstone`)
+  }
+)
+
+across('a key its node no longer serves: done again slot by slot, counted once, WAIT per call', async ({ redis }) => {
+  const keys = Array.from({ length: 10 }, (_, i) => `s:k${i}`)
+  for (const k of keys.slice(0, 7)) live(redis, k)
+  const moved = new Error('ERR Script attempted to access a non local key in a cluster node')
+  const waited: Array<string> = []
+  const run = makeTombstone({
+    client: refusingNodeScript(redis, moved),
+    concurrencyGraceSeconds: 300,
+    now: redis.now,
+    acrossSlots: { keyPrefix: '' },
+    confirm: { replicas: 1, timeoutMs: 100, wait: async (key) => (waited.push(key), 1) }
+  })
+  assert.is(await runRight(run(keys)), 7)
+  const perSlot = redis.calls.filter((c) => c[1] === TOMBSTONE_SCRIPT.sha1).map((c) => c[2] as Array<string>)
+  assert.equal(perSlot.flat().sort(), [...keys].sort(), 'every key once')
+  assert.ok(
+    perSlot.every((group) => new Set(group.map(keySlot)).size === 1),
+    'each call of one slot'
+  )
+  assert.equal(
+    waited,
+    perSlot.map((group) => group[0]),
+    'WAIT on the node of each call'
+  )
+  for (const k of keys) assert.is(redis.keyspace.get(k)?.type, 'hash')
+})
+
+across('any other failure is not retried (the script may have written): it is the result', async ({ redis }) => {
+  const oom = new Error('OOM command not allowed when used memory > maxmemory')
+  live(redis, 's:a')
+  const run = makeTombstone({
+    client: refusingNodeScript(redis, oom),
+    concurrencyGraceSeconds: 300,
+    now: redis.now,
+    acrossSlots: { keyPrefix: '' }
+  })
+  const e = await runLeft(run(['s:a', 's:b']))
+  assert.equal(e, { _tag: 'CommandFailed', command: 'EVALSHA', key: 's:a', cause: oom })
+  assert.is(redis.calls.length, 1)
+})
+
 tombstone.run()
+across.run()

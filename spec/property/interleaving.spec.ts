@@ -195,19 +195,22 @@ it('once destroy has resolved, no operation started later sees the session withi
 
       // Settled: no session, a tombstone, nothing listed — until the grace period ends.
       assert.is(await direct.access.get(SID), null, `get after everything settled${trace()}`)
-      assert.is(fake.data.get(KEY)?.type, 'hash', `the key is a tombstone${trace()}`)
+      assert.is(fake.keyspace.get(KEY)?.type, 'hash', `the key is a tombstone${trace()}`)
       assert.is(await direct.access.length(), 0)
       assert.equal(await direct.access.all(), {})
-      fake.advance(GRACE_S * 1000 - 1)
+      fake.clock.advance(GRACE_S * 1000 - 1)
       assert.is(
         await direct.access.set(SID, sessionAt(fake.now(), 60_000, 'late')),
         'tombstoned',
         'a save 1 ms before the grace period ends is refused'
       )
       assert.is(await direct.access.get(SID), null)
-      fake.advance(1)
-      assert.is(await direct.access.get(SID), null, 'the tombstone expires with the grace period')
-      assert.is(fake.data.has(KEY), false)
+      fake.clock.advance(1)
+      assert.is(fake.keyspace.pttl(KEY), 0, 'at the end of the grace period the tombstone is still there (PTTL 0)')
+      assert.is(await direct.access.set(SID, sessionAt(fake.now(), 60_000, 'edge')), 'tombstoned')
+      fake.clock.advance(1)
+      assert.is(await direct.access.get(SID), null, 'the tombstone expires 1 ms after the grace period (now > expiry)')
+      assert.is(fake.keyspace.get(KEY) !== undefined, false)
       assert.is(
         await direct.access.set(SID, sessionAt(fake.now(), 60_000, 'again')),
         'written',

@@ -1,8 +1,8 @@
 /**
- * Starts a throwaway Redis Cluster (3 masters, 3 replicas) on free loopback ports for integration specs, and
- * stops every node by PID. Each node is a `redis-server` child of this process (SIGKILLed if this process
- * exits first, as in `redis-server.ts`); `startCluster` resolves once every node reports `cluster_state:ok`
- * and all 16384 slots are assigned.
+ * Starts a throwaway Redis Cluster (3 masters, 1 replica each by default) on free loopback ports for
+ * integration specs, and stops every node by PID. Each node is a `redis-server` child of this process
+ * (SIGKILLed if this process exits first, as in `redis-server.ts`); `startCluster` resolves once every node
+ * reports `cluster_state:ok`, all 16384 slots are assigned and every replica's link to its master is up.
  */
 import { execFile } from 'child_process'
 import { join } from 'path'
@@ -20,13 +20,20 @@ export interface RedisCluster {
   readonly masters: () => Promise<ReadonlyArray<number>>
   /** Sends `sig` to the node on `port` (by PID). */
   readonly signal: (port: number, sig: NodeJS.Signals) => void
+  /** The ports of the replicas of the master on `port` (from `CLUSTER NODES` on a live node). */
+  readonly replicasOf: (port: number) => Promise<ReadonlyArray<number>>
   /** Sends one command to the node on `port` through a throwaway connection. */
   readonly command: (port: number, args: ReadonlyArray<string>) => Promise<unknown>
+  /**
+   * Starts the (killed) node on `port` again with its own `nodes.conf`, as a supervisor would; resolves once
+   * it accepts connections (it rejoins the cluster on its own).
+   */
+  readonly restart: (port: number) => Promise<void>
   /** SIGKILLs every node and removes the temp dir. */
   readonly stop: () => Promise<void>
 }
 
-const NODES = 6
+const MASTERS = 3
 const SLOTS = 16384
 
 const run = (cmd: string, args: ReadonlyArray<string>, timeoutMs: number): Promise<string> =>
@@ -38,21 +45,42 @@ const run = (cmd: string, args: ReadonlyArray<string>, timeoutMs: number): Promi
   })
 
 /** `CLUSTER NODES` lines: `<id> <ip:port@cport> <flags> <master> <ping> <pong> <epoch> <link> <slots…>`. */
-const parseMasters = (nodes: string): ReadonlyArray<number> =>
+const parseNodes = (nodes: string) =>
   nodes
     .split('\n')
     .map((line) => line.trim().split(' '))
-    .filter(([, addr = '', flags = '']) => addr !== '' && flags.split(',').includes('master') && !/fail/.test(flags))
-    .map(([, addr = '']) => Number(/:(\d+)@/.exec(addr)?.[1]))
+    .filter(([, addr = '']) => addr !== '')
+    .map(([id = '', addr = '', flags = '', master = '']) => ({
+      id,
+      port: Number(/:(\d+)@/.exec(addr)?.[1]),
+      flags: flags.split(','),
+      master
+    }))
+
+const parseMasters = (nodes: string): ReadonlyArray<number> =>
+  parseNodes(nodes)
+    .filter((n) => n.flags.includes('master') && !n.flags.some((f) => /fail/.test(f)))
+    .map((n) => n.port)
     .filter((p) => Number.isInteger(p) && p > 0)
     .sort((a, b) => a - b)
 
-const clusterReady = async (port: number): Promise<string | null> => {
+const parseReplicasOf = (nodes: string, port: number): ReadonlyArray<number> => {
+  const all = parseNodes(nodes)
+  const master = all.find((n) => n.port === port)
+  return all
+    .filter((n) => master !== undefined && n.master === master.id && !n.flags.some((f) => /fail/.test(f)))
+    .map((n) => n.port)
+    .sort((a, b) => a - b)
+}
+
+const clusterReady = async (port: number, nodes: number): Promise<string | null> => {
   const info = String(await command(port, ['CLUSTER', 'INFO']))
   const field = (name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1]
   if (field('cluster_state') !== 'ok') return `cluster_state:${field('cluster_state')}`
   if (Number(field('cluster_slots_ok')) !== SLOTS) return `cluster_slots_ok:${field('cluster_slots_ok')}`
-  if (Number(field('cluster_known_nodes')) !== NODES) return `cluster_known_nodes:${field('cluster_known_nodes')}`
+  if (Number(field('cluster_known_nodes')) !== nodes) return `cluster_known_nodes:${field('cluster_known_nodes')}`
+  const replication = String(await command(port, ['INFO', 'replication']))
+  if (/role:slave/.test(replication) && !/master_link_status:up/.test(replication)) return 'replica link not up'
   return null
 }
 
@@ -61,7 +89,7 @@ const waitForCluster = (ports: ReadonlyArray<number>, deadline: number): Promise
   waitFor('Redis Cluster', deadline, async () => {
     const reasons = await Promise.all(
       ports.map((p) =>
-        clusterReady(p).then(
+        clusterReady(p, ports.length).then(
           (r) => (r === null ? null : `${p}: ${r}`),
           (e: Error) => `${p}: ${e.message}`
         )
@@ -71,55 +99,73 @@ const waitForCluster = (ports: ReadonlyArray<number>, deadline: number): Promise
     if (pending.length > 0) return pending.join('; ')
     // Every node agrees on 3 masters holding every slot.
     const masters = parseMasters(String(await command(ports[0] ?? 0, ['CLUSTER', 'NODES'])))
-    return masters.length === NODES / 2 ? null : `${masters.length} masters`
+    return masters.length === MASTERS ? null : `${masters.length} masters`
   })
 
-export const startCluster = async (timeoutMs = 20_000): Promise<RedisCluster> => {
+export interface ClusterOptions {
+  /** Replicas of each of the 3 masters. Default 1. */
+  readonly replicasPerMaster?: number
+  /** Default 20 000 ms. */
+  readonly timeoutMs?: number
+}
+
+export const startCluster = async (options: ClusterOptions = {}): Promise<RedisCluster> => {
+  const { replicasPerMaster = 1, timeoutMs = 20_000 } = options
   const started = Date.now()
   const deadline = started + timeoutMs
   const group = makeProcessGroup('cluster')
   const { dir, procs: nodes, stop } = group
+  const argsOf = (port: number) => [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    join(dir, `nodes-${port}.conf`),
+    '--cluster-node-timeout',
+    '2000',
+    // Replicas sync at once (Redis 7 waits 5 s by default): a replica that never synced is never promoted.
+    '--repl-diskless-sync-delay',
+    '0'
+  ]
   try {
-    const ports = await distinctFreePorts(NODES)
-    await Promise.all(
-      ports.map((port) =>
-        launchRedis(port, dir, [
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          join(dir, `nodes-${port}.conf`),
-          '--cluster-node-timeout',
-          '2000',
-          // Replicas sync at once (Redis 7 waits 5 s by default): a replica that never synced is never promoted.
-          '--repl-diskless-sync-delay',
-          '0'
-        ]).then((l) => nodes.set(port, l))
-      )
-    )
+    const ports = await distinctFreePorts(MASTERS * (1 + replicasPerMaster))
+    await Promise.all(ports.map((port) => launchRedis(port, dir, argsOf(port)).then((l) => nodes.set(port, l))))
     await run(
       'redis-cli',
-      ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'],
+      [
+        '--cluster',
+        'create',
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas',
+        String(replicasPerMaster),
+        '--cluster-yes'
+      ],
       Math.max(1_000, deadline - Date.now())
     )
     await waitForCluster(ports, deadline)
     const startMs = Date.now() - started
     const alive = () => ports.filter(group.alive)
+    const clusterNodes = async (): Promise<string> => {
+      for (const p of alive()) {
+        try {
+          return String(await command(p, ['CLUSTER', 'NODES']))
+        } catch {
+          // a stopped (SIGSTOP) node times out: ask the next one
+        }
+      }
+      throw new Error('no cluster node answered CLUSTER NODES')
+    }
     return {
       rootNodes: ports.map((p) => ({ url: `redis://127.0.0.1:${p}` })),
       ports,
       startMs,
-      masters: async () => {
-        for (const p of alive()) {
-          try {
-            return parseMasters(String(await command(p, ['CLUSTER', 'NODES'])))
-          } catch {
-            // a stopped (SIGSTOP) node times out: ask the next one
-          }
-        }
-        throw new Error('no cluster node answered CLUSTER NODES')
-      },
+      masters: async () => parseMasters(await clusterNodes()),
+      replicasOf: async (port) => parseReplicasOf(await clusterNodes(), port),
       signal: group.signal,
       command,
+      restart: async (port) => {
+        if (group.alive(port)) throw new Error(`the node on ${port} is still running`)
+        nodes.set(port, await launchRedis(port, dir, argsOf(port)))
+      },
       stop
     }
   } catch (e) {

@@ -172,6 +172,7 @@ const packAndInstall = async (): Promise<Packed> => {
     ...Object.entries(rootPkg.peerDependencies).map(([name, range]) => pinned(name, range)),
     pinned('express', '^5'),
     pinned('connect-redis', '^10'),
+    pinned('uvu', '^0.5'),
     pinned('@types/express-session', '*'),
     pinned('@types/express', '*'),
     pinned('@types/node', '^20')

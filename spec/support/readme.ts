@@ -7,6 +7,7 @@
  * - any other language (`sh`, `text`, …): not run;
  * - word `esm`: ESM only (a `ts` block with top-level await; a `js` block becomes `.mjs`);
  * - word `app`: a server that never exits (run with PORT, probed, then stopped);
+ * - word `test`: a uvu test file — it must exit 0 with uvu's summary showing at least one test, all passed;
  * - word `name:<id>`: the block's id, for block-specific checks.
  */
 import { spawn, type ChildProcess } from 'child_process'
@@ -27,6 +28,8 @@ export interface Block {
   /** The `name:<id>` word's id. */
   readonly name: string | undefined
   readonly app: boolean
+  /** A uvu test file (word `test`). */
+  readonly test: boolean
   readonly esm: boolean
   readonly source: string
 }
@@ -68,6 +71,7 @@ export const parseFences = (markdown: string): Parsed => {
       words,
       name: name === undefined || name === '' ? undefined : name,
       app: words.includes('app'),
+      test: words.includes('test'),
       esm: words.includes('esm'),
       source: body.join('\n') + '\n'
     })
@@ -237,4 +241,22 @@ export const startApp = async (
     }
     await new Promise((r) => setTimeout(r, 50))
   }
+}
+
+// --- test blocks: uvu test files
+
+/**
+ * What is wrong with the output of a uvu test file that exited 0: no summary, no test at all, or a test that
+ * did not pass; `undefined` when it ran at least one test and all passed.
+ */
+export const uvuProblem = (stdout: string): string | undefined => {
+  const count = (label: string): number | undefined => {
+    const m = new RegExp(`^\\s*${label}:\\s+(\\d+)\\s*$`, 'm').exec(stdout)
+    return m === null ? undefined : Number(m[1])
+  }
+  const total = count('Total')
+  const passed = count('Passed')
+  if (total === undefined || passed === undefined) return 'printed no uvu summary (Total / Passed)'
+  if (total === 0) return 'ran no test'
+  return passed === total ? undefined : `passed ${passed} of ${total} tests`
 }

@@ -1,6 +1,6 @@
 /**
  * Starts a throwaway Redis Sentinel set on free loopback ports for integration specs: a primary (AOF with
- * `appendfsync always`, so acknowledged writes survive), one replica and one sentinel (`redis-server
+ * `appendfsync always`, so acknowledged writes survive), one replica (or more) and one sentinel (`redis-server
  * <conf> --sentinel`, quorum 1, down after 1 s), and stops every process by PID. Each process is a
  * `redis-server` child of this process (SIGKILLed if this process exits first, as in `redis-server.ts`);
  * `startSentinelSet` resolves once the replica's link is up and the sentinel reports the master.
@@ -15,7 +15,10 @@ export interface SentinelSet {
   readonly name: 'mymaster'
   readonly sentinel: { readonly host: string; readonly port: number }
   readonly primaryPort: number
+  /** The first replica's port. */
   readonly replicaPort: number
+  /** Every replica's port. */
+  readonly replicaPorts: ReadonlyArray<number>
   /** How long `startSentinelSet` took, in ms. */
   readonly startMs: number
   /** Sends `sig` to the process on `port` (by PID). */
@@ -41,36 +44,47 @@ const masterOf = async (sentinelPort: number): Promise<number> => {
   return port
 }
 
-export const startSentinelSet = async (timeoutMs = 15_000): Promise<SentinelSet> => {
+export interface SentinelSetOptions {
+  /** Default 1. */
+  readonly replicas?: number
+  /** Default 15 000 ms. */
+  readonly timeoutMs?: number
+}
+
+export const startSentinelSet = async (options: SentinelSetOptions = {}): Promise<SentinelSet> => {
+  const { replicas = 1, timeoutMs = 15_000 } = options
   const started = Date.now()
   const deadline = started + timeoutMs
   const group = makeProcessGroup('sentinel')
   const { dir, procs, stop } = group
   try {
-    const ports = await distinctFreePorts(3)
-    const [primaryPort = 0, replicaPort = 0, sentinelPort = 0] = ports
+    const [primaryPort = 0, sentinelPort = 0, ...replicaPorts] = await distinctFreePorts(2 + replicas)
+    const replicaPort = replicaPorts[0] ?? 0
     // Each data node in its own dir: their AOF files must not collide.
     const primaryDir = mkdtempSync(join(dir, 'primary-'))
-    const replicaDir = mkdtempSync(join(dir, 'replica-'))
     const durable = ['--appendonly', 'yes', '--appendfsync', 'always']
     // No 5 s wait before the replica's first (diskless) sync.
     procs.set(primaryPort, await launchRedis(primaryPort, primaryDir, [...durable, '--repl-diskless-sync-delay', '0']))
-    procs.set(
-      replicaPort,
-      await launchRedis(replicaPort, replicaDir, [...durable, '--replicaof', '127.0.0.1', String(primaryPort)])
-    )
-    await waitFor('the replica', deadline, async () => {
-      const info = String(await command(replicaPort, ['INFO', 'replication']))
-      return /master_link_status:up/.test(info) ? null : 'master_link_status is not up'
+    for (const port of replicaPorts) {
+      const replicaDir = mkdtempSync(join(dir, 'replica-'))
+      procs.set(
+        port,
+        await launchRedis(port, replicaDir, [...durable, '--replicaof', '127.0.0.1', String(primaryPort)])
+      )
+    }
+    await waitFor('the replicas', deadline, async () => {
+      const infos = await Promise.all(replicaPorts.map((p) => command(p, ['INFO', 'replication']).then(String)))
+      return infos.every((info) => /master_link_status:up/.test(info)) ? null : 'master_link_status is not up'
     })
     // After a diskless sync the replica reports its link up at once, but the primary streams nothing to it
     // until the replica's first REPLCONF ACK (sent once a second): writes made meanwhile and then lost with
     // a killed primary would be a measurement artefact. Wait until a write reaches the replica.
     const probe = `sentinel-set:probe:${Date.now()}`
     await command(primaryPort, ['SET', probe, '1'])
-    await waitFor('replication to the replica', deadline, async () =>
-      (await command(replicaPort, ['EXISTS', probe])) === 1 ? null : 'a write on the primary has not reached it'
-    )
+    await waitFor('replication to the replicas', deadline, async () => {
+      const seen = await Promise.all(replicaPorts.map((p) => command(p, ['EXISTS', probe])))
+      return seen.every((n) => n === 1) ? null : 'a write on the primary has not reached them'
+    })
     await command(primaryPort, ['DEL', probe])
 
     // Sentinel rewrites its config file: it must be a writable file of its own.
@@ -92,9 +106,9 @@ export const startSentinelSet = async (timeoutMs = 15_000): Promise<SentinelSet>
     await waitFor('the sentinel', deadline, async () => {
       const port = await masterOf(sentinelPort)
       if (port !== primaryPort) return `it reports ${port}, not ${primaryPort}`
-      // The sentinel has found the replica (through the primary's INFO): a failover has somewhere to go.
-      const replicas = (await command(sentinelPort, ['SENTINEL', 'replicas', NAME])) as ReadonlyArray<unknown>
-      return replicas.length >= 1 ? null : 'it knows no replica yet'
+      // The sentinel has found the replicas (through the primary's INFO): a failover has somewhere to go.
+      const known = (await command(sentinelPort, ['SENTINEL', 'replicas', NAME])) as ReadonlyArray<unknown>
+      return known.length >= replicas ? null : `it knows ${known.length} replicas`
     })
     const startMs = Date.now() - started
     return {
@@ -102,6 +116,7 @@ export const startSentinelSet = async (timeoutMs = 15_000): Promise<SentinelSet>
       sentinel: { host: '127.0.0.1', port: sentinelPort },
       primaryPort,
       replicaPort,
+      replicaPorts,
       startMs,
       signal: group.signal,
       currentMaster: () => masterOf(sentinelPort),

@@ -2,6 +2,7 @@
 // spec/exports.spec.ts checks every export, types included, against these lists in the built .d.ts. Growing
 // the API is a decision: change the lists on purpose.
 import type * as Root from '../../src'
+import type * as Memory from '../../src/memory'
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 
@@ -137,3 +138,18 @@ export const PINNED_TYPES = [
 ] as const
 
 export const valuesArePinned: Equals<keyof typeof Root, (typeof PINNED_VALUES)[number]> = true
+
+/** The values and types of the memory subpath export (connect-redis-session/memory). */
+export const PINNED_MEMORY_VALUES = ['createMemoryClient'] as const
+export const PINNED_MEMORY_TYPES = [
+  'MemoryClient',
+  'MemoryClientOptions',
+  'MemoryClock',
+  'MemoryCommand',
+  'MemoryConnection',
+  'MemoryEntry',
+  'MemoryFaults',
+  'MemoryKeyspace'
+] as const
+
+export const memoryValuesArePinned: Equals<keyof typeof Memory, (typeof PINNED_MEMORY_VALUES)[number]> = true

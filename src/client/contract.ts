@@ -119,9 +119,14 @@ export interface SessionClient extends RedisLike {
   readonly cluster?: ClusterTopology
   /**
    * `WAIT replicas timeoutMs` on the connection to the node that owns `key`: how many replicas hold every
-   * write made so far. Absent where the client cannot send it there (an ioredis `Cluster`).
+   * write made so far. Every adapter of this package has it; a `SessionClient` of your own may leave it out (then `waitReplicas` is refused).
    */
   readonly waitReplicas?: (key: string, replicas: number, timeoutMs: number) => Promise<number>
+  /**
+   * `true` on a client that keeps the keys in this process (the in-memory client): nothing is shared with another
+   * process or kept across a restart. A store built on it with `NODE_ENV=production` emits a `warning`.
+   */
+  readonly inProcess?: boolean
 }
 
 /**

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
+import { keySlot } from './slot'
 
 // --- model
 
@@ -191,6 +192,18 @@ export const fromIoRedis = (client: IoRedisClient): SessionClient => {
 // --- cluster
 
 /**
+ * A master's own client in an ioredis `Cluster` (`nodes('master')`): `SCAN` and `INFO`, and for `waitReplicas`
+ * its address and `call`.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface IoRedisClusterNode extends Pick<IoRedisClient, 'scan' | 'info'> {
+  readonly options?: { readonly host?: string | undefined; readonly port?: number | undefined }
+  readonly call?: (command: string, ...args: Array<string>) => Promise<unknown>
+}
+
+/**
  * What the adapter needs from an ioredis `Cluster`: the same command methods (routed by key), its masters'
  * own clients (`nodes('master')`), its status and events, and its options.
  *
@@ -199,7 +212,9 @@ export const fromIoRedis = (client: IoRedisClient): SessionClient => {
  */
 export interface IoRedisClusterClient extends Omit<IoRedisClient, 'scan' | 'info' | 'options'> {
   readonly isCluster: boolean
-  readonly nodes: (role: 'master') => ReadonlyArray<Pick<IoRedisClient, 'scan' | 'info'>>
+  readonly nodes: (role: 'master') => ReadonlyArray<IoRedisClusterNode>
+  /** ioredis's slot map: for each slot, the `host:port` of its master first (then its replicas). */
+  readonly slots?: ReadonlyArray<ReadonlyArray<string> | undefined>
   readonly options: {
     readonly keyPrefix?: string | undefined
     readonly redisOptions?: { readonly keyPrefix?: string | undefined } | undefined
@@ -244,7 +259,17 @@ export const fromIoRedisCluster = (cluster: IoRedisClusterClient): SessionClient
       const first = cluster.nodes('master')[0]
       return first === undefined ? Promise.resolve('') : first.info(section)
     },
-    cluster: { masters }
+    cluster: { masters },
+    // WAIT on the connection of the master that owns the key's slot: the one the cluster sent the write to.
+    waitReplicas: (key: string, replicas: number, timeoutMs: number) => {
+      const owner = cluster.slots?.[keySlot(`${prefixed}${key}`)]?.[0]
+      const node = cluster
+        .nodes('master')
+        .find((n) => n.options !== undefined && `${n.options.host}:${n.options.port}` === owner)
+      return node?.call === undefined
+        ? Promise.reject(new Error(`no connection to the master of key ${key} (slot owner ${String(owner)})`))
+        : node.call('WAIT', String(replicas), String(Math.max(0, Math.round(timeoutMs)))).then(Number)
+    }
   }
   adapted.set(cluster, made)
   return made

@@ -1,11 +1,11 @@
 /**
- * The node-redis cluster adapter: turns a node-redis v5 or v6 `createCluster()` client into the
+ * The node-redis cluster adapter: turns a node-redis v4, v5 or v6 `createCluster()` client into the
  * `SessionClient` contract. Single-key commands go through the cluster client, which routes them by key;
  * `SCAN` goes to each master's own client. Every cast lives here.
  *
  * @since 0.1.0
  */
-import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
+import type { Connection, RedisLike, ScanArgs, ScanReply, ScriptArgs, SessionClient } from './contract'
 import { nodeRedisCommands, scanOf, waitVia, type NodeRedisClient } from './node-redis'
 
 // --- model
@@ -56,8 +56,9 @@ export const fromNodeRedisCluster = (cluster: NodeRedisClusterClient): SessionCl
     // node-redis clusters report no cluster-wide connection changes: express-session is never told to bypass.
     onChange: () => undefined
   }
+  // Each master once: node-redis 4 lists a master once per slot range it serves (several after a resharding).
   const masters = (): Promise<ReadonlyArray<Pick<RedisLike, 'scan'>>> =>
-    Promise.all(cluster.masters.map((m) => nodeClient(m).then((c) => ({ scan: scanOf(c) }))))
+    Promise.all([...new Set(cluster.masters)].map((m) => nodeClient(m).then((c) => ({ scan: scanOf(c) }))))
   const info = (section: string): Promise<string> => {
     const first = cluster.masters[0]
     if (first === undefined) return Promise.resolve('')
@@ -66,6 +67,19 @@ export const fromNodeRedisCluster = (cluster: NodeRedisClusterClient): SessionCl
       return typeof infoOf === 'function' ? infoOf.call(c, section) : ''
     })
   }
+  const send = cluster.sendCommand
+  // Scripts go out through sendCommand(firstKey, …), which routes them by their first key on v4, v5 and v6:
+  // node-redis 4's own eval/evalSha look for the key in the wrong argument and reach a random master (MOVED).
+  const script =
+    (command: 'EVAL' | 'EVALSHA', send: NonNullable<NodeRedisClusterClient['sendCommand']>) =>
+    (scriptOrSha: string, options: ScriptArgs): Promise<unknown> =>
+      send.call(cluster, options.keys[0] ?? '', false, [
+        command,
+        scriptOrSha,
+        String(options.keys.length),
+        ...options.keys,
+        ...options.arguments
+      ])
   const made: SessionClient = {
     _tag: 'SessionClient',
     ...nodeRedisCommands(cluster),
@@ -74,18 +88,13 @@ export const fromNodeRedisCluster = (cluster: NodeRedisClusterClient): SessionCl
     connection,
     info,
     cluster: { masters },
-    // WAIT on the connection to the master that owns the key (the one that took the write).
-    ...(typeof cluster.sendCommand === 'function'
+    ...(typeof send === 'function'
       ? {
+          eval: script('EVAL', send),
+          evalSha: script('EVALSHA', send),
+          // WAIT on the connection to the master that owns the key (the one that took the write).
           waitReplicas: (key: string, replicas: number, timeoutMs: number) =>
-            waitVia((args) =>
-              (cluster.sendCommand as NonNullable<NodeRedisClusterClient['sendCommand']>).call(
-                cluster,
-                key,
-                false,
-                args
-              )
-            )(key, replicas, timeoutMs)
+            waitVia((args) => send.call(cluster, key, false, args))(key, replicas, timeoutMs)
         }
       : {})
   }

@@ -33,7 +33,10 @@ interface NodeRedisExtras {
   readonly isReady?: boolean
   readonly isOpen?: boolean
   readonly info?: (section: string) => Promise<string>
-  readonly sendCommand?: (args: Array<string>) => Promise<unknown>
+  /** `sendCommand(args)`; on a `createSentinel()` client `sendCommand(isReadonly, args)`. */
+  readonly sendCommand?: (...args: Array<unknown>) => Promise<unknown>
+  /** Only a node-redis v5+ `createSentinel()` client has it. */
+  readonly getMasterNode?: unknown
   /** node-redis v6 keeps `createClient({ keyPrefix })` here (a private field)… */
   readonly _keyPrefix?: unknown
   /** …and in its options. */
@@ -140,6 +143,7 @@ export const fromNodeRedis = (client: NodeRedisClient): SessionClient => {
   if (known !== undefined) return known
   const extras = client as unknown as NodeRedisExtras
   const info = extras.info
+  const send = extras.sendCommand
   const made: SessionClient = {
     _tag: 'SessionClient',
     ...nodeRedisCommands(client),
@@ -148,11 +152,13 @@ export const fromNodeRedis = (client: NodeRedisClient): SessionClient => {
     connection: connectionOf(extras),
     // A node-redis-shaped client without INFO (a fake) has nothing to check: an empty reply.
     info: (section) => (typeof info === 'function' ? info.call(client, section) : Promise.resolve('')),
-    // One connection per client: WAIT counts the writes this client made, the key's included.
-    ...(typeof extras.sendCommand === 'function'
+    // One connection per client: WAIT counts the writes this client made, the key's included. A sentinel
+    // client's sendCommand takes `isReadonly` first (false: the master's connection, the one that wrote the
+    // tombstone as long as masterPoolSize is 1, its default).
+    ...(typeof send === 'function'
       ? {
           waitReplicas: waitVia((args) =>
-            (extras.sendCommand as (a: Array<string>) => Promise<unknown>).call(client, args)
+            typeof extras.getMasterNode === 'function' ? send.call(client, false, args) : send.call(client, args)
           )
         }
       : {})

@@ -93,6 +93,15 @@ const isNoScript = (e: unknown): boolean => errorMessage(e).startsWith('NOSCRIPT
 export const isWrongType = (e: unknown): boolean => errorMessage(e).startsWith('WRONGTYPE')
 
 /**
+ * Whether a script failed because it touched a key that the node it ran on does not serve (in a cluster, the
+ * key's slot lives elsewhere): Redis refuses the command before it runs. Redis 7 says "Script attempted to access
+ * a non local key", 6.2 "Lua script attempted to access a non local key".
+ *
+ * @internal
+ */
+export const isNotLocalKey = (e: unknown): boolean => /non local key/.test(errorMessage(e))
+
+/**
  * Runs a script in one round trip: `EVALSHA`, and only when the server answers `NOSCRIPT` (a fresh server,
  * `SCRIPT FLUSH`, a failover) a second call with `EVAL`, which also loads the script for next time.
  *

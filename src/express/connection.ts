@@ -1,6 +1,6 @@
 /**
- * The store's view of its client's connection: express-session's `connect`/`disconnect` events, and a
- * startup check of Redis's eviction policy.
+ * The store's view of its client's connection: express-session's `connect`/`disconnect` events, and the
+ * startup checks: Redis's eviction policy, and an in-process client in production.
  *
  * @since 0.1.0
  */
@@ -71,4 +71,26 @@ export const checkEvictionPolicy = (
   }
   if (client.connection.isReady()) check()
   else client.connection.onChange((state) => (state === 'ready' ? check() : undefined))
+}
+
+/**
+ * The warning of a store on an in-process client under `NODE_ENV=production`.
+ *
+ * @internal
+ */
+export const IN_PROCESS_WARNING =
+  'The session store runs on the in-memory client (connect-redis-session/memory) with NODE_ENV=production: sessions live in this process only, are lost when it restarts and are not shared with other processes or instances. Give the store a Redis client (node-redis, or ioredis through fromIoRedis).'
+
+/**
+ * Warns, once and after the current synchronous code (so a `warning` listener attached right after the
+ * store is built hears it), when a client that keeps its keys in this process runs with `NODE_ENV=production`.
+ *
+ * @internal
+ */
+export const checkInProcessClient = (
+  client: Pick<SessionClient, 'inProcess'>,
+  nodeEnv: string | undefined,
+  warn: (message: string) => void
+): void => {
+  if (client.inProcess === true && nodeEnv === 'production') setImmediate(() => warn(IN_PROCESS_WARNING))
 }

@@ -17,7 +17,7 @@ import type { StoreError } from '../errors'
 import { toError } from './to-error'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
 import type { SetOutcome } from '../operations/set'
-import { checkEvictionPolicy, followConnection } from './connection'
+import { checkEvictionPolicy, checkInProcessClient, followConnection } from './connection'
 import { runMapped, runToCallback, type Callback } from './run-to-callback'
 
 // --- model
@@ -145,7 +145,7 @@ export const createRedisStore = (
   const deps = checked.right
   if (deps.waitReplicas > 0 && deps.client.waitReplicas === undefined) {
     throw new TypeError(
-      'options.waitReplicas needs a client that can send WAIT to the node that owns a key; this one cannot (an ioredis Cluster)'
+      'options.waitReplicas needs a client that can send WAIT to the node that owns a key; this one has no waitReplicas (a SessionClient of your own: add it)'
     )
   }
   const store = Object.create(storePrototype) as RedisSessionStore
@@ -159,6 +159,7 @@ export const createRedisStore = (
   }
   if (deps.whenDisconnected === 'bypass') followConnection(deps.client.connection, (event) => void store.emit(event))
   if (deps.checkEvictionPolicy) checkEvictionPolicy(deps.client, warn)
+  checkInProcessClient(deps.client, process.env['NODE_ENV'], warn)
 
   const access: StoreAccess = {
     get: (sid) => runMapped(() => ops.get(sid), orNull),

@@ -1,13 +1,15 @@
 /**
- * The page source of a Redis Cluster: every master's `SCAN`, one master after the other, with each batch of
- * keys cut by hash slot so that `MGET` and the tombstone script never span two slots.
+ * The batched path of a Redis Cluster: every master's `SCAN`, the masters at the same time, each batch of keys
+ * from one master (of one node, of many hash slots), and the way to read such a batch in one call.
  *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'
-import type { ClusterTopology } from '../client/contract'
+import type { ClusterTopology, RedisLike } from '../client/contract'
+import { attempt, isNotLocalKey, runScript } from '../client/run'
 import { bySlot } from '../client/slot'
 import { commandFailed, type StoreError } from '../errors'
+import { NODE_MGET_SCRIPT } from '../scripts'
 import { makeScanPages, type PageSource, type ScannedKey, type ScanPagesDeps } from './scan-batches'
 
 /**
@@ -18,20 +20,49 @@ export interface ClusterPagesDeps extends Omit<ScanPagesDeps, 'client'> {
   readonly cluster: ClusterTopology
 }
 
+type Batch = E.Either<StoreError, ReadonlyArray<ScannedKey>>
+
 /**
- * Walks every master of the cluster (the list is read again at the start of each walk, so a failover between
- * walks is followed) and yields batches of at most `batchSize` keys, all of one hash slot. A failure reading
- * the masters or scanning one of them is yielded and ends the walk.
+ * The batches of several walks as they come, one pending batch per walk at most: the next one of a walk is asked
+ * for only once its last one was taken. The first failure is yielded and ends it all.
+ */
+async function* interleave(walks: ReadonlyArray<AsyncIterator<Batch, void>>): AsyncGenerator<Batch, void> {
+  const pending = new Map<number, Promise<readonly [number, IteratorResult<Batch, void>]>>()
+  const pull = (i: number): void => {
+    const walk = walks[i] as AsyncIterator<Batch, void>
+    pending.set(
+      i,
+      walk.next().then((r) => [i, r] as const)
+    )
+  }
+  walks.forEach((_, i) => pull(i))
+  try {
+    while (pending.size > 0) {
+      const [i, r] = await Promise.race(pending.values())
+      pending.delete(i)
+      if (r.done === true) continue
+      yield r.value
+      if (E.isLeft(r.value)) return
+      pull(i)
+    }
+  } finally {
+    // Ended early (a failure, or the consumer stopped): the other walks stop after their pending SCAN.
+    for (const i of pending.keys()) void (walks[i] as AsyncIterator<Batch, void>).return?.()
+  }
+}
+
+/**
+ * Walks every master of the cluster, all at once (the list is read again at the start of each walk, so a
+ * failover or a resharding between walks is followed), and yields batches of at most `batchSize` keys, each
+ * from one master's `SCAN` page: keys of one node, of many hash slots — work on a batch must be able to take
+ * that (`makeClusterReads`, `makeTombstone` with `acrossSlots`). About two `SCAN` pages per master are held at
+ * once. A failure reading the masters or scanning one of them is yielded and ends the walk.
  *
  * @category operations
  * @since 0.1.0
  */
-export const makeClusterPages = (deps: ClusterPagesDeps): PageSource => {
-  const keyPrefix = deps.keyPrefix ?? ''
-  const size = Math.max(1, Math.floor(deps.batchSize))
-  // The slot is the one of the key as Redis sees it: with the client's own prefix.
-  const slotKey = (k: ScannedKey): string => keyPrefix + k.key
-  return async function* (): AsyncGenerator<E.Either<StoreError, ReadonlyArray<ScannedKey>>, void> {
+export const makeClusterPages = (deps: ClusterPagesDeps): PageSource =>
+  async function* (): AsyncGenerator<Batch, void> {
     let masters: ReadonlyArray<Parameters<typeof makeScanPages>[0]['client']>
     try {
       masters = await deps.cluster.masters()
@@ -39,14 +70,52 @@ export const makeClusterPages = (deps: ClusterPagesDeps): PageSource => {
       yield E.left(commandFailed('CLUSTER SLOTS', '', cause))
       return
     }
-    for (const master of masters) {
-      for await (const batch of makeScanPages({ ...deps, client: master })()) {
-        if (E.isLeft(batch)) {
-          yield batch
-          return
-        }
-        for (const group of bySlot(batch.right, slotKey, size)) yield E.right(group)
+    yield* interleave(masters.map((master) => makeScanPages({ ...deps, client: master })()[Symbol.asyncIterator]()))
+  }
+
+/**
+ * @internal
+ */
+export interface ClusterReadsDeps {
+  /** The cluster client: routes each call by its first key, and follows `MOVED` and `ASK`. */
+  readonly client: Pick<RedisLike, 'mGet' | 'evalSha' | 'eval'>
+  /** The client's own key prefix (`SessionClient.keyPrefix`), which it adds to keys but not to script arguments. */
+  readonly keyPrefix: string
+}
+
+/**
+ * `mGet` for the keys of one cluster master, whatever their hash slots (a batch of `makeClusterPages`): one
+ * script call (`NODE_MGET_SCRIPT`), sent to the node of the first key, instead of one `MGET` per slot — about
+ * one per key when sessions are spread over 16384 slots. Should a key no longer live on that node (its slot
+ * moved since the `SCAN`), Redis refuses the call and the keys are read again with one `MGET` per slot, all
+ * sent at once, each routed by the client (which follows `MOVED` and `ASK`).
+ *
+ * @internal
+ */
+export const makeClusterReads = (deps: ClusterReadsDeps): Pick<RedisLike, 'mGet'> => {
+  const script = runScript(deps.client, NODE_MGET_SCRIPT)
+  const prefixed = (key: string): string => deps.keyPrefix + key
+  const slotBySlot = async (keys: Array<string>): Promise<ReadonlyArray<string | null>> => {
+    const indexed = keys.map((key, i) => ({ key, i }))
+    const groups = bySlot(indexed, (k) => prefixed(k.key), keys.length)
+    const replies = await Promise.all(groups.map((g) => attempt(() => deps.client.mGet(g.map((k) => k.key)))))
+    const values = new Array<string | null>(keys.length).fill(null)
+    groups.forEach((g, n) =>
+      g.forEach((k, j) => (values[k.i] = (replies[n] as ReadonlyArray<string | null>)[j] ?? null))
+    )
+    return values
+  }
+  return {
+    mGet: async (keys) => {
+      if (keys.length === 0) return []
+      const reply = await script({ keys: [keys[0] as string], arguments: keys.map(prefixed) })()
+      if (E.isRight(reply)) {
+        if (Array.isArray(reply.right)) return reply.right as ReadonlyArray<string | null>
+        throw new TypeError(`the read script answered ${String(reply.right)}, not a list of values`)
       }
+      const cause = reply.left._tag === 'CommandFailed' ? reply.left.cause : reply.left
+      if (isNotLocalKey(cause)) return slotBySlot(keys)
+      throw cause
     }
   }
 }

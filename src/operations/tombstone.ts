@@ -4,10 +4,11 @@
 import type { IO } from 'fp-ts/lib/IO'
 import * as TE from 'fp-ts/lib/TaskEither'
 import * as E from 'fp-ts/lib/Either'
-import { attempt, runScript } from '../client/run'
-import type { RedisLike } from '../client/contract'
+import { attempt, isNotLocalKey, runScript, type Script } from '../client/run'
+import type { RedisLike, ScriptArgs } from '../client/contract'
+import { bySlot } from '../client/slot'
 import { commandFailed, notReplicated, type StoreError } from '../errors'
-import { TOMBSTONE_SCRIPT } from '../scripts'
+import { NODE_TOMBSTONE_SCRIPT, TOMBSTONE_SCRIPT } from '../scripts'
 
 /**
  * @category model
@@ -32,6 +33,14 @@ export interface TombstoneDeps {
     readonly timeoutMs: number
     readonly wait: (key: string, replicas: number, timeoutMs: number) => Promise<number>
   }
+  /**
+   * Set on a Redis Cluster, where the keys of one call are those of one master's `SCAN` page: of one node, but of
+   * many hash slots. One script call still does the whole batch (keys passed as arguments, `keyPrefix` — the
+   * client's own, which it adds to script keys only — put before each). Should a key no longer live on that node
+   * (its slot moved since the `SCAN`), Redis refuses the call before it writes anything, and the batch is done
+   * again one slot at a time, each call routed by the client (which follows `MOVED` and `ASK`).
+   */
+  readonly acrossSlots?: { readonly keyPrefix: string }
 }
 
 /** The script's reply, a count; anything else is a failure, never a NaN passed on as a number. */
@@ -51,7 +60,8 @@ const countOf =
  * expires after the grace period and makes `set` and `touch` of that session write nothing. One script call
  * for the whole batch. Resolves to the number of live sessions removed.
  *
- * All keys of one call must live on one Redis node (one key, or one cluster slot).
+ * All keys of one call must live on one Redis node: one key, or one cluster slot — or, with `acrossSlots`, the
+ * keys of one cluster master.
  *
  * @category operations
  * @since 0.1.0
@@ -59,27 +69,53 @@ const countOf =
 export const makeTombstone = (deps: TombstoneDeps) => {
   const graceMs = String(Math.round(deps.concurrencyGraceSeconds * 1000))
   const exact = deps.countLiveOnly === false ? '0' : '1'
-  const tombstone = runScript(deps.client, TOMBSTONE_SCRIPT)
+  const confirm = deps.confirm
+  // One script call, then WAIT on the node that ran it (scripts cannot call WAIT themselves).
+  const once = (script: Script, layout: (keys: ReadonlyArray<string>, argv: Array<string>) => ScriptArgs) => {
+    const run = runScript(deps.client, script)
+    return (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> => {
+      const first = keys[0] ?? ''
+      const count = countOf(first)
+      const call = run(layout(keys, [graceMs, String(deps.now()), exact]))
+      const counted = () => call().then(E.flatMap(count))
+      if (confirm === undefined) return counted
+      const confirmed = (n: number): Promise<E.Either<StoreError, number>> =>
+        attempt(() => confirm.wait(first, confirm.replicas, confirm.timeoutMs)).then(
+          (acknowledged) =>
+            acknowledged >= confirm.replicas
+              ? E.right(n)
+              : E.left(notReplicated(first, acknowledged, confirm.replicas, confirm.timeoutMs)),
+          (cause: unknown) => E.left(commandFailed('WAIT', first, cause))
+        )
+      return () => counted().then((n) => (E.isLeft(n) ? n : confirmed(n.right)))
+    }
+  }
+  const oneSlot = once(TOMBSTONE_SCRIPT, (keys, argv) => ({ keys: [...keys], arguments: argv }))
+  const across = deps.acrossSlots
+  if (across === undefined) return (keys: ReadonlyArray<string>) => (keys.length === 0 ? TE.right(0) : oneSlot(keys))
+  const oneNode = once(NODE_TOMBSTONE_SCRIPT, (keys, argv) => ({
+    keys: [keys[0] ?? ''],
+    arguments: [...argv, ...keys.map((k) => across.keyPrefix + k)]
+  }))
+  // Slot by slot, all at once: each call goes to the node that serves its slot now.
+  const slotBySlot =
+    (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> =>
+    () =>
+      Promise.all(bySlot(keys, (k) => across.keyPrefix + k, keys.length).map((group) => oneSlot(group)())).then(
+        (counts) => {
+          let total = 0
+          for (const c of counts) {
+            if (E.isLeft(c)) return c
+            total += c.right
+          }
+          return E.right(total)
+        }
+      )
   return (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> => {
     if (keys.length === 0) return TE.right(0)
-    const call = tombstone({ keys: [...keys], arguments: [graceMs, String(deps.now()), exact] })
-    const first = keys[0] ?? ''
-    const count = countOf(first)
-    const confirm = deps.confirm
-    if (confirm === undefined) return () => call().then(E.flatMap(count))
-    // WAIT after the script, on the same node: scripts cannot call WAIT themselves.
-    const confirmed = (n: number): Promise<E.Either<StoreError, number>> =>
-      attempt(() => confirm.wait(first, confirm.replicas, confirm.timeoutMs)).then(
-        (acknowledged) =>
-          acknowledged >= confirm.replicas
-            ? E.right(n)
-            : E.left(notReplicated(first, acknowledged, confirm.replicas, confirm.timeoutMs)),
-        (cause: unknown) => E.left(commandFailed('WAIT', first, cause))
-      )
+    const node = oneNode(keys)
+    const slots = slotBySlot([...keys])
     return () =>
-      call().then((r) => {
-        const n = E.flatMap(count)(r)
-        return E.isLeft(n) ? n : confirmed(n.right)
-      })
+      node().then((r) => (E.isLeft(r) && r.left._tag === 'CommandFailed' && isNotLocalKey(r.left.cause) ? slots() : r))
   }
 }
