@@ -39,6 +39,7 @@ import {
   startLoad,
   within,
   NOT_REPLICATED,
+  batchedWorkAfterFailover,
   type Load
 } from '../support/failover'
 import { sleep } from '../support/redis-group'
@@ -226,26 +227,6 @@ const everyMasterStreaming = async (cluster: RedisCluster): Promise<void> => {
   for (const port of await cluster.masters()) await replicaStreaming(cluster.command, port)
 }
 
-/** all() agrees with length(), clear() removes them all: the batched operations on the new topology. */
-const batchedWork = async (s: Subject): Promise<number> => {
-  const live = await s.store.access.length()
-  assert.is(Object.keys(await s.store.access.all()).length, live, `${s.label}: all() agrees with length()`)
-  // With waitReplicas, clear() answers once every master's replica confirms its tombstones: a replica that
-  // has just (re)synced may not stream yet. clear() is idempotent: try again for a while, as a caller would.
-  const since = Date.now()
-  let cleared: unknown
-  for (;;) {
-    cleared = await s.store.access.clear().catch((e: { code?: string }) => e.code)
-    if (cleared !== NOT_REPLICATED || Date.now() - since > 5_000) break
-    await sleep(200)
-  }
-  // A retried clear() counts only what the failed attempt left.
-  const counted = typeof cleared === 'number' && (cleared === live || (s.waits && cleared <= live))
-  assert.ok(counted, `${s.label}: clear() answered ${String(cleared)} (${live} live)`)
-  assert.is(await s.store.access.length(), 0, `${s.label}: nothing left`)
-  return live
-}
-
 /**
  * Load on every subject, the busiest master SIGKILLed after `BEFORE_KILL_MS`; `afterPromotion` runs once the
  * replica is promoted (a supervisor's restart), and the load ends once it is done and every subject has had a
@@ -293,7 +274,7 @@ const report = async (
       assert.ok(o.ok > 0, `${s.label}: operations succeeded`)
       if (s.waits) assert.is(o.resurrected, 0, `${s.label}: no logout confirmed by a replica comes back`)
       else assert.is(o.unconfirmed, 0, `${s.label}: without waitReplicas no logout waits`)
-      const live = await batchedWork(s)
+      const live = await batchedWorkAfterFailover(s)
       assert.ok(live >= o.saved - o.lost, `${s.label}: length() ${live} counts the surviving saves`)
     }
   } finally {
@@ -457,7 +438,7 @@ it('(c) replication held back, logouts, the master SIGKILLed: resurrections with
           assert.is(o.acknowledged.length, n, `${s.label}: every logout acknowledged`)
           assert.is(undone, n, `${s.label}: every acknowledged logout undone by the failover`)
         }
-        await batchedWork(s)
+        await batchedWorkAfterFailover(s)
       }
     } finally {
       admin.destroy()

@@ -25,7 +25,8 @@ import {
   settled,
   startLoad,
   within,
-  NOT_REPLICATED
+  NOT_REPLICATED,
+  batchedWorkAfterFailover
 } from '../support/failover'
 import { countKeys as countOn, sleep } from '../support/redis-group'
 import { startSentinelSet, type SentinelSet } from '../support/sentinel'
@@ -258,23 +259,6 @@ const typesOn =
     }
   }
 
-const all = async (s: Measured): Promise<number> => {
-  const live = await s.store.access.length()
-  assert.is(Object.keys(await s.store.access.all()).length, live, `${s.label}: all() agrees with length()`)
-  // clear() is idempotent: after an unconfirmed attempt (no replica streaming yet) a caller tries again.
-  const since = Date.now()
-  let cleared: unknown
-  for (;;) {
-    cleared = await s.store.access.clear().catch((e: { code?: string }) => e.code)
-    if (cleared !== NOT_REPLICATED || Date.now() - since > 5_000) break
-    await sleep(200)
-  }
-  const counted = typeof cleared === 'number' && (cleared === live || (s.waits && cleared <= live))
-  assert.ok(counted, `${s.label}: clear() answered ${String(cleared)} (${live} live)`)
-  assert.is(await s.store.access.length(), 0, `${s.label}: nothing left`)
-  return live
-}
-
 /**
  * Per client family, on a fresh set with 2 replicas (with waitReplicas: n, keep n + 1 replicas: the promoted
  * one has a replica again once the sentinel points the other at it): two clients, the default options and
@@ -322,7 +306,7 @@ for (const [name, make] of families) {
         assert.ok(o.ok > 0, `${m.label}: operations succeeded`)
         if (m.waits) assert.is(o.resurrected, 0, `${m.label}: no logout confirmed by a replica comes back`)
         else assert.is(o.unconfirmed, 0, `${m.label}: without waitReplicas no logout waits`)
-        const live = await all(m)
+        const live = await batchedWorkAfterFailover(m)
         assert.ok(live >= o.saved - o.lost, `${m.label}: length() ${live} counts the surviving saves`)
       }
     } finally {
@@ -423,7 +407,7 @@ it('held-back replica: logouts, the primary SIGKILLed: resurrections with and wi
       } else {
         assert.is(o.acknowledged.length, SIDS.length, `${m.label}: every logout acknowledged`)
         assert.is(undone, SIDS.length, `${m.label}: every acknowledged logout undone by the failover`)
-        await all(m)
+        await batchedWorkAfterFailover(m)
       }
     }
   } finally {

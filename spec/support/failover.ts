@@ -5,6 +5,7 @@
  * per client for the CI logs, and a way to hold back a replica's replication for a deterministic window.
  */
 import type session from 'express-session'
+import * as assert from 'uvu/assert'
 import type { RedisSessionStore } from '../../src'
 import { sleep } from './redis-group'
 
@@ -240,4 +241,31 @@ export const replicaStreaming = async (send: Send, port: number, timeoutMs = 10_
     if (Date.now() - since > timeoutMs) throw new Error(`no replica of :${port} online within ${timeoutMs} ms`)
     await sleep(50)
   }
+}
+
+/**
+ * The batched operations on the topology a failover left: `all()` agrees with `length()`, and `clear()` removes
+ * every session. With `waitReplicas`, `clear()` answers once every master's replica confirms its tombstones, and
+ * a replica that has just (re)synced may not stream yet: `clear()` is idempotent, so it is tried again for a
+ * while, as a caller would (a retried clear() counts only what the failed attempt left). Resolves to the
+ * number of live sessions found.
+ */
+export const batchedWorkAfterFailover = async (s: {
+  readonly label: string
+  readonly store: RedisSessionStore
+  readonly waits: boolean
+}): Promise<number> => {
+  const live = await s.store.access.length()
+  assert.is(Object.keys(await s.store.access.all()).length, live, `${s.label}: all() agrees with length()`)
+  const since = Date.now()
+  let cleared: unknown
+  for (;;) {
+    cleared = await s.store.access.clear().catch((e: { code?: string }) => e.code)
+    if (cleared !== NOT_REPLICATED || Date.now() - since > 5_000) break
+    await sleep(200)
+  }
+  const counted = typeof cleared === 'number' && (cleared === live || (s.waits && cleared <= live))
+  assert.ok(counted, `${s.label}: clear() answered ${String(cleared)} (${live} live)`)
+  assert.is(await s.store.access.length(), 0, `${s.label}: nothing left`)
+  return live
 }
