@@ -65,7 +65,9 @@ record('builds every operation of a store', () => {
     'clear',
     'iterate',
     'sessionGet',
-    'sessionTouch'
+    'sessionTouch',
+    'sessionsOf',
+    'destroySessionsOf'
   ]
   assert.equal(Object.keys(ops).sort(), [...names].sort())
   for (const name of names) assert.type(ops[name], 'function', name)

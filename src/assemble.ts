@@ -10,7 +10,7 @@ import type * as O from 'fp-ts/lib/Option'
 import * as TE from 'fp-ts/lib/TaskEither'
 import type { SessionData } from 'express-session'
 import type { SessionClient } from './client/contract'
-import { unavailable, type StoreError } from './errors'
+import { defect, unavailable, type StoreError } from './errors'
 import type { ResolvedOptions } from './options'
 import type { Expiring } from './ttl'
 import { makeAll } from './operations/all'
@@ -26,6 +26,7 @@ import { makeLength } from './operations/length'
 import { makeScanBatches, makeScanPages } from './operations/scan-batches'
 import { makeSet, type SetOutcome } from './operations/set'
 import { makeTouch } from './operations/touch'
+import { makeOwnerIndex, type OwnedSession } from './operations/owners'
 
 // --- model
 
@@ -52,6 +53,13 @@ export interface StoreOperations {
   readonly sessionGet: (sid: string) => TE.TaskEither<StoreError, O.Option<SessionData>>
   /** express-session's `touch`: lazy with `touchAfterSeconds`, nothing with `disableTouch`. */
   readonly sessionTouch: (sid: string, session: Expiring) => TE.TaskEither<StoreError, boolean>
+  /** The live sessions of one owner (with `ownerOf`; without it, a `Defect` naming the option). */
+  readonly sessionsOf: (owner: string) => TE.TaskEither<StoreError, ReadonlyArray<OwnedSession<SessionData>>>
+  /** Destroys every session of one owner but `except`; resolves to how many were live (with `ownerOf`). */
+  readonly destroySessionsOf: (
+    owner: string,
+    options?: { readonly except?: string }
+  ) => TE.TaskEither<StoreError, number>
 }
 
 /**
@@ -120,8 +128,24 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
       ? { ...deps, confirm: { replicas: deps.waitReplicas, timeoutMs: deps.waitTimeoutMs, wait } }
       : deps
   const get = makeGet(deps)
-  const set = makeSet(writes)
-  const touch = makeTouch(deps)
+  const cluster = client.cluster
+  // ownerOf: set and touch are the owner index's, built over the store's own; without it, nothing is built.
+  const ownerOf = deps.ownerOf
+  const owners =
+    ownerOf === undefined
+      ? undefined
+      : makeOwnerIndex<SessionData>({
+          ...writes,
+          ownerOf,
+          touch: makeTouch(deps),
+          ...(cluster === undefined ? {} : { acrossSlots: { keyPrefix: client.keyPrefix } })
+        })
+  const set = owners?.set ?? makeSet(writes)
+  // The record's touch takes any Expiring; what express-session and store.access.touch pass is a SessionData.
+  const touch =
+    owners === undefined
+      ? makeTouch(deps)
+      : (sid: string, session: Expiring) => owners.touch(sid, session as SessionData)
   const destroy = makeDestroy(writes)
   const pages = {
     prefix: deps.prefix,
@@ -131,7 +155,6 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
   }
   // One node: its SCAN. A cluster: every master's SCAN at once, each batch of one master (of many hash slots),
   // read and tombstoned with one script call on that node instead of one command per slot.
-  const cluster = client.cluster
   const source = (onlyStrings: boolean) =>
     cluster === undefined
       ? makeScanPages({ ...pages, client, onlyStrings })
@@ -167,8 +190,17 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
     : lazy
     ? makeLazyTouch({ ...deps, touch: ops.touch, memo })
     : ops.touch
+  const noIndex = TE.left(
+    defect(
+      new TypeError('sessionsOf and destroySessionsOf need the ownerOf option: createRedisStore(client, { ownerOf })')
+    )
+  )
+  const [boundOwners, boundDestroyAll] = [bounded('sessionsOf'), bounded('destroySessionsOf')] as const
   return {
     ...ops,
+    sessionsOf: (owner) => (owners === undefined ? noIndex : boundOwners(owners.sessionsOf(owner))),
+    destroySessionsOf: (owner, options) =>
+      owners === undefined ? noIndex : boundDestroyAll(owners.destroySessionsOf(owner, options)),
     sessionGet: getRemembering === undefined ? ops.get : (sid: string) => boundGet(getRemembering(sid)),
     sessionTouch
   }

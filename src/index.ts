@@ -54,6 +54,8 @@ export type { ClusterPagesDeps } from './operations/cluster-pages'
 export { makeExpiryMemo, makeGetRemembering, makeLazyTouch } from './operations/lazy-touch'
 export type { ExpiryMemo, GetRememberingDeps, LazyTouchDeps } from './operations/lazy-touch'
 export { withDeadline } from './operations/deadline'
+export { makeOwnerIndex } from './operations/owners'
+export type { OwnedSession, OwnerIndex, OwnerIndexDeps } from './operations/owners'
 export type { Expiring, TtlDeps } from './ttl'
 export { sessionIdProblem } from './keys'
 

@@ -109,6 +109,22 @@ export interface StoreOptions {
   readonly waitReplicas?: number
   /** How long `waitReplicas` waits for the replicas, in ms. Default 1000. */
   readonly waitTimeoutMs?: number
+  /**
+   * The owner of a session (a user id), or `undefined` for an anonymous one: turns on the owner index, for
+   * `store.access.sessionsOf(owner)` and `destroySessionsOf(owner)`. Costs one round trip more per `set` and per
+   * renewing `touch`. Off by default. See the README's "Per-user sessions".
+   */
+  readonly ownerOf?: (session: SessionData) => string | undefined
+  /**
+   * Put before an owner to make its index key. Default `'session-owners:'`. Like `prefix`, and neither may start with
+   * the other: the batched operations must never take an index for a session.
+   */
+  readonly ownerIndexPrefix?: string
+  /**
+   * With `ownerOf`: at most this many sessions per owner; a `set` beyond it destroys (with tombstones) that owner's
+   * sessions that expire first. Default `0`: no cap.
+   */
+  readonly maxSessionsPerOwner?: number
   /** The clock, in ms since the epoch. Default `Date.now`, the clock express-session sets `cookie.expires` with. For tests. */
   readonly now?: IO<number>
 }
@@ -137,6 +153,9 @@ export interface ResolvedOptions {
   readonly checkEvictionPolicy: boolean
   readonly waitReplicas: number
   readonly waitTimeoutMs: number
+  readonly ownerOf: ((session: SessionData) => string | undefined) | undefined
+  readonly ownerIndexPrefix: string
+  readonly maxSessionsPerOwner: number
   readonly now: IO<number>
 }
 
@@ -162,6 +181,9 @@ export const defaults: ResolvedOptions = {
   checkEvictionPolicy: true,
   waitReplicas: 0,
   waitTimeoutMs: 1000,
+  ownerOf: undefined,
+  ownerIndexPrefix: 'session-owners:',
+  maxSessionsPerOwner: 0,
   now: Date.now
 }
 
@@ -205,22 +227,41 @@ const boolean =
       ? undefined
       : `options.${name} must be a boolean, got ${show(o[name])}`
 
-const checkPrefix: Check = ({ prefix }) => {
+const prefixProblem = (name: 'prefix' | 'ownerIndexPrefix', prefix: unknown): string | undefined => {
   if (prefix === undefined) return undefined
-  if (typeof prefix !== 'string') return `options.prefix must be a string, got ${show(prefix)}`
+  if (typeof prefix !== 'string') return `options.${name} must be a string, got ${show(prefix)}`
   if (prefix === '')
-    return 'options.prefix must not be empty: every key in Redis would be a session key, and clear() would destroy keys the store never wrote'
+    return `options.${name} must not be empty: every key in Redis would be a session key, and clear() would destroy keys the store never wrote`
   if (/[{}]/.test(prefix))
-    return `options.prefix must not contain "{" or "}" (they would make a Redis Cluster hash tag): ${JSON.stringify(
+    return `options.${name} must not contain "{" or "}" (they would make a Redis Cluster hash tag): ${JSON.stringify(
       prefix
     )}`
   if (prefix.length > MAX_PREFIX_LENGTH)
-    return `options.prefix must be at most ${MAX_PREFIX_LENGTH} characters, got ${prefix.length}`
+    return `options.${name} must be at most ${MAX_PREFIX_LENGTH} characters, got ${prefix.length}`
   if (ID_CHARACTER.test(prefix)) {
-    return `options.prefix must end with a separator such as ":" (got ${JSON.stringify(
-      prefix
-    )}): a key is prefix + session id, so "${prefix}" would also claim foreign keys such as "${prefix}cache"`
+    return `options.${name} must end with a separator such as ":" (got ${JSON.stringify(prefix)}): a key is ${name} + ${
+      name === 'prefix' ? 'session id' : 'owner'
+    }, so "${prefix}" would also claim foreign keys such as "${prefix}cache"`
   }
+  return undefined
+}
+
+const checkPrefix: Check = ({ prefix }) => prefixProblem('prefix', prefix)
+
+const checkOwnerIndex: Check = ({ ownerOf, ownerIndexPrefix, maxSessionsPerOwner: max, prefix }) => {
+  if (ownerOf !== undefined && typeof ownerOf !== 'function')
+    return `options.ownerOf must be a function (session) => owner | undefined, got ${show(ownerOf)}`
+  const problem = prefixProblem('ownerIndexPrefix', ownerIndexPrefix)
+  if (problem !== undefined) return problem
+  const index = ownerIndexPrefix ?? defaults.ownerIndexPrefix
+  const sessions = prefix ?? defaults.prefix
+  if (typeof sessions === 'string' && (index.startsWith(sessions) || sessions.startsWith(index)))
+    return `options.ownerIndexPrefix (${JSON.stringify(index)}) and options.prefix (${JSON.stringify(
+      sessions
+    )}) must not start with one another: clear() would take an owner index for a session`
+  if (max !== undefined && !(Number.isInteger(max) && max >= 0))
+    return `options.maxSessionsPerOwner must be a non-negative integer, got ${show(max)}`
+  if ((max ?? 0) > 0 && ownerOf === undefined) return 'options.maxSessionsPerOwner needs options.ownerOf'
   return undefined
 }
 
@@ -277,6 +318,7 @@ const checks: ReadonlyArray<Check> = [
   boolean('strictSessionIds'),
   boolean('checkEvictionPolicy'),
   checkSerializer,
+  checkOwnerIndex,
   ({ maxPayloadBytes: m }) =>
     m === undefined || (Number.isInteger(m) && m > 0)
       ? undefined
@@ -314,6 +356,9 @@ const KNOWN: ReadonlyArray<keyof StoreOptions> = [
   'checkEvictionPolicy',
   'waitReplicas',
   'waitTimeoutMs',
+  'ownerOf',
+  'ownerIndexPrefix',
+  'maxSessionsPerOwner',
   'now'
 ]
 
@@ -396,6 +441,9 @@ export const resolveOptions = (options: StoreOptions = {}): E.Either<TypeError, 
     checkEvictionPolicy: options.checkEvictionPolicy ?? defaults.checkEvictionPolicy,
     waitReplicas: options.waitReplicas ?? defaults.waitReplicas,
     waitTimeoutMs: options.waitTimeoutMs ?? defaults.waitTimeoutMs,
+    ownerOf: options.ownerOf,
+    ownerIndexPrefix: options.ownerIndexPrefix ?? defaults.ownerIndexPrefix,
+    maxSessionsPerOwner: options.maxSessionsPerOwner ?? defaults.maxSessionsPerOwner,
     now: options.now ?? defaults.now
   })
 }

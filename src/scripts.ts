@@ -120,3 +120,38 @@ local ttl = redis.pcall('PTTL', KEYS[1])
 if type(ttl) ~= 'number' then ttl = -1 end
 return { ttl, value }`
 )
+
+/**
+ * The owner index (`ownerOf`): `KEYS[1]` one owner's index, a sorted set of session ids scored by their expiry (ms
+ * since the epoch); `ARGV[1]` now in ms, `ARGV[2]` a session id, `ARGV[3]` its expiry in ms. Adds or re-scores the
+ * id, drops ids whose expiry is past, and makes the index expire with its last session (the highest score, plus a
+ * second). Replies how many ids the index holds. Touches only its one key: on a cluster it runs on the index's node,
+ * whatever the slots of the sessions.
+ *
+ * @category scripts
+ * @since 0.1.0
+ */
+export const OWNER_ADD_SCRIPT = script(
+  `local now = tonumber(ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then redis.call('PEXPIRE', KEYS[1], math.max(1, math.floor(tonumber(last[2]) - now) + 1000)) end
+return redis.call('ZCARD', KEYS[1])`
+)
+
+/**
+ * The owner index (`ownerOf`): `KEYS[1]` one owner's index, `ARGV[1]` now in ms, `ARGV[2..]` session ids to remove
+ * first (ids found gone, destroyed or owned by someone else). Drops ids whose expiry is past, then replies every id
+ * left with its expiry, lowest first: `{ id, ms, id, ms, … }`. Touches only its one key.
+ *
+ * @category scripts
+ * @since 0.1.0
+ */
+export const OWNER_LIST_SCRIPT = script(
+  `for i = 2, #ARGV, 1000 do
+  redis.call('ZREM', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')`
+)

@@ -5,7 +5,14 @@
  */
 import type { ScanArgs } from '../../src/client/contract'
 import { createMemoryClient, type MemoryClient } from '../../src/memory'
-import { GET_WITH_TTL_SCRIPT, NODE_MGET_SCRIPT, NODE_TOMBSTONE_SCRIPT, TOMBSTONE_SCRIPT } from '../../src/scripts'
+import {
+  GET_WITH_TTL_SCRIPT,
+  NODE_MGET_SCRIPT,
+  NODE_TOMBSTONE_SCRIPT,
+  OWNER_ADD_SCRIPT,
+  OWNER_LIST_SCRIPT,
+  TOMBSTONE_SCRIPT
+} from '../../src/scripts'
 
 export type Call = readonly [string, ...ReadonlyArray<unknown>]
 
@@ -21,7 +28,14 @@ export interface FakeRedis extends MemoryClient {
 export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700_000_000_000): FakeRedis => {
   const client = createMemoryClient({ now: () => startMs })
   for (const [key, value] of Object.entries(seed)) client.keyspace.set(key, { type: 'string', value })
-  for (const script of [TOMBSTONE_SCRIPT, GET_WITH_TTL_SCRIPT, NODE_TOMBSTONE_SCRIPT, NODE_MGET_SCRIPT])
+  for (const script of [
+    TOMBSTONE_SCRIPT,
+    GET_WITH_TTL_SCRIPT,
+    NODE_TOMBSTONE_SCRIPT,
+    NODE_MGET_SCRIPT,
+    OWNER_ADD_SCRIPT,
+    OWNER_LIST_SCRIPT
+  ])
     void client.eval(script.source, { keys: [], arguments: [] })
   const calls: Array<Call> = []
   const fake: FakeRedis = {

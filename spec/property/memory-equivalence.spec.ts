@@ -280,7 +280,14 @@ const heldInMemory = (client: MemoryClient): Array<Held> =>
       return {
         key,
         type: e?.type ?? 'none',
-        value: e === undefined ? null : e.type === 'string' ? e.value : { ...e.fields },
+        value:
+          e === undefined
+            ? null
+            : e.type === 'string'
+            ? e.value
+            : e.type === 'hash'
+            ? { ...e.fields }
+            : Object.fromEntries([...e.members].map(([m, score]) => [m, String(score)])),
         pttl: client.keyspace.pttl(key)
       }
     })

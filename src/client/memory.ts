@@ -7,14 +7,21 @@
  *
  * @since 0.1.0
  */
-import { GET_WITH_TTL_SCRIPT, NODE_MGET_SCRIPT, NODE_TOMBSTONE_SCRIPT, TOMBSTONE_SCRIPT } from '../scripts'
+import {
+  GET_WITH_TTL_SCRIPT,
+  NODE_MGET_SCRIPT,
+  NODE_TOMBSTONE_SCRIPT,
+  OWNER_ADD_SCRIPT,
+  OWNER_LIST_SCRIPT,
+  TOMBSTONE_SCRIPT
+} from '../scripts'
 import type { Connection, ScanArgs, ScanReply, ScriptArgs, SessionClient } from './contract'
 import { globMatches } from './glob'
 
 // --- model
 
 /**
- * What a key holds: a string (a live session) or a hash (a tombstone), and when it expires, in ms on the
+ * What a key holds: a string (a live session), a hash (a tombstone) or a sorted set (an owner index), and when it expires, in ms on the
  * client's clock (`clock.now()`); no `expiresAt` means no TTL.
  *
  * @category model
@@ -23,6 +30,7 @@ import { globMatches } from './glob'
 export type MemoryEntry =
   | { readonly type: 'string'; readonly value: string; readonly expiresAt?: number }
   | { readonly type: 'hash'; readonly fields: Readonly<Record<string, string>>; readonly expiresAt?: number }
+  | { readonly type: 'zset'; readonly members: ReadonlyMap<string, number>; readonly expiresAt?: number }
 
 /**
  * The client's clock: `now()` is the base clock (`Date.now` unless `createMemoryClient({ now })` gave
@@ -321,14 +329,56 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
       return e?.type === 'string' ? e.value : null
     })
   }
+  // The owner index scripts: a sorted set, its members ordered by score, then by member (as Redis orders them).
+  const zsetAt = (key: string, at: number): Map<string, number> => {
+    const e = lookup(key, at)?.entry
+    if (e !== undefined && e.type !== 'zset') throw wrongType()
+    return new Map(e?.members ?? [])
+  }
+  const ranked = (members: ReadonlyMap<string, number>): Array<[string, number]> =>
+    [...members].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  /** Writes the index back, pruned of scores below `now`: gone when empty, as Redis deletes an empty set. */
+  const putIndex = (key: string, members: Map<string, number>, now: number, expiresAt: number | undefined): void => {
+    for (const [m, score] of members) if (score < now) members.delete(m)
+    if (members.size === 0) data.delete(key)
+    else write(key, expiresAt === undefined ? { type: 'zset', members } : { type: 'zset', members, expiresAt })
+  }
+  const ownerAdd: Emulation = ([key], [clock = '', sid = '', expiry = '']) => {
+    if (key === undefined) return 0
+    const at = now()
+    const members = zsetAt(key, at)
+    const t = Number(clock)
+    members.set(sid, Number(expiry))
+    const last = Math.max(...members.values())
+    putIndex(key, members, t, at + Math.max(1, Math.floor(last - t) + 1000))
+    return members.size
+  }
+  const ownerList: Emulation = ([key], [clock = '', ...remove]) => {
+    if (key === undefined) return []
+    const at = now()
+    const e = lookup(key, at)?.entry
+    const members = zsetAt(key, at)
+    for (const sid of remove) members.delete(sid)
+    putIndex(key, members, Number(clock), e?.expiresAt)
+    return ranked(members).flatMap(([m, score]) => [m, String(score)])
+  }
   const emulations = new Map<string, Emulation>([
     [TOMBSTONE_SCRIPT.sha1, tombstone],
     [GET_WITH_TTL_SCRIPT.sha1, getWithTtl],
     [NODE_TOMBSTONE_SCRIPT.sha1, nodeTombstone],
-    [NODE_MGET_SCRIPT.sha1, nodeMGet]
+    [NODE_MGET_SCRIPT.sha1, nodeMGet],
+    [OWNER_ADD_SCRIPT.sha1, ownerAdd],
+    [OWNER_LIST_SCRIPT.sha1, ownerList]
   ])
   const shaOfSource = new Map(
-    [TOMBSTONE_SCRIPT, GET_WITH_TTL_SCRIPT, NODE_TOMBSTONE_SCRIPT, NODE_MGET_SCRIPT].map((s) => [s.source, s.sha1])
+    [
+      TOMBSTONE_SCRIPT,
+      GET_WITH_TTL_SCRIPT,
+      NODE_TOMBSTONE_SCRIPT,
+      NODE_MGET_SCRIPT,
+      OWNER_ADD_SCRIPT,
+      OWNER_LIST_SCRIPT
+    ].map((s) => [s.source, s.sha1])
   )
   const loaded = new Set<string>()
 

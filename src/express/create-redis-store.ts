@@ -17,6 +17,7 @@ import type { StoreError } from '../errors'
 import { toError } from './to-error'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
 import type { SetOutcome } from '../operations/set'
+import type { OwnedSession } from '../operations/owners'
 import { checkEvictionPolicy, checkInProcessClient, followConnection } from './connection'
 import { runMapped, runToCallback, type Callback } from './run-to-callback'
 
@@ -50,6 +51,16 @@ export interface StoreAccess {
    * sessions. A session seen on two `SCAN` pages is yielded twice. Throws a `SessionStoreError` on failure.
    */
   readonly iterate: () => AsyncIterableIterator<readonly [string, SessionData]>
+  /**
+   * The live sessions of `owner` (with the `ownerOf` option), those expiring first first: "your devices".
+   * Without `ownerOf`, rejects.
+   */
+  readonly sessionsOf: (owner: string) => Promise<ReadonlyArray<OwnedSession<SessionData>>>
+  /**
+   * Destroys every session of `owner` but `except` (with `ownerOf`), each leaving a tombstone, so that a request of
+   * that user still in flight cannot bring one back: "log out everywhere". Resolves to how many were live.
+   */
+  readonly destroySessionsOf: (owner: string, options?: { readonly except?: string }) => Promise<number>
 }
 
 /**
@@ -170,7 +181,9 @@ export const createRedisStore = (
     ids: () => runToCallback(ops.ids),
     length: () => runToCallback(ops.length),
     clear: () => runToCallback(ops.clear),
-    iterate: () => iterateEntries(ops.iterate())
+    iterate: () => iterateEntries(ops.iterate()),
+    sessionsOf: (owner) => runToCallback(() => ops.sessionsOf(owner)),
+    destroySessionsOf: (owner, options) => runToCallback(() => ops.destroySessionsOf(owner, options))
   }
   return Object.assign(store, {
     access,

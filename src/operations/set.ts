@@ -70,22 +70,40 @@ export type SetOutcome = 'written' | 'tombstoned' | 'expired'
  * @category operations
  * @since 0.1.0
  */
-export const makeSet = <A extends Expiring>(deps: SetDeps<A>) => {
+export const makeSet = <A extends Expiring>(deps: SetDeps<A>) =>
+  makeSetReplying(
+    deps,
+    (): SetOutcome => 'written',
+    (outcome): SetOutcome => outcome
+  )
+
+/**
+ * `makeSet`, with what each outcome maps to: `written` gets what `SET … GET` replied (the previous value, `null`
+ * when there was none), for a feature that needs the session as it was (the owner index, on an owner change).
+ *
+ * @internal
+ */
+export const makeSetReplying = <A extends Expiring, B>(
+  deps: SetDeps<A>,
+  written: (previous: unknown) => B,
+  other: (outcome: 'tombstoned' | 'expired') => B
+) => {
   const ttlOf = computeTtl(deps)
   const tombstone = makeTombstone(deps)
   const keyOf = makeKeyOf(deps)
+  const expired = other('expired')
   const handlers = {
-    onReply: (): E.Either<StoreError, SetOutcome> => E.right('written'),
+    onReply: (previous: unknown): E.Either<StoreError, B> => E.right(written(previous)),
     // Redis aborted the SET: the key holds a tombstone.
-    onTombstone: (): E.Either<StoreError, SetOutcome> => E.right('tombstoned')
+    onTombstone: (): E.Either<StoreError, B> => E.right(other('tombstoned'))
   }
-  return (sid: string, sess: A): TE.TaskEither<StoreError, SetOutcome> =>
+  return (sid: string, sess: A): TE.TaskEither<StoreError, B> =>
     () => {
       const key = keyOf(sid)
       if (E.isLeft(key)) return Promise.resolve(key)
       const ttlMs = ttlOf(sid, sess)
       if (E.isLeft(ttlMs)) return Promise.resolve(ttlMs)
-      if (ttlMs.right <= 0) return TE.as<SetOutcome>('expired')(tombstone([key.right]))()
+      if (ttlMs.right <= 0) return TE.as(expired)(tombstone([key.right]))()
       const value = stringifyBounded(deps.serializer, sid, sess, deps.maxPayloadBytes)
       if (E.isLeft(value)) return Promise.resolve(value)
       const options = { PX: ttlMs.right, GET: true } as const
