@@ -3,12 +3,14 @@
  * store sees them. Two properties:
  *
  * 1. Store sequences, differential. The same random sequence of store operations — get (facade and access),
- *    set, touch (facade, with lazy touch, and access), destroy, all, ids, length, clear, iterate — and of time
+ *    set, touch (facade, with lazy touch, and access), destroy, all, ids, length, clear, iterate, and with an owner
+ *    index (`ownerOf`, with or without `maxSessionsPerOwner`) sessionsOf and destroySessionsOf — and of time
  *    advances runs through a store on a real redis-server (node-redis v6) and a store on `createMemoryClient()`,
  *    in lockstep, with random store options (prefix with or without glob characters, grace, lazy touch, SCAN
- *    page size) and session ids with glob characters (`strictSessionIds: false`). After every step the
+ *    page size, owner index) and session ids with glob characters (`strictSessionIds: false`). After every step the
  *    answers must be identical (or the same error), and so must the keyspaces: the same keys (foreign keys
- *    seeded beside the sessions included), types, string values, hash fields, and remaining TTLs.
+ *    seeded beside the sessions included), types, string values, hash fields, sorted-set members with their
+ *    scores, and remaining TTLs.
  *
  *    Time. Both stores run on one virtual clock (`now`): the memory client's clock is it, both stores get
  *    it as their `now` option. Real Redis expires keys on its own clock, which cannot be moved, so passing time
@@ -56,6 +58,9 @@ type Step =
   /** touch with a TTL of the key's remaining TTL + `by`: lazy touch's threshold met exactly, or not. */
   | { readonly op: 'renew'; readonly sid: string; readonly by: number }
   | { readonly op: 'all' | 'ids' | 'length' | 'clear' | 'iterate' }
+  /** The owner index (configs with ownerOf): an owner's sessions, or all of them destroyed but maybe one. */
+  | { readonly op: 'sessionsOf'; readonly owner: string }
+  | { readonly op: 'destroySessionsOf'; readonly owner: string; readonly except: string | undefined }
   | { readonly op: 'advance'; readonly ms: number }
   | { readonly op: 'advanceToExpiry'; readonly sid: string; readonly past: boolean; readonly otherwise: number }
 
@@ -64,6 +69,8 @@ interface Config {
   readonly graceSeconds: number
   readonly touchAfterSeconds: number
   readonly scanCount: number
+  /** `ownerOf` (the payload's `user`) and `maxSessionsPerOwner`, or no owner index. */
+  readonly owners: { readonly max: number } | null
 }
 
 /** Session ids, glob characters among them: the store escapes its prefix, never a session id it reads back. */
@@ -81,8 +88,11 @@ const ttlArb = fc.oneof(
   fc.integer({ min: -3, max: 9 }).map((s) => s * U + HALF)
 )
 const advanceArb = fc.integer({ min: 0, max: 8 }).map((s) => s * U)
+const OWNERS = ['al', 'bo'] as const
+const ownerArb = fc.constantFrom(...OWNERS)
 const payloadArb = fc.oneof(
   fc.record({ user: fc.string({ maxLength: 6 }), n: fc.integer() }),
+  fc.record({ user: ownerArb, n: fc.integer() }),
   fc.jsonValue({ maxDepth: 1 })
 )
 
@@ -106,6 +116,15 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.constantFrom(...(['all', 'ids', 'length', 'clear', 'iterate'] as const)).map((op) => ({ op })),
     weight: 2
   },
+  { arbitrary: ownerArb.map((owner) => ({ op: 'sessionsOf' as const, owner })), weight: 1 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('destroySessionsOf' as const),
+      owner: ownerArb,
+      except: fc.option(sidArb, { nil: undefined })
+    }),
+    weight: 1
+  },
   { arbitrary: advanceArb.map((ms) => ({ op: 'advance' as const, ms })), weight: 1 },
   {
     arbitrary: fc.record({
@@ -122,8 +141,14 @@ const configArb: fc.Arbitrary<Config> = fc.record({
   prefix: fc.constantFrom('sess:', 's*[x]?:'),
   graceSeconds: fc.constantFrom(0, 2.5, 4.5),
   touchAfterSeconds: fc.constantFrom(0, 2),
-  scanCount: fc.constantFrom(1, 2, 100)
+  scanCount: fc.constantFrom(1, 2, 100),
+  owners: fc.constantFrom(null, { max: 0 }, { max: 2 })
 })
+
+const ownerOf = (session: SessionData): string | undefined => {
+  const user = (session as { payload?: { user?: unknown } }).payload?.user
+  return typeof user === 'string' ? user : undefined
+}
 
 // --- the two sides
 
@@ -138,7 +163,8 @@ const optionsOf = (c: Config): StoreOptions => ({
   scanCount: c.scanCount,
   ttlSeconds: 6.5,
   strictSessionIds: false,
-  checkEvictionPolicy: false
+  checkEvictionPolicy: false,
+  ...(c.owners === null ? {} : { ownerOf, maxSessionsPerOwner: c.owners.max })
 })
 
 const cookieOf = (now: number, ttl: number | null) => ({
@@ -189,6 +215,12 @@ const perform = (side: Side, step: Step, now: number): Promise<unknown> => {
       return outcome(() => store.access.length())
     case 'clear':
       return outcome(() => store.access.clear())
+    case 'sessionsOf':
+      return outcome(() => store.access.sessionsOf(step.owner))
+    case 'destroySessionsOf':
+      return outcome(() =>
+        store.access.destroySessionsOf(step.owner, step.except === undefined ? {} : { except: step.except })
+      )
     case 'iterate':
       return outcome(async () => {
         const seen: Array<readonly [string, unknown]> = []
@@ -219,7 +251,8 @@ local out = {}
 for _, k in ipairs(redis.call('KEYS', '*')) do
   local t = redis.call('TYPE', k)['ok']
   local v = false
-  if t == 'string' then v = redis.call('GET', k) elseif t == 'hash' then v = redis.call('HGETALL', k) end
+  if t == 'string' then v = redis.call('GET', k) elseif t == 'hash' then v = redis.call('HGETALL', k)
+  elseif t == 'zset' then v = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES') end
   local p = redis.call('PTTL', k)
   local r = -1
   local keep = true
@@ -265,7 +298,7 @@ const settleReal = async (redis: RealRedis, advance: number, since: number, trac
       return {
         key,
         type,
-        value: type === 'hash' ? fieldsOf(v as Array<string>) : (v as string | null),
+        value: type === 'hash' || type === 'zset' ? fieldsOf(v as Array<string>) : (v as string | null),
         pttl: p >= 0 ? r : p
       }
     })
@@ -316,6 +349,8 @@ const kindOf = (step: Step, answer: unknown): string => {
   if (a?.error !== undefined) return `${step.op} error`
   if (step.op === 'set' || step.op === 'atouch' || step.op === 'destroy') return `${step.op} ${String(a?.ok)}`
   if (step.op === 'get' || step.op === 'aget') return `${step.op} ${a?.ok === null ? 'null' : 'session'}`
+  if (step.op === 'sessionsOf') return `sessionsOf ${Array.isArray(a?.ok) && a.ok.length > 0 ? 'some' : 'none'}`
+  if (step.op === 'destroySessionsOf') return `destroySessionsOf ${a?.ok === 0 ? 'none' : 'some'}`
   return step.op
 }
 
