@@ -155,9 +155,8 @@ export const makeOwnerIndex = <A extends Expiring>(deps: OwnerIndexDeps<A>): Own
   const list = runScript(client, OWNER_LIST_SCRIPT)
   const parse = parseStored(deps.serializer, deps.maxPayloadBytes)
   const ttlOf = computeTtl(deps)
-  // The tombstones of one slot (or one node) per call, as destroy and clear write them.
-  // The session keys of one call of the tombstone script are of one slot: without acrossSlots, on one node, they
-  // are sent together; on a cluster, one call per slot, all at once.
+  // Tombstones as destroy writes them. One node: the keys of one call go together; a cluster (acrossSlots): one
+  // call per slot, all at once. The set inside the index writes one key, so it needs no acrossSlots either.
   const { acrossSlots: across, ...oneSlot } = deps
   const tombstoneSlot = makeTombstone(oneSlot)
   const tombstone = (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> =>
