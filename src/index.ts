@@ -54,7 +54,9 @@ export type { ClusterPagesDeps } from './operations/cluster-pages'
 export { makeExpiryMemo, makeGetRemembering, makeLazyTouch } from './operations/lazy-touch'
 export type { ExpiryMemo, GetRememberingDeps, LazyTouchDeps } from './operations/lazy-touch'
 export { withDeadline } from './operations/deadline'
-export type { Expiring, TtlDeps } from './ttl'
+export { capAbsoluteTtl, CREATED_AT_FIELD, makeAbsoluteLifetime } from './operations/absolute-lifetime'
+export type { AbsoluteLifetimeDeps } from './operations/absolute-lifetime'
+export type { Expiring, TtlDeps, TtlOf } from './ttl'
 export { sessionIdProblem } from './keys'
 
 // --- the client contract and its adapters
