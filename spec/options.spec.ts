@@ -24,6 +24,9 @@ const invalid: ReadonlyArray<readonly [string, unknown, RegExp]> = [
   ['ttlSeconds', -5, /ttlSeconds/],
   ['ttlSeconds', Number.NaN, /ttlSeconds/],
   ['concurrencyGraceSeconds', -1, /concurrencyGraceSeconds/],
+  ['absoluteLifetimeSeconds', -1, /absoluteLifetimeSeconds must be a non-negative number of seconds/],
+  ['absoluteLifetimeSeconds', '3600', /absoluteLifetimeSeconds.*got "3600" \(a string\)/],
+  ['absoluteLifetimeSeconds', Infinity, /absoluteLifetimeSeconds/],
   ['disableTouch', 'yes', /disableTouch/],
   ['serializer', { parse: JSON.parse }, /serializer/]
 ]
@@ -51,6 +54,14 @@ test('waitReplicas is a non-negative integer, waitTimeoutMs positive and below o
   assert.match(message({ waitReplicas: 1, waitTimeoutMs: 2000 }), /must be below operationTimeoutMs \(2000\)/)
   assert.is(assertRight(resolveOptions({ waitReplicas: 1, waitTimeoutMs: 500 })).waitReplicas, 1)
   assert.is(assertRight(resolveOptions({})).waitReplicas, 0)
+})
+
+test('absoluteLifetimeSeconds: 0 (off) by default, a number of seconds when given, a typo named', () => {
+  assert.is(assertRight(resolveOptions()).absoluteLifetimeSeconds, 0)
+  assert.is(assertRight(resolveOptions({ absoluteLifetimeSeconds: 28_800 })).absoluteLifetimeSeconds, 28_800)
+  const typo = resolveOptions({ absoluteLifetimeSecond: 60 } as StoreOptions)
+  assert.ok(E.isLeft(typo))
+  assert.match(typo.left.message, /did you mean absoluteLifetimeSeconds\?/)
 })
 
 test.run()

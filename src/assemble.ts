@@ -12,7 +12,8 @@ import type { SessionData } from 'express-session'
 import type { SessionClient } from './client/contract'
 import { defect, unavailable, type StoreError } from './errors'
 import type { ResolvedOptions } from './options'
-import type { Expiring } from './ttl'
+import type { Expiring, TtlOf } from './ttl'
+import { capAbsoluteTtl, makeAbsoluteLifetime } from './operations/absolute-lifetime'
 import { makeAll } from './operations/all'
 import { makeClear } from './operations/clear'
 import { makeClusterPages, makeClusterReads } from './operations/cluster-pages'
@@ -70,9 +71,17 @@ export interface StoreOperationsDeps extends ResolvedOptions {
   readonly client: SessionClient
   /** Told about every corrupt stored value met (the facade emits `corrupt`). */
   readonly reportCorrupt?: (e: StoreError) => void
+  /** A cap over every TTL the operations compute (`set`, `touch`, lazy touch); `absoluteLifetimeSeconds` adds its own. */
+  readonly capTtl?: ((ttl: TtlOf) => TtlOf) | undefined
 }
 
 // --- constructors
+
+/** The caller's cap, then another over it. */
+const composeCaps =
+  (first: ((ttl: TtlOf) => TtlOf) | undefined, second: (ttl: TtlOf) => TtlOf) =>
+  (ttl: TtlOf): TtlOf =>
+    second(first === undefined ? ttl : first(ttl))
 
 /**
  * Builds every operation of a store once. With `whenDisconnected: 'fail'`, single-key operations fail with
@@ -97,7 +106,11 @@ export interface StoreOperationsDeps extends ResolvedOptions {
  * @category constructors
  * @since 0.1.0
  */
-export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations => {
+export const makeStoreOperations = (input: StoreOperationsDeps): StoreOperations => {
+  // Absolute lifetime, only when asked for: a cap over every TTL, and a decorator of the record (at the end).
+  const lifetime = input.absoluteLifetimeSeconds > 0 ? input : undefined
+  const deps =
+    lifetime === undefined ? input : { ...input, capTtl: composeCaps(input.capTtl, capAbsoluteTtl(lifetime)) }
   const { client, operationTimeoutMs } = deps
   const failFast = deps.whenDisconnected === 'fail'
   // One wrapper per operation, built once: the guard of whenDisconnected 'fail', then the deadline.
@@ -196,7 +209,7 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
     )
   )
   const [boundOwners, boundDestroyAll] = [bounded('sessionsOf'), bounded('destroySessionsOf')] as const
-  return {
+  const record: StoreOperations = {
     ...ops,
     sessionsOf: (owner) => (owners === undefined ? noIndex : boundOwners(owners.sessionsOf(owner))),
     destroySessionsOf: (owner, options) =>
@@ -204,4 +217,5 @@ export const makeStoreOperations = (deps: StoreOperationsDeps): StoreOperations 
     sessionGet: getRemembering === undefined ? ops.get : (sid: string) => boundGet(getRemembering(sid)),
     sessionTouch
   }
+  return lifetime === undefined ? record : makeAbsoluteLifetime(lifetime)(record)
 }

@@ -56,7 +56,9 @@ export type { ExpiryMemo, GetRememberingDeps, LazyTouchDeps } from './operations
 export { withDeadline } from './operations/deadline'
 export { makeOwnerIndex } from './operations/owners'
 export type { OwnedSession, OwnerIndex, OwnerIndexDeps } from './operations/owners'
-export type { Expiring, TtlDeps } from './ttl'
+export { capAbsoluteTtl, CREATED_AT_FIELD, makeAbsoluteLifetime } from './operations/absolute-lifetime'
+export type { AbsoluteLifetimeDeps } from './operations/absolute-lifetime'
+export type { Expiring, TtlDeps, TtlOf } from './ttl'
 export { sessionIdProblem } from './keys'
 
 // --- the client contract and its adapters

@@ -70,6 +70,11 @@ export interface StoreOptions {
    * seconds ago (as Redis reports it). `0` (default) renews on every touch.
    */
   readonly touchAfterSeconds?: number
+  /**
+   * **Absolute lifetime** (opt-in): a session ends this many seconds after it was created, however active it is.
+   * Its TTL is capped at that end on every `set` and `touch`. `0` (default): no limit. See "Absolute lifetime".
+   */
+  readonly absoluteLifetimeSeconds?: number
   /** Make express-session's `touch` a no-op (the expiry is then renewed only by `set`). Default `false`. */
   readonly disableTouch?: boolean
   /**
@@ -143,6 +148,8 @@ export interface ResolvedOptions {
   readonly ttlFor: ((session: SessionData) => number) | undefined
   readonly concurrencyGraceSeconds: number
   readonly touchAfterSeconds: number
+  /** `0`: off. */
+  readonly absoluteLifetimeSeconds: number
   readonly disableTouch: boolean
   readonly serializer: Serializer<SessionData>
   readonly strictSessionIds: boolean
@@ -171,6 +178,7 @@ export const defaults: ResolvedOptions = {
   ttlFor: undefined,
   concurrencyGraceSeconds: 300,
   touchAfterSeconds: 0,
+  absoluteLifetimeSeconds: 0,
   disableTouch: false,
   serializer: jsonSerializer,
   strictSessionIds: true,
@@ -305,6 +313,7 @@ const checks: ReadonlyArray<Check> = [
       : `options.disableTTL must be false, got ${show(disableTTL)}`,
   nonNegative('concurrencyGraceSeconds', 'seconds'),
   nonNegative('touchAfterSeconds', 'seconds'),
+  nonNegative('absoluteLifetimeSeconds', 'seconds'),
   nonNegative('operationTimeoutMs', 'ms'),
   ({ waitReplicas: w }) =>
     w === undefined || (Number.isInteger(w) && w >= 0)
@@ -346,6 +355,7 @@ const KNOWN: ReadonlyArray<keyof StoreOptions> = [
   'disableTTL',
   'concurrencyGraceSeconds',
   'touchAfterSeconds',
+  'absoluteLifetimeSeconds',
   'disableTouch',
   'serializer',
   'strictSessionIds',
@@ -431,6 +441,7 @@ export const resolveOptions = (options: StoreOptions = {}): E.Either<TypeError, 
     ttlFor: typeof ttl === 'function' ? ttl : undefined,
     concurrencyGraceSeconds: options.concurrencyGraceSeconds ?? defaults.concurrencyGraceSeconds,
     touchAfterSeconds: options.touchAfterSeconds ?? defaults.touchAfterSeconds,
+    absoluteLifetimeSeconds: options.absoluteLifetimeSeconds ?? defaults.absoluteLifetimeSeconds,
     disableTouch: options.disableTouch ?? defaults.disableTouch,
     serializer: options.serializer === undefined ? defaults.serializer : sessionSerializer(options.serializer),
     strictSessionIds: options.strictSessionIds ?? defaults.strictSessionIds,

@@ -35,7 +35,20 @@ export interface TtlDeps {
    * `InvalidSession`.
    */
   readonly ttlFor?: ((session: never) => number) | undefined
+  /**
+   * A cap composed over the TTL the above give (once, when an operation is built): absolute lifetime's
+   * `capAbsoluteTtl`, say. Absent: the TTL is used as it is.
+   */
+  readonly capTtl?: ((ttl: TtlOf) => TtlOf) | undefined
 }
+
+/**
+ * A session's remaining life in ms (`<= 0`: over), or why it has none.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type TtlOf = (sid: string, sess: Expiring) => E.Either<StoreError, number>
 
 // --- operations
 
@@ -62,19 +75,9 @@ const ttlFromFunction = (
       )
 }
 
-/**
- * The remaining life of a session in milliseconds: `ttlFor(session)` when given, else `cookie.expires - now`
- * when the cookie has an expiry, else `ttlSeconds`. A result `<= 0` means the session is already over. A session
- * without expiry when
- * `ttlSeconds` is `false`/`0`, or with an unreadable `expires`, is a `Left`.
- *
- * @category operations
- * @since 0.1.0
- * @ignore
- */
-export const computeTtl =
-  (deps: TtlDeps) =>
-  (sid: string, sess: Expiring): E.Either<StoreError, number> => {
+const baseTtl =
+  (deps: TtlDeps): TtlOf =>
+  (sid, sess) => {
     if (typeof sess !== 'object' || sess === null)
       return E.left(invalidSession(sid, `the session must be an object, got ${sess === null ? 'null' : typeof sess}`))
     if (deps.ttlFor !== undefined) return ttlFromFunction(deps.ttlFor, sid, sess)
@@ -89,3 +92,16 @@ export const computeTtl =
       ? E.right(Math.ceil(at - deps.now()))
       : E.left(invalidSession(sid, `cookie.expires is not a valid date: ${String(expires)}`))
   }
+
+/**
+ * The remaining life of a session in milliseconds: `ttlFor(session)` when given, else `cookie.expires - now`
+ * when the cookie has an expiry, else `ttlSeconds`; then `capTtl`, when given, over that. A result `<= 0` means the
+ * session is already over. A session without expiry when `ttlSeconds` is `false`/`0`, or with an unreadable
+ * `expires`, is a `Left`.
+ *
+ * @category operations
+ * @since 0.1.0
+ * @ignore
+ */
+export const computeTtl = (deps: TtlDeps): TtlOf =>
+  deps.capTtl === undefined ? baseTtl(deps) : deps.capTtl(baseTtl(deps))

@@ -65,7 +65,10 @@ export const PINNED_VALUES = [
   'tryCommand',
   'tryStringCommand',
   'unavailable',
-  'withDeadline'
+  'withDeadline',
+  'capAbsoluteTtl',
+  'CREATED_AT_FIELD',
+  'makeAbsoluteLifetime'
 ] as const
 
 /** Every type the package root exports. */
@@ -137,6 +140,8 @@ export const PINNED_TYPES = [
   'TooLarge',
   'TouchDeps',
   'TtlDeps',
+  'TtlOf',
+  'AbsoluteLifetimeDeps',
   'Unavailable',
   'WhenDisconnected'
 ] as const
