@@ -13,6 +13,7 @@ const { RedisStore: ConnectRedisStore } = require('connect-redis')
 const { createRedisStore } = require('../dist')
 const { startRedis, typicalSession } = require('./lib')
 const { runSingleKey } = require('./single-key')
+const { runEncryption, encryptionTable } = require('./encryption')
 const { runBatched } = require('./batched')
 const { runHttp } = require('./http')
 const { runWaitReplicas } = require('./wait-replicas')
@@ -22,6 +23,7 @@ const quick = process.argv.includes('--quick')
 const plan = quick
   ? {
       single: { rounds: 1, n: 2000, inFlight: 64 },
+      encryption: { rounds: 1, n: 2000, inFlight: 64 },
       batched: { rounds: 1, sessions: 2000 },
       http: { rounds: 1, seconds: 1, connections: 64 },
       waitReplicas: { rounds: 1, n: 500, inFlight: 64 },
@@ -29,6 +31,7 @@ const plan = quick
     }
   : {
       single: { rounds: 9, n: 20000, inFlight: 64 },
+      encryption: { rounds: 9, n: 20000, inFlight: 64 },
       batched: { rounds: 3, sessions: 100000 },
       http: { rounds: 3, seconds: 3, connections: 64 },
       waitReplicas: { rounds: 3, n: 5000, inFlight: 64 },
@@ -101,6 +104,7 @@ const table = (head, rows) => {
   try {
     log(`redis at ${redis.url}${quick ? ' (quick run)' : ''}`)
     const single = await runSingleKey({ url: redis.url, ...plan.single, log })
+    const encryption = await runEncryption({ url: redis.url, ...plan.encryption, log })
     const batched = await runBatched({ url: redis.url, ...plan.batched, log })
     const httpResult = await runHttp({ url: redis.url, ...plan.http, log })
     const waitReplicas = await runWaitReplicas({ ...plan.waitReplicas, log })
@@ -118,6 +122,7 @@ const table = (head, rows) => {
       versions: versions(redis.url),
       plan,
       single,
+      encryption,
       batched,
       http: httpResult,
       waitReplicas,
@@ -176,6 +181,8 @@ const table = (head, rows) => {
         ])
       )
     )
+    out.push('')
+    out.push(...encryptionTable(plan.encryption, encryption, { table, fmt, ratio }))
     out.push('')
     out.push(
       `Batched over ${fmt(

@@ -82,10 +82,12 @@ export type { Script, StringReplyHandlers } from './client/run'
 
 // --- serializers
 export { fromPlainSerializer } from './serializer/serializer'
-export type { ParseIssue, PlainSerializer, Serializer } from './serializer/serializer'
+export type { ParseIssue, PlainSerializer, Serializer, SerializerContext } from './serializer/serializer'
 export { jsonSerializer, safeJsonParse, safeJsonStringify } from './serializer/json'
 export { codecSerializer, makeCodecSerializer } from './serializer/codec'
 export type { SessionCodec } from './serializer/codec'
+export { encryptedSerializer } from './serializer/encrypted'
+export type { EncryptionKey, EncryptionOptions } from './serializer/encrypted'
 export { asSessionData, sessionSerializer } from './serializer/session'
 export type { StoredCookie, StoredSession } from './serializer/session'
 

@@ -3,10 +3,11 @@
  * index's own expiry, destroy-all with tombstones (and the logout race), `maxSessionsPerOwner`, the renewal by
  * `touch`, the cost (commands sent) with and without the option, and the checks of its options.
  */
+import { randomBytes } from 'crypto'
 import type { SessionData } from 'express-session'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createRedisStore, resolveOptions, type StoreOptions } from '../../src'
+import { createRedisStore, encryptedSerializer, resolveOptions, type StoreOptions } from '../../src'
 import { OWNER_ADD_SCRIPT, OWNER_LIST_SCRIPT } from '../../src/scripts'
 import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
 
@@ -325,5 +326,28 @@ owners('options: ownerOf, ownerIndexPrefix and maxSessionsPerOwner are checked',
     ok._tag === 'Right' && ok.right.ownerIndexPrefix === 'session-owners:' && ok.right.maxSessionsPerOwner === 0
   )
 })
+
+owners(
+  'encrypted sessions (the sid as associated data): listed, moved and destroyed as plain ones',
+  async ({ redis }) => {
+    const store = storeOn(redis, { serializer: encryptedSerializer({ keys: [{ id: 'k1', key: randomBytes(32) }] }) })
+    await store.access.set('a', sessionOf(redis, MIN, 'alice'))
+    await store.access.set('b', sessionOf(redis, MIN, 'alice'))
+    assert.equal(
+      (await store.access.sessionsOf('alice')).map((s) => [s.id, ownerOf(s.session)]),
+      [
+        ['a', 'alice'],
+        ['b', 'alice']
+      ]
+    )
+    await store.access.set('b', sessionOf(redis, MIN, 'bob'))
+    assert.equal(Object.keys(members(redis, 'alice') ?? {}), ['a'], 'the previous owner was read from the ciphertext')
+    assert.is(await store.access.destroySessionsOf('alice'), 1)
+    assert.equal(
+      (await store.access.sessionsOf('bob')).map((s) => s.id),
+      ['b']
+    )
+  }
+)
 
 owners.run()

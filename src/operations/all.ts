@@ -98,7 +98,7 @@ export const makeReadBatch = <A>(deps: ReadBatchDeps<A>) => {
           const raw = values[i]
           if (raw === null || raw === undefined) continue
           const { sid, key } = batch[i] as ScannedKey
-          const parsed = parse(key, raw)
+          const parsed = parse(key, raw, sid)
           // One corrupt value does not fail the whole listing: it is reported and left out.
           if (E.isLeft(parsed)) deps.reportCorrupt?.(parsed.left)
           else entries.push([sid, parsed.right])

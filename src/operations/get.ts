@@ -81,7 +81,7 @@ export const makeGet = <A>(deps: GetDeps<A>) => {
       if (E.isLeft(key)) return Promise.resolve(key)
       const onReply = (raw: string | null): E.Either<StoreError, O.Option<A>> => {
         if (raw === null) return E.right(O.none)
-        const parsed = parse(key.right, raw)
+        const parsed = parse(key.right, raw, sid)
         return E.isRight(parsed) ? E.right(O.some(parsed.right)) : corrupt<A>(parsed.left)
       }
       return tryStringCommand('GET', key.right, () => deps.client.get(key.right), { onReply, onTombstone: none })()

@@ -82,7 +82,7 @@ export const makeGetRemembering = <A>(deps: GetRememberingDeps<A>) => {
         const [pttl, raw] = reply.right as readonly [number, string | null | undefined]
         if (typeof raw !== 'string') return E.right(O.none) // missing (-2) or a tombstone (-3)
         if (pttl > 0) deps.memo.remember(sid, deps.now() + pttl)
-        const parsed = parse(key.right, raw)
+        const parsed = parse(key.right, raw, sid)
         return E.isRight(parsed) ? E.right(O.some(parsed.right)) : corrupt<A>(parsed.left)
       })
     }

@@ -179,9 +179,9 @@ export const makeOwnerIndex = <A extends Expiring>(deps: OwnerIndexDeps<A>): Own
     return problem === undefined ? E.right(owner as string) : E.left(invalidId(`ownerOf answered an ${problem}`))
   }
   /** The owner of a stored value, if it parses and has one; anything else owns nothing. */
-  const ownerOfStored = (key: string, raw: unknown): string | undefined => {
+  const ownerOfStored = (sid: string, raw: unknown): string | undefined => {
     if (typeof raw !== 'string') return undefined
-    const parsed = parse(key, raw)
+    const parsed = parse(prefix + sid, raw, sid)
     if (E.isLeft(parsed)) return undefined
     const owner = ownerOf(parsed.right)
     return E.isRight(owner) ? owner.right : undefined
@@ -234,7 +234,7 @@ export const makeOwnerIndex = <A extends Expiring>(deps: OwnerIndexDeps<A>): Own
             listed.forEach(({ id, expiresAt }, i) => {
               const raw = values[i]
               if (typeof raw !== 'string') return void stale.push(id)
-              const parsed = parse(keys[i] as string, raw)
+              const parsed = parse(keys[i] as string, raw, id)
               // A corrupt value is reported and left out, not dropped: the session is there, someone should look.
               if (E.isLeft(parsed)) return void deps.reportCorrupt?.(parsed.left)
               const current = ownerOf(parsed.right)
@@ -282,7 +282,7 @@ export const makeOwnerIndex = <A extends Expiring>(deps: OwnerIndexDeps<A>): Own
       return set(sid, sess)().then((r) => {
         if (E.isLeft(r)) return r
         if (r.right.outcome !== 'written') return E.right(r.right.outcome)
-        const before = r.right.previous === null ? undefined : ownerOfStored(prefix + sid, r.right.previous)
+        const before = r.right.previous === null ? undefined : ownerOfStored(sid, r.right.previous)
         const moved = before !== undefined && before !== owner.right ? drop(before, [sid]) : TE.right(undefined)
         const added = owner.right === undefined ? TE.right(0) : record(owner.right, sid, expiresAt)
         const capped = (count: number) =>

@@ -53,7 +53,7 @@ export const codecSerializer = <A>(codec: SessionCodec<A>): Serializer<SessionDa
   return {
     _tag: 'Serializer',
     stringify: serializer.stringify as Serializer<SessionData>['stringify'],
-    parse: (raw) => E.flatMap(serializer.parse(raw), asSessionData)
+    parse: (raw, context) => E.flatMap(serializer.parse(raw, context), asSessionData)
   }
 }
 

@@ -23,15 +23,27 @@ export type ParseIssue =
   | { readonly _tag: 'Broken'; readonly reason: string }
 
 /**
- * A serializer in the toolkit's own form: total functions, failures as `Left`.
+ * What the store tells a serializer about the value at hand: the session id it is read for or written for.
+ * Plain serializers ignore it; `encryptedSerializer` binds the value to it.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface SerializerContext {
+  readonly sid: string
+}
+
+/**
+ * A serializer in the toolkit's own form: total functions, failures as `Left`. The store passes a
+ * `SerializerContext` as the second argument; a serializer that does not need it takes one argument.
  *
  * @category model
  * @since 0.1.0
  */
 export interface Serializer<A> {
   readonly _tag: 'Serializer'
-  readonly stringify: (value: A) => E.Either<unknown, string>
-  readonly parse: (raw: string) => E.Either<ParseIssue, A>
+  readonly stringify: (value: A, context?: SerializerContext) => E.Either<unknown, string>
+  readonly parse: (raw: string, context?: SerializerContext) => E.Either<ParseIssue, A>
 }
 
 /**
@@ -150,7 +162,7 @@ export const parseIssueAt =
  * @ignore
  */
 export const stringifyFor = <A>(serializer: Serializer<A>, sid: string, value: A): E.Either<StoreError, string> => {
-  const text = serializer.stringify(value)
+  const text = serializer.stringify(value, { sid })
   return E.isRight(text) ? text : E.left(isSerializerFailure(text.left) ? text.left : stringifyFailed(sid, text.left))
 }
 
@@ -176,7 +188,7 @@ const exceeds = (s: string, limit: number): number | undefined => {
 }
 
 /**
- * Parses the value stored at `key`. A value larger than `maxBytes` is not parsed at all and reported like
+ * Parses the value stored at `key` for session `sid` (passed on to the serializer). A value larger than `maxBytes` is not parsed at all and reported like
  * an unparseable one (`ParseFailed`): it is corrupt as far as the store is concerned.
  *
  * @category serializers
@@ -185,13 +197,13 @@ const exceeds = (s: string, limit: number): number | undefined => {
  */
 export const parseStored =
   <A>(serializer: Serializer<A>, maxBytes: number = DEFAULT_MAX_PAYLOAD_BYTES) =>
-  (key: string, raw: string): E.Either<StoreError, A> => {
+  (key: string, raw: string, sid?: string): E.Either<StoreError, A> => {
     const bytes = exceeds(raw, maxBytes)
     if (bytes !== undefined)
       return E.left(
         parseFailed(key, new RangeError(`stored value of ${bytes} bytes exceeds maxPayloadBytes (${maxBytes})`))
       )
-    const parsed = serializer.parse(raw)
+    const parsed = serializer.parse(raw, sid === undefined ? undefined : { sid })
     return E.isLeft(parsed) ? E.left(parseIssueAt(key)(parsed.left)) : parsed
   }
 

@@ -89,6 +89,6 @@ export const sessionSerializer = (
     : {
         _tag: 'Serializer',
         stringify: serializer.stringify,
-        parse: (raw) => E.flatMap(serializer.parse(raw), asSessionData)
+        parse: (raw, context) => E.flatMap(serializer.parse(raw, context), asSessionData)
       }
 }
