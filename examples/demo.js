@@ -7,7 +7,10 @@
 //   PORT=4000 npm run demo                          listen on another port (default 3000, always 127.0.0.1)
 //
 // The first line it prints says which store it runs on. Pages: GET / (the session: contents, expiry, page
-// views; a login form when nobody is logged in), POST /login (form field `name`), POST /logout.
+// views; a login form when nobody is logged in), POST /login (form field `name`), POST /logout, GET /devices
+// ("Your devices": each session of the user with its user agent, created and last-seen times), POST
+// /devices/:id/destroy ("sign out this device", only a session of the same user), POST /devices/others/destroy
+// ("sign out everywhere else"), GET /admin (the number of live sessions).
 // Ctrl-C (SIGINT) or SIGTERM stops it: the server, the client, and the redis-server it started, if any.
 'use strict'
 const { spawn } = require('child_process')
@@ -225,6 +228,15 @@ const buildApp = (backend, store) => {
     })
   )
 
+  // Every request of a logged-in user records its device (user agent) and when it was last seen.
+  app.use((req, _res, next) => {
+    if (req.session && req.session.user) {
+      req.session.userAgent = String(req.get('user-agent') || 'unknown').slice(0, 200)
+      req.session.lastSeenAt = new Date().toISOString()
+    }
+    next()
+  })
+
   // GET /: counts the view, saves, and shows the session as the store now holds it, with its expiry.
   app.get('/', async (req, res) => {
     req.session.views = (req.session.views || 0) + 1
@@ -247,7 +259,7 @@ the key's TTL in the store: <span id="ttl">${ttl >= 0 ? seconds(ttl) : String(tt
 <pre id="contents">${escapeHtml(JSON.stringify(stored, null, 2))}</pre>
 ${
   user
-    ? '<form method="post" action="/logout"><button>Log out</button></form>'
+    ? '<p><a href="/devices">Your devices</a></p>\n<form method="post" action="/logout"><button>Log out</button></form>'
     : loginForm(typeof req.query.problem === 'string' ? req.query.problem : '')
 }`
       )
@@ -267,6 +279,9 @@ ${
     await regenerateSession(req)
     req.session.user = name
     req.session.loggedInAt = new Date().toISOString()
+    req.session.createdAt = req.session.loggedInAt // shown on /devices when the store stamps no __createdAt
+    req.session.userAgent = String(req.get('user-agent') || 'unknown').slice(0, 200)
+    req.session.lastSeenAt = req.session.loggedInAt
     await saveSession(req) // saved before the answer: a failed save is an error, not a silent loss
     res.redirect(303, '/')
   })
@@ -276,6 +291,75 @@ ${
     await destroySession(req)
     res.clearCookie(cookieName)
     res.redirect(303, '/')
+  })
+
+  // GET /devices: the user's sessions (the store's per-owner index), this one marked, a sign-out button on the others.
+  app.get('/devices', async (req, res) => {
+    const user = req.session.user
+    if (!user) return res.redirect(303, '/')
+    await saveSession(req) // this request's last-seen time is in the list
+    const devices = await store.access.sessionsOf(user)
+    const created = (s) =>
+      typeof s.__createdAt === 'number' ? new Date(s.__createdAt).toISOString() : s.createdAt || 'unknown'
+    const rows = devices
+      .map(({ id, session: s, expiresAt }) => {
+        const current = id === req.sessionID
+        return `<tr class="device${current ? ' current' : ''}" data-id="${escapeHtml(id)}">
+<td class="ua">${escapeHtml(s.userAgent || 'unknown')}${current ? ' <strong>(this device)</strong>' : ''}</td>
+<td class="created"><time>${escapeHtml(created(s))}</time></td>
+<td class="seen"><time>${escapeHtml(s.lastSeenAt || 'unknown')}</time></td>
+<td class="expires"><time>${new Date(expiresAt).toISOString()}</time></td>
+<td>${
+          current
+            ? ''
+            : `<form method="post" action="/devices/${encodeURIComponent(
+                id
+              )}/destroy"><button>Sign out this device</button></form>`
+        }</td></tr>`
+      })
+      .join('\n')
+    res.type('html').send(
+      page(
+        'Your devices',
+        `<h1>Your devices, <span id="user">${escapeHtml(user)}</span></h1>
+<p><span id="device-count">${devices.length}</span> signed-in device(s).</p>
+<table id="devices"><thead><tr><th>Device</th><th>Signed in</th><th>Last seen</th><th>Expires</th><th></th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+<form method="post" action="/devices/others/destroy"><button id="others">Sign out everywhere else</button></form>
+<p><a href="/">Back</a></p>`
+      )
+    )
+  })
+
+  // POST /devices/others/destroy: every other session of the user becomes a tombstone.
+  app.post('/devices/others/destroy', async (req, res) => {
+    const user = req.session.user
+    if (!user) return res.redirect(303, '/')
+    await store.access.destroySessionsOf(user, { except: req.sessionID })
+    res.redirect(303, '/devices')
+  })
+
+  // POST /devices/:id/destroy: signs out one device, only when that session belongs to the same user.
+  app.post('/devices/:id/destroy', async (req, res) => {
+    const user = req.session.user
+    if (!user) return res.redirect(303, '/')
+    const devices = await store.access.sessionsOf(user)
+    if (!devices.some((d) => d.id === req.params.id)) {
+      res.status(404).type('text').send('no such device')
+      return
+    }
+    await store.access.destroy(req.params.id)
+    res.redirect(303, '/devices')
+  })
+
+  // GET /admin: the number of live sessions in the store.
+  app.get('/admin', async (_req, res) => {
+    const live = await store.access.length()
+    res
+      .type('html')
+      .send(page('Admin', `<h1>Admin</h1>\n<p>Live sessions: <span id="session-count">${live}</span></p>`))
   })
 
   app.use((err, _req, res, _next) => {
@@ -313,7 +397,11 @@ const main = async () => {
 
   backend = await chooseBackend()
   console.log(backend.describe)
-  const store = createRedisStore(backend.client, { prefix, concurrencyGraceSeconds: 60 })
+  const store = createRedisStore(backend.client, {
+    prefix,
+    concurrencyGraceSeconds: 60,
+    ownerOf: (s) => s.user
+  })
 
   try {
     await backend.connect()
