@@ -69,6 +69,20 @@ if (!unit && !has('redis-server')) {
   }
 }
 
+// 2b. Headless Chromium for the browser spec (spec/e2e/devices-browser.spec.ts, which fails without it): Debian's
+// package, installed like redis-server when the runner is root.
+const CHROMIUM = '/usr/bin/chromium'
+const needsChromium = !unit && (!process.env.SPEC || new RegExp(process.env.SPEC).test('e2e/devices-browser.spec.js'))
+if (needsChromium && !fs.existsSync(CHROMIUM)) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+  if (isRoot && has('apt-get')) {
+    console.log('chromium is missing: installing it with apt-get')
+    run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null'])
+  }
+  if (!fs.existsSync(CHROMIUM))
+    console.error('chromium is missing: install it (sudo apt-get install chromium); the browser spec will fail')
+}
+
 // 3. Every *.spec.js under the compiled spec folder (with UNIT=1, those outside NEEDS_REDIS), in one uvu run.
 const pattern = process.env.SPEC ? `(${process.env.SPEC}).*\\.spec\\.js$` : '\\.spec\\.js$'
 const out = spawnSync(bin('uvu'), ['.spec-build/spec', pattern, ...(unit ? ['--ignore', NEEDS_REDIS] : [])], {

@@ -3,8 +3,7 @@
 // /devices and signs B out; B's next request is logged out; /admin counts the sessions; a screenshot of the
 // page is saved. Chromium missing is a failure, not a skip: .ci/run installs it. Needs dist/ (npm test builds it).
 import { spawn } from 'child_process'
-import { existsSync, mkdtempSync, rmSync, statSync } from 'fs'
-import { tmpdir } from 'os'
+import { existsSync, mkdirSync, statSync } from 'fs'
 import { join, resolve } from 'path'
 import { chromium } from 'playwright-core'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -67,7 +66,9 @@ test('two devices of one user: A lists both on /devices, signs B out, B is logge
     `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium; .ci/run does)`
   )
   assert.ok(existsSync(join(root, 'dist', 'index.js')), 'dist/index.js is missing: run npm run build (npm test does)')
-  const shots = mkdtempSync(join(tmpdir(), 'crs-devices-'))
+  // Kept after the run (in the git-ignored build folder), so a CI log can point at it.
+  const shots = join(root, '.spec-build', 'screenshots')
+  mkdirSync(shots, { recursive: true })
   const d = await startDemo()
   let browser: Browser | undefined
   try {
@@ -138,7 +139,6 @@ test('two devices of one user: A lists both on /devices, signs B out, B is logge
   } finally {
     if (browser !== undefined) await browser.close()
     await d.stop()
-    rmSync(shots, { recursive: true, force: true })
   }
 })
 
