@@ -6,7 +6,7 @@
 const { randomBytes } = require('crypto')
 const { createClient } = require('redis')
 const { createRedisStore, encryptedSerializer, jsonSerializer } = require('../dist')
-const { median, startRedis, typicalSession, throughput } = require('./lib')
+const { median, startRedis, typicalSession, interleavedThroughput } = require('./lib')
 
 const KEYS = 1000 // sessions the ops cycle over
 
@@ -39,19 +39,7 @@ const runEncryption = async ({ url, rounds, n, inFlight, log }) => {
     ;(impls.set ??= {})[name] = (i) => asPromise((cb) => store.set(sid(i), sessions[i % KEYS], cb))
   }
 
-  await seed()
-  for (const op of Object.keys(impls))
-    for (const impl of Object.values(impls[op])) await throughput(2000, inFlight, impl) // warm up
-  const samples = {}
-  for (let r = 0; r < rounds; r++) {
-    for (const op of Object.keys(impls)) {
-      await seed()
-      const names = Object.keys(impls[op])
-      const order = names.map((_, k) => names[(k + r) % names.length]) // rotate who goes first
-      for (const name of order) ((samples[op] ??= {})[name] ??= []).push(await throughput(n, inFlight, impls[op][name]))
-    }
-    log(`  encryption round ${r + 1}/${rounds} done`)
-  }
+  const samples = await interleavedThroughput({ impls, rounds, n, inFlight, seed, log, label: 'encryption' })
   await Promise.all(clients.map((c) => c.close()))
 
   // The serializer alone: what encryption adds to each get (parse) and set (stringify), in CPU time.
@@ -69,9 +57,11 @@ const runEncryption = async ({ url, rounds, n, inFlight, log }) => {
     ;(cpu.parse['ours-encrypted'] ??= []).push(micros(m, (i) => encrypted.parse(sealed[i % KEYS], ctx[i % KEYS])))
   }
 
-  const result = { valueLength: { ours: json[7].length, 'ours-encrypted': sealed[7].length }, cpuMicros: {} }
-  for (const [op, byImpl] of Object.entries(samples))
-    result[op] = Object.fromEntries(Object.entries(byImpl).map(([k, v]) => [k, { opsPerSec: median(v), samples: v }]))
+  const result = {
+    valueLength: { ours: json[7].length, 'ours-encrypted': sealed[7].length },
+    cpuMicros: {},
+    ...samples
+  }
   for (const [op, byImpl] of Object.entries(cpu))
     result.cpuMicros[op] = Object.fromEntries(Object.entries(byImpl).map(([k, v]) => [k, median(v)]))
   return result

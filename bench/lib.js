@@ -120,4 +120,40 @@ const measureHeap = async (fn) => {
   return { ms, peakHeapMB: (peak - base) / 1048576, result }
 }
 
-module.exports = { freePort, waitForPort, startRedis, median, typicalSession, throughput, measureHeap }
+/**
+ * Interleaved rounds of `throughput` over `impls` ({ op: { name: (i) => Promise } }): a warm-up of every impl,
+ * then `rounds` rounds in which each op is `seed()`ed again and its impls run in an order that rotates each
+ * round. Returns { op: { name: { opsPerSec (median), samples } } }.
+ */
+const interleavedThroughput = async ({ impls, rounds, n, inFlight, seed, log, label }) => {
+  await seed() // warm up: load scripts, JIT
+  for (const op of Object.keys(impls))
+    for (const impl of Object.values(impls[op])) await throughput(2000, inFlight, impl)
+  const samples = {}
+  for (let r = 0; r < rounds; r++) {
+    for (const op of Object.keys(impls)) {
+      await seed()
+      const names = Object.keys(impls[op])
+      const order = names.map((_, k) => names[(k + r) % names.length]) // rotate who goes first
+      for (const name of order) ((samples[op] ??= {})[name] ??= []).push(await throughput(n, inFlight, impls[op][name]))
+    }
+    log(`  ${label} round ${r + 1}/${rounds} done`)
+  }
+  return Object.fromEntries(
+    Object.entries(samples).map(([op, byImpl]) => [
+      op,
+      Object.fromEntries(Object.entries(byImpl).map(([k, v]) => [k, { opsPerSec: median(v), samples: v }]))
+    ])
+  )
+}
+
+module.exports = {
+  freePort,
+  waitForPort,
+  startRedis,
+  median,
+  typicalSession,
+  throughput,
+  interleavedThroughput,
+  measureHeap
+}

@@ -9,7 +9,7 @@ const { Redis } = require('ioredis')
 const { RedisStore: ConnectRedisStore } = require('connect-redis')
 const { createRedisStore } = require('../dist')
 const { fromIoRedis } = require('../dist/ioredis')
-const { median, typicalSession, throughput } = require('./lib')
+const { typicalSession, interleavedThroughput } = require('./lib')
 
 const KEYS = 1000 // sessions the ops cycle over
 
@@ -78,29 +78,8 @@ const runSingleKey = async ({ url, rounds, n, inFlight, log }) => {
     }
   }
 
-  // Warm up: load scripts, JIT.
-  await seed()
-  for (const op of Object.keys(impls))
-    for (const impl of Object.values(impls[op])) await throughput(2000, inFlight, impl)
-
-  const samples = {}
-  for (let r = 0; r < rounds; r++) {
-    for (const op of Object.keys(impls)) {
-      await seed()
-      const names = Object.keys(impls[op])
-      const order = names.map((_, k) => names[(k + r) % names.length]) // rotate who goes first
-      for (const name of order) {
-        const opsPerSec = await throughput(n, inFlight, impls[op][name])
-        ;((samples[op] ??= {})[name] ??= []).push(opsPerSec)
-      }
-    }
-    log(`  single-key round ${r + 1}/${rounds} done`)
-  }
+  const result = await interleavedThroughput({ impls, rounds, n, inFlight, seed, log, label: 'single-key' })
   await Promise.all([...clients.map((c) => c.close()), ...ioClients.map((c) => c.quit())])
-  const result = {}
-  for (const [op, byImpl] of Object.entries(samples)) {
-    result[op] = Object.fromEntries(Object.entries(byImpl).map(([k, v]) => [k, { opsPerSec: median(v), samples: v }]))
-  }
   return result
 }
 
