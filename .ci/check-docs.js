@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// After docs-ts: the API reference in docs/modules must document exactly the public API, the names the package's
+// After docs-ts: the API reference in docs/reference/modules must document exactly the public API, the names the package's
 // entry points re-export (package.json "exports": ./dist/index.js is src/index.ts). docs-ts documents every export of
 // every module under src/ (minus docs-ts.json's "exclude", where the entry points themselves are), so a module export
 // that no entry point re-exports needs `@ignore` (or `@internal`) in its doc comment, and a module that no entry
@@ -43,7 +43,7 @@ const entryList = entryPoints.map((e) => path.relative(root, e)).join(', ')
 
 // Documented names: docs-ts writes one `## name` (or `## name (interface)`, `(type alias)`, …) per item.
 const documented = new Map()
-for (const file of walk(path.join(root, 'docs', 'modules')).filter((f) => f.endsWith('.ts.md'))) {
+for (const file of walk(path.join(root, 'docs', 'reference', 'modules')).filter((f) => f.endsWith('.ts.md'))) {
   for (const m of fs.readFileSync(file, 'utf8').matchAll(/^## (\S+)(?: \([a-z ]+\))?$/gm)) {
     if (!documented.has(m[1])) documented.set(m[1], path.relative(root, file))
   }
@@ -56,6 +56,6 @@ for (const [name, file] of extra)
     `check-docs: ${file} documents ${name}, which no entry point (${entryList}) exports: add @ignore to its doc comment`
   )
 for (const name of missing)
-  console.error(`check-docs: ${name} is exported by ${entryList} but not documented in docs/modules`)
+  console.error(`check-docs: ${name} is exported by ${entryList} but not documented in docs/reference/modules`)
 if (extra.length > 0 || missing.length > 0) process.exit(1)
-console.log(`check-docs: docs/modules documents exactly the ${publicNames.size} public names of ${entryList}`)
+console.log(`check-docs: docs/reference/modules documents exactly the ${publicNames.size} public names of ${entryList}`)
