@@ -43,7 +43,7 @@ test('the runtime module exports exactly the pinned values', () => {
   assert.equal(runtime.sort(), [...PINNED_VALUES].sort())
 })
 
-/** Words in backticks in the README's API section that are not export names. */
+/** Words in backticks in the Exports section of docs/api.md that are not export names. */
 const NOT_EXPORTS = new Set([
   'connect',
   'corrupt',
@@ -63,19 +63,19 @@ const NOT_EXPORTS = new Set([
   'IoRedisScanReply'
 ])
 
-test("the README's API section names every export, and nothing that is not one", () => {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8')
-  const start = readme.indexOf('\n## API\n')
-  const end = readme.indexOf('\n## ', start + 1)
-  assert.ok(start >= 0 && end > start, 'README has an API section')
-  const section = readme.slice(start, end)
+test("docs/api.md's Exports section names every export, and nothing that is not one", () => {
+  const guide = readFileSync(join(root, 'docs', 'api.md'), 'utf8')
+  const start = guide.indexOf('\n## Exports\n')
+  const next = guide.indexOf('\n## ', start + 1)
+  assert.ok(start >= 0, 'docs/api.md has an Exports section')
+  const section = guide.slice(start, next < 0 ? undefined : next)
   const named = new Set([...section.matchAll(/`([A-Za-z_$][\w$]*)/g)].map((m) => m[1] as string))
   const pinned = new Set<string>([...PINNED_VALUES, ...PINNED_TYPES, ...PINNED_MEMORY_VALUES, ...PINNED_MEMORY_TYPES])
-  assert.equal([...pinned].filter((n) => !named.has(n)).sort(), [], 'exports the README does not name')
+  assert.equal([...pinned].filter((n) => !named.has(n)).sort(), [], 'exports docs/api.md does not name')
   assert.equal(
     [...named].filter((n) => !pinned.has(n) && !NOT_EXPORTS.has(n)).sort(),
     [],
-    'names in the README that are not exported'
+    'names in docs/api.md that are not exported'
   )
 })
 
