@@ -24,13 +24,14 @@ export type { RequestWithSession } from './express/session-promises'
 export { resolveOptions } from './options'
 export type { ResolvedOptions, StoreOptions, WhenDisconnected } from './options'
 export { makeStoreOperations } from './assemble'
-export type { StoreOperations, StoreOperationsDeps } from './assemble'
+export { baseOperations } from './operations/base'
+export type { Feature, OwnedSession, SetOutcome, StoreOperations, StoreOperationsDeps } from './operations/model'
 
 // --- operations, each with its dependencies
 export { makeGet } from './operations/get'
 export type { GetDeps } from './operations/get'
 export { makeSet } from './operations/set'
-export type { SetDeps, SetOutcome } from './operations/set'
+export type { SetDeps } from './operations/set'
 export { makeTouch } from './operations/touch'
 export type { TouchDeps } from './operations/touch'
 export { makeDestroy } from './operations/destroy'
@@ -51,14 +52,19 @@ export { makeClear } from './operations/clear'
 export type { ClearDeps } from './operations/clear'
 export { makeClusterPages } from './operations/cluster-pages'
 export type { ClusterPagesDeps } from './operations/cluster-pages'
-export { makeExpiryMemo, makeGetRemembering, makeLazyTouch } from './operations/lazy-touch'
-export type { ExpiryMemo, GetRememberingDeps, LazyTouchDeps } from './operations/lazy-touch'
-export { withDeadline } from './operations/deadline'
-export { makeOwnerIndex } from './operations/owners'
-export type { OwnedSession, OwnerIndex, OwnerIndexDeps } from './operations/owners'
-export { capAbsoluteTtl, CREATED_AT_FIELD, makeAbsoluteLifetime } from './operations/absolute-lifetime'
+// --- features, each a decorator of the operations record
+export { makeExpiryMemo, makeGetRemembering, makeLazyTouch, withLazyTouch } from './operations/lazy-touch'
+export type { ExpiryMemo, GetRememberingDeps, LazyTouchDeps, WithLazyTouchDeps } from './operations/lazy-touch'
+export { timeLimit, withDeadline } from './operations/deadline'
+export { failWhenDisconnected } from './operations/disconnected'
+export { disableTouch } from './operations/disable-touch'
+export { withOwnerIndex } from './operations/owners'
+export type { OwnerIndexDeps } from './operations/owners'
+export { CREATED_AT_FIELD, withAbsoluteLifetime } from './operations/absolute-lifetime'
 export type { AbsoluteLifetimeDeps } from './operations/absolute-lifetime'
-export type { Expiring, TtlDeps, TtlOf } from './ttl'
+export { waitForReplicas } from './operations/replicas'
+export type { WaitForReplicasDeps } from './operations/replicas'
+export type { Expiring, ExpiryBound, TtlDeps, TtlOf } from './ttl'
 export { sessionIdProblem } from './keys'
 
 // --- the client contract and its adapters
@@ -97,8 +103,11 @@ export {
   decodeFailed,
   defect,
   invalidId,
+  invalidOwner,
   invalidSession,
-  matchStoreError,
+  match,
+  noSession,
+  notConfigured,
   notReplicated,
   parseFailed,
   serializerFailed,
@@ -112,7 +121,10 @@ export type {
   DecodeFailed,
   Defect,
   InvalidId,
+  InvalidOwner,
   InvalidSession,
+  NoSession,
+  NotConfigured,
   NotReplicated,
   ParseFailed,
   SerializerFailed,

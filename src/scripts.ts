@@ -1,6 +1,6 @@
 /**
- * The Lua script behind `destroy` and `clear`. It is a constant: keys travel in `KEYS`, values in `ARGV`,
- * nothing is ever spliced into the source, and it touches only the keys it is given.
+ * The Lua scripts of the store, each a `Script`: a constant source and its SHA1. Keys travel in `KEYS`, values in
+ * `ARGV`, nothing is ever spliced into a source, and each touches only the keys it is given.
  *
  * A live session is a Redis string; a tombstone is a hash `{ destroyedAt }` under the same key. `get`, `set`
  * and `touch` need no script: the string commands they use (`GET`, `SET … GET`, `GETEX`, `GETDEL`) are
@@ -9,7 +9,19 @@
  * @since 0.1.0
  */
 import { createHash } from 'crypto'
-import type { Script } from './client/run'
+
+// --- model
+
+/**
+ * A Lua script with its SHA1, computed once.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface Script {
+  readonly source: string
+  readonly sha1: string
+}
 
 const script = (source: string): Script => ({
   source,
