@@ -1,5 +1,5 @@
 /**
- * The Lua scripts of the store, each a `Script`: a constant source and its SHA1. Keys travel in `KEYS`, values in
+ * The Lua scripts of the store, each a constant source and its SHA1 (a `Script`). Keys travel in `KEYS`, values in
  * `ARGV`, nothing is ever spliced into a source, and each touches only the keys it is given.
  *
  * A live session is a Redis string; a tombstone is a hash `{ destroyedAt }` under the same key. `get`, `set`
@@ -10,20 +10,8 @@
  */
 import { createHash } from 'crypto'
 
-// --- model
-
-/**
- * A Lua script with its SHA1, computed once.
- *
- * @category model
- * @since 0.1.0
- */
-export interface Script {
-  readonly source: string
-  readonly sha1: string
-}
-
-const script = (source: string): Script => ({
+/** A script and its SHA1: a `Script` of client/run.ts, which this leaf module does not import. */
+const script = (source: string): { readonly source: string; readonly sha1: string } => ({
   source,
   sha1: createHash('sha1').update(source).digest('hex')
 })

@@ -250,7 +250,7 @@ owners('cost: without ownerOf a set is one SET; with it, SET then one script on 
     redis.calls.map((c) => c[0]),
     ['SET']
   )
-  await rejects(plain.access.sessionsOf('alice'), /need the ownerOf option/)
+  await rejects(plain.access.sessionsOf('alice'), /needs the ownerOf option/)
   redis.calls.length = 0
   const indexed = storeOn(redis)
   await indexed.access.set('b', sessionOf(redis, MIN, 'alice'))
@@ -281,8 +281,11 @@ owners('cost: without ownerOf a set is one SET; with it, SET then one script on 
 
 owners('ownerOf answering no owner fails the set before anything is written', async ({ redis }) => {
   const store = createRedisStore(redis, { now: redis.now, checkEvictionPolicy: false, ownerOf: () => '' })
-  await rejects(store.access.set('a', sessionOf(redis, MIN)), /invalid owner/)
-  await rejects(store.access.sessionsOf(''), /invalid owner/)
+  await rejects(
+    store.access.set('a', sessionOf(redis, MIN)),
+    /^Invalid owner: the one ownerOf\(session\) answered: it is empty$/
+  )
+  await rejects(store.access.sessionsOf(''), /^Invalid owner: it is empty$/)
   const throwing = createRedisStore(redis, {
     now: redis.now,
     checkEvictionPolicy: false,

@@ -8,11 +8,19 @@ import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
 import { commandFailed, type StoreError } from '../errors'
 import type { RedisLike, ScriptArgs } from './contract'
-import type { Script } from '../scripts'
 
 // --- model
 
-export type { Script } from '../scripts'
+/**
+ * A Lua script with its SHA1, computed once.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface Script {
+  readonly source: string
+  readonly sha1: string
+}
 
 // --- interop
 

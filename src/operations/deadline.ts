@@ -43,7 +43,6 @@ export const timeLimit =
  *
  * @example
  * import * as E from 'fp-ts/Either'
- * import * as TE from 'fp-ts/TaskEither'
  * import { pipe } from 'fp-ts/function'
  * import { baseOperations, resolveOptions, withDeadline } from 'connect-redis-session'
  * import { createMemoryClient } from 'connect-redis-session/memory'

@@ -10,11 +10,11 @@ import * as TE from 'fp-ts/lib/TaskEither'
 import * as E from 'fp-ts/lib/Either'
 import { MonoidSum } from 'fp-ts/lib/number'
 import { concatAll } from 'fp-ts/lib/Monoid'
-import { attempt, isNotLocalKey, runScript } from '../client/run'
+import { attempt, isNotLocalKey, runScript, type Script } from '../client/run'
 import type { RedisLike, ScriptArgs } from '../client/contract'
 import { bySlot } from '../client/slot'
 import { commandFailed, notReplicated, type StoreError } from '../errors'
-import { NODE_TOMBSTONE_SCRIPT, TOMBSTONE_SCRIPT, type Script } from '../scripts'
+import { NODE_TOMBSTONE_SCRIPT, TOMBSTONE_SCRIPT } from '../scripts'
 
 /**
  * @category model
