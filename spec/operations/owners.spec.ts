@@ -353,4 +353,17 @@ owners(
   }
 )
 
+owners('with absoluteLifetimeSeconds: the index scores each id by the capped expiry its key got', async ({ redis }) => {
+  const store = storeOn(redis, { absoluteLifetimeSeconds: 60 })
+  await store.access.set('laptop', sessionOf(redis, 24 * 60 * MIN, 'alice'))
+  assert.is(redis.keyspace.pttl('sessions:laptop'), MIN)
+  assert.equal(members(redis, 'alice'), { laptop: redis.now() + MIN })
+  redis.clock.advance(30_000)
+  const [listed] = await store.access.sessionsOf('alice')
+  assert.ok(listed !== undefined)
+  await store.access.touch('laptop', { ...listed.session, cookie: sessionOf(redis, 24 * 60 * MIN).cookie })
+  assert.is(redis.keyspace.pttl('sessions:laptop'), 30_000, 'renewed only up to the end')
+  assert.equal(members(redis, 'alice'), { laptop: redis.now() + 30_000 })
+})
+
 owners.run()
