@@ -53,6 +53,175 @@ interface Listing {
 
 const ownerProblem = (owner: unknown): string | undefined => sessionIdProblem(owner, false)
 
+// --- constructors
+
+/** The owner index of `deps`: its `set`, a renewal of a `touch`, and the two operations it makes possible. */
+const makeOwnerIndex = (deps: OwnerIndexDeps) => {
+  const { client, prefix, ownerIndexPrefix } = deps
+  const cap = deps.maxSessionsPerOwner
+  const add = runScript(client, OWNER_ADD_SCRIPT)
+  const list = runScript(client, OWNER_LIST_SCRIPT)
+  const parse = parseStored(deps.serializer, deps.maxPayloadBytes)
+  const ttlOf = computeTtl(deps)
+  // Tombstones as destroy writes them. One node: the keys of one call go together; a cluster: the sessions of an
+  // owner live on any node, so one call per slot, all at once. The set writes one key: it needs no acrossSlots.
+  const across = client.cluster === undefined ? undefined : { keyPrefix: client.keyPrefix, acrossNodes: true }
+  const tombstone = makeTombstone(across === undefined ? deps : { ...deps, acrossSlots: across })
+  const indexKey = (owner: string): string => ownerIndexPrefix + owner
+
+  /** The owner of a session, checked: `ownerOf` throwing or answering something that is no owner is a failure. */
+  const ownerOf = (sess: SessionData): E.Either<StoreError, string | undefined> => {
+    let owner: unknown
+    try {
+      owner = deps.ownerOf(sess)
+    } catch (e) {
+      return E.left(defect(e))
+    }
+    if (owner === undefined) return E.right(undefined)
+    const problem = ownerProblem(owner)
+    return problem === undefined
+      ? E.right(owner as string)
+      : E.left(invalidOwner(`the one ownerOf(session) answered: ${problem}`))
+  }
+  /** The owner of a stored value, if it parses and has one; anything else owns nothing. */
+  const ownerOfStored = (sid: string, raw: unknown): string | undefined => {
+    if (typeof raw !== 'string') return undefined
+    const parsed = parse(prefix + sid, raw, sid)
+    if (E.isLeft(parsed)) return undefined
+    const owner = ownerOf(parsed.right)
+    return E.isRight(owner) ? owner.right : undefined
+  }
+
+  const record = (owner: string, sid: string, expiresAt: number): TE.TaskEither<StoreError, number> =>
+    TE.map(Number)(
+      add({ keys: [indexKey(owner)], arguments: [String(deps.now()), sid, String(Math.round(expiresAt))] })
+    )
+  /** Takes `sids` and the expired ids out of the owner's index; replies every id left with its expiry. */
+  const removeFromIndex = (owner: string, sids: ReadonlyArray<string>): TE.TaskEither<StoreError, unknown> =>
+    list({ keys: [indexKey(owner)], arguments: [String(deps.now()), ...sids] })
+  /** The owner's index, its expired ids dropped: `[id, expiresAt, id, expiresAt, …]`, those expiring first first. */
+  const listIndex = (owner: string): TE.TaskEither<StoreError, unknown> => removeFromIndex(owner, [])
+
+  /** Values of session keys, in order: one `MGET` on one node; on a cluster one per slot, all sent at once. */
+  const readValues = (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, ReadonlyArray<unknown>> => {
+    if (keys.length === 0) return TE.right([])
+    const mGet = (ks: Array<string>) => client.mGet(ks)
+    const read = () =>
+      across === undefined ? attempt(() => mGet([...keys])) : mGetBySlot(mGet, keys, across.keyPrefix, 1000)
+    return () => read().then(E.right, (cause: unknown) => E.left(commandFailed('MGET', keys[0] ?? '', cause)))
+  }
+
+  /** The owner's index, pruned, and each listed session read and checked: still there, still the owner's. */
+  const read = (owner: string): TE.TaskEither<StoreError, Listing> => {
+    const problem = ownerProblem(owner)
+    if (problem !== undefined) return TE.left(invalidOwner(problem))
+    return () =>
+      listIndex(owner)().then((reply) => {
+        if (E.isLeft(reply)) return reply
+        const flat = Array.isArray(reply.right) ? (reply.right as ReadonlyArray<unknown>) : []
+        const listed: Array<{ readonly id: string; readonly expiresAt: number }> = []
+        for (let i = 0; i + 1 < flat.length; i += 2)
+          listed.push({ id: String(flat[i]), expiresAt: Number(flat[i + 1]) })
+        const keys = listed.map((l) => prefix + l.id)
+        return readValues(keys)().then(
+          E.map((values) => {
+            const owned: Array<OwnedSession<SessionData>> = []
+            const stale: Array<string> = []
+            listed.forEach(({ id, expiresAt }, i) => {
+              const raw = values[i]
+              if (typeof raw !== 'string') return void stale.push(id)
+              const parsed = parse(keys[i] as string, raw, id)
+              // A corrupt value is reported and left out, not dropped: the session is there, someone should look.
+              if (E.isLeft(parsed)) return void deps.reportCorrupt?.(parsed.left)
+              const current = ownerOf(parsed.right)
+              if (E.isRight(current) && current.right === owner) owned.push({ id, session: parsed.right, expiresAt })
+              else stale.push(id)
+            })
+            return { owned, stale }
+          })
+        )
+      })
+  }
+
+  /** Tombstones `sids` (each live one counted), then takes them and the stale ids out of the index. */
+  const destroyListed = (
+    owner: string,
+    sids: ReadonlyArray<string>,
+    stale: ReadonlyArray<string>
+  ): TE.TaskEither<StoreError, number> =>
+    TE.flatMap((n: number) =>
+      sids.length + stale.length === 0 ? TE.right(n) : TE.as(n)(removeFromIndex(owner, [...sids, ...stale]))
+    )(tombstone(sids.map((sid) => prefix + sid)))
+
+  const enforceCap = (owner: string, sid: string): TE.TaskEither<StoreError, number> =>
+    TE.flatMap(({ owned, stale }: Listing) => {
+      const excess = owned.length - cap
+      const victims = owned
+        .filter((s) => s.id !== sid)
+        .slice(0, Math.max(0, excess))
+        .map((s) => s.id)
+      return destroyListed(owner, victims, stale)
+    })(read(owner))
+
+  const setReplying = makeSetReplying(
+    deps,
+    (previous): { readonly outcome: SetOutcome; readonly previous: unknown } => ({ outcome: 'written', previous }),
+    (outcome) => ({ outcome, previous: null })
+  )
+
+  /** A renewal of `touch`, then of the id's expiry in its owner's index. */
+  const indexed =
+    (touch: StoreOperations['touch']): StoreOperations['touch'] =>
+    (sid, sess, bound) =>
+    () => {
+      const owner = ownerOf(sess)
+      if (E.isLeft(owner)) return Promise.resolve(owner)
+      const ttl = ttlOf(sid, sess, bound)
+      return touch(sid, sess, bound)().then((renewed) => {
+        if (E.isLeft(renewed) || !renewed.right || owner.right === undefined || E.isLeft(ttl)) return renewed
+        return TE.as(true)(record(owner.right, sid, deps.now() + ttl.right))()
+      })
+    }
+  return {
+    set:
+      (sid: string, sess: SessionData, bound?: ExpiryBound): TE.TaskEither<StoreError, SetOutcome> =>
+      () => {
+        const owner = ownerOf(sess)
+        if (E.isLeft(owner)) return Promise.resolve(owner)
+        const ttl = ttlOf(sid, sess, bound)
+        const expiresAt = deps.now() + (E.isRight(ttl) ? ttl.right : 0)
+        return setReplying(sid, sess, bound)().then((r) => {
+          if (E.isLeft(r)) return r
+          if (r.right.outcome !== 'written') return E.right(r.right.outcome)
+          const before = r.right.previous === null ? undefined : ownerOfStored(sid, r.right.previous)
+          const moved =
+            before !== undefined && before !== owner.right ? removeFromIndex(before, [sid]) : TE.right(undefined)
+          const added = owner.right === undefined ? TE.right(0) : record(owner.right, sid, expiresAt)
+          const capped = (count: number) =>
+            cap > 0 && count > cap && owner.right !== undefined ? enforceCap(owner.right, sid) : TE.right(0)
+          return Promise.all([added(), moved()]).then(([count, away]) => {
+            if (E.isLeft(count)) return count
+            if (E.isLeft(away)) return away
+            return TE.as<SetOutcome>('written')(capped(count.right))()
+          })
+        })
+      },
+    indexed,
+    sessionsOf: (owner: string): TE.TaskEither<StoreError, ReadonlyArray<OwnedSession<SessionData>>> =>
+      TE.flatMap(({ owned, stale }: Listing) =>
+        stale.length === 0 ? TE.right(owned) : TE.as(owned)(removeFromIndex(owner, stale))
+      )(read(owner)),
+    destroySessionsOf: (owner: string, options: { readonly except?: string } = {}): TE.TaskEither<StoreError, number> =>
+      TE.flatMap(({ owned, stale }: Listing) =>
+        destroyListed(
+          owner,
+          owned.filter((s) => s.id !== options.except).map((s) => s.id),
+          stale
+        )
+      )(read(owner))
+  }
+}
+
 // --- features
 
 /**
@@ -106,172 +275,17 @@ const ownerProblem = (owner: unknown): string | undefined => sessionIdProblem(ow
  * @category features
  * @since 0.1.0
  */
-export const withOwnerIndex =
-  (deps: OwnerIndexDeps): Feature =>
-  (ops) => {
-    const { client, prefix, ownerIndexPrefix } = deps
-    const cap = deps.maxSessionsPerOwner
-    const add = runScript(client, OWNER_ADD_SCRIPT)
-    const list = runScript(client, OWNER_LIST_SCRIPT)
-    const parse = parseStored(deps.serializer, deps.maxPayloadBytes)
-    const ttlOf = computeTtl(deps)
-    // Tombstones as destroy writes them. One node: the keys of one call go together; a cluster: the sessions of an
-    // owner live on any node, so one call per slot, all at once. The set writes one key: it needs no acrossSlots.
-    const across = client.cluster === undefined ? undefined : { keyPrefix: client.keyPrefix, acrossNodes: true }
-    const tombstone = makeTombstone(across === undefined ? deps : { ...deps, acrossSlots: across })
-    const indexKey = (owner: string): string => ownerIndexPrefix + owner
-
-    /** The owner of a session, checked: `ownerOf` throwing or answering something that is no owner is a failure. */
-    const ownerOf = (sess: SessionData): E.Either<StoreError, string | undefined> => {
-      let owner: unknown
-      try {
-        owner = deps.ownerOf(sess)
-      } catch (e) {
-        return E.left(defect(e))
-      }
-      if (owner === undefined) return E.right(undefined)
-      const problem = ownerProblem(owner)
-      return problem === undefined
-        ? E.right(owner as string)
-        : E.left(invalidOwner(`the one ownerOf(session) answered: ${problem}`))
-    }
-    /** The owner of a stored value, if it parses and has one; anything else owns nothing. */
-    const ownerOfStored = (sid: string, raw: unknown): string | undefined => {
-      if (typeof raw !== 'string') return undefined
-      const parsed = parse(prefix + sid, raw, sid)
-      if (E.isLeft(parsed)) return undefined
-      const owner = ownerOf(parsed.right)
-      return E.isRight(owner) ? owner.right : undefined
-    }
-
-    const record = (owner: string, sid: string, expiresAt: number): TE.TaskEither<StoreError, number> =>
-      TE.map(Number)(
-        add({ keys: [indexKey(owner)], arguments: [String(deps.now()), sid, String(Math.round(expiresAt))] })
-      )
-    /** Takes `sids` and the expired ids out of the owner's index; replies every id left with its expiry. */
-    const removeFromIndex = (owner: string, sids: ReadonlyArray<string>): TE.TaskEither<StoreError, unknown> =>
-      list({ keys: [indexKey(owner)], arguments: [String(deps.now()), ...sids] })
-    /** The owner's index, its expired ids dropped: `[id, expiresAt, id, expiresAt, …]`, those expiring first first. */
-    const listIndex = (owner: string): TE.TaskEither<StoreError, unknown> => removeFromIndex(owner, [])
-
-    /** Values of session keys, in order: one `MGET` on one node; on a cluster one per slot, all sent at once. */
-    const readValues = (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, ReadonlyArray<unknown>> => {
-      if (keys.length === 0) return TE.right([])
-      const mGet = (ks: Array<string>) => client.mGet(ks)
-      const read = () =>
-        across === undefined ? attempt(() => mGet([...keys])) : mGetBySlot(mGet, keys, across.keyPrefix, 1000)
-      return () => read().then(E.right, (cause: unknown) => E.left(commandFailed('MGET', keys[0] ?? '', cause)))
-    }
-
-    /** The owner's index, pruned, and each listed session read and checked: still there, still the owner's. */
-    const read = (owner: string): TE.TaskEither<StoreError, Listing> => {
-      const problem = ownerProblem(owner)
-      if (problem !== undefined) return TE.left(invalidOwner(problem))
-      return () =>
-        listIndex(owner)().then((reply) => {
-          if (E.isLeft(reply)) return reply
-          const flat = Array.isArray(reply.right) ? (reply.right as ReadonlyArray<unknown>) : []
-          const listed: Array<{ readonly id: string; readonly expiresAt: number }> = []
-          for (let i = 0; i + 1 < flat.length; i += 2)
-            listed.push({ id: String(flat[i]), expiresAt: Number(flat[i + 1]) })
-          const keys = listed.map((l) => prefix + l.id)
-          return readValues(keys)().then(
-            E.map((values) => {
-              const owned: Array<OwnedSession<SessionData>> = []
-              const stale: Array<string> = []
-              listed.forEach(({ id, expiresAt }, i) => {
-                const raw = values[i]
-                if (typeof raw !== 'string') return void stale.push(id)
-                const parsed = parse(keys[i] as string, raw, id)
-                // A corrupt value is reported and left out, not dropped: the session is there, someone should look.
-                if (E.isLeft(parsed)) return void deps.reportCorrupt?.(parsed.left)
-                const current = ownerOf(parsed.right)
-                if (E.isRight(current) && current.right === owner) owned.push({ id, session: parsed.right, expiresAt })
-                else stale.push(id)
-              })
-              return { owned, stale }
-            })
-          )
-        })
-    }
-
-    /** Tombstones `sids` (each live one counted), then takes them and the stale ids out of the index. */
-    const destroyListed = (
-      owner: string,
-      sids: ReadonlyArray<string>,
-      stale: ReadonlyArray<string>
-    ): TE.TaskEither<StoreError, number> =>
-      TE.flatMap((n: number) =>
-        sids.length + stale.length === 0 ? TE.right(n) : TE.as(n)(removeFromIndex(owner, [...sids, ...stale]))
-      )(tombstone(sids.map((sid) => prefix + sid)))
-
-    const enforceCap = (owner: string, sid: string): TE.TaskEither<StoreError, number> =>
-      TE.flatMap(({ owned, stale }: Listing) => {
-        const excess = owned.length - cap
-        const victims = owned
-          .filter((s) => s.id !== sid)
-          .slice(0, Math.max(0, excess))
-          .map((s) => s.id)
-        return destroyListed(owner, victims, stale)
-      })(read(owner))
-
-    const setReplying = makeSetReplying(
-      deps,
-      (previous): { readonly outcome: SetOutcome; readonly previous: unknown } => ({ outcome: 'written', previous }),
-      (outcome) => ({ outcome, previous: null })
-    )
-
-    /** A renewal of `touch`, then of the id's expiry in its owner's index. */
-    const indexed =
-      (touch: StoreOperations['touch']): StoreOperations['touch'] =>
-      (sid, sess, bound) =>
-      () => {
-        const owner = ownerOf(sess)
-        if (E.isLeft(owner)) return Promise.resolve(owner)
-        const ttl = ttlOf(sid, sess, bound)
-        return touch(sid, sess, bound)().then((renewed) => {
-          if (E.isLeft(renewed) || !renewed.right || owner.right === undefined || E.isLeft(ttl)) return renewed
-          return TE.as(true)(record(owner.right, sid, deps.now() + ttl.right))()
-        })
-      }
-    const [touch, sessionTouch] = overBoth(indexed, ops.touch, ops.sessionTouch)
-
+export const withOwnerIndex = (deps: OwnerIndexDeps): Feature => {
+  const index = makeOwnerIndex(deps)
+  return (ops) => {
+    const [touch, sessionTouch] = overBoth(index.indexed, ops.touch, ops.sessionTouch)
     return {
       ...ops,
-      set: (sid, sess, bound?: ExpiryBound) => () => {
-        const owner = ownerOf(sess)
-        if (E.isLeft(owner)) return Promise.resolve(owner)
-        const ttl = ttlOf(sid, sess, bound)
-        const expiresAt = deps.now() + (E.isRight(ttl) ? ttl.right : 0)
-        return setReplying(sid, sess, bound)().then((r) => {
-          if (E.isLeft(r)) return r
-          if (r.right.outcome !== 'written') return E.right(r.right.outcome)
-          const before = r.right.previous === null ? undefined : ownerOfStored(sid, r.right.previous)
-          const moved =
-            before !== undefined && before !== owner.right ? removeFromIndex(before, [sid]) : TE.right(undefined)
-          const added = owner.right === undefined ? TE.right(0) : record(owner.right, sid, expiresAt)
-          const capped = (count: number) =>
-            cap > 0 && count > cap && owner.right !== undefined ? enforceCap(owner.right, sid) : TE.right(0)
-          return Promise.all([added(), moved()]).then(([count, away]) => {
-            if (E.isLeft(count)) return count
-            if (E.isLeft(away)) return away
-            return TE.as<SetOutcome>('written')(capped(count.right))()
-          })
-        })
-      },
+      set: index.set,
       touch,
       sessionTouch,
-      sessionsOf: (owner) =>
-        TE.flatMap(({ owned, stale }: Listing) =>
-          stale.length === 0 ? TE.right(owned) : TE.as(owned)(removeFromIndex(owner, stale))
-        )(read(owner)),
-      destroySessionsOf: (owner, options = {}) =>
-        TE.flatMap(({ owned, stale }: Listing) =>
-          destroyListed(
-            owner,
-            owned.filter((s) => s.id !== options.except).map((s) => s.id),
-            stale
-          )
-        )(read(owner))
+      sessionsOf: index.sessionsOf,
+      destroySessionsOf: index.destroySessionsOf
     }
   }
+}
