@@ -3,7 +3,9 @@ import type * as TE from 'fp-ts/lib/TaskEither'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { commandFailed, type StoreError } from '../../src/errors'
-import { timeLimit } from '../../src/operations/deadline'
+import { failWhenDisconnected } from '../../src/operations/disconnected'
+import { timeLimit, withDeadline } from '../../src/operations/deadline'
+import type { StoreOperations } from '../../src/operations/model'
 import { runLeft, runRight } from '../helpers'
 
 /** A task that answers `result` after `ms`, counting how often it was started. */
@@ -74,3 +76,71 @@ deadline(
 )
 
 deadline.run()
+
+// --- the features over a record
+
+const features = suite('withDeadline and failWhenDisconnected over a record')
+
+/** A record whose every operation never answers. */
+const hung: StoreOperations = {
+  get: () => never,
+  set: () => never,
+  touch: () => never,
+  destroy: () => never,
+  all: () => never,
+  ids: () => never,
+  length: () => never,
+  clear: () => never,
+  iterate: () => ({ [Symbol.asyncIterator]: () => ({ next: () => new Promise(() => undefined) }) }),
+  sessionGet: () => never,
+  sessionTouch: () => never,
+  sessionsOf: () => never,
+  destroySessionsOf: () => never
+}
+const session = { cookie: { expires: null } } as never
+const singleKey = (ops: StoreOperations) =>
+  [
+    ['get', ops.get('s')],
+    ['set', ops.set('s', session)],
+    ['touch', ops.touch('s', session)],
+    ['destroy', ops.destroy('s')],
+    ['get', ops.sessionGet('s')],
+    ['touch', ops.sessionTouch('s', session)],
+    ['sessionsOf', ops.sessionsOf('alice')],
+    ['destroySessionsOf', ops.destroySessionsOf('alice')]
+  ] as const
+
+features('withDeadline: each single-key operation, named as express-session knows it, times out', async () => {
+  const ops = withDeadline({ operationTimeoutMs: 20 })(hung)
+  for (const [operation, te] of singleKey(ops))
+    assert.equal(await runLeft(te), { _tag: 'TimedOut', operation, ms: 20 }, operation)
+})
+
+features('withDeadline: the batched operations are the ones it decorates; 0 is the record itself', () => {
+  const ops = withDeadline({ operationTimeoutMs: 20 })(hung)
+  for (const name of ['all', 'ids', 'length', 'clear', 'iterate'] as const) assert.is(ops[name], hung[name], name)
+  for (const name of ['get', 'set', 'sessionsOf'] as const) assert.is.not(ops[name], hung[name], name)
+  assert.is(withDeadline({ operationTimeoutMs: 0 })(hung), hung)
+})
+
+features('failWhenDisconnected: each single-key operation is Unavailable while the client is not ready', async () => {
+  let ready = false
+  const ops = failWhenDisconnected({ client: { connection: { isReady: () => ready } } })(hung)
+  for (const [operation, te] of singleKey(ops)) {
+    const e = await runLeft(te)
+    assert.ok(e._tag === 'Unavailable' && e.operation === operation, operation)
+  }
+  ready = true
+  assert.is(
+    await Promise.race([
+      ops
+        .get('s')()
+        .then(() => 'answered'),
+      new Promise((r) => setTimeout(() => r('sent on'), 20))
+    ]),
+    'sent on'
+  )
+  for (const name of ['all', 'ids', 'length', 'clear', 'iterate'] as const) assert.is(ops[name], hung[name], name)
+})
+
+features.run()

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'
-import type { SessionClient } from '../client/contract'
+import type { Connection } from '../client/contract'
 import { unavailable } from '../errors'
 import { aroundSingleKey, type Feature } from './model'
 
@@ -18,7 +18,9 @@ import { aroundSingleKey, type Feature } from './model'
  * @category features
  * @since 0.1.0
  */
-export const failWhenDisconnected = (deps: { readonly client: Pick<SessionClient, 'connection'> }): Feature => {
+export const failWhenDisconnected = (deps: {
+  readonly client: { readonly connection: Pick<Connection, 'isReady'> }
+}): Feature => {
   const connection = deps.client.connection
   return aroundSingleKey((operation) => {
     const down = E.left(
