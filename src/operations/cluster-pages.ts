@@ -1,6 +1,7 @@
 /**
  * The batched path of a Redis Cluster: every master's `SCAN`, the masters at the same time, each batch of keys
- * from one master (of one node, of many hash slots), and the way to read such a batch in one call.
+ * from one master (of one node, of many hash slots), and the way to read such a batch in one call. The type it is
+ * about is `PageSource`, where the batches come from.
  *
  * @since 0.1.0
  */

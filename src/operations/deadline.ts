@@ -1,7 +1,8 @@
 /**
  * Deadlines: the `withDeadline` feature gives every single-key operation of the record (`get`, `set`, `touch`,
  * `destroy`, express-session's pair, the owner index's two) a deadline of `operationTimeoutMs`, past which it is a
- * `TimedOut`; `timeLimit` is that deadline for one `TaskEither`.
+ * `TimedOut`; `timeLimit` is that deadline for one `TaskEither`. The type it is about is `Feature`, a decorator of
+ * the operations record.
  *
  * @since 0.1.0
  */

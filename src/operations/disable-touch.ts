@@ -1,6 +1,6 @@
 /**
  * The `disableTouch` feature: express-session's `touch` (`sessionTouch`) does nothing; a session's expiry is then
- * renewed only when it is saved.
+ * renewed only when it is saved. The type it is about is `Feature`, a decorator of the operations record.
  *
  * @since 0.1.0
  */

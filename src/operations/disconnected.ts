@@ -1,6 +1,7 @@
 /**
  * The `failWhenDisconnected` feature (`whenDisconnected: 'fail'`): while the client reports it is not connected,
- * each single-key operation of the record fails at once with `Unavailable` and sends nothing.
+ * each single-key operation of the record fails at once with `Unavailable` and sends nothing. The type it is about is
+ * `Feature`, a decorator of the operations record.
  *
  * @since 0.1.0
  */
