@@ -29,7 +29,7 @@ export interface WaitForReplicasDeps {
  * The deps with `confirm` set: each tombstone script is followed by `WAIT waitReplicas waitTimeoutMs` on the node
  * that ran it. A client without `waitReplicas` fails each such `WAIT` (a `CommandFailed`).
  *
- * @category features
+ * @category combinators
  * @since 0.1.0
  */
 export const waitForReplicas = <D extends WaitForReplicasDeps>(deps: D): D & Pick<TombstoneDeps, 'confirm'> => {
