@@ -3,7 +3,10 @@ import * as O from 'fp-ts/lib/Option'
 import type { SessionData } from 'express-session'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { makeStoreOperations, type StoreOperations } from '../src/assemble'
+import { makeStoreOperations } from '../src/assemble'
+import { baseOperations } from '../src/operations/base'
+import { withDeadline } from '../src/operations/deadline'
+import type { StoreOperations } from '../src/operations/model'
 import type { SessionClient } from '../src/client/contract'
 import type { StoreError } from '../src/errors'
 import { resolveOptions, type StoreOptions } from '../src/options'
@@ -14,7 +17,7 @@ import { assertRight, runLeft, runRight, storedSession } from './helpers'
 const HOUR = 3_600_000
 
 /** The fake as a SessionClient whose readiness the spec sets, with the given key prefix. */
-const clientOf = (redis: FakeRedis, keyPrefix = '') => {
+const clientOf = (redis: FakeRedis, keyPrefix = ''): { client: SessionClient; state: { ready: boolean } } => {
   const state = { ready: true }
   const client: SessionClient = {
     ...redis,
@@ -96,7 +99,127 @@ record('a corrupt value is reported: get with onCorrupt miss answers None, all s
   )
 })
 
+record('without ownerOf, sessionsOf and destroySessionsOf fail with NotConfigured naming the option', async () => {
+  const redis = makeFakeRedis()
+  const { ops } = build(redis)
+  assert.equal(await runLeft(ops.sessionsOf('alice')), {
+    _tag: 'NotConfigured',
+    operation: 'sessionsOf',
+    option: 'ownerOf'
+  })
+  assert.equal(await runLeft(ops.destroySessionsOf('alice')), {
+    _tag: 'NotConfigured',
+    operation: 'destroySessionsOf',
+    option: 'ownerOf'
+  })
+  assert.equal(redis.calls, [])
+})
+
 record.run()
+
+// --- the hot path with default options
+
+const hot = suite('makeStoreOperations: default options')
+
+/** The fake, recording the JavaScript stack each command is sent from. */
+const probing = (redis: FakeRedis) => {
+  const stacks: Array<string> = []
+  const at =
+    <A extends ReadonlyArray<unknown>, R>(f: (...args: A) => R) =>
+    (...args: A): R => {
+      stacks.push(new Error().stack ?? '')
+      return f(...args)
+    }
+  const client: FakeRedis = {
+    ...redis,
+    get: at(redis.get),
+    set: at(redis.set),
+    getEx: at(redis.getEx),
+    evalSha: at(redis.evalSha)
+  }
+  return { client, stacks }
+}
+
+/** Runs each single-key operation once, express-session's pair included. */
+async function runEach(ops: StoreOperations, redis: FakeRedis): Promise<void> {
+  await runRight(ops.set('s', sess(redis)))
+  await runRight(ops.get('s'))
+  await runRight(ops.sessionGet('s'))
+  await runRight(ops.touch('s', sess(redis)))
+  await runRight(ops.sessionTouch('s', sess(redis)))
+  await runRight(ops.destroy('s'))
+}
+
+/** `runEach`, and the frames of each command's stack above it. */
+const sendEach = async (ops: StoreOperations, redis: FakeRedis, stacks: Array<string>) => {
+  stacks.length = 0
+  await runEach(ops, redis)
+  return stacks.map((stack) => {
+    const frames = stack.split('\n').slice(1)
+    return frames.slice(
+      0,
+      frames.findIndex((f) => f.includes('runEach'))
+    )
+  })
+}
+
+hot('sends what it always sent: one command per single-key operation', async () => {
+  const redis = makeFakeRedis()
+  const { ops } = build(redis)
+  await runEach(ops, redis)
+  assert.equal(
+    redis.calls.map((c) => (c[0] === 'SET' || c[0] === 'GETEX' ? [c[0], c[1], c[c.length - 1]] : c.slice(0, 3))),
+    [
+      ['SET', 'sessions:s', { PX: HOUR, GET: true }],
+      ['GET', 'sessions:s'],
+      ['GET', 'sessions:s'],
+      ['GETEX', 'sessions:s', { PX: HOUR }],
+      ['GETEX', 'sessions:s', { PX: HOUR }],
+      ['EVALSHA', TOMBSTONE_SCRIPT.sha1, ['sessions:s']]
+    ]
+  )
+})
+
+hot("express-session's get and touch are the record's get and touch: one function each", () => {
+  const { ops } = build(makeFakeRedis())
+  assert.is(ops.sessionGet, ops.get)
+  assert.is(ops.sessionTouch, ops.touch)
+  const { ops: lazy } = build(makeFakeRedis(), { touchAfterSeconds: 60 })
+  assert.is.not(lazy.sessionGet, lazy.get, 'with lazy touch they differ (the check can fail)')
+})
+
+hot('the record is the base with the deadline over it, and no other wrapper on the path', async () => {
+  Error.stackTraceLimit = 100
+  const redis = makeFakeRedis()
+  const deps = { ...assertRight(resolveOptions({ now: redis.now })) }
+  const expected = probing(redis)
+  const byHand = withDeadline(deps)(baseOperations({ ...deps, ...clientOf(expected.client) }))
+  const wanted = await sendEach(byHand, redis, expected.stacks)
+  const actual = probing(redis)
+  const built = makeStoreOperations({ ...deps, ...clientOf(actual.client) })
+  const frames = await sendEach(built, redis, actual.stacks)
+  assert.is(frames.length, 6)
+  assert.ok(frames.every((f) => f.length > 0))
+  assert.equal(frames, wanted)
+  // The check can fail: one decorator more on the path is one frame more.
+  const guarded = probing(redis)
+  const { ops: failing, state } = build(guarded.client, { whenDisconnected: 'fail' })
+  state.ready = true
+  const more = await sendEach(failing, redis, guarded.stacks)
+  assert.ok(more.every((f, i) => f.length > (frames[i]?.length ?? 0)))
+})
+
+hot('operationTimeoutMs 0 and defaults otherwise: the base record itself, no wrapper at all', async () => {
+  const redis = makeFakeRedis()
+  const deps = { ...assertRight(resolveOptions({ now: redis.now, operationTimeoutMs: 0 })) }
+  const expected = probing(redis)
+  const wanted = await sendEach(baseOperations({ ...deps, ...clientOf(expected.client) }), redis, expected.stacks)
+  const actual = probing(redis)
+  const built = makeStoreOperations({ ...deps, ...clientOf(actual.client) })
+  assert.equal(await sendEach(built, redis, actual.stacks), wanted)
+})
+
+hot.run()
 
 // --- deadlines
 

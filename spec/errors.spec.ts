@@ -10,7 +10,11 @@ import {
   decodeFailed,
   defect,
   invalidId,
+  invalidOwner,
   invalidSession,
+  noSession,
+  notConfigured,
+  notReplicated,
   parseFailed,
   serializerFailed,
   stringifyFailed,
@@ -39,8 +43,26 @@ const every: ReadonlyArray<readonly [StoreError, SessionStoreErrorCode]> = [
   [timedOut('get', 2000), 'ETIMEDOUT'],
   [unavailable('get', 'the client is not connected'), 'ESESSION_UNAVAILABLE'],
   [serializerFailed('parse', 'returned a Promise'), 'ESESSION_SERIALIZER'],
-  [defect(new TypeError('x is not a function')), 'ESESSION_DEFECT']
+  [defect(new TypeError('x is not a function')), 'ESESSION_DEFECT'],
+  [notReplicated('sessions:abcdefgh', 0, 1, 1000), 'ESESSION_NOT_REPLICATED'],
+  [notConfigured('sessionsOf', 'ownerOf'), 'ESESSION_NOT_CONFIGURED'],
+  [noSession('save'), 'ESESSION_NO_SESSION'],
+  [invalidOwner('it is empty'), 'ESESSION_INVALID_OWNER']
 ]
+
+errors('each tag means one thing: its own code, and a message that says which', () => {
+  assert.is(
+    toError(notConfigured('sessionsOf', 'ownerOf')).message,
+    'Session sessionsOf needs the ownerOf option, which this store was built without: createRedisStore(client, { ownerOf })'
+  )
+  assert.match(toError(noSession('regenerate')).message, /^Session regenerate failed: req\.session is undefined/)
+  assert.is(toError(invalidOwner('it is empty')).message, 'Invalid owner: it is empty')
+  const tags = new Set(every.map(([e]) => e._tag))
+  const codes = new Map(every.map(([e, code]) => [code, e._tag]))
+  assert.is(tags.size, 15, 'every tag of StoreError is listed here')
+  // Only the corrupt-value pair (ParseFailed, DecodeFailed) shares a code.
+  assert.is(codes.size, tags.size - 1)
+})
 
 errors(
   'every StoreError becomes a SessionStoreError with its code, a message with something after the colon, and a cause',

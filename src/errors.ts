@@ -1,7 +1,8 @@
 /**
- * The errors of the toolkit: a tagged union, built by constructors and taken apart by `matchStoreError`.
- * Nothing in the core throws; every failure travels as a `Left<StoreError>`. Turning one into an `Error` for
- * express-session is the facade's business (`toError`).
+ * The errors of the toolkit: `StoreError`, a tagged union with one member per kind of failure, built by its
+ * constructors and taken apart by `match`. Each tag means one thing. Nothing in the core throws; every failure
+ * travels as a `Left<StoreError>`. Turning one into an `Error` for express-session is the facade's business
+ * (`toError`).
  *
  * @since 0.1.0
  */
@@ -110,8 +111,7 @@ export interface TimedOut {
 
 /**
  * The client reports that it is not connected to Redis (it is reconnecting, or was never connected), and
- * the store was told to fail at once rather than queue (`whenDisconnected: 'fail'`), or a request has no
- * session to save. Nothing was sent.
+ * the store was told to fail at once rather than queue (`whenDisconnected: 'fail'`). Nothing was sent.
  *
  * @category model
  * @since 0.1.0
@@ -148,6 +148,44 @@ export interface Defect {
 }
 
 /**
+ * An operation the store was built without: `sessionsOf` and `destroySessionsOf` need the `ownerOf` option.
+ * Nothing was sent.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface NotConfigured {
+  readonly _tag: 'NotConfigured'
+  readonly operation: string
+  /** The option the operation needs. */
+  readonly option: string
+}
+
+/**
+ * A request without `req.session` given to `saveSession`, `regenerateSession` or `destroySession`: the session
+ * middleware did not run for it, or skipped the store while Redis was disconnected (`whenDisconnected: 'bypass'`).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface NoSession {
+  readonly _tag: 'NoSession'
+  readonly operation: 'save' | 'regenerate' | 'destroy'
+}
+
+/**
+ * An owner the owner index refuses (`sessionsOf('')`, or `ownerOf` answering something that is no owner): it
+ * must be a non-empty string of at most 256 UTF-8 bytes without control characters. Nothing is sent.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface InvalidOwner {
+  readonly _tag: 'InvalidOwner'
+  readonly reason: string
+}
+
+/**
  * A destroy (or clear) whose tombstone the primary holds, but fewer replicas than `waitReplicas` confirmed
  * within `waitTimeoutMs` (`WAIT`): a failover right now could lose the logout.
  *
@@ -181,6 +219,9 @@ export type StoreError =
   | SerializerFailed
   | Defect
   | NotReplicated
+  | NotConfigured
+  | NoSession
+  | InvalidOwner
 
 // --- constructors
 
@@ -280,16 +321,41 @@ export const notReplicated = (key: string, acknowledged: number, required: numbe
   timeoutMs
 })
 
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const notConfigured = (operation: string, option: string): StoreError => ({
+  _tag: 'NotConfigured',
+  operation,
+  option
+})
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const noSession = (operation: 'save' | 'regenerate' | 'destroy'): StoreError => ({
+  _tag: 'NoSession',
+  operation
+})
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const invalidOwner = (reason: string): StoreError => ({ _tag: 'InvalidOwner', reason })
+
 // --- destructors
 
 /**
  * Case analysis over `StoreError`: one function per tag.
  *
  * @example
- * import { invalidId, matchStoreError, timedOut, tooLarge } from 'connect-redis-session/errors'
+ * import { invalidId, match, timedOut, tooLarge } from 'connect-redis-session/errors'
  *
  * // An HTTP status per failure; the compiler checks that every tag has its case.
- * const statusOf = matchStoreError<number>({
+ * const statusOf = match<number>({
  *   CommandFailed: () => 503,
  *   TimedOut: () => 503,
  *   Unavailable: () => 503,
@@ -301,7 +367,10 @@ export const notReplicated = (key: string, acknowledged: number, required: numbe
  *   StringifyFailed: () => 500,
  *   SerializerFailed: () => 500,
  *   Defect: () => 500,
- *   NotReplicated: () => 503
+ *   NotReplicated: () => 503,
+ *   NotConfigured: () => 500,
+ *   NoSession: () => 500,
+ *   InvalidOwner: () => 400
  * })
  *
  * assert.strictEqual(statusOf(timedOut('get', 2000)), 503)
@@ -311,7 +380,7 @@ export const notReplicated = (key: string, acknowledged: number, required: numbe
  * @category destructors
  * @since 0.1.0
  */
-export const matchStoreError =
+export const match =
   <B>(patterns: { readonly [K in StoreError['_tag']]: (e: Extract<StoreError, { _tag: K }>) => B }) =>
   (e: StoreError): B => {
     switch (e._tag) {
@@ -339,5 +408,11 @@ export const matchStoreError =
         return patterns.Defect(e)
       case 'NotReplicated':
         return patterns.NotReplicated(e)
+      case 'NotConfigured':
+        return patterns.NotConfigured(e)
+      case 'NoSession':
+        return patterns.NoSession(e)
+      case 'InvalidOwner':
+        return patterns.InvalidOwner(e)
     }
   }

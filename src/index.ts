@@ -27,8 +27,7 @@ export type {
 } from './express/create-redis-store'
 export type { Callback } from './express/run-to-callback'
 export type { StoreOptions, WhenDisconnected } from './options'
-export type { SetOutcome } from './operations/set'
-export type { OwnedSession } from './operations/owners'
+export type { OwnedSession, SetOutcome } from './operations/model'
 
 // --- req.session as promises
 export { destroySession, regenerateSession, saveSession } from './express/session-promises'

@@ -1,7 +1,8 @@
 /**
  * Key layout: one Redis key per session, `prefix + sid`. A live session is a string value; a destroyed one
  * is, for `concurrencyGraceSeconds`, a small hash (the tombstone) under the same key. One key per session
- * means every single-key operation touches exactly one hash slot.
+ * means every single-key operation touches exactly one hash slot. The type it is about is a session id, which
+ * `sessionIdProblem` checks and `makeKeyOf` turns into a key (`Either<StoreError, string>`).
  *
  * @since 0.1.0
  */

@@ -1,6 +1,6 @@
 /**
- * The Lua script behind `destroy` and `clear`. It is a constant: keys travel in `KEYS`, values in `ARGV`,
- * nothing is ever spliced into the source, and it touches only the keys it is given.
+ * The Lua scripts of the store, each a constant source and its SHA1 (a `Script`). Keys travel in `KEYS`, values in
+ * `ARGV`, nothing is ever spliced into a source, and each touches only the keys it is given.
  *
  * A live session is a Redis string; a tombstone is a hash `{ destroyedAt }` under the same key. `get`, `set`
  * and `touch` need no script: the string commands they use (`GET`, `SET … GET`, `GETEX`, `GETDEL`) are
@@ -9,9 +9,9 @@
  * @since 0.1.0
  */
 import { createHash } from 'crypto'
-import type { Script } from './client/run'
 
-const script = (source: string): Script => ({
+/** A script and its SHA1: a `Script` of client/run.ts, which this leaf module does not import. */
+const script = (source: string): { readonly source: string; readonly sha1: string } => ({
   source,
   sha1: createHash('sha1').update(source).digest('hex')
 })

@@ -1,5 +1,7 @@
 /**
- * How long a session lives in Redis, in milliseconds, from its cookie and the `ttlSeconds` fallback.
+ * The TTL of a session: how long it lives in Redis, in milliseconds, from its cookie (or the `ttl` function, or
+ * the `ttlSeconds` fallback), under an optional bound on its expiry. The type it is about is `TtlOf`; `set`,
+ * `touch` and lazy touch all compute a session's TTL through it.
  *
  * @since 0.1.0
  */
@@ -35,20 +37,27 @@ export interface TtlDeps {
    * `InvalidSession`.
    */
   readonly ttlFor?: ((session: never) => number) | undefined
-  /**
-   * A cap composed over the TTL the above give (once, when an operation is built): absolute lifetime's
-   * `capAbsoluteTtl`, say. Absent: the TTL is used as it is.
-   */
-  readonly capTtl?: ((ttl: TtlOf) => TtlOf) | undefined
 }
 
 /**
- * A session's remaining life in ms (`<= 0`: over), or why it has none.
+ * An upper bound on a key's expiry, in ms since the epoch: the key must not outlive it (absolute lifetime passes
+ * one to `set` and `touch`). A bound already past makes the session over.
  *
  * @category model
  * @since 0.1.0
  */
-export type TtlOf = (sid: string, sess: Expiring) => E.Either<StoreError, number>
+export interface ExpiryBound {
+  readonly notAfter: number
+}
+
+/**
+ * A session's remaining life in ms (`<= 0`: over), or why it has none; with a `bound`, at most what is left
+ * until `bound.notAfter`.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type TtlOf = (sid: string, sess: Expiring, bound?: ExpiryBound) => E.Either<StoreError, number>
 
 // --- operations
 
@@ -76,8 +85,8 @@ const ttlFromFunction = (
 }
 
 const baseTtl =
-  (deps: TtlDeps): TtlOf =>
-  (sid, sess) => {
+  (deps: TtlDeps) =>
+  (sid: string, sess: Expiring): E.Either<StoreError, number> => {
     if (typeof sess !== 'object' || sess === null)
       return E.left(invalidSession(sid, `the session must be an object, got ${sess === null ? 'null' : typeof sess}`))
     if (deps.ttlFor !== undefined) return ttlFromFunction(deps.ttlFor, sid, sess)
@@ -95,13 +104,20 @@ const baseTtl =
 
 /**
  * The remaining life of a session in milliseconds: `ttlFor(session)` when given, else `cookie.expires - now`
- * when the cookie has an expiry, else `ttlSeconds`; then `capTtl`, when given, over that. A result `<= 0` means the
- * session is already over. A session without expiry when `ttlSeconds` is `false`/`0`, or with an unreadable
- * `expires`, is a `Left`.
+ * when the cookie has an expiry, else `ttlSeconds`; with a `bound`, at most `bound.notAfter - now`, rounded down
+ * so that the key never outlives it. A result `<= 0` means the session is already over. A session without expiry
+ * when `ttlSeconds` is `false`/`0`, or with an unreadable `expires`, is a `Left`.
  *
  * @category operations
  * @since 0.1.0
  * @ignore
  */
-export const computeTtl = (deps: TtlDeps): TtlOf =>
-  deps.capTtl === undefined ? baseTtl(deps) : deps.capTtl(baseTtl(deps))
+export const computeTtl = (deps: TtlDeps): TtlOf => {
+  const ttlOf = baseTtl(deps)
+  return (sid, sess, bound) => {
+    const ttl = ttlOf(sid, sess)
+    return bound === undefined || E.isLeft(ttl)
+      ? ttl
+      : E.right(Math.min(ttl.right, Math.floor(bound.notAfter - deps.now())))
+  }
+}

@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { bySlot, keySlot } from '../../src/client/slot'
+import { bySlot, keySlot, mGetBySlot } from '../../src/client/slot'
 
 const slot = suite('keySlot')
 
@@ -23,3 +23,39 @@ slot('bySlot keeps first-seen order, one slot per group, groups at most size lon
 })
 
 slot.run()
+
+const mget = suite('mGetBySlot')
+
+mget('one MGET per slot (at most size keys each), all at once, the values back in the order of the keys', async () => {
+  const keys = Array.from({ length: 12 }, (_, i) => `k${i}`)
+  const sent: Array<Array<string>> = []
+  const values = await mGetBySlot(
+    async (ks) => (sent.push(ks), ks.map((k) => (k === 'k3' ? null : `v:${k}`))),
+    keys,
+    'app:',
+    2
+  )
+  assert.equal(
+    values,
+    keys.map((k) => (k === 'k3' ? null : `v:${k}`))
+  )
+  assert.equal(sent.flat().sort(), [...keys].sort())
+  assert.ok(sent.every((g) => g.length <= 2 && new Set(g.map((k) => keySlot('app:' + k))).size === 1))
+})
+
+mget('a failing MGET (or one that throws) rejects', async () => {
+  const boom = new Error('MOVED')
+  const failed = await mGetBySlot(
+    () => {
+      throw boom
+    },
+    ['a'],
+    ''
+  ).then(
+    () => undefined,
+    (e: unknown) => e
+  )
+  assert.is(failed, boom)
+})
+
+mget.run()

@@ -271,7 +271,7 @@ it('`await destroySession(req)`: the session is removed before the response', as
   assert.is((await send(ctx, 'GET', '/me', cookie)).body['user'], null)
 })
 
-it('without req.session each helper rejects with ESESSION_UNAVAILABLE', async () => {
+it('without req.session each helper rejects with ESESSION_NO_SESSION', async () => {
   const helpers = [
     ['saveSession', saveSession],
     ['regenerateSession', regenerateSession],
@@ -285,7 +285,7 @@ it('without req.session each helper rejects with ESESSION_UNAVAILABLE', async ()
       (e: unknown) => e
     )
     assert.instance(outcome, Error, `${name} rejects with an Error`)
-    assert.is(codeOf(outcome), 'ESESSION_UNAVAILABLE', name)
+    assert.is(codeOf(outcome), 'ESESSION_NO_SESSION', name)
   }
 })
 

@@ -30,14 +30,15 @@ helpers('each resolves once the store has answered, and rejects with its error',
   assert.is(err, boom)
 })
 
-helpers('a request without req.session rejects with ESESSION_UNAVAILABLE saying why', async () => {
+helpers('a request without req.session rejects with ESESSION_NO_SESSION saying why', async () => {
   for (const run of [saveSession, regenerateSession, destroySession]) {
     const err = await run({}).then(
       () => null,
       (e: unknown) => e
     )
     assert.ok(err instanceof SessionStoreError)
-    assert.is((err as SessionStoreError).code, 'ESESSION_UNAVAILABLE')
+    assert.is((err as SessionStoreError).code, 'ESESSION_NO_SESSION')
+    assert.is((err as SessionStoreError).storeError._tag, 'NoSession')
     assert.match((err as SessionStoreError).message, /req\.session is undefined/)
   }
 })

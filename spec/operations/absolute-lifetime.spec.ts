@@ -1,12 +1,13 @@
-import * as E from 'fp-ts/lib/Either'
 import * as O from 'fp-ts/lib/Option'
+import * as TE from 'fp-ts/lib/TaskEither'
 import type { SessionData } from 'express-session'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { makeStoreOperations } from '../../src/assemble'
-import { capAbsoluteTtl, CREATED_AT_FIELD, makeAbsoluteLifetime } from '../../src/operations/absolute-lifetime'
+import { CREATED_AT_FIELD, withAbsoluteLifetime } from '../../src/operations/absolute-lifetime'
+import type { StoreOperations } from '../../src/operations/model'
 import { resolveOptions, type StoreOptions } from '../../src/options'
-import { computeTtl } from '../../src/ttl'
+import type { ExpiryBound } from '../../src/ttl'
 import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
 import { assertRight, runLeft, runRight, storedSession } from '../helpers'
 
@@ -28,31 +29,78 @@ const stored = (redis: FakeRedis): Record<string, unknown> => {
 const isTombstone = (redis: FakeRedis) => redis.keyspace.get(KEY)?.type === 'hash'
 const commands = (redis: FakeRedis) => redis.calls.map((c) => c[0])
 
-// --- the cap over a TTL
+// --- the decorator over a record
 
-const cap = suite('capAbsoluteTtl')
+const decorator = suite('withAbsoluteLifetime')
 
-cap('caps the TTL at createdAt + N - now, rounded down, and leaves a shorter one alone', () => {
+/** A record whose set and touch record the bound they were given. */
+const recording = () => {
+  const bounds: Array<[string, ExpiryBound | undefined]> = []
+  const ops = build(makeFakeRedis())
+  const spy: StoreOperations = {
+    ...ops,
+    set: (_sid, _session, bound) => {
+      bounds.push(['set', bound])
+      return TE.right('written')
+    },
+    touch: (_sid, _session, bound) => {
+      bounds.push(['touch', bound])
+      return TE.right(true)
+    },
+    sessionTouch: (_sid, _session, bound) => {
+      bounds.push(['sessionTouch', bound])
+      return TE.right(true)
+    }
+  }
+  return { spy, bounds }
+}
+
+decorator(
+  'passes notAfter = createdAt + N to set, touch and sessionTouch, or the sooner bound it was given',
+  async () => {
+    const now = 1_000_000
+    const { spy, bounds } = recording()
+    const ops = withAbsoluteLifetime({ absoluteLifetimeSeconds: 60, now: () => now })(spy)
+    const stamped = { [CREATED_AT_FIELD]: now - 10_000.5 } as unknown as SessionData
+    await runRight(ops.set('a', stamped))
+    await runRight(ops.touch('a', stamped))
+    await runRight(ops.sessionTouch('a', stamped))
+    await runRight(ops.touch('a', stamped, { notAfter: now + 5_000 }))
+    await runRight(ops.set('a', stamped, { notAfter: now + 90_000 }))
+    assert.equal(bounds, [
+      ['set', { notAfter: now + 49_999.5 }],
+      ['touch', { notAfter: now + 49_999.5 }],
+      ['sessionTouch', { notAfter: now + 49_999.5 }],
+      ['touch', { notAfter: now + 5_000 }],
+      ['set', { notAfter: now + 49_999.5 }]
+    ])
+  }
+)
+
+decorator('a session not stamped yet counts as created now: set stamps a copy, touch bounds at now + N', async () => {
   const now = 1_000_000
-  const capped = capAbsoluteTtl({ absoluteLifetimeSeconds: 60, now: () => now })(() => E.right(DAY_MS))
-  assert.equal(capped('a', { [CREATED_AT_FIELD]: now - 10_000.5 } as never), E.right(49_999))
-  assert.equal(capped('a', {} as never), E.right(60_000), 'not stamped yet: created now')
-  assert.equal(capped('a', { [CREATED_AT_FIELD]: now - 61_000 } as never), E.right(-1_000), 'over')
-  const short = capAbsoluteTtl({ absoluteLifetimeSeconds: 60, now: () => now })(() => E.right(5_000))
-  assert.equal(short('a', { [CREATED_AT_FIELD]: now } as never), E.right(5_000))
+  const { spy, bounds } = recording()
+  const ops = withAbsoluteLifetime({ absoluteLifetimeSeconds: 60, now: () => now })(spy)
+  await runRight(ops.touch('a', {} as SessionData))
+  await runRight(ops.set('a', {} as SessionData))
+  assert.equal(bounds, [
+    ['touch', { notAfter: now + 60_000 }],
+    ['set', { notAfter: now + 60_000 }]
+  ])
 })
 
-cap('an unreadable stamp is an InvalidSession; the base TTL error passes through', () => {
-  const capped = capAbsoluteTtl({ absoluteLifetimeSeconds: 60, now: () => 0 })(
-    computeTtl({ now: () => 0, ttlSeconds: false })
-  )
-  const bad = capped('a', { cookie: { expires: '2030-01-01T00:00:00Z' }, [CREATED_AT_FIELD]: 'yesterday' } as never)
-  assert.ok(E.isLeft(bad) && bad.left._tag === 'InvalidSession' && /__createdAt/.test(bad.left.reason))
-  const none = capped('a', { cookie: {} } as never)
-  assert.ok(E.isLeft(none) && none.left._tag === 'InvalidSession' && /ttlSeconds/.test(none.left.reason))
+decorator('an unreadable stamp is an InvalidSession, and nothing is passed on', async () => {
+  const { spy, bounds } = recording()
+  const ops = withAbsoluteLifetime({ absoluteLifetimeSeconds: 60, now: () => 0 })(spy)
+  const bad = { [CREATED_AT_FIELD]: 'yesterday' } as unknown as SessionData
+  for (const te of [ops.set('a', bad), ops.touch('a', bad), ops.sessionTouch('a', bad)]) {
+    const e = await runLeft(te)
+    assert.ok(e._tag === 'InvalidSession' && /__createdAt/.test(e.reason))
+  }
+  assert.equal(bounds, [])
 })
 
-cap.run()
+decorator.run()
 
 // --- the store with the option
 
@@ -195,13 +243,15 @@ store('without the option: nothing stamped, the cookie TTL as it is, and the rec
   assert.ok(O.isSome(await runRight(ops.get('abc'))), 'an unstamped session is a session')
 })
 
-store('makeAbsoluteLifetime decorates only get, sessionGet and set', () => {
+store('withAbsoluteLifetime decorates only get, sessionGet, set, touch and sessionTouch', () => {
   const ops = build(makeFakeRedis())
-  const decorated = makeAbsoluteLifetime({ absoluteLifetimeSeconds: 1, now: () => 0 })(ops)
+  const decorated = withAbsoluteLifetime({ absoluteLifetimeSeconds: 1, now: () => 0 })(ops)
   for (const name of Object.keys(ops) as Array<keyof typeof ops>) {
-    const changed = ['get', 'sessionGet', 'set'].includes(name)
+    const changed = ['get', 'sessionGet', 'set', 'touch', 'sessionTouch'].includes(name)
     assert.is(decorated[name] !== ops[name], changed, name)
   }
+  assert.is(decorated.sessionGet, decorated.get, 'twins that were one function stay one')
+  assert.is(decorated.sessionTouch, decorated.touch)
 })
 
 store.run()

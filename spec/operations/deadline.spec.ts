@@ -3,7 +3,9 @@ import type * as TE from 'fp-ts/lib/TaskEither'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { commandFailed, type StoreError } from '../../src/errors'
-import { withDeadline } from '../../src/operations/deadline'
+import { failWhenDisconnected } from '../../src/operations/disconnected'
+import { timeLimit, withDeadline } from '../../src/operations/deadline'
+import type { StoreOperations } from '../../src/operations/model'
 import { runLeft, runRight } from '../helpers'
 
 /** A task that answers `result` after `ms`, counting how often it was started. */
@@ -20,25 +22,25 @@ const after = <A>(ms: number, result: E.Either<StoreError, A>) => {
 
 const never: TE.TaskEither<StoreError, never> = () => new Promise(() => undefined)
 
-const deadline = suite('withDeadline')
+const deadline = suite('timeLimit')
 
 deadline('past the deadline, a TimedOut naming the operation and the ms', async () => {
   const t0 = Date.now()
-  const e = await runLeft(withDeadline('get', 30)(never))
+  const e = await runLeft(timeLimit('get', 30)(never))
   const ms = Date.now() - t0
   assert.equal(e, { _tag: 'TimedOut', operation: 'get', ms: 30 })
   assert.ok(ms >= 25 && ms < 1000, `took ${ms} ms`)
 })
 
 deadline('an answer in time is passed on as it is, Right or Left', async () => {
-  assert.is(await runRight(withDeadline('get', 500)(after(5, E.right('ok')))), 'ok')
+  assert.is(await runRight(timeLimit('get', 500)(after(5, E.right('ok')))), 'ok')
   const failed = commandFailed('GET', 'k', new Error('boom'))
-  assert.is(await runLeft(withDeadline('get', 500)(after(5, E.left(failed)))), failed)
+  assert.is(await runLeft(timeLimit('get', 500)(after(5, E.left(failed)))), failed)
 })
 
 deadline('an answer after the deadline is dropped: the TimedOut stands', async () => {
   const late = after(60, E.right('late'))
-  const e = await runLeft(withDeadline('set', 20)(late))
+  const e = await runLeft(timeLimit('set', 20)(late))
   assert.is(e._tag, 'TimedOut')
   await new Promise((r) => setTimeout(r, 60))
   assert.is(late.started, 1)
@@ -46,11 +48,11 @@ deadline('an answer after the deadline is dropped: the TimedOut stands', async (
 
 deadline('undefined, 0 or a negative ms means no deadline: the task itself is returned', async () => {
   const task = after(30, E.right(1))
-  for (const ms of [undefined, 0, -5]) assert.is(withDeadline('get', ms)(task), task, String(ms))
+  for (const ms of [undefined, 0, -5]) assert.is(timeLimit('get', ms)(task), task, String(ms))
 })
 
 deadline('the clock starts when the task runs, not when it is built, and every run has its own', async () => {
-  const bounded = withDeadline('touch', 40)(after(20, E.right(true)))
+  const bounded = timeLimit('touch', 40)(after(20, E.right(true)))
   await new Promise((r) => setTimeout(r, 60)) // longer than the deadline, before the first run
   assert.is(await runRight(bounded), true)
   assert.is(await runRight(bounded), true)
@@ -58,7 +60,7 @@ deadline('the clock starts when the task runs, not when it is built, and every r
 
 deadline('an answered task leaves no timer behind', async () => {
   const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
-  await runRight(withDeadline('get', 60_000)(after(1, E.right('ok'))))
+  await runRight(timeLimit('get', 60_000)(after(1, E.right('ok'))))
   const left = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
   assert.ok(left <= before, `${left - before} more timers`)
 })
@@ -67,10 +69,78 @@ deadline(
   'a task that rejects (a broken TaskEither) is a Defect, not an unhandled rejection nor a TimedOut',
   async () => {
     const broken: TE.TaskEither<StoreError, number> = () => Promise.reject(new Error('decorator bug'))
-    const r = await withDeadline('get', 1000)(broken)()
+    const r = await timeLimit('get', 1000)(broken)()
     assert.ok(E.isLeft(r))
     assert.is((r as E.Left<StoreError>).left._tag, 'Defect')
   }
 )
 
 deadline.run()
+
+// --- the features over a record
+
+const features = suite('withDeadline and failWhenDisconnected over a record')
+
+/** A record whose every operation never answers. */
+const hung: StoreOperations = {
+  get: () => never,
+  set: () => never,
+  touch: () => never,
+  destroy: () => never,
+  all: () => never,
+  ids: () => never,
+  length: () => never,
+  clear: () => never,
+  iterate: () => ({ [Symbol.asyncIterator]: () => ({ next: () => new Promise(() => undefined) }) }),
+  sessionGet: () => never,
+  sessionTouch: () => never,
+  sessionsOf: () => never,
+  destroySessionsOf: () => never
+}
+const session = { cookie: { expires: null } } as never
+const singleKey = (ops: StoreOperations) =>
+  [
+    ['get', ops.get('s')],
+    ['set', ops.set('s', session)],
+    ['touch', ops.touch('s', session)],
+    ['destroy', ops.destroy('s')],
+    ['get', ops.sessionGet('s')],
+    ['touch', ops.sessionTouch('s', session)],
+    ['sessionsOf', ops.sessionsOf('alice')],
+    ['destroySessionsOf', ops.destroySessionsOf('alice')]
+  ] as const
+
+features('withDeadline: each single-key operation, named as express-session knows it, times out', async () => {
+  const ops = withDeadline({ operationTimeoutMs: 20 })(hung)
+  for (const [operation, te] of singleKey(ops))
+    assert.equal(await runLeft(te), { _tag: 'TimedOut', operation, ms: 20 }, operation)
+})
+
+features('withDeadline: the batched operations are the ones it decorates; 0 is the record itself', () => {
+  const ops = withDeadline({ operationTimeoutMs: 20 })(hung)
+  for (const name of ['all', 'ids', 'length', 'clear', 'iterate'] as const) assert.is(ops[name], hung[name], name)
+  for (const name of ['get', 'set', 'sessionsOf'] as const) assert.is.not(ops[name], hung[name], name)
+  assert.is(withDeadline({ operationTimeoutMs: 0 })(hung), hung)
+})
+
+features('failWhenDisconnected: each single-key operation is Unavailable while the client is not ready', async () => {
+  let ready = false
+  const ops = failWhenDisconnected({ client: { connection: { isReady: () => ready } } })(hung)
+  for (const [operation, te] of singleKey(ops)) {
+    const e = await runLeft(te)
+    assert.ok(e._tag === 'Unavailable' && e.operation === operation, operation)
+  }
+  ready = true
+  assert.is(
+    await Promise.race([
+      ops
+        .get('s')()
+        .then(() => 'answered'),
+      new Promise((r) => setTimeout(() => r('sent on'), 20))
+    ]),
+    'sent on'
+  )
+  for (const name of ['all', 'ids', 'length', 'clear', 'iterate'] as const) assert.is(ops[name], hung[name], name)
+})
+
+features.run()

@@ -3,7 +3,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
 import { runLeft, runRight, storedSession } from '../helpers'
-import { commands, opsOf } from './fixtures'
+import { makeGet } from '../../src/operations/get'
+import { commands, depsOf, opsOf } from './fixtures'
 
 const get = suite<{ redis: FakeRedis }>('makeGet')
 get.before.each((ctx) => {
@@ -36,12 +37,16 @@ get('a tombstone reads as None', async ({ redis }) => {
   assert.equal(await runRight(opsOf(redis).get('abc')), O.none)
 })
 
-get('a corrupt value is a ParseFailed naming the key', async ({ redis }) => {
-  redis.keyspace.set('sessions:abc', { type: 'string', value: '{not json' })
-  const e = await runLeft(opsOf(redis).get('abc'))
-  assert.is(e._tag, 'ParseFailed')
-  assert.is((e as { key: string }).key, 'sessions:abc')
-})
+get(
+  "a corrupt value is a miss by default, and with onCorrupt 'fail' a ParseFailed naming the key",
+  async ({ redis }) => {
+    redis.keyspace.set('sessions:abc', { type: 'string', value: '{not json' })
+    assert.equal(await runRight(opsOf(redis).get('abc')), O.none)
+    const e = await runLeft(makeGet({ ...depsOf(redis), onCorrupt: 'fail' })('abc'))
+    assert.is(e._tag, 'ParseFailed')
+    assert.is((e as { key: string }).key, 'sessions:abc')
+  }
+)
 
 get('a failing GET is a CommandFailed with the cause', async ({ redis }) => {
   const boom = new Error('connection lost')

@@ -11,6 +11,7 @@ const HOUR = 3_600_000
 const opsOf = (redis: FakeRedis, touchAfterSeconds = 60) => {
   const memo = makeExpiryMemo()
   const deps = {
+    onCorrupt: 'fail' as const,
     client: redis,
     prefix: 'sessions:',
     serializer: jsonSerializer,

@@ -251,7 +251,7 @@ owners('cost: without ownerOf a set is one SET; with it, SET then one script on 
     redis.calls.map((c) => c[0]),
     ['SET']
   )
-  await rejects(plain.access.sessionsOf('alice'), /need the ownerOf option/)
+  await rejects(plain.access.sessionsOf('alice'), /needs the ownerOf option/)
   redis.calls.length = 0
   const indexed = storeOn(redis)
   await indexed.access.set('b', sessionOf(redis, MIN, 'alice'))
@@ -282,8 +282,11 @@ owners('cost: without ownerOf a set is one SET; with it, SET then one script on 
 
 owners('ownerOf answering no owner fails the set before anything is written', async ({ redis }) => {
   const store = createRedisStore(redis, { now: redis.now, checkEvictionPolicy: false, ownerOf: () => '' })
-  await rejects(store.access.set('a', sessionOf(redis, MIN)), /invalid owner/)
-  await rejects(store.access.sessionsOf(''), /invalid owner/)
+  await rejects(
+    store.access.set('a', sessionOf(redis, MIN)),
+    /^Invalid owner: the one ownerOf\(session\) answered: it is empty$/
+  )
+  await rejects(store.access.sessionsOf(''), /^Invalid owner: it is empty$/)
   const throwing = createRedisStore(redis, {
     now: redis.now,
     checkEvictionPolicy: false,
@@ -350,5 +353,18 @@ owners(
     )
   }
 )
+
+owners('with absoluteLifetimeSeconds: the index scores each id by the capped expiry its key got', async ({ redis }) => {
+  const store = storeOn(redis, { absoluteLifetimeSeconds: 60 })
+  await store.access.set('laptop', sessionOf(redis, 24 * 60 * MIN, 'alice'))
+  assert.is(redis.keyspace.pttl('sessions:laptop'), MIN)
+  assert.equal(members(redis, 'alice'), { laptop: redis.now() + MIN })
+  redis.clock.advance(30_000)
+  const [listed] = await store.access.sessionsOf('alice')
+  assert.ok(listed !== undefined)
+  await store.access.touch('laptop', { ...listed.session, cookie: sessionOf(redis, 24 * 60 * MIN).cookie })
+  assert.is(redis.keyspace.pttl('sessions:laptop'), 30_000, 'renewed only up to the end')
+  assert.equal(members(redis, 'alice'), { laptop: redis.now() + 30_000 })
+})
 
 owners.run()

@@ -223,5 +223,28 @@ across('any other failure is not retried (the script may have written): it is th
   assert.is(redis.calls.length, 1)
 })
 
+across(
+  'acrossNodes (the sessions of one owner): one call per slot at once, no attempt on one node',
+  async ({ redis }) => {
+    const keys = Array.from({ length: 10 }, (_, i) => `s:k${i}`)
+    for (const k of keys.slice(0, 4)) live(redis, k)
+    const run = makeTombstone({
+      client: redis,
+      concurrencyGraceSeconds: 300,
+      now: redis.now,
+      acrossSlots: { keyPrefix: '', acrossNodes: true }
+    })
+    assert.is(await runRight(run(keys)), 4)
+    assert.ok(
+      redis.calls.every((c) => c[1] === TOMBSTONE_SCRIPT.sha1),
+      'never the node script'
+    )
+    const perSlot = redis.calls.map((c) => c[2] as Array<string>)
+    assert.equal(perSlot.flat().sort(), [...keys].sort())
+    assert.ok(perSlot.every((group) => new Set(group.map(keySlot)).size === 1))
+    assert.is(await runRight(run([])), 0)
+  }
+)
+
 tombstone.run()
 across.run()

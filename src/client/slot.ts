@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import { attempt } from './run'
 
 const table = ((): Uint16Array => {
   // CRC16-CCITT (XMODEM), polynomial 0x1021: the checksum Redis Cluster uses.
@@ -54,4 +55,25 @@ export const bySlot = <A>(items: ReadonlyArray<A>, keyOf: (a: A) => string, size
     group.push(item)
   }
   return out
+}
+
+/**
+ * `MGET` of keys of any hash slots, the values in the order of `keys`: one `mGet` per slot (at most `size` keys
+ * each), all sent at once, each routed by the client. `keyPrefix` is the client's own, which decides the slots.
+ * Rejects with the first failure.
+ *
+ * @internal
+ */
+export const mGetBySlot = async (
+  mGet: (keys: Array<string>) => Promise<ReadonlyArray<unknown>>,
+  keys: ReadonlyArray<string>,
+  keyPrefix: string,
+  size: number = keys.length
+): Promise<Array<string | null>> => {
+  const indexed = keys.map((key, i) => ({ key, i }))
+  const groups = bySlot(indexed, (k) => keyPrefix + k.key, size)
+  const replies = await Promise.all(groups.map((g) => attempt(() => mGet(g.map((k) => k.key)))))
+  const values = new Array<string | null>(keys.length).fill(null)
+  groups.forEach((g, n) => g.forEach((k, j) => (values[k.i] = ((replies[n] ?? [])[j] as string | null) ?? null)))
+  return values
 }

@@ -16,15 +16,14 @@ import type { NodeRedisClusterClient } from '../client/node-redis-cluster'
 import type { StoreError } from '../errors'
 import { toError } from './to-error'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
-import type { SetOutcome } from '../operations/set'
-import type { OwnedSession } from '../operations/owners'
+import type { OwnedSession, SetOutcome } from '../operations/model'
 import { checkEvictionPolicy, checkInProcessClient, followConnection } from './connection'
 import { runMapped, runToCallback, type Callback } from './run-to-callback'
 
 // --- model
 
 /**
- * The promise API of `store.access`, as in the original README.
+ * The promise API of `store.access`: each operation of the store as a promise, for use outside express-session.
  *
  * @category model
  * @since 0.1.0
@@ -200,7 +199,7 @@ export const createRedisStore = (
 }
 
 /**
- * `RedisStore({ client, ...options })`, with or without `new`, for code written against the original README.
+ * `RedisStore({ client, ...options })`, with or without `new`, for code written the connect-redis way.
  * It is a plain function, not a class: `new` works because it returns the store it builds.
  *
  * @category model

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { unavailable } from '../errors'
+import { noSession } from '../errors'
 import { toError, type SessionStoreError } from './to-error'
 
 // --- model
@@ -28,13 +28,7 @@ export interface RequestWithSession {
 
 // --- adapters
 
-const missing = (operation: string): SessionStoreError =>
-  toError(
-    unavailable(
-      operation,
-      'req.session is undefined: the session middleware did not run for this request, or it skipped the store while Redis was disconnected (whenDisconnected: bypass)'
-    )
-  )
+const missing = (operation: 'save' | 'regenerate' | 'destroy'): SessionStoreError => toError(noSession(operation))
 
 const settle =
   (operation: 'save' | 'regenerate' | 'destroy') =>
@@ -76,7 +70,7 @@ const settle =
  * // A request the session middleware did not run for has nothing to save: a coded error.
  * saveSession({}).then(
  *   () => assert.fail('saved without a session'),
- *   (e) => assert.strictEqual(e.code, 'ESESSION_UNAVAILABLE')
+ *   (e) => assert.strictEqual(e.code, 'ESESSION_NO_SESSION')
  * )
  *
  * @category adapters

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { matchStoreError, type StoreError } from '../errors'
+import { match, type StoreError } from '../errors'
 import { describeDecodeErrors } from '../serializer/codec'
 
 // --- model
@@ -27,6 +27,9 @@ export type SessionStoreErrorCode =
   | 'ESESSION_SERIALIZER'
   | 'ESESSION_DEFECT'
   | 'ESESSION_NOT_REPLICATED'
+  | 'ESESSION_NOT_CONFIGURED'
+  | 'ESESSION_NO_SESSION'
+  | 'ESESSION_INVALID_OWNER'
 
 /**
  * The `Error` handed to express-session and to promise callers: `code` is stable, `cause` is the original
@@ -96,7 +99,7 @@ export const describeCause = (cause: unknown): string => {
 }
 
 /** The stable code and the message of a `StoreError`. */
-const render = matchStoreError<readonly [SessionStoreErrorCode, string]>({
+const render = match<readonly [SessionStoreErrorCode, string]>({
   CommandFailed: (x) => [
     'ESESSION_REDIS',
     `Redis ${x.command} on key "${redact(x.key)}" failed: ${describeCause(x.cause)}`
@@ -131,7 +134,16 @@ const render = matchStoreError<readonly [SessionStoreErrorCode, string]>({
     `Session at key "${redact(x.key)}" was destroyed on the primary, but ${x.acknowledged} of ${
       x.required
     } replicas confirmed it within ${x.timeoutMs} ms (WAIT): a failover now could bring it back`
-  ]
+  ],
+  NotConfigured: (x) => [
+    'ESESSION_NOT_CONFIGURED',
+    `Session ${x.operation} needs the ${x.option} option, which this store was built without: createRedisStore(client, { ${x.option} })`
+  ],
+  NoSession: (x) => [
+    'ESESSION_NO_SESSION',
+    `Session ${x.operation} failed: req.session is undefined: the session middleware did not run for this request, or it skipped the store while Redis was disconnected (whenDisconnected: bypass)`
+  ],
+  InvalidOwner: (x) => ['ESESSION_INVALID_OWNER', `Invalid owner: ${x.reason}`]
 })
 
 /**

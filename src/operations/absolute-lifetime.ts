@@ -1,8 +1,8 @@
 /**
- * Absolute lifetime (opt-in): a session cannot outlive its creation time plus `absoluteLifetimeSeconds`, however
- * active it is. Two compositions, neither a branch inside an operation: a cap over the TTL (`capAbsoluteTtl`, for
- * `set`, `touch` and lazy touch alike) and a decorator of the operations record (`makeAbsoluteLifetime`: `set`
- * stamps the creation time, `get` misses a session past its end). No extra command.
+ * The `withAbsoluteLifetime` feature (`absoluteLifetimeSeconds`): a session cannot outlive its creation time plus
+ * `absoluteLifetimeSeconds`, however active it is. One decorator of the operations record: `set` stamps the
+ * creation time, `set` and `touch` pass the end on as a bound on the key's expiry (`ExpiryBound`), and `get` misses
+ * a session past its end. No extra command. The type it is about is `AbsoluteLifetimeDeps`.
  *
  * @since 0.1.0
  */
@@ -11,9 +11,9 @@ import type { IO } from 'fp-ts/lib/IO'
 import * as O from 'fp-ts/lib/Option'
 import * as TE from 'fp-ts/lib/TaskEither'
 import type { SessionData } from 'express-session'
-import type { StoreOperations } from '../assemble'
 import { invalidSession, type StoreError } from '../errors'
-import type { TtlOf } from '../ttl'
+import type { ExpiryBound } from '../ttl'
+import { overBoth, type Feature, type StoreOperations } from './model'
 
 // --- model
 
@@ -48,55 +48,32 @@ const stampOf = (sess: unknown): Stamp => {
     : E.left(`${CREATED_AT_FIELD} must be ms since the epoch, got ${JSON.stringify(value) ?? typeof value}`)
 }
 
-// --- operations
+// --- features
 
 /**
- * The cap over a TTL (`TtlDeps.capTtl`): `min(ttl, createdAt + absoluteLifetimeSeconds - now)`, in whole ms
- * rounded down so that the key never outlives the end. A session not stamped yet counts as created now; an
- * unreadable stamp is an `InvalidSession`. A cap `<= 0` makes `set` destroy the session (a tombstone) and
- * `touch` remove it.
- *
- * @category operations
- * @since 0.1.0
- */
-export const capAbsoluteTtl =
-  (deps: AbsoluteLifetimeDeps) =>
-  (ttl: TtlOf): TtlOf => {
-    const lifetimeMs = deps.absoluteLifetimeSeconds * 1000
-    return (sid, sess) => {
-      const stamp = stampOf(sess)
-      if (E.isLeft(stamp)) return E.left(invalidSession(sid, stamp.left))
-      const base = ttl(sid, sess)
-      if (E.isLeft(base)) return base
-      const now = deps.now()
-      const left = Math.floor((O.isSome(stamp.right) ? stamp.right.value : now) + lifetimeMs - now)
-      return E.right(Math.min(base.right, left))
-    }
-  }
-
-/**
- * Decorates an operations record built with `capAbsoluteTtl` (as `makeStoreOperations` does for the option
- * `absoluteLifetimeSeconds`): `set` stamps a session that has no `__createdAt` with the current time (on a copy;
- * the stamp comes back with every `get`, so express-session saves it again), and `get`/`sessionGet` answer `None`
- * for a session past its end, with no stamp (saved before the option was on), or with an unreadable one. The rest is
- * unchanged. Nothing is sent that the undecorated record would not send.
+ * The feature. `set` stamps a session that has no `__createdAt` with the current time (on a copy; the stamp comes
+ * back with every `get`, so express-session saves it again). `set`, `touch` and `sessionTouch` (lazy touch
+ * included) pass `notAfter = createdAt + absoluteLifetimeSeconds` on to what they decorate — or the bound they were
+ * given, when it is sooner — so the key never outlives the end; past it, `set` destroys the session (a tombstone)
+ * and `touch` removes it, as for an expired cookie. A session not stamped yet counts as created now; an unreadable
+ * stamp is an `InvalidSession`. `get` and `sessionGet` answer `None` for a session past its end, with no stamp
+ * (saved before the option was on), or with an unreadable one. The rest is unchanged.
  *
  * @example
  * import * as E from 'fp-ts/Either'
  * import * as O from 'fp-ts/Option'
  * import type { SessionData } from 'express-session'
- * import { capAbsoluteTtl, makeAbsoluteLifetime, makeStoreOperations, resolveOptions } from 'connect-redis-session/operations'
+ * import { pipe } from 'fp-ts/function'
+ * import { baseOperations, resolveOptions, withAbsoluteLifetime } from 'connect-redis-session/operations'
  * import { createMemoryClient } from 'connect-redis-session/memory'
  *
  * // A clock that moves only by client.clock.advance.
  * const client = createMemoryClient({ now: () => Date.parse('2030-01-01T00:00:00Z') })
- * const options = resolveOptions({ now: client.clock.now })
+ * const options = resolveOptions({ now: client.clock.now, absoluteLifetimeSeconds: 3600 })
  * assert.ok(E.isRight(options))
- * const lifetime = { absoluteLifetimeSeconds: 3600, now: client.clock.now }
+ * const deps = { ...options.right, client }
  * // What makeStoreOperations does itself with the option absoluteLifetimeSeconds: 3600.
- * const ops = makeAbsoluteLifetime(lifetime)(
- *   makeStoreOperations({ ...options.right, capTtl: capAbsoluteTtl(lifetime), client })
- * )
+ * const ops = pipe(baseOperations(deps), withAbsoluteLifetime(deps))
  * // A session as express-session saves it, with a cookie of a day from now.
  * const day = () => ({ cookie: { originalMaxAge: 86_400_000, expires: new Date(client.clock.now() + 86_400_000) } }) as SessionData
  *
@@ -114,29 +91,50 @@ export const capAbsoluteTtl =
  * }
  * main()
  *
- * @category operations
+ * @category features
  * @since 0.1.0
  */
-export const makeAbsoluteLifetime =
-  (deps: AbsoluteLifetimeDeps) =>
-  (ops: StoreOperations): StoreOperations => {
+export const withAbsoluteLifetime =
+  (deps: AbsoluteLifetimeDeps): Feature =>
+  (ops) => {
     const lifetimeMs = deps.absoluteLifetimeSeconds * 1000
     const within = (session: SessionData): boolean => {
       const stamp = stampOf(session)
       return E.isRight(stamp) && O.isSome(stamp.right) && deps.now() < stamp.right.value + lifetimeMs
     }
     const live =
-      (get: StoreOperations['get']) =>
-      (sid: string): TE.TaskEither<StoreError, O.Option<SessionData>> =>
+      (get: StoreOperations['get']): StoreOperations['get'] =>
+      (sid) =>
         TE.map((found: O.Option<SessionData>) => O.filter(within)(found))(get(sid))
     const stamped = (session: SessionData): SessionData =>
       typeof session === 'object' && session !== null && !(CREATED_AT_FIELD in session)
         ? ({ ...session, [CREATED_AT_FIELD]: deps.now() } as SessionData)
         : session
+    /** The end of a session's life, or the given bound when it is sooner. */
+    const endOf = (sid: string, session: SessionData, bound?: ExpiryBound): E.Either<StoreError, ExpiryBound> => {
+      const stamp = stampOf(session)
+      if (E.isLeft(stamp)) return E.left(invalidSession(sid, stamp.left))
+      const end = (O.isSome(stamp.right) ? stamp.right.value : deps.now()) + lifetimeMs
+      return E.right({ notAfter: bound === undefined ? end : Math.min(end, bound.notAfter) })
+    }
+    const ending =
+      (touch: StoreOperations['touch']): StoreOperations['touch'] =>
+      (sid, session, bound) => {
+        const end = endOf(sid, session, bound)
+        return E.isLeft(end) ? TE.left(end.left) : touch(sid, session, end.right)
+      }
+    const [get, sessionGet] = overBoth(live, ops.get, ops.sessionGet)
+    const [touch, sessionTouch] = overBoth(ending, ops.touch, ops.sessionTouch)
     return {
       ...ops,
-      get: live(ops.get),
-      sessionGet: live(ops.sessionGet),
-      set: (sid, session) => ops.set(sid, stamped(session))
+      get,
+      sessionGet,
+      set: (sid, session, bound) => {
+        const first = stamped(session)
+        const end = endOf(sid, first, bound)
+        return E.isLeft(end) ? TE.left(end.left) : ops.set(sid, first, end.right)
+      },
+      touch,
+      sessionTouch
     }
   }

@@ -1,4 +1,7 @@
 /**
+ * `all`: every live session, keyed by id, read batch by batch (`SCAN`, then one `MGET` per batch), skipping corrupt
+ * values. The type it is about is `ReadBatchDeps`, what reading one batch of keys takes, shared with `iterate`.
+ *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'

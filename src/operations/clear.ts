@@ -1,4 +1,7 @@
 /**
+ * `clear`: destroying every live session, one tombstone script per batch of keys, so that no request in flight can
+ * bring one back. The type it is about is `ClearDeps`.
+ *
  * @since 0.1.0
  */
 import type * as TE from 'fp-ts/lib/TaskEither'

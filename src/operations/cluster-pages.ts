@@ -1,13 +1,14 @@
 /**
  * The batched path of a Redis Cluster: every master's `SCAN`, the masters at the same time, each batch of keys
- * from one master (of one node, of many hash slots), and the way to read such a batch in one call.
+ * from one master (of one node, of many hash slots), and the way to read such a batch in one call. The type it is
+ * about is `PageSource`, where the batches come from.
  *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'
 import type { ClusterTopology, RedisLike } from '../client/contract'
-import { attempt, isNotLocalKey, runScript } from '../client/run'
-import { bySlot } from '../client/slot'
+import { isNotLocalKey, runScript } from '../client/run'
+import { mGetBySlot } from '../client/slot'
 import { commandFailed, type StoreError } from '../errors'
 import { NODE_MGET_SCRIPT } from '../scripts'
 import { makeScanPages, type PageSource, type ScannedKey, type ScanPagesDeps } from './scan-batches'
@@ -95,16 +96,8 @@ export interface ClusterReadsDeps {
 export const makeClusterReads = (deps: ClusterReadsDeps): Pick<RedisLike, 'mGet'> => {
   const script = runScript(deps.client, NODE_MGET_SCRIPT)
   const prefixed = (key: string): string => deps.keyPrefix + key
-  const slotBySlot = async (keys: Array<string>): Promise<ReadonlyArray<string | null>> => {
-    const indexed = keys.map((key, i) => ({ key, i }))
-    const groups = bySlot(indexed, (k) => prefixed(k.key), keys.length)
-    const replies = await Promise.all(groups.map((g) => attempt(() => deps.client.mGet(g.map((k) => k.key)))))
-    const values = new Array<string | null>(keys.length).fill(null)
-    groups.forEach((g, n) =>
-      g.forEach((k, j) => (values[k.i] = (replies[n] as ReadonlyArray<string | null>)[j] ?? null))
-    )
-    return values
-  }
+  const slotBySlot = (keys: Array<string>): Promise<ReadonlyArray<string | null>> =>
+    mGetBySlot((ks) => deps.client.mGet(ks), keys, deps.keyPrefix)
   return {
     mGet: async (keys) => {
       if (keys.length === 0) return []

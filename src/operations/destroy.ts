@@ -1,4 +1,7 @@
 /**
+ * `destroy`: ending a session with a tombstone, so that a request still in flight cannot bring it back. The type it
+ * is about is the destroying function, `(sid) => TaskEither<StoreError, boolean>`.
+ *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'
@@ -13,7 +16,7 @@ import { makeTombstone, type TombstoneDeps } from './tombstone'
  */
 export interface DestroyDeps extends TombstoneDeps {
   readonly prefix: string
-  /** Refuse ids outside `A–Z a–z 0–9 _ -`. Default `false`. */
+  /** Refuse ids outside `A–Z a–z 0–9 _ -`. Default `true`; `false` accepts any id without control characters. */
   readonly strictSessionIds?: boolean
 }
 

@@ -1,4 +1,7 @@
 /**
+ * `get`: reading a session, one `GET`, where a tombstone reads as no session. The type it is about is the reading
+ * function, `(sid) => TaskEither<StoreError, Option<A>>`, and `GetDeps`, what it is built from.
+ *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'
@@ -18,11 +21,14 @@ export interface GetDeps<A> {
   readonly client: Pick<RedisLike, 'get'>
   readonly prefix: string
   readonly serializer: Serializer<A>
-  /** Refuse ids outside `A–Z a–z 0–9 _ -`. Default `false`. */
+  /** Refuse ids outside `A–Z a–z 0–9 _ -`. Default `true`; `false` accepts any id without control characters. */
   readonly strictSessionIds?: boolean
   /** Stored values larger than this are corrupt. Default 1 MiB. */
   readonly maxPayloadBytes?: number
-  /** A corrupt stored value: `'fail'` (a `Left`, default) or `'miss'` (`None`, after `reportCorrupt`). */
+  /**
+   * A corrupt stored value: `'miss'` (`None`, after `reportCorrupt`; default, as for the store) or `'fail'` (a
+   * `Left`).
+   */
   readonly onCorrupt?: 'miss' | 'fail'
   /** Told about every corrupt value met, whatever `onCorrupt` says. */
   readonly reportCorrupt?: (e: StoreError) => void
@@ -38,13 +44,13 @@ export const corruptPolicy =
   <A>(e: StoreError): E.Either<StoreError, O.Option<A>> => {
     if (!isCorrupt(e)) return E.left(e)
     deps.reportCorrupt?.(e)
-    return deps.onCorrupt === 'miss' ? E.right(O.none) : E.left(e)
+    return deps.onCorrupt === 'fail' ? E.left(e) : E.right(O.none)
   }
 
 /**
  * Reads a session: one `GET`. A missing key is `None`; so is a tombstone, which is a hash and makes `GET`
  * answer `WRONGTYPE`. A stored value the serializer rejects (or larger than `maxPayloadBytes`) is corrupt:
- * a `Left` naming the key, or `None` with `onCorrupt: 'miss'`. An invalid id is an `InvalidId` and nothing
+ * reported, then `None` (or, with `onCorrupt: 'fail'`, a `Left` naming the key). An invalid id is an `InvalidId` and nothing
  * is sent.
  *
  * @example
@@ -55,7 +61,7 @@ export const corruptPolicy =
  *
  * // makeGet needs only `get` of the client: here, a fake over a Map.
  * const data = new Map([['sessions:abc', '{"cookie":{"expires":null},"user":"alice"}']])
- * const get = makeGet({ client: { get: async (key) => data.get(key) ?? null }, prefix: 'sessions:', serializer: jsonSerializer })
+ * const get = makeGet({ client: { get: async (key) => data.get(key) ?? null }, prefix: 'sessions:', serializer: jsonSerializer, onCorrupt: 'fail' })
  *
  * async function main() {
  *   // get(sid) is a TaskEither: call it to run it

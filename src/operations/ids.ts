@@ -1,4 +1,6 @@
 /**
+ * `ids`: the id of every live session, from the batches of a `SCAN`. The type it is about is `IdsDeps`.
+ *
  * @since 0.1.0
  */
 import * as TE from 'fp-ts/lib/TaskEither'

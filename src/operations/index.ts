@@ -12,8 +12,9 @@
  */
 
 // --- the record of every operation, and its assembly
+export type { Feature, OwnedSession, SetOutcome, StoreOperations, StoreOperationsDeps } from './model'
+export { baseOperations } from './base'
 export { makeStoreOperations } from '../assemble'
-export type { StoreOperations, StoreOperationsDeps } from '../assemble'
 export { resolveOptions } from '../options'
 export type { ResolvedOptions, StoreOptions, WhenDisconnected } from '../options'
 
@@ -21,7 +22,7 @@ export type { ResolvedOptions, StoreOptions, WhenDisconnected } from '../options
 export { makeGet } from './get'
 export type { GetDeps } from './get'
 export { makeSet } from './set'
-export type { SetDeps, SetOutcome } from './set'
+export type { SetDeps } from './set'
 export { makeTouch } from './touch'
 export type { TouchDeps } from './touch'
 export { makeDestroy } from './destroy'
@@ -45,15 +46,19 @@ export type { LengthDeps } from './length'
 export { makeClear } from './clear'
 export type { ClearDeps } from './clear'
 
-// --- features, as decorators of the operations record
-export { withDeadline } from './deadline'
-export { makeLazyTouch } from './lazy-touch'
-export type { LazyTouchDeps } from './lazy-touch'
-export { makeOwnerIndex } from './owners'
-export type { OwnedSession, OwnerIndex, OwnerIndexDeps } from './owners'
-export { capAbsoluteTtl, CREATED_AT_FIELD, makeAbsoluteLifetime } from './absolute-lifetime'
+// --- features, each a decorator of the operations record
+export { withDeadline, timeLimit } from './deadline'
+export { failWhenDisconnected } from './disconnected'
+export { withLazyTouch, makeLazyTouch } from './lazy-touch'
+export type { LazyTouchDeps, WithLazyTouchDeps } from './lazy-touch'
+export { disableTouch } from './disable-touch'
+export { withOwnerIndex } from './owners'
+export type { OwnerIndexDeps } from './owners'
+export { withAbsoluteLifetime, CREATED_AT_FIELD } from './absolute-lifetime'
 export type { AbsoluteLifetimeDeps } from './absolute-lifetime'
+export { waitForReplicas } from './replicas'
+export type { WaitForReplicasDeps } from './replicas'
 
 // --- what the operations share
-export type { Expiring, TtlDeps, TtlOf } from '../ttl'
+export type { Expiring, ExpiryBound, TtlDeps, TtlOf } from '../ttl'
 export { sessionIdProblem } from '../keys'

@@ -1,4 +1,7 @@
 /**
+ * `iterate`: every live session as `[sid, session]`, streamed page by page, so that memory does not grow with the
+ * number of sessions. The type it is about is `IterateDeps`.
+ *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'

@@ -1,7 +1,8 @@
 /**
- * Lazy touch: skip renewing a session's expiry when it was renewed less than `touchAfterSeconds` ago. What
- * "renewed" means comes from Redis: `get` reads the key's remaining TTL in the same command as the session,
- * so a renewal made by another process counts too.
+ * The `withLazyTouch` feature (`touchAfterSeconds`): express-session's `touch` skips renewing a session's expiry
+ * when it was renewed less than `touchAfterSeconds` ago. What "renewed" means comes from Redis: express-session's
+ * `get` reads the key's remaining TTL in the same command as the session, so a renewal made by another process
+ * counts too. The type it is about is `ExpiryMemo`, where those expiries are kept.
  *
  * @since 0.1.0
  */
@@ -9,14 +10,16 @@ import * as E from 'fp-ts/lib/Either'
 import type { IO } from 'fp-ts/lib/IO'
 import * as O from 'fp-ts/lib/Option'
 import type * as TE from 'fp-ts/lib/TaskEither'
+import type { SessionData } from 'express-session'
 import { runScript } from '../client/run'
 import type { RedisLike } from '../client/contract'
 import type { StoreError } from '../errors'
 import { makeKeyOf } from '../keys'
-import { computeTtl, type Expiring, type TtlDeps } from '../ttl'
+import { computeTtl, type Expiring, type ExpiryBound, type TtlDeps } from '../ttl'
 import { corruptPolicy, type GetDeps } from './get'
 import { GET_WITH_TTL_SCRIPT } from '../scripts'
 import { parseStored } from '../serializer/serializer'
+import type { Feature } from './model'
 
 // --- model
 
@@ -96,8 +99,8 @@ export const makeGetRemembering = <A>(deps: GetRememberingDeps<A>) => {
  * @category model
  * @since 0.1.0
  */
-export interface LazyTouchDeps extends TtlDeps {
-  readonly touch: (sid: string, sess: Expiring) => TE.TaskEither<StoreError, boolean>
+export interface LazyTouchDeps<A extends Expiring = Expiring> extends TtlDeps {
+  readonly touch: (sid: string, sess: A, bound?: ExpiryBound) => TE.TaskEither<StoreError, boolean>
   readonly memo: ExpiryMemo
   readonly touchAfterSeconds: number
 }
@@ -105,23 +108,23 @@ export interface LazyTouchDeps extends TtlDeps {
 /**
  * Wraps a `touch`: when the session was read by `makeGetRemembering` (or renewed here) and renewing it now
  * would move its expiry by less than `touchAfterSeconds`, nothing is sent and the result is `false`.
- * Otherwise it touches, and remembers the new expiry.
+ * Otherwise it touches, and remembers the new expiry. A `bound` is passed on, and counts in the renewal.
  *
  * @category operations
  * @since 0.1.0
  */
-export const makeLazyTouch = (deps: LazyTouchDeps) => {
+export const makeLazyTouch = <A extends Expiring>(deps: LazyTouchDeps<A>) => {
   const ttlOf = computeTtl(deps)
   const threshold = deps.touchAfterSeconds * 1000
-  return (sid: string, sess: Expiring): TE.TaskEither<StoreError, boolean> =>
+  return (sid: string, sess: A, bound?: ExpiryBound): TE.TaskEither<StoreError, boolean> =>
     () => {
       const expiresAt = deps.memo.recall(sid)
-      const ttlMs = ttlOf(sid, sess)
-      if (E.isLeft(ttlMs) || ttlMs.right <= 0 || expiresAt === undefined) return deps.touch(sid, sess)()
+      const ttlMs = ttlOf(sid, sess, bound)
+      if (E.isLeft(ttlMs) || ttlMs.right <= 0 || expiresAt === undefined) return deps.touch(sid, sess, bound)()
       const renewedTo = deps.now() + ttlMs.right
       if (renewedTo - expiresAt < threshold) return Promise.resolve(E.right(false))
       return deps
-        .touch(sid, sess)()
+        .touch(sid, sess, bound)()
         .then((r) => {
           // Concurrent requests of this session that read it before this renewal need not renew it again.
           if (E.isRight(r) && r.right) deps.memo.remember(sid, renewedTo)
@@ -129,3 +132,33 @@ export const makeLazyTouch = (deps: LazyTouchDeps) => {
         })
     }
 }
+
+// --- features
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface WithLazyTouchDeps
+  extends Omit<GetRememberingDeps<SessionData>, 'memo'>,
+    Omit<LazyTouchDeps, 'touch' | 'memo'> {}
+
+/**
+ * The feature: `sessionGet` becomes `makeGetRemembering` (built from `deps`: it reads what `get` reads, and the
+ * key's TTL with it) and `sessionTouch` a lazy touch over the `sessionTouch` it decorates; the two share one
+ * `ExpiryMemo`. `get` and `touch`, for direct use, stay as they are. Apply it after the features that change
+ * `touch` (the owner index), so that a renewal it lets through is theirs.
+ *
+ * @category features
+ * @since 0.1.0
+ */
+export const withLazyTouch =
+  (deps: WithLazyTouchDeps): Feature =>
+  (ops) => {
+    const memo = makeExpiryMemo()
+    return {
+      ...ops,
+      sessionGet: makeGetRemembering({ ...deps, memo }),
+      sessionTouch: makeLazyTouch({ ...deps, touch: ops.sessionTouch, memo })
+    }
+  }

@@ -1,4 +1,7 @@
 /**
+ * `length`: how many live sessions there are, counted from the batches of a `SCAN`. The type it is about is
+ * `LengthDeps`.
+ *
  * @since 0.1.0
  */
 import * as TE from 'fp-ts/lib/TaskEither'

@@ -1,4 +1,8 @@
 /**
+ * Walking the session keys: `PageSource`, where batches of keys come from (one node's `SCAN` with `makeScanPages`),
+ * and `ScanBatches`, work on those batches with a bounded number in flight (`makeScanBatches`), which `all`,
+ * `ids`, `length` and `clear` are built on.
+ *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'

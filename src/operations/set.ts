@@ -1,4 +1,7 @@
 /**
+ * `set`: saving a session, `SET … GET` with its TTL, without ever overwriting a tombstone. The type it is about is
+ * `SetOutcome`, what a `set` did.
+ *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'
@@ -8,7 +11,8 @@ import type { RedisLike } from '../client/contract'
 import type { StoreError } from '../errors'
 import { makeKeyOf } from '../keys'
 import { stringifyBounded, type Serializer } from '../serializer/serializer'
-import { computeTtl, type Expiring, type TtlDeps } from '../ttl'
+import { computeTtl, type Expiring, type ExpiryBound, type TtlDeps } from '../ttl'
+import type { SetOutcome } from './model'
 import { makeTombstone, type TombstoneDeps } from './tombstone'
 
 /**
@@ -19,27 +23,19 @@ export interface SetDeps<A> extends TtlDeps, TombstoneDeps {
   readonly client: Pick<RedisLike, 'set' | 'evalSha' | 'eval'>
   readonly prefix: string
   readonly serializer: Serializer<A>
-  /** Refuse ids outside `A–Z a–z 0–9 _ -`. Default `false`. */
+  /** Refuse ids outside `A–Z a–z 0–9 _ -`. Default `true`; `false` accepts any id without control characters. */
   readonly strictSessionIds?: boolean
   /** Sessions whose serialized form is larger than this are refused (`TooLarge`). Default 1 MiB. */
   readonly maxPayloadBytes?: number
 }
 
 /**
- * What a `set` did: wrote the session, refused it because the session was destroyed (a tombstone), or
- * destroyed it because its cookie had already expired.
- *
- * @category model
- * @since 0.1.0
- */
-export type SetOutcome = 'written' | 'tombstoned' | 'expired'
-
-/**
  * Saves a session (upsert) with its TTL from `cookie.expires` (ms precision), or `ttlSeconds` when the cookie
  * has none; an invalid id, a session over `maxPayloadBytes`, or one without expiry is refused before
  * anything is sent. One command, `SET key value PX ttl GET`: Redis aborts it with `WRONGTYPE` when the key holds a
  * tombstone (a hash), so a session destroyed meanwhile stays destroyed; it writes when the key is free or
- * holds a live session. An expiry in the past destroys the session instead. A session that
+ * holds a live session. An expiry in the past destroys the session instead. With a `bound`, the TTL is at most
+ * what is left until `bound.notAfter` (rounded down), and a bound already past destroys it too. A session that
  * cannot be serialized, or has no expiry and no fallback, is a `Left` and nothing is written.
  *
  * @example
@@ -98,11 +94,11 @@ export const makeSetReplying = <A extends Expiring, B>(
     // Redis aborted the SET: the key holds a tombstone.
     onTombstone: (): E.Either<StoreError, B> => E.right(other('tombstoned'))
   }
-  return (sid: string, sess: A): TE.TaskEither<StoreError, B> =>
+  return (sid: string, sess: A, bound?: ExpiryBound): TE.TaskEither<StoreError, B> =>
     () => {
       const key = keyOf(sid)
       if (E.isLeft(key)) return Promise.resolve(key)
-      const ttlMs = ttlOf(sid, sess)
+      const ttlMs = ttlOf(sid, sess, bound)
       if (E.isLeft(ttlMs)) return Promise.resolve(ttlMs)
       if (ttlMs.right <= 0) return TE.as(expired)(tombstone([key.right]))()
       const value = stringifyBounded(deps.serializer, sid, sess, deps.maxPayloadBytes)

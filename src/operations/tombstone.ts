@@ -1,9 +1,15 @@
 /**
+ * Tombstones: what `destroy`, `clear`, an expired `set` and the owner index leave where a session was, a hash
+ * `{ destroyedAt }` that refuses every write to that session for `concurrencyGraceSeconds`. The type it is about is
+ * the tombstoning function, `(keys) => TaskEither<StoreError, number>`, and `TombstoneDeps`, what it is built from.
+ *
  * @since 0.1.0
  */
 import type { IO } from 'fp-ts/lib/IO'
 import * as TE from 'fp-ts/lib/TaskEither'
 import * as E from 'fp-ts/lib/Either'
+import { MonoidSum } from 'fp-ts/lib/number'
+import { concatAll } from 'fp-ts/lib/Monoid'
 import { attempt, isNotLocalKey, runScript, type Script } from '../client/run'
 import type { RedisLike, ScriptArgs } from '../client/contract'
 import { bySlot } from '../client/slot'
@@ -39,9 +45,15 @@ export interface TombstoneDeps {
    * client's own, which it adds to script keys only — put before each). Should a key no longer live on that node
    * (its slot moved since the `SCAN`), Redis refuses the call before it writes anything, and the batch is done
    * again one slot at a time, each call routed by the client (which follows `MOVED` and `ASK`).
+   *
+   * With `acrossNodes`, the keys of one call may live on any node (the sessions of one owner): they go one call
+   * per slot at once, without the attempt on one node.
    */
-  readonly acrossSlots?: { readonly keyPrefix: string }
+  readonly acrossSlots?: { readonly keyPrefix: string; readonly acrossNodes?: boolean }
 }
+
+/** The sum of counts, or the first failure. */
+const total = E.map(concatAll(MonoidSum))
 
 /** The script's reply, a count; anything else is a failure, never a NaN passed on as a number. */
 const countOf =
@@ -102,17 +114,11 @@ export const makeTombstone = (deps: TombstoneDeps) => {
     (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> =>
     () =>
       Promise.all(bySlot(keys, (k) => across.keyPrefix + k, keys.length).map((group) => oneSlot(group)())).then(
-        (counts) => {
-          let total = 0
-          for (const c of counts) {
-            if (E.isLeft(c)) return c
-            total += c.right
-          }
-          return E.right(total)
-        }
+        (counts) => total(E.sequenceArray(counts))
       )
   return (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> => {
     if (keys.length === 0) return TE.right(0)
+    if (across.acrossNodes === true) return slotBySlot(keys)
     const node = oneNode(keys)
     const slots = slotBySlot([...keys])
     return () =>

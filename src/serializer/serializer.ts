@@ -1,6 +1,6 @@
 /**
  * How sessions become Redis strings and back. Inside the toolkit a serializer is a pair of pure functions
- * returning `Either`; the plain `{ stringify, parse }` pair of the original README is accepted too.
+ * returning `Either`; a plain `{ stringify, parse }` pair (like `JSON`, as connect-redis takes) is accepted too.
  *
  * @since 0.1.0
  */
@@ -47,7 +47,7 @@ export interface Serializer<A> {
 }
 
 /**
- * The serializer of the original README: two plain functions that may throw (like the global `JSON`).
+ * A plain serializer, as connect-redis takes one: two functions that may throw (like the global `JSON`).
  *
  * @category model
  * @since 0.1.0
