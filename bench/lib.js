@@ -124,25 +124,31 @@ const measureHeap = async (fn) => {
  * Interleaved rounds of `throughput` over `impls` ({ op: { name: (i) => Promise } }): a warm-up of every impl,
  * then `rounds` rounds in which each op is `seed()`ed again and its impls run in an order that rotates each
  * round. Returns { op: { name: { opsPerSec (median), samples, cpuUsPerOp (median), cpuSamples } } }: the
- * client's CPU (user + system of this process) per op, in µs, is measured around the same samples.
+ * client's CPU (user + system of this process) per op, in µs, is measured around the same samples; with
+ * `serverCpu` (an async function answering Redis's CPU seconds, from `INFO cpu`) also `serverUsPerOp`.
  */
-const interleavedThroughput = async ({ impls, rounds, n, inFlight, seed, log, label }) => {
+const interleavedThroughput = async ({ impls, rounds, n, inFlight, seed, log, label, serverCpu }) => {
   await seed() // warm up: load scripts, JIT
   for (const op of Object.keys(impls))
     for (const impl of Object.values(impls[op])) await throughput(2000, inFlight, impl)
   const samples = {}
   const cpu = {}
+  const server = {}
   for (let r = 0; r < rounds; r++) {
     for (const op of Object.keys(impls)) {
       await seed()
       const names = Object.keys(impls[op])
       const order = names.map((_, k) => names[(k + r) % names.length]) // rotate who goes first
       for (const name of order) {
+        // Each sample starts from a collected heap: no impl pays for the garbage of the one before it.
+        if (global.gc) global.gc()
+        const s0 = serverCpu === undefined ? 0 : await serverCpu()
         const c0 = process.cpuUsage()
         const opsPerSec = await throughput(n, inFlight, impls[op][name])
         const c = process.cpuUsage(c0)
         ;((samples[op] ??= {})[name] ??= []).push(opsPerSec)
         ;((cpu[op] ??= {})[name] ??= []).push((c.user + c.system) / n)
+        if (serverCpu !== undefined) ((server[op] ??= {})[name] ??= []).push((((await serverCpu()) - s0) * 1e6) / n)
       }
     }
     log(`  ${label} round ${r + 1}/${rounds} done`)
@@ -153,7 +159,13 @@ const interleavedThroughput = async ({ impls, rounds, n, inFlight, seed, log, la
       Object.fromEntries(
         Object.entries(byImpl).map(([k, v]) => [
           k,
-          { opsPerSec: median(v), samples: v, cpuUsPerOp: median(cpu[op][k]), cpuSamples: cpu[op][k] }
+          {
+            opsPerSec: median(v),
+            samples: v,
+            cpuUsPerOp: median(cpu[op][k]),
+            cpuSamples: cpu[op][k],
+            ...(serverCpu === undefined ? {} : { serverUsPerOp: median(server[op][k]) })
+          }
         ])
       )
     ])
