@@ -136,7 +136,7 @@ const runAgainst = async (argv) => {
   const quick = argv.includes('--quick')
   const plan = quick
     ? { single: { rounds: 2, n: 500, inFlight: 64 }, http: { rounds: 1, seconds: 1, connections: 64 } }
-    : { single: { rounds: 40, n: 2000, inFlight: 64 }, http: { rounds: 5, seconds: 3, connections: 64 } }
+    : { single: { rounds: 40, n: 2000, inFlight: 64 }, http: { rounds: 10, seconds: 2, connections: 64 } }
   const t0 = Date.now()
   const built = buildRef(ref)
   const redis = await startRedis()

@@ -4,7 +4,8 @@
 // flight, median): ops/s, client CPU µs per op (this process) and Redis CPU µs per op (INFO cpu). Raw node-redis
 // calls, no store around them, so only the command and its reply differ. Those marked "floor" break a guarantee
 // and are there as a bound only.
-// `node bench/alternatives.js [--quick]` (starts its own redis-server).
+// `node --expose-gc bench/alternatives.js [--quick] [--pad <bytes>]` (starts its own redis-server); --pad adds that
+// many bytes to each session, to see how the size of what comes back weighs.
 const { createHash } = require('crypto')
 const { createClient } = require('redis')
 const { startRedis, typicalSession, interleavedThroughput, table, fmt, ratio } = require('./lib')
@@ -79,7 +80,12 @@ const run = async () => {
   const [c, seedClient] = await Promise.all([0, 1].map(() => createClient({ url: redis.url }).connect()))
   try {
     for (const source of Object.values(scripts)) await c.scriptLoad(source)
-    const sessions = Array.from({ length: KEYS }, (_, i) => JSON.stringify(typicalSession(i)))
+    const at = process.argv.indexOf('--pad')
+    const pad = at < 0 ? '' : 'x'.repeat(Number(process.argv[at + 1]))
+    const sessions = Array.from({ length: KEYS }, (_, i) =>
+      JSON.stringify({ ...typicalSession(i), ...(pad ? { pad } : {}) })
+    )
+    log(`sessions of ${sessions[0].length} bytes`)
     const names = [
       'getex',
       'tscript',
@@ -136,7 +142,7 @@ const run = async () => {
     for (const [op, byImpl] of Object.entries(result)) {
       const first = Object.values(byImpl)[0]
       console.log(
-        `\n${op} (${plan.inFlight} in flight, median of ${plan.rounds} rounds of ${plan.n} ops; ratio to the first row)`
+        `\n${op}, sessions of ${sessions[0].length} bytes (${plan.inFlight} in flight, median of ${plan.rounds} rounds of ${plan.n} ops; ratio to the first row)`
       )
       console.log(
         table(
