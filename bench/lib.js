@@ -140,8 +140,6 @@ const interleavedThroughput = async ({ impls, rounds, n, inFlight, seed, log, la
       const names = Object.keys(impls[op])
       const order = names.map((_, k) => names[(k + r) % names.length]) // rotate who goes first
       for (const name of order) {
-        // Each sample starts from a collected heap: no impl pays for the garbage of the one before it.
-        if (global.gc) global.gc()
         const s0 = serverCpu === undefined ? 0 : await serverCpu()
         const c0 = process.cpuUsage()
         const opsPerSec = await throughput(n, inFlight, impls[op][name])
