@@ -1,61 +1,94 @@
 #!/usr/bin/env node
-// After docs-ts: the API reference in docs/modules must document exactly the public API, the names the package's
-// entry points re-export (package.json "exports": ./dist/index.js is src/index.ts). docs-ts documents every export of
-// every module under src/ (minus docs-ts.json's "exclude", where the entry points themselves are), so a module export
-// that no entry point re-exports needs `@ignore` (or `@internal`) in its doc comment, and a module that no entry
-// point reaches belongs in "exclude".
+// After docs-ts: the API reference must document exactly the public API, which is the pinned list of every entry point
+// in spec/types/exports.ts (the one list the type test and the runtime export test read too). docs-ts documents every
+// export of every module under src/ (minus docs-ts.json's "exclude", where the entry points themselves are), so a module
+// export that no entry point re-exports needs `@ignore` (or `@internal`) in its doc comment, and a module that no entry
+// point reaches belongs in "exclude". Then it writes the reference's front page: each entry point, how to import it,
+// and its names, each linked to the module page that documents it.
 'use strict'
 const fs = require('fs')
 const path = require('path')
 const ts = require('typescript')
 
 const root = path.join(__dirname, '..')
+const docsConfig = JSON.parse(fs.readFileSync(path.join(root, 'docs-ts.json'), 'utf8'))
+const reference = path.join(root, docsConfig.outDir ?? 'docs')
+const modules = path.join(reference, 'modules')
 
 const walk = (dir) =>
   fs
     .readdirSync(dir, { withFileTypes: true })
     .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]))
 
-// Public names: the export specifiers of each entry point (they only re-export, by name).
+// The pinned lists, from the TypeScript source of the type test (transpiled, then evaluated as CommonJS).
+const pinsFile = path.join(root, 'spec', 'types', 'exports.ts')
+const js = ts.transpileModule(fs.readFileSync(pinsFile, 'utf8'), {
+  compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020 }
+}).outputText
+const pins = { exports: {} }
+// The type test's only runtime import is its assertType helper: give it a stand-in.
+new Function('exports', 'require', 'module', js)(pins.exports, () => ({ assertType: () => true }), pins)
+const { ENTRIES } = pins.exports
+
+// package.json "exports" and the pinned entry points are the same set.
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
-const targets = (t) =>
-  typeof t === 'string' ? [t] : t !== null && typeof t === 'object' ? Object.values(t).flatMap(targets) : []
-const entryPoints = [
-  ...new Set(
-    targets(pkg.exports)
-      .filter((t) => /^\.\/dist\/.*\.js$/.test(t))
-      .map((t) => path.join(root, 'src', t.slice('./dist/'.length).replace(/\.js$/, '.ts')))
+const exported = Object.keys(pkg.exports)
+  .filter((k) => k !== './package.json')
+  .sort()
+if (JSON.stringify(exported) !== JSON.stringify(Object.keys(ENTRIES).sort())) {
+  console.error(
+    `check-docs: package.json exports ${exported.join(', ')} but spec/types/exports.ts pins ${Object.keys(ENTRIES).join(
+      ', '
+    )}`
   )
-]
-const publicNames = new Set()
-for (const entry of entryPoints) {
-  const source = ts.createSourceFile(entry, fs.readFileSync(entry, 'utf8'), ts.ScriptTarget.Latest)
-  for (const statement of source.statements) {
-    if (!ts.isExportDeclaration(statement)) continue
-    if (statement.exportClause === undefined || !ts.isNamedExports(statement.exportClause)) {
-      console.error(`check-docs: ${path.relative(root, entry)} has an \`export *\`; list the public names explicitly`)
-      process.exit(1)
-    }
-    for (const element of statement.exportClause.elements) publicNames.add(element.name.text)
-  }
+  process.exit(1)
 }
-const entryList = entryPoints.map((e) => path.relative(root, e)).join(', ')
+const publicNames = new Set(Object.values(ENTRIES).flatMap((e) => [...e.values, ...e.types]))
 
 // Documented names: docs-ts writes one `## name` (or `## name (interface)`, `(type alias)`, …) per item.
 const documented = new Map()
-for (const file of walk(path.join(root, 'docs', 'modules')).filter((f) => f.endsWith('.ts.md'))) {
+for (const file of walk(modules).filter((f) => f.endsWith('.ts.md'))) {
   for (const m of fs.readFileSync(file, 'utf8').matchAll(/^## (\S+)(?: \([a-z ]+\))?$/gm)) {
-    if (!documented.has(m[1])) documented.set(m[1], path.relative(root, file))
+    if (!documented.has(m[1])) documented.set(m[1], path.relative(reference, file))
   }
 }
 
 const extra = [...documented].filter(([name]) => !publicNames.has(name))
 const missing = [...publicNames].filter((name) => !documented.has(name))
 for (const [name, file] of extra)
-  console.error(
-    `check-docs: ${file} documents ${name}, which no entry point (${entryList}) exports: add @ignore to its doc comment`
-  )
-for (const name of missing)
-  console.error(`check-docs: ${name} is exported by ${entryList} but not documented in docs/modules`)
+  console.error(`check-docs: ${file} documents ${name}, which no entry point exports: add @ignore to its doc comment`)
+for (const name of missing) console.error(`check-docs: ${name} is exported by an entry point but not documented`)
 if (extra.length > 0 || missing.length > 0) process.exit(1)
-console.log(`check-docs: docs/modules documents exactly the ${publicNames.size} public names of ${entryList}`)
+
+// The reference's front page: one section per entry point.
+const anchor = (name) => name.toLowerCase().replace(/[^a-z0-9_-]/g, '')
+const link = (name) => {
+  const file = documented.get(name)
+  const page = fs.readFileSync(path.join(reference, file), 'utf8')
+  const heading = new RegExp(`^## ${name.replace(/\$/g, '\\$')}(?: \\(([a-z ]+)\\))?$`, 'm').exec(page)
+  const suffix = heading && heading[1] ? `-${heading[1].replace(/ /g, '-')}` : ''
+  return `[\`${name}\`](${file.replace(/\.md$/, '.html').replace(/\\/g, '/')}#${anchor(name)}${suffix})`
+}
+const lines = [
+  '---',
+  'title: Entry points',
+  'nav_order: 1',
+  '---',
+  '',
+  '# Entry points',
+  '',
+  'Generated by `npm run docs` from the pinned export lists (spec/types/exports.ts). Each subpath is used as a namespace.',
+  ''
+]
+for (const [entry, { source, values, types }] of Object.entries(ENTRIES)) {
+  const id = entry === '.' ? pkg.name : `${pkg.name}/${entry.slice(2)}`
+  lines.push(`## \`${id}\``, '', `Source: \`${source}\`.`, '')
+  if (values.length > 0) lines.push(`Values: ${values.map(link).join(', ')}.`, '')
+  if (types.length > 0) lines.push(`Types: ${types.map(link).join(', ')}.`, '')
+}
+fs.writeFileSync(path.join(reference, 'entries.md'), lines.join('\n'))
+console.log(
+  `check-docs: the reference documents exactly the ${publicNames.size} public names of ${
+    Object.keys(ENTRIES).length
+  } entry points; ${path.relative(root, path.join(reference, 'entries.md'))} lists them`
+)

@@ -4,25 +4,22 @@ import * as t from 'io-ts'
 import { TimeoutError, ClientClosedError } from '@redis/client/dist/lib/errors'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { SessionStoreError, type SessionStoreErrorCode, type StoreError } from '../src'
 import {
   commandFailed,
   decodeFailed,
   defect,
-  runToCallback,
   invalidId,
   invalidSession,
   parseFailed,
   serializerFailed,
-  SessionStoreError,
   stringifyFailed,
   timedOut,
-  toError,
   tooLarge,
-  unavailable,
-  type SessionStoreErrorCode,
-  type StoreError
-} from '../src'
-import { describeCause } from '../src/express/to-error'
+  unavailable
+} from '../src/errors'
+import { runToCallback } from '../src/express/run-to-callback'
+import { describeCause, toError } from '../src/express/to-error'
 
 const errors = suite('toError')
 

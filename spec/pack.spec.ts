@@ -10,6 +10,7 @@ import { join, relative } from 'path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rethrowSetupError } from './helpers'
+import { ENTRIES } from './types/exports'
 import { installPacked, lastJson, NAME, node, root, rootPkg, run, show, tsc, type Run } from './support/pack'
 import { startRedis, type RedisServer } from './support/redis-server'
 
@@ -31,7 +32,11 @@ import express from 'express'
 import session from 'express-session'
 import { createClient } from 'redis'
 import { Redis } from 'ioredis'
-import { createRedisStore, RedisStore, makeGet, type RedisSessionStore, type StoreAccess, type StoreOptions } from '${NAME}'
+import { createRedisStore, RedisStore, type RedisSessionStore, type StoreAccess, type StoreOptions } from '${NAME}'
+import { makeGet, type StoreOperations } from '${NAME}/operations'
+import { fromNodeRedis, type SessionClient } from '${NAME}/client'
+import * as StoreError from '${NAME}/errors'
+import { fromPlainSerializer } from '${NAME}/serializer'
 import { fromIoRedis, type IoRedisClient } from '${NAME}/ioredis'
 import { createMemoryClient, type MemoryClient } from '${NAME}/memory'
 
@@ -49,6 +54,11 @@ export const viaNew: session.Store = new RedisStore({ client: createClient(), pr
 export const options: StoreOptions = { prefix: 'z:', ttlSeconds: false, scanCount: 50 }
 export const access: StoreAccess = store.access
 export const getOp = makeGet
+// The toolkit subpaths, typed: an adapter, the error namespace, a serializer of one's own.
+export const adapted: SessionClient = fromNodeRedis(createClient())
+export const timeout: StoreError.StoreError = StoreError.timedOut('get', 1000)
+export const plain = fromPlainSerializer<{ readonly n: number }>(JSON)
+export type Ops = StoreOperations
 export const pending = (): Promise<number> => store.access.length()
 
 // ioredis, through the adapter of the subpath export (a client that never connects: lazyConnect).
@@ -254,16 +264,16 @@ pack.after(async (state) => {
 })
 
 pack(
-  'package.json publishes through .npmignore (no "files") and exports only ".", "./ioredis", "./memory" and "./package.json"',
+  'package.json publishes through .npmignore (no "files"); "exports" and typesVersions give every entry point its types',
   () => {
     assert.is(rootPkg.files, undefined, 'package.json must not have a "files" field: .npmignore is the publish filter')
-    assert.equal(Object.keys(rootPkg.exports).sort(), ['.', './ioredis', './memory', './package.json'])
-    assert.equal(rootPkg.exports['./ioredis'], { types: './dist/ioredis.d.ts', default: './dist/ioredis.js' })
-    assert.equal(rootPkg.exports['./memory'], { types: './dist/memory.d.ts', default: './dist/memory.js' })
-    // moduleResolution node10 ignores "exports": typesVersions gives it the subpaths' types.
-    assert.equal(rootPkg.typesVersions, {
-      '*': { ioredis: ['./dist/ioredis.d.ts'], memory: ['./dist/memory.d.ts'] }
-    })
+    assert.equal(Object.keys(rootPkg.exports).sort(), [...Object.keys(ENTRIES), './package.json'].sort())
+    for (const [entry, { source }] of Object.entries(ENTRIES)) {
+      const built = source.replace(/^src\//, './dist/').replace(/\.ts$/, '')
+      assert.equal(rootPkg.exports[entry], { types: `${built}.d.ts`, default: `${built}.js` }, entry)
+      // moduleResolution node10 ignores "exports": typesVersions gives it the subpaths' types.
+      if (entry !== '.') assert.equal(rootPkg.typesVersions?.['*']?.[entry.slice(2)], [`${built}.d.ts`], entry)
+    }
     assert.is(rootPkg.peerDependenciesMeta?.['ioredis']?.optional, true, 'ioredis is an optional peer')
   }
 )
@@ -342,6 +352,10 @@ pack(
     try { require(${JSON.stringify(`${NAME}/dist/keys`)}); deep = 'resolved' } catch (e) { deep = e.code }
     const io = require(${JSON.stringify(`${NAME}/ioredis`)})
     const mem = require(${JSON.stringify(`${NAME}/memory`)})
+    const subpaths = Object.fromEntries(['operations', 'client', 'errors', 'serializer'].map((p) => {
+      const id = ${JSON.stringify(NAME)} + '/' + p
+      return [p, { resolved: require.resolve(id), keys: Object.keys(require(id)).sort() }]
+    }))
     // Neither entry point loads ioredis itself.
     const loadedBeforeUs = Object.keys(require.cache).some((f) => f.includes('/node_modules/ioredis/'))
     const { Redis } = require('ioredis')
@@ -355,6 +369,7 @@ pack(
       isRedisStore: store instanceof m.RedisStore,
       viaNewIsStore: viaNew instanceof session.Store,
       deep,
+      subpaths,
       version: require(${JSON.stringify(`${NAME}/package.json`)}).version,
       memory: {
         resolved: require.resolve(${JSON.stringify(`${NAME}/memory`)}),
@@ -380,6 +395,7 @@ pack(
       isRedisStore: boolean
       viaNewIsStore: boolean
       deep: string
+      subpaths: Record<string, { resolved: string; keys: Array<string> }>
       version: string
       memory: { resolved: string; keys: Array<string>; isStore: boolean }
       ioredis: {
@@ -397,22 +413,18 @@ pack(
       'resolved outside the fresh install'
     )
     assert.equal(out.keys, state.referenceKeys, 'the installed package exports differ from the repo build')
-    for (const fn of [
-      'createRedisStore',
-      'RedisStore',
-      'runToCallback',
-      'makeGet',
-      'makeSet',
-      'makeTouch',
-      'makeDestroy',
-      'makeAll',
-      'makeIds',
-      'makeLength',
-      'makeClear',
-      'codecSerializer'
-    ]) {
+    for (const fn of ['createRedisStore', 'RedisStore', 'saveSession', 'SessionStoreError', 'codecSerializer']) {
       assert.is(out.types[fn], 'function', `${fn} should be a function`)
     }
+    // Each toolkit subpath resolves inside the fresh install and exports what the repo build does.
+    for (const [sub, { resolved, keys }] of Object.entries(out.subpaths)) {
+      const file = sub === 'errors' ? join('dist', 'errors.js') : join('dist', sub, 'index.js')
+      assert.is(resolved, join(state.consumer, 'node_modules', NAME, file), `${NAME}/${sub} resolved elsewhere`)
+      const entry = ENTRIES[`./${sub}` as keyof typeof ENTRIES]
+      assert.equal(keys, [...entry.values].sort(), `${NAME}/${sub} exports`)
+    }
+    assert.ok(out.subpaths['operations']?.keys.includes('makeGet'), 'makeGet is on /operations')
+    assert.ok(!out.keys.includes('makeGet'), 'the root does not export the toolkit')
     assert.equal(
       [out.isStore, out.isRedisStore, out.viaNewIsStore],
       [true, true, true],
@@ -449,7 +461,8 @@ pack(
 pack('ESM: named imports of the CJS build, and the package.json import with { type: "json" }', async (state) => {
   writeFileSync(
     join(state.consumer, 'named.mjs'),
-    `import { createRedisStore, RedisStore, makeGet } from ${JSON.stringify(NAME)}
+    `import { createRedisStore, RedisStore } from ${JSON.stringify(NAME)}
+import { makeGet } from ${JSON.stringify(`${NAME}/operations`)}
 import * as ns from ${JSON.stringify(NAME)}
 import cjs from ${JSON.stringify(NAME)}
 import { fromIoRedis } from ${JSON.stringify(`${NAME}/ioredis`)}

@@ -1,5 +1,5 @@
-// Every js/ts code block of README.md, run as written against the packed tarball (spec/support/pack.ts)
-// with a real redis-server. The fence conventions are in spec/support/readme.ts: `js` blocks run as .cjs or
+// Every js/ts code block of README.md and of the guides under docs/, run as written against the packed tarball
+// (spec/support/pack.ts) with a real redis-server; and every relative link of those files resolves. The fence conventions are in spec/support/readme.ts: `js` blocks run as .cjs or
 // .mjs; `ts` blocks are type-checked (strict) and run both as CommonJS (.ts) and as ESM (.mts), or as ESM
 // only with the word `esm`; `app` blocks are servers (PORT given, probed, then stopped); `name:<id>` picks a
 // probe; `test` blocks are uvu test files that must report at least one test, all passed. Each run has
@@ -14,11 +14,12 @@ import { makeCompiler, type Compiler } from './support/compile'
 import { requestText } from './support/http'
 import { installPacked, node } from './support/pack'
 import {
+  brokenLinks,
   firstLine,
   kindOf,
   LOOPBACK_PRELOAD,
   numbered,
-  readReadme,
+  readDocs,
   startApp,
   unexpectedStderr,
   uvuProblem,
@@ -28,10 +29,10 @@ import {
 import { freePort, startRedis, type RedisServer } from './support/redis-server'
 
 /**
- * At least this many js/ts blocks (the README's count when this was written: lower it when blocks go on
- * purpose), so a parser regression cannot silently run nothing.
+ * At least this many js/ts blocks in the README and docs/ together (their count when this was written: lower
+ * it when blocks go on purpose), so a parser regression cannot silently run nothing.
  */
-const MIN_RUNNABLE = 12
+const MIN_RUNNABLE = 20
 const RUN_TIMEOUT_MS = 20_000
 const LISTEN_TIMEOUT_MS = 15_000
 const PROBE_TIMEOUT_MS = 10_000
@@ -66,8 +67,9 @@ const probes: Record<string, (port: number) => Promise<void>> = {
   }
 }
 
-const parsed = readReadme()
-const runnable = parsed.blocks.filter((b) => kindOf(b) !== undefined)
+const docs = readDocs()
+const blocks = docs.flatMap((d) => d.parsed.blocks)
+const runnable = blocks.filter((b) => kindOf(b) !== undefined)
 
 interface State {
   /** uvu drops an error thrown by a before hook without a word, so the hook keeps it here for every test. */
@@ -79,15 +81,18 @@ interface State {
   admin?: ReturnType<typeof createClient>
   compiler: Compiler
   started: number
-  /** Per block: `line kind seconds`. */
+  /** Per block: `file:line seconds`. */
   timings: Array<string>
+  /** Per file: how many of its blocks ran, and how many of them failed. */
+  ran: Map<string, { ran: number; failed: number }>
 }
 
-const readme = suite<State>('README code blocks, run against the packed tarball')
+const readme = suite<State>('README and docs/ code blocks, run against the packed tarball')
 
 readme.before(async (state) => {
   state.started = Date.now()
   state.timings = []
+  state.ran = new Map()
   try {
     const packed = await installPacked()
     state.consumer = packed.consumer
@@ -112,6 +117,9 @@ readme.before.each((state) => {
 readme.after(async (state) => {
   if (state.admin?.isOpen === true) state.admin.destroy()
   await state.redis?.stop()
+  const ran = [...state.ran].map(([file, n]) => `${file} ${n.ran}${n.failed > 0 ? ` (${n.failed} failed)` : ''}`)
+  const total = [...state.ran.values()].reduce((sum, n) => sum + n.ran, 0)
+  console.log(`  (readme spec: ${total} blocks ran of ${runnable.length}: ${ran.join(', ')})`)
   console.log(
     `  (readme spec: ${((Date.now() - state.started) / 1000).toFixed(
       1
@@ -120,21 +128,39 @@ readme.after(async (state) => {
 })
 
 readme(
-  `README.md has at least ${MIN_RUNNABLE} js/ts blocks, every fence closed, and one block named quick-start flagged app`,
+  `README.md and docs/ have at least ${MIN_RUNNABLE} js/ts blocks, every fence closed, and one block named quick-start (README.md, flagged app)`,
   () => {
-    assert.equal(parsed.unclosed, [], 'fences left open at these lines')
+    assert.ok(docs.length > 1, `no guide found under docs/: ${docs.map((d) => d.file).join(', ')}`)
+    assert.equal(
+      docs.flatMap((d) => d.parsed.unclosed.map((line) => `${d.file}:${line}`)),
+      [],
+      'fences left open at these lines'
+    )
     assert.ok(
       runnable.length >= MIN_RUNNABLE,
-      `${runnable.length} js/ts blocks found: ${runnable.map((b) => `${b.lang}@${b.line}`).join(', ')}`
+      `${runnable.length} js/ts blocks found: ${runnable.map((b) => `${b.file}:${b.line} ${b.lang}`).join(', ')}`
     )
-    const quick = parsed.blocks.filter((b) => b.name === 'quick-start')
+    const quick = blocks.filter((b) => b.name === 'quick-start')
     assert.is(quick.length, 1, 'one block has the word name:quick-start')
     assert.ok(
-      quick[0]?.app === true && kindOf(quick[0]) !== undefined,
-      'the quick-start block is a js/ts block with the word app'
+      quick[0]?.file === 'README.md' && quick[0].app && kindOf(quick[0]) !== undefined,
+      'the quick-start block is a js/ts block of README.md with the word app'
+    )
+    const names = blocks.flatMap((b) => (b.name === undefined ? [] : [b.name]))
+    assert.equal(
+      names.filter((n, i) => names.indexOf(n) !== i),
+      [],
+      'block names used twice'
     )
   }
 )
+
+readme('every relative link of README.md and docs/ points at an existing file, and at an existing heading', () => {
+  assert.equal(
+    docs.flatMap((d) => brokenLinks(d.file)),
+    []
+  )
+})
 
 /** One way to run a block: the file to run, and for TypeScript the file to compile first. */
 interface Variant {
@@ -143,7 +169,7 @@ interface Variant {
 }
 
 const variants = (block: Block, dir: string): Array<Variant> => {
-  const base = join(dir, `block-${block.line}`)
+  const base = join(dir, `block-${block.file.replace(/\.md$/, '').replace(/[^A-Za-z0-9]+/g, '-')}-${block.line}`)
   switch (kindOf(block)) {
     case 'cjs':
       return [{ label: 'CommonJS', source: `${base}.cjs` }]
@@ -161,11 +187,11 @@ const variants = (block: Block, dir: string): Array<Variant> => {
   }
 }
 
-/** `readme/block-L.ts(row,col)` in compiler messages → `README.md:<line>:col (block-L.ts)`. */
+/** `readme/block-F-L.ts(row,col)` in compiler messages → `<file>:<line>:col (block-F-L.ts)`. */
 const readmeLines = (block: Block, diagnostics: string): string =>
   diagnostics.replace(
-    /(?:[^\s()]*\/)?(block-\d+\.m?ts)\((\d+),(\d+)\)/g,
-    (_m, file: string, row: string, col: string) => `README.md:${block.line + Number(row)}:${col} (${file})`
+    /(?:[^\s()]*\/)?(block-[\w-]*\d+\.m?ts)\((\d+),(\d+)\)/g,
+    (_m, file: string, row: string, col: string) => `${block.file}:${block.line + Number(row)}:${col} (${file})`
   )
 
 /** Compiles (TypeScript) and runs one variant; the reason it failed, or undefined. */
@@ -229,7 +255,7 @@ readme('uvuProblem: a test block passes only with a uvu summary of at least one 
 })
 
 readme('the "Testing your app without Redis" example is a uvu test file (word test) on the in-memory client', () => {
-  const tests = parsed.blocks.filter((b) => b.name === 'testing-without-redis')
+  const tests = blocks.filter((b) => b.name === 'testing-without-redis')
   assert.is(tests.length, 1, 'one block has the word name:testing-without-redis')
   const block = tests[0] as Block
   assert.ok(block.test && kindOf(block) === 'ts', 'a ts block with the word test')
@@ -245,18 +271,22 @@ for (const block of runnable) {
     ...(block.test ? ['test'] : []),
     ...(block.esm ? ['esm'] : [])
   ].join(', ')
-  readme(`README.md:${block.line} ${block.name ?? firstLine(block)} (${flags})`, async (state) => {
+  readme(`${block.file}:${block.line} ${block.name ?? firstLine(block)} (${flags})`, async (state) => {
     const started = Date.now()
     const failures: Array<string> = []
     for (const v of variants(block, state.dir)) {
       const why = await runVariant(state, block, v)
       if (why !== undefined) failures.push(`[${v.label}] ${why}`)
     }
-    state.timings.push(`${block.line}: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    state.timings.push(`${block.file}:${block.line} ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    const count = state.ran.get(block.file) ?? { ran: 0, failed: 0 }
+    state.ran.set(block.file, { ran: count.ran + 1, failed: count.failed + (failures.length > 0 ? 1 : 0) })
     if (failures.length > 0) {
       // No stack: uvu would print the message's lines again after its first line.
-      const failure = new Error(`README.md:${block.line} (${flags})\n${numbered(block)}\n\n${failures.join('\n\n')}`)
-      failure.stack = `README.md:${block.line}`
+      const failure = new Error(
+        `${block.file}:${block.line} (${flags})\n${numbered(block)}\n\n${failures.join('\n\n')}`
+      )
+      failure.stack = `${block.file}:${block.line}`
       throw failure
     }
   })

@@ -90,7 +90,8 @@ const composeCaps =
  * @example
  * import * as E from 'fp-ts/Either'
  * import { createClient } from 'redis'
- * import { fromNodeRedis, makeStoreOperations, resolveOptions } from 'connect-redis-session'
+ * import { fromNodeRedis } from 'connect-redis-session/client'
+ * import { makeStoreOperations, resolveOptions } from 'connect-redis-session/operations'
  *
  * const options = resolveOptions({ prefix: 'myapp:', whenDisconnected: 'fail' })
  * assert.ok(E.isRight(options))

@@ -286,7 +286,7 @@ export const notReplicated = (key: string, acknowledged: number, required: numbe
  * Case analysis over `StoreError`: one function per tag.
  *
  * @example
- * import { invalidId, matchStoreError, timedOut, tooLarge } from 'connect-redis-session'
+ * import { invalidId, matchStoreError, timedOut, tooLarge } from 'connect-redis-session/errors'
  *
  * // An HTTP status per failure; the compiler checks that every tag has its case.
  * const statusOf = matchStoreError<number>({

@@ -1,8 +1,18 @@
 /**
- * connect-redis-session: a Redis session store for express-session, built from small operations.
+ * connect-redis-session: a Redis session store for express-session. The root is what an application needs: the
+ * store, the promise helpers for `req.session`, the error it reports, and the serializers to pick from.
  *
- * The public API, by what a user composes with. The list is pinned by `spec/types/exports.ts` and
- * `spec/exports.spec.ts`: growing it is a decision. Modules not re-exported here are internal.
+ * The toolkit the store is built from lives on subpaths, each used as a namespace:
+ *
+ * - `connect-redis-session/operations`: every operation (`makeGet`, `makeSet`, …), the features as decorators of
+ *   the operations record, their assembly and the option resolution, for a store of your own.
+ * - `connect-redis-session/client`: the client contract, the node-redis adapters and the command helpers.
+ * - `connect-redis-session/errors`: the `StoreError` union, its constructors and `match`
+ *   (`import * as StoreError from 'connect-redis-session/errors'`).
+ * - `connect-redis-session/serializer`: the building blocks of a serializer of your own.
+ * - `connect-redis-session/memory` and `connect-redis-session/ioredis`: the in-memory client and the ioredis adapters.
+ *
+ * Loading the root does not load the subpaths' extras, and loading `/operations` does not load express-session.
  *
  * @since 0.1.0
  */
@@ -15,112 +25,24 @@ export type {
   RedisStoreOptions,
   StoreAccess
 } from './express/create-redis-store'
-export { runToCallback } from './express/run-to-callback'
 export type { Callback } from './express/run-to-callback'
+export type { StoreOptions, WhenDisconnected } from './options'
+export type { SetOutcome } from './operations/set'
+export type { OwnedSession } from './operations/owners'
+
+// --- req.session as promises
 export { destroySession, regenerateSession, saveSession } from './express/session-promises'
 export type { RequestWithSession } from './express/session-promises'
 
-// --- options and the assembly of every operation
-export { resolveOptions } from './options'
-export type { ResolvedOptions, StoreOptions, WhenDisconnected } from './options'
-export { makeStoreOperations } from './assemble'
-export type { StoreOperations, StoreOperationsDeps } from './assemble'
-
-// --- operations, each with its dependencies
-export { makeGet } from './operations/get'
-export type { GetDeps } from './operations/get'
-export { makeSet } from './operations/set'
-export type { SetDeps, SetOutcome } from './operations/set'
-export { makeTouch } from './operations/touch'
-export type { TouchDeps } from './operations/touch'
-export { makeDestroy } from './operations/destroy'
-export type { DestroyDeps } from './operations/destroy'
-export { makeTombstone } from './operations/tombstone'
-export type { TombstoneDeps } from './operations/tombstone'
-export { makeScanBatches, makeScanPages } from './operations/scan-batches'
-export type { PageSource, ScanBatches, ScanBatchesDeps, ScannedKey, ScanPagesDeps } from './operations/scan-batches'
-export { makeAll, makeReadBatch } from './operations/all'
-export type { AllDeps, ReadBatchDeps } from './operations/all'
-export { makeIterate } from './operations/iterate'
-export type { IterateDeps } from './operations/iterate'
-export { makeIds } from './operations/ids'
-export type { IdsDeps } from './operations/ids'
-export { makeLength } from './operations/length'
-export type { LengthDeps } from './operations/length'
-export { makeClear } from './operations/clear'
-export type { ClearDeps } from './operations/clear'
-export { makeClusterPages } from './operations/cluster-pages'
-export type { ClusterPagesDeps } from './operations/cluster-pages'
-export { makeExpiryMemo, makeGetRemembering, makeLazyTouch } from './operations/lazy-touch'
-export type { ExpiryMemo, GetRememberingDeps, LazyTouchDeps } from './operations/lazy-touch'
-export { withDeadline } from './operations/deadline'
-export { makeOwnerIndex } from './operations/owners'
-export type { OwnedSession, OwnerIndex, OwnerIndexDeps } from './operations/owners'
-export { capAbsoluteTtl, CREATED_AT_FIELD, makeAbsoluteLifetime } from './operations/absolute-lifetime'
-export type { AbsoluteLifetimeDeps } from './operations/absolute-lifetime'
-export type { Expiring, TtlDeps, TtlOf } from './ttl'
-export { sessionIdProblem } from './keys'
-
-// --- the client contract and its adapters
-export { alwaysReady } from './client/contract'
-export type {
-  ClusterTopology,
-  Connection,
-  RedisLike,
-  ScanArgs,
-  ScanReply,
-  ScriptArgs,
-  SessionClient
-} from './client/contract'
-export { fromNodeRedis } from './client/node-redis'
-export type { NodeRedisClient } from './client/node-redis'
-export { fromNodeRedisCluster } from './client/node-redis-cluster'
-export type { NodeRedisClusterClient } from './client/node-redis-cluster'
-export { toSessionClient } from './client/check'
-export { runScript, tryCommand, tryStringCommand } from './client/run'
-export type { Script, StringReplyHandlers } from './client/run'
+// --- the error every store method reports
+export { SessionStoreError } from './express/to-error'
+export type { SessionStoreErrorCode, SessionStoreErrorConstructor } from './express/to-error'
+export type { StoreError } from './errors'
 
 // --- serializers
-export { fromPlainSerializer } from './serializer/serializer'
-export type { ParseIssue, PlainSerializer, Serializer, SerializerContext } from './serializer/serializer'
-export { jsonSerializer, safeJsonParse, safeJsonStringify } from './serializer/json'
-export { codecSerializer, makeCodecSerializer } from './serializer/codec'
+export { jsonSerializer } from './serializer/json'
+export { codecSerializer } from './serializer/codec'
 export type { SessionCodec } from './serializer/codec'
 export { encryptedSerializer } from './serializer/encrypted'
 export type { EncryptionKey, EncryptionOptions } from './serializer/encrypted'
-export { asSessionData, sessionSerializer } from './serializer/session'
-export type { StoredCookie, StoredSession } from './serializer/session'
-
-// --- errors
-export {
-  commandFailed,
-  decodeFailed,
-  defect,
-  invalidId,
-  invalidSession,
-  matchStoreError,
-  notReplicated,
-  parseFailed,
-  serializerFailed,
-  stringifyFailed,
-  timedOut,
-  tooLarge,
-  unavailable
-} from './errors'
-export type {
-  CommandFailed,
-  DecodeFailed,
-  Defect,
-  InvalidId,
-  InvalidSession,
-  NotReplicated,
-  ParseFailed,
-  SerializerFailed,
-  StoreError,
-  StringifyFailed,
-  TimedOut,
-  TooLarge,
-  Unavailable
-} from './errors'
-export { SessionStoreError, toError } from './express/to-error'
-export type { SessionStoreErrorCode, SessionStoreErrorConstructor } from './express/to-error'
+export type { PlainSerializer, Serializer } from './serializer/serializer'

@@ -72,7 +72,7 @@ export interface StoreOptions {
   readonly touchAfterSeconds?: number
   /**
    * **Absolute lifetime** (opt-in): a session ends this many seconds after it was created, however active it is.
-   * Its TTL is capped at that end on every `set` and `touch`. `0` (default): no limit. See "Absolute lifetime".
+   * Its TTL is capped at that end on every `set` and `touch`. `0` (default): no limit. See docs/absolute-lifetime.md.
    */
   readonly absoluteLifetimeSeconds?: number
   /** Make express-session's `touch` a no-op (the expiry is then renewed only by `set`). Default `false`. */
@@ -117,7 +117,7 @@ export interface StoreOptions {
   /**
    * The owner of a session (a user id), or `undefined` for an anonymous one: turns on the owner index, for
    * `store.access.sessionsOf(owner)` and `destroySessionsOf(owner)`. Costs one round trip more per `set` and per
-   * renewing `touch`. Off by default. See the README's "Per-user sessions".
+   * renewing `touch`. Off by default. See docs/per-user-sessions.md.
    */
   readonly ownerOf?: (session: SessionData) => string | undefined
   /**

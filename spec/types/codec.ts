@@ -1,15 +1,9 @@
 // Type test: an io-ts codec of the stored shape pairs with SessionData extended by declaration merging.
 import * as t from 'io-ts'
 import { createClient } from 'redis'
-import {
-  codecSerializer,
-  createRedisStore,
-  makeCodecSerializer,
-  makeGet,
-  makeSet,
-  jsonSerializer,
-  type Serializer
-} from '../../src'
+import { codecSerializer, createRedisStore, jsonSerializer, type Serializer } from '../../src'
+import { makeGet, makeSet } from '../../src/operations'
+import { makeCodecSerializer } from '../../src/serializer'
 
 declare module 'express-session' {
   interface SessionData {

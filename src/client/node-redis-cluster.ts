@@ -37,7 +37,7 @@ const noScan = (): Promise<ScanReply> =>
  *
  * @example
  * import { createCluster } from 'redis'
- * import { fromNodeRedisCluster } from 'connect-redis-session'
+ * import { fromNodeRedisCluster } from 'connect-redis-session/client'
  *
  * const cluster = fromNodeRedisCluster(createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:7000' }] }))
  * assert.strictEqual(cluster.cluster !== undefined, true)

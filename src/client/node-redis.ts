@@ -125,7 +125,7 @@ const adapted = new WeakMap<object, SessionClient>()
  *
  * @example
  * import { createClient } from 'redis'
- * import { fromNodeRedis } from 'connect-redis-session'
+ * import { fromNodeRedis } from 'connect-redis-session/client'
  *
  * const redis = createClient()
  * const client = fromNodeRedis(redis)

@@ -82,6 +82,7 @@ export function runMapped<A, B>(
  *
  * @category adapters
  * @since 0.1.0
+ * @internal
  */
 export function runToCallback<A>(build: () => TE.TaskEither<StoreError, A>, callback: Callback<A>): undefined
 export function runToCallback<A>(build: () => TE.TaskEither<StoreError, A>, callback?: undefined): Promise<A>

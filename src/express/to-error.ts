@@ -135,20 +135,9 @@ const render = matchStoreError<readonly [SessionStoreErrorCode, string]>({
 })
 
 /**
- * Turns a `StoreError` into a real `Error` with a stable `code` and a `cause`.
+ * Turns a `StoreError` into a real `Error` with a stable `code` and a `cause` (what `SessionStoreError(e)` does).
  *
- * @example
- * import { SessionStoreError, toError, tooLarge } from 'connect-redis-session'
- *
- * const err = toError(tooLarge('s3cr3t-session-id', 2_000_000, 1_048_576))
- *
- * assert.ok(err instanceof SessionStoreError && err instanceof Error)
- * assert.strictEqual(err.code, 'ESESSION_TOO_LARGE')
- * assert.strictEqual(err.storeError._tag, 'TooLarge') // the tagged value, as data
- * assert.ok(!err.message.includes('s3cr3t-session-id')) // ids are secrets: a message shows only their first characters
- *
- * @category adapters
- * @since 0.1.0
+ * @internal
  */
 export const toError = (e: StoreError): SessionStoreError => {
   const [code, message] = render(e)
@@ -161,6 +150,20 @@ export const toError = (e: StoreError): SessionStoreError => {
 }
 
 /**
+ * The `Error` of a `StoreError`, with or without `new`: a stable `code`, a message with ids cut, the original failure
+ * as `cause`, and the tagged value as `storeError`. Every error a store method reports is one of these.
+ *
+ * @example
+ * import { SessionStoreError } from 'connect-redis-session'
+ * import * as StoreError from 'connect-redis-session/errors'
+ *
+ * const err = SessionStoreError(StoreError.tooLarge('s3cr3t-session-id', 2_000_000, 1_048_576))
+ *
+ * assert.ok(err instanceof SessionStoreError && err instanceof Error)
+ * assert.strictEqual(err.code, 'ESESSION_TOO_LARGE')
+ * assert.strictEqual(err.storeError._tag, 'TooLarge') // the tagged value, as data
+ * assert.ok(!err.message.includes('s3cr3t-session-id')) // ids are secrets: a message shows only their first characters
+ *
  * @category adapters
  * @since 0.1.0
  */

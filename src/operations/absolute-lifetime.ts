@@ -85,7 +85,7 @@ export const capAbsoluteTtl =
  * import * as E from 'fp-ts/Either'
  * import * as O from 'fp-ts/Option'
  * import type { SessionData } from 'express-session'
- * import { capAbsoluteTtl, makeAbsoluteLifetime, makeStoreOperations, resolveOptions } from 'connect-redis-session'
+ * import { capAbsoluteTtl, makeAbsoluteLifetime, makeStoreOperations, resolveOptions } from 'connect-redis-session/operations'
  * import { createMemoryClient } from 'connect-redis-session/memory'
  *
  * // A clock that moves only by client.clock.advance.

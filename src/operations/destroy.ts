@@ -24,7 +24,7 @@ export interface DestroyDeps extends TombstoneDeps {
  *
  * @example
  * import * as E from 'fp-ts/Either'
- * import { makeDestroy } from 'connect-redis-session'
+ * import { makeDestroy } from 'connect-redis-session/operations'
  *
  * // A fake client: the tombstone script gets the keys and answers how many live sessions it removed.
  * const live = new Set(['sessions:abc'])

@@ -50,7 +50,8 @@ export const corruptPolicy =
  * @example
  * import * as E from 'fp-ts/Either'
  * import * as O from 'fp-ts/Option'
- * import { jsonSerializer, makeGet } from 'connect-redis-session'
+ * import { jsonSerializer } from 'connect-redis-session'
+ * import { makeGet } from 'connect-redis-session/operations'
  *
  * // makeGet needs only `get` of the client: here, a fake over a Map.
  * const data = new Map([['sessions:abc', '{"cookie":{"expires":null},"user":"alice"}']])

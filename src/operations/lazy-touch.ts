@@ -26,6 +26,7 @@ import { parseStored } from '../serializer/serializer'
  *
  * @category model
  * @since 0.1.0
+ * @ignore
  */
 export interface ExpiryMemo {
   readonly remember: (sid: string, expiresAt: number) => void
@@ -35,6 +36,7 @@ export interface ExpiryMemo {
 /**
  * @category constructors
  * @since 0.1.0
+ * @ignore
  */
 export const makeExpiryMemo = (capacity = 10_000): ExpiryMemo => {
   const expiries = new Map<string, number>()
@@ -53,6 +55,7 @@ export const makeExpiryMemo = (capacity = 10_000): ExpiryMemo => {
 /**
  * @category model
  * @since 0.1.0
+ * @ignore
  */
 export interface GetRememberingDeps<A> extends Omit<GetDeps<A>, 'client'> {
   readonly client: Pick<RedisLike, 'evalSha' | 'eval'>
@@ -67,6 +70,7 @@ export interface GetRememberingDeps<A> extends Omit<GetDeps<A>, 'client'> {
  *
  * @category operations
  * @since 0.1.0
+ * @ignore
  */
 export const makeGetRemembering = <A>(deps: GetRememberingDeps<A>) => {
   const keyOf = makeKeyOf(deps)

@@ -112,7 +112,8 @@ const sum = (counts: ReadonlyArray<E.Either<StoreError, number>>): E.Either<Stor
  * @example
  * import * as E from 'fp-ts/Either'
  * import * as TE from 'fp-ts/TaskEither'
- * import { fromPlainSerializer, makeOwnerIndex } from 'connect-redis-session'
+ * import { makeOwnerIndex } from 'connect-redis-session/operations'
+ * import { fromPlainSerializer } from 'connect-redis-session/serializer'
  * import { createMemoryClient } from 'connect-redis-session/memory'
  *
  * type Session = { readonly cookie: { readonly expires: string }; readonly userId?: string }

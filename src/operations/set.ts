@@ -44,7 +44,8 @@ export type SetOutcome = 'written' | 'tombstoned' | 'expired'
  *
  * @example
  * import * as E from 'fp-ts/Either'
- * import { fromPlainSerializer, makeSet } from 'connect-redis-session'
+ * import { makeSet } from 'connect-redis-session/operations'
+ * import { fromPlainSerializer } from 'connect-redis-session/serializer'
  *
  * type Session = { readonly cookie: { readonly expires: string }; readonly user: string }
  *

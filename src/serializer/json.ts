@@ -43,8 +43,7 @@ export const scrubPrototypeKeys = (root: unknown): void => {
  * `JSON.parse` that never yields an object able to replace a prototype when copied with `[[Set]]` (as
  * express-session's `Cookie` constructor does). The walk only runs when the raw text mentions such a key.
  *
- * @category serializers
- * @since 0.1.0
+ * @internal
  */
 export const safeJsonParse = (raw: string): E.Either<unknown, unknown> => {
   let value: unknown
@@ -61,8 +60,7 @@ export const safeJsonParse = (raw: string): E.Either<unknown, unknown> => {
  * `JSON.stringify` as a total function: cycles, BigInts and throwing `toJSON`s become a `Left`, and so does a
  * value JSON cannot represent at all.
  *
- * @category serializers
- * @since 0.1.0
+ * @internal
  */
 export const safeJsonStringify = (value: unknown): E.Either<unknown, string> => {
   let text: string | undefined

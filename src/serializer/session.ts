@@ -79,6 +79,7 @@ export const asSessionData = (value: unknown): E.Either<ParseIssue, SessionData>
  *
  * @category constructors
  * @since 0.1.0
+ * @internal
  */
 export const sessionSerializer = (
   s: PlainSerializer<SessionData> | Serializer<SessionData>

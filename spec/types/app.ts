@@ -1,4 +1,4 @@
-// Type tests for what a user writes in their first hour (issue 7): compiled by `npm test`, never run.
+// Type tests of what an application writes: compiled by `npm test`, never run.
 import type { Request } from 'express'
 import { createClient } from 'redis'
 import { createRedisStore, RedisStore, saveSession, SessionStoreError, type SessionStoreErrorCode } from '../../src'

@@ -1,0 +1,59 @@
+/**
+ * connect-redis-session/operations: the toolkit a store is built from. Each operation is a `make*` factory taking
+ * its dependencies first and answering `TaskEither`s; each feature is a decorator of the operations record; the
+ * assembly composes them as `createRedisStore` does. Nothing here loads express-session.
+ *
+ * @example
+ * import * as Ops from 'connect-redis-session/operations'
+ *
+ * assert.strictEqual(typeof Ops.makeGet, 'function')
+ *
+ * @since 0.1.0
+ */
+
+// --- the record of every operation, and its assembly
+export { makeStoreOperations } from '../assemble'
+export type { StoreOperations, StoreOperationsDeps } from '../assemble'
+export { resolveOptions } from '../options'
+export type { ResolvedOptions, StoreOptions, WhenDisconnected } from '../options'
+
+// --- single-key operations
+export { makeGet } from './get'
+export type { GetDeps } from './get'
+export { makeSet } from './set'
+export type { SetDeps, SetOutcome } from './set'
+export { makeTouch } from './touch'
+export type { TouchDeps } from './touch'
+export { makeDestroy } from './destroy'
+export type { DestroyDeps } from './destroy'
+export { makeTombstone } from './tombstone'
+export type { TombstoneDeps } from './tombstone'
+
+// --- batched operations
+export { makeScanBatches, makeScanPages } from './scan-batches'
+export type { PageSource, ScanBatches, ScanBatchesDeps, ScannedKey, ScanPagesDeps } from './scan-batches'
+export { makeClusterPages } from './cluster-pages'
+export type { ClusterPagesDeps } from './cluster-pages'
+export { makeAll, makeReadBatch } from './all'
+export type { AllDeps, ReadBatchDeps } from './all'
+export { makeIterate } from './iterate'
+export type { IterateDeps } from './iterate'
+export { makeIds } from './ids'
+export type { IdsDeps } from './ids'
+export { makeLength } from './length'
+export type { LengthDeps } from './length'
+export { makeClear } from './clear'
+export type { ClearDeps } from './clear'
+
+// --- features, as decorators of the operations record
+export { withDeadline } from './deadline'
+export { makeLazyTouch } from './lazy-touch'
+export type { LazyTouchDeps } from './lazy-touch'
+export { makeOwnerIndex } from './owners'
+export type { OwnedSession, OwnerIndex, OwnerIndexDeps } from './owners'
+export { capAbsoluteTtl, CREATED_AT_FIELD, makeAbsoluteLifetime } from './absolute-lifetime'
+export type { AbsoluteLifetimeDeps } from './absolute-lifetime'
+
+// --- what the operations share
+export type { Expiring, TtlDeps, TtlOf } from '../ttl'
+export { sessionIdProblem } from '../keys'
