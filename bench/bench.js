@@ -4,6 +4,7 @@
 // Redis (started here, or REDIS_URL), and this store on ioredis against raw ioredis in the same single-key
 // rounds. Prints the tables and writes bench/results.json.
 // `npm run bench -- --quick`: a smoke run of a few seconds (CI may call it; timings are never checked).
+// `npm run bench -- --against <git ref> [--quick]`: an A/B of this tree against that ref instead (bench/against.js).
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
@@ -11,7 +12,7 @@ const { execFileSync } = require('child_process')
 const { createClient } = require('redis')
 const { RedisStore: ConnectRedisStore } = require('connect-redis')
 const { createRedisStore } = require('../dist')
-const { startRedis, typicalSession } = require('./lib')
+const { startRedis, typicalSession, table, fmt, ratio } = require('./lib')
 const { runSingleKey } = require('./single-key')
 const { runEncryption, encryptionTable } = require('./encryption')
 const { runBatched } = require('./batched')
@@ -83,22 +84,8 @@ const versions = (url) => {
   }
 }
 
-const fmt = (n, d = 0) =>
-  typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : String(n)
-const ratio = (a, b) => (a / b).toFixed(2)
-const table = (head, rows) => {
-  const cells = [head, ...rows].map((r) => r.map(String))
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)))
-  return cells
-    .map(
-      (r, k) =>
-        r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') +
-        (k === 0 ? '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : '')
-    )
-    .join('\n')
-}
-
 ;(async () => {
+  if (process.argv.includes('--against')) return require('./against').runAgainst(process.argv)
   const t0 = Date.now()
   const redis = await startRedis()
   try {

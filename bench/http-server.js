@@ -1,6 +1,7 @@
 'use strict'
 // One Express 5 + express-session app for the HTTP benchmark, in its own process. argv[2] names the store:
-// memory | connect-redis | ours | ours-lazy. Prints "listening <port>" when ready.
+// memory | connect-redis | ours | ours-lazy. Prints "listening <port>" when ready. STORE_DIST, when set, is the
+// build 'ours' and 'ours-lazy' load instead of ../dist (the A/B against a git ref runs the ref's build so).
 const express = require('express')
 const session = require('express-session')
 const { createClient } = require('redis')
@@ -15,7 +16,7 @@ const makeStore = async () => {
     const { RedisStore } = require('connect-redis')
     return new RedisStore({ client, prefix: 'h-cr:' })
   }
-  const { createRedisStore } = require('../dist')
+  const { createRedisStore } = require(process.env.STORE_DIST || '../dist')
   if (kind === 'ours') return createRedisStore(client, { prefix: 'h-ours:' })
   if (kind === 'ours-lazy') return createRedisStore(client, { prefix: 'h-lazy:', touchAfterSeconds: 60 })
   throw new Error(`unknown store ${kind}`)

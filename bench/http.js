@@ -9,10 +9,10 @@ const { median } = require('./lib')
 
 const AUTOCANNON = path.join(path.dirname(require.resolve('autocannon/package.json')), 'autocannon.js')
 
-const startApp = (kind, url) =>
+const startApp = (kind, url, dist) =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(__dirname, 'http-server.js'), kind], {
-      env: { ...process.env, REDIS_URL: url },
+      env: { ...process.env, REDIS_URL: url, ...(dist === undefined ? {} : { STORE_DIST: dist }) },
       stdio: ['ignore', 'pipe', 'inherit']
     })
     child.on('error', reject)
@@ -61,15 +61,21 @@ const load = (port, route, cookie, seconds, connections) =>
     )
   })
 
-const runHttp = async ({ url, rounds, seconds, connections, log }) => {
-  const kinds = ['memory', 'connect-redis', 'ours', 'ours-lazy']
+/**
+ * `apps`, when given, names the apps to compare: { name: { kind, dist } } (a kind of http-server.js, and the build
+ * it loads); by default the four kinds on this tree's build.
+ */
+const runHttp = async ({ url, rounds, seconds, connections, log, apps: wanted }) => {
+  const specs =
+    wanted ?? Object.fromEntries(['memory', 'connect-redis', 'ours', 'ours-lazy'].map((k) => [k, { kind: k }]))
+  const kinds = Object.keys(specs)
   const apps = {}
-  for (const kind of kinds) {
-    apps[kind] = await startApp(kind, url)
-    apps[kind].cookie = await login(apps[kind].port)
-  }
   const samples = {}
   try {
+    for (const kind of kinds) {
+      apps[kind] = await startApp(specs[kind].kind, url, specs[kind].dist)
+      apps[kind].cookie = await login(apps[kind].port)
+    }
     for (let r = 0; r < rounds; r++) {
       for (const route of ['/read', '/write']) {
         const order = kinds.map((_, k) => kinds[(k + r) % kinds.length])

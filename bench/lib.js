@@ -123,31 +123,75 @@ const measureHeap = async (fn) => {
 /**
  * Interleaved rounds of `throughput` over `impls` ({ op: { name: (i) => Promise } }): a warm-up of every impl,
  * then `rounds` rounds in which each op is `seed()`ed again and its impls run in an order that rotates each
- * round. Returns { op: { name: { opsPerSec (median), samples } } }.
+ * round. Returns { op: { name: { opsPerSec (median), samples, cpuUsPerOp (median), cpuSamples } } }: the
+ * client's CPU (user + system of this process) per op, in µs, is measured around the same samples; with
+ * `serverCpu` (an async function answering Redis's CPU seconds, from `INFO cpu`) also `serverUsPerOp`.
  */
-const interleavedThroughput = async ({ impls, rounds, n, inFlight, seed, log, label }) => {
+const interleavedThroughput = async ({ impls, rounds, n, inFlight, seed, log, label, serverCpu }) => {
   await seed() // warm up: load scripts, JIT
   for (const op of Object.keys(impls))
     for (const impl of Object.values(impls[op])) await throughput(2000, inFlight, impl)
   const samples = {}
+  const cpu = {}
+  const server = {}
   for (let r = 0; r < rounds; r++) {
     for (const op of Object.keys(impls)) {
       await seed()
       const names = Object.keys(impls[op])
       const order = names.map((_, k) => names[(k + r) % names.length]) // rotate who goes first
-      for (const name of order) ((samples[op] ??= {})[name] ??= []).push(await throughput(n, inFlight, impls[op][name]))
+      for (const name of order) {
+        const s0 = serverCpu === undefined ? 0 : await serverCpu()
+        const c0 = process.cpuUsage()
+        const opsPerSec = await throughput(n, inFlight, impls[op][name])
+        const c = process.cpuUsage(c0)
+        ;((samples[op] ??= {})[name] ??= []).push(opsPerSec)
+        ;((cpu[op] ??= {})[name] ??= []).push((c.user + c.system) / n)
+        if (serverCpu !== undefined) ((server[op] ??= {})[name] ??= []).push((((await serverCpu()) - s0) * 1e6) / n)
+      }
     }
     log(`  ${label} round ${r + 1}/${rounds} done`)
   }
   return Object.fromEntries(
     Object.entries(samples).map(([op, byImpl]) => [
       op,
-      Object.fromEntries(Object.entries(byImpl).map(([k, v]) => [k, { opsPerSec: median(v), samples: v }]))
+      Object.fromEntries(
+        Object.entries(byImpl).map(([k, v]) => [
+          k,
+          {
+            opsPerSec: median(v),
+            samples: v,
+            cpuUsPerOp: median(cpu[op][k]),
+            cpuSamples: cpu[op][k],
+            ...(serverCpu === undefined ? {} : { serverUsPerOp: median(server[op][k]) })
+          }
+        ])
+      )
     ])
   )
 }
 
+/** A number for a table: thousands separated, `d` decimals. */
+const fmt = (n, d = 0) =>
+  typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : String(n)
+/** `a / b` with two decimals. */
+const ratio = (a, b) => (a / b).toFixed(2)
+/** A plain-text table: the first column left-aligned, the others right-aligned, a rule under the head. */
+const table = (head, rows) => {
+  const cells = [head, ...rows].map((r) => r.map(String))
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)))
+  return cells
+    .map(
+      (r, k) =>
+        r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ') +
+        (k === 0 ? '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : '')
+    )
+    .join('\n')
+}
+
 module.exports = {
+  table,
+  fmt,
+  ratio,
   freePort,
   waitForPort,
   startRedis,

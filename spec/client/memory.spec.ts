@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert'
 import { createMemoryClient, type MemoryClient } from '../../src/memory'
 import { globMatches } from '../../src/client/glob'
 import { createRedisStore } from '../../src/express/create-redis-store'
-import { GET_WITH_TTL_SCRIPT, TOMBSTONE_SCRIPT } from '../../src/scripts'
+import { GET_WITH_TTL_SCRIPT, TOMBSTONE_ONE_SCRIPT, TOMBSTONE_SCRIPT } from '../../src/scripts'
 import type { ScanArgs } from '../../src/client/contract'
 
 const T0 = 1_700_000_000_000
@@ -144,6 +144,23 @@ scripts('TOMBSTONE: counts live sessions (exact) or deleted keys, and leaves has
   assert.equal(c.keyspace.get('missing'), { type: 'hash', fields: { destroyedAt: '42' }, expiresAt: T0 + 300 })
   assert.is(await run(['a', 't', 'zz'], '0', '0'), 2, 'not exact: every deleted key counts')
   assert.is(c.keyspace.size(), 1, 'grace 0 only deletes')
+})
+
+scripts('TOMBSTONE_ONE: 1 for a live session, 0 for a tombstone or nothing; a hash living `grace` ms', async () => {
+  const c = fresh()
+  await c.set('a', 'v', { PX: 9000, GET: true })
+  c.keyspace.set('t', { type: 'hash', fields: { destroyedAt: '1' }, expiresAt: T0 + 5 })
+  const run = (key: string, grace: string) =>
+    c.eval(TOMBSTONE_ONE_SCRIPT.source, { keys: [key], arguments: [grace, '42'] })
+  assert.is(await run('a', '300'), 1)
+  assert.equal(c.keyspace.get('a'), { type: 'hash', fields: { destroyedAt: '42' }, expiresAt: T0 + 300 })
+  assert.is(await run('t', '300'), 0, 'a tombstone is not a session')
+  assert.equal(c.keyspace.get('t'), { type: 'hash', fields: { destroyedAt: '42' }, expiresAt: T0 + 300 })
+  assert.is(await run('missing', '300'), 0)
+  assert.is(c.keyspace.get('missing')?.type, 'hash')
+  await c.set('b', 'v', { PX: 9000, GET: true })
+  assert.is(await run('b', '0'), 1)
+  assert.is(c.keyspace.get('b'), undefined, 'grace 0 only deletes')
 })
 
 scripts.run()

@@ -11,6 +11,7 @@ import {
   NODE_TOMBSTONE_SCRIPT,
   OWNER_ADD_SCRIPT,
   OWNER_LIST_SCRIPT,
+  TOMBSTONE_ONE_SCRIPT,
   TOMBSTONE_SCRIPT
 } from '../../src/scripts'
 
@@ -30,6 +31,7 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
   for (const [key, value] of Object.entries(seed)) client.keyspace.set(key, { type: 'string', value })
   for (const script of [
     TOMBSTONE_SCRIPT,
+    TOMBSTONE_ONE_SCRIPT,
     GET_WITH_TTL_SCRIPT,
     NODE_TOMBSTONE_SCRIPT,
     NODE_MGET_SCRIPT,

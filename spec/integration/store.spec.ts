@@ -271,7 +271,7 @@ for (const [name, make, keyPrefix] of clients) {
       set: [`SET ${key} <json> PX <n> GET`],
       get: [`GET ${key}`],
       touch: [`GETEX ${key} PX <n>`],
-      destroy: [`EVALSHA <sha1> <n> ${key} <n> <n> <n>`]
+      destroy: [`EVALSHA <sha1> <n> ${key} <n> <n>`]
     })
   })
 

@@ -65,6 +65,36 @@ deadline('an answered task leaves no timer behind', async () => {
   assert.ok(left <= before, `${left - before} more timers`)
 })
 
+const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+
+deadline('the runs in flight share one timer, and none is left once they are answered', async () => {
+  const bounded = timeLimit('get', 60_000)
+  const before = timers()
+  const release: Array<() => void> = []
+  const runs = Array.from({ length: 100 }, () =>
+    bounded<string>(() => new Promise((resolve) => release.push(() => resolve(E.right('ok')))))()
+  )
+  assert.is(timers() - before, 1)
+  // Answered in any order: the newest first.
+  release.reverse().forEach((r) => r())
+  assert.equal(await Promise.all(runs), Array(100).fill(E.right('ok')))
+  assert.ok(timers() <= before, `${timers() - before} more timers`)
+})
+
+deadline('each run times out at its own deadline, whatever the runs around it do', async () => {
+  const bounded = timeLimit('touch', 40)
+  const t0 = Date.now()
+  const first = bounded(never)().then((r) => [r, Date.now() - t0] as const)
+  await new Promise((r) => setTimeout(r, 30))
+  const second = bounded(never)().then((r) => [r, Date.now() - t0] as const)
+  const answered = await runRight(bounded(after(5, E.right('in time'))))
+  assert.is(answered, 'in time')
+  const [[r1, ms1], [r2, ms2]] = await Promise.all([first, second])
+  assert.ok(E.isLeft(r1) && r1.left._tag === 'TimedOut' && E.isLeft(r2) && r2.left._tag === 'TimedOut')
+  assert.ok(ms1 >= 35 && ms1 < 65, `first took ${ms1} ms`)
+  assert.ok(ms2 >= 65 && ms2 < 200, `second took ${ms2} ms`)
+})
+
 deadline(
   'a task that rejects (a broken TaskEither) is a Defect, not an unhandled rejection nor a TimedOut',
   async () => {

@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { TOMBSTONE_SCRIPT } from '../../src/scripts'
+import { TOMBSTONE_ONE_SCRIPT } from '../../src/scripts'
 import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
 import { runLeft, runRight, storedSession } from '../helpers'
 import { commands, opsOf } from './fixtures'
@@ -14,7 +14,7 @@ destroy('falls back to EVAL when the server answers NOSCRIPT, without an error',
   redis.faults.flushScripts()
   assert.is(await runRight(opsOf(redis).destroy('abc')), false)
   assert.equal(commands(redis), ['EVALSHA', 'EVAL'])
-  assert.is(redis.calls[0]?.[1], TOMBSTONE_SCRIPT.sha1)
+  assert.is(redis.calls[0]?.[1], TOMBSTONE_ONE_SCRIPT.sha1)
   redis.calls.length = 0
   await runRight(opsOf(redis).destroy('abc'))
   assert.equal(commands(redis), ['EVALSHA'])
@@ -26,7 +26,8 @@ destroy('replaces the session by a tombstone for concurrencyGraceSeconds, in one
   redis.calls.length = 0
   assert.is(await runRight(ops.destroy('a')), true)
   assert.equal(commands(redis), ['EVALSHA'])
-  assert.is(redis.calls[0]?.[1], TOMBSTONE_SCRIPT.sha1)
+  // The one-key script: the key, the grace in ms and now, nothing else.
+  assert.equal(redis.calls[0], ['EVALSHA', TOMBSTONE_ONE_SCRIPT.sha1, ['sessions:a'], ['300000', String(redis.now())]])
   assert.equal(redis.keyspace.get('sessions:a'), {
     type: 'hash',
     fields: { destroyedAt: String(redis.now()) },

@@ -13,6 +13,7 @@ import {
   NODE_TOMBSTONE_SCRIPT,
   OWNER_ADD_SCRIPT,
   OWNER_LIST_SCRIPT,
+  TOMBSTONE_ONE_SCRIPT,
   TOMBSTONE_SCRIPT
 } from '../scripts'
 import type { Connection, ScanArgs, ScanReply, ScriptArgs, SessionClient } from './contract'
@@ -313,6 +314,8 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
     }
     return removed
   }
+  const tombstoneOne: Emulation = ([key], [grace = '', destroyedAt = '']) =>
+    tombstone(key === undefined ? [] : [key], [grace, destroyedAt, '1'])
   const getWithTtl: Emulation = ([key]) => {
     const e = key === undefined ? undefined : lookup(key)?.entry
     if (key === undefined || (e !== undefined && e.type !== 'string')) return [-3]
@@ -364,6 +367,7 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
   }
   const emulations = new Map<string, Emulation>([
     [TOMBSTONE_SCRIPT.sha1, tombstone],
+    [TOMBSTONE_ONE_SCRIPT.sha1, tombstoneOne],
     [GET_WITH_TTL_SCRIPT.sha1, getWithTtl],
     [NODE_TOMBSTONE_SCRIPT.sha1, nodeTombstone],
     [NODE_MGET_SCRIPT.sha1, nodeMGet],
@@ -373,6 +377,7 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
   const shaOfSource = new Map(
     [
       TOMBSTONE_SCRIPT,
+      TOMBSTONE_ONE_SCRIPT,
       GET_WITH_TTL_SCRIPT,
       NODE_TOMBSTONE_SCRIPT,
       NODE_MGET_SCRIPT,

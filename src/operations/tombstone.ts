@@ -14,7 +14,7 @@ import { attempt, isNotLocalKey, runScript, type Script } from '../client/run'
 import type { RedisLike, ScriptArgs } from '../client/contract'
 import { bySlot } from '../client/slot'
 import { commandFailed, notReplicated, type StoreError } from '../errors'
-import { NODE_TOMBSTONE_SCRIPT, TOMBSTONE_SCRIPT } from '../scripts'
+import { NODE_TOMBSTONE_SCRIPT, TOMBSTONE_ONE_SCRIPT, TOMBSTONE_SCRIPT } from '../scripts'
 
 /**
  * @category model
@@ -83,13 +83,12 @@ export const makeTombstone = (deps: TombstoneDeps) => {
   const exact = deps.countLiveOnly === false ? '0' : '1'
   const confirm = deps.confirm
   // One script call, then WAIT on the node that ran it (scripts cannot call WAIT themselves).
-  const once = (script: Script, layout: (keys: ReadonlyArray<string>, argv: Array<string>) => ScriptArgs) => {
+  const once = (script: Script, layout: (keys: ReadonlyArray<string>, now: string) => ScriptArgs) => {
     const run = runScript(deps.client, script)
     return (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> => {
       const first = keys[0] ?? ''
-      const count = countOf(first)
-      const call = run(layout(keys, [graceMs, String(deps.now()), exact]))
-      const counted = () => call().then(E.flatMap(count))
+      const call = run(layout(keys, String(deps.now())))
+      const counted = () => call().then((r) => (E.isLeft(r) ? r : countOf(first)(r.right)))
       if (confirm === undefined) return counted
       const confirmed = (n: number): Promise<E.Either<StoreError, number>> =>
         attempt(() => confirm.wait(first, confirm.replicas, confirm.timeoutMs)).then(
@@ -102,12 +101,20 @@ export const makeTombstone = (deps: TombstoneDeps) => {
       return () => counted().then((n) => (E.isLeft(n) ? n : confirmed(n.right)))
     }
   }
-  const oneSlot = once(TOMBSTONE_SCRIPT, (keys, argv) => ({ keys: [...keys], arguments: argv }))
+  const oneSlot = once(TOMBSTONE_SCRIPT, (keys, now) => ({ keys: [...keys], arguments: [graceMs, now, exact] }))
   const across = deps.acrossSlots
-  if (across === undefined) return (keys: ReadonlyArray<string>) => (keys.length === 0 ? TE.right(0) : oneSlot(keys))
-  const oneNode = once(NODE_TOMBSTONE_SCRIPT, (keys, argv) => ({
+  if (across === undefined) {
+    // One key counted live-only (destroy, an expired set): the same commands in a straight line.
+    const oneKey =
+      exact === '1'
+        ? once(TOMBSTONE_ONE_SCRIPT, (keys, now) => ({ keys: [keys[0] ?? ''], arguments: [graceMs, now] }))
+        : oneSlot
+    return (keys: ReadonlyArray<string>) =>
+      keys.length === 1 ? oneKey(keys) : keys.length === 0 ? TE.right(0) : oneSlot(keys)
+  }
+  const oneNode = once(NODE_TOMBSTONE_SCRIPT, (keys, now) => ({
     keys: [keys[0] ?? ''],
-    arguments: [...argv, ...keys.map((k) => across.keyPrefix + k)]
+    arguments: [graceMs, now, exact, ...keys.map((k) => across.keyPrefix + k)]
   }))
   // Slot by slot, all at once: each call goes to the node that serves its slot now.
   const slotBySlot =
