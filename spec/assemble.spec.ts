@@ -10,7 +10,7 @@ import type { StoreOperations } from '../src/operations/model'
 import type { SessionClient } from '../src/client/contract'
 import type { StoreError } from '../src/errors'
 import { resolveOptions, type StoreOptions } from '../src/options'
-import { GET_WITH_TTL_SCRIPT, TOMBSTONE_SCRIPT } from '../src/scripts'
+import { GET_WITH_TTL_SCRIPT, TOMBSTONE_ONE_SCRIPT, TOMBSTONE_SCRIPT } from '../src/scripts'
 import { makeFakeRedis, type FakeRedis } from './fakes/redis'
 import { assertRight, runLeft, runRight, storedSession } from './helpers'
 
@@ -175,7 +175,7 @@ hot('sends what it always sent: one command per single-key operation', async () 
       ['GET', 'sessions:s'],
       ['GETEX', 'sessions:s', { PX: HOUR }],
       ['GETEX', 'sessions:s', { PX: HOUR }],
-      ['EVALSHA', TOMBSTONE_SCRIPT.sha1, ['sessions:s']]
+      ['EVALSHA', TOMBSTONE_ONE_SCRIPT.sha1, ['sessions:s']]
     ]
   )
 })
