@@ -9,6 +9,7 @@
 const { createHash } = require('crypto')
 const { createClient } = require('redis')
 const { startRedis, typicalSession, interleavedThroughput, table, fmt, ratio } = require('./lib')
+const { TOMBSTONE_ONE_SCRIPT, TOMBSTONE_SCRIPT } = require('../dist/scripts')
 
 const KEYS = 1000
 const log = (m) => process.stderr.write(m + '\n')
@@ -23,35 +24,10 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[1])`,
 if t ~= 'string' and t ~= 'none' then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`,
-  // destroy, today: the batch tombstone script with one key.
-  tombstone: `local grace = tonumber(ARGV[1])
-local removed = 0
-if ARGV[3] == '1' then
-  for i = 1, #KEYS do
-    if redis.call('TYPE', KEYS[i])['ok'] == 'string' then removed = removed + 1 end
-  end
-end
-for i = 1, #KEYS, 1000 do
-  local deleted = redis.call('DEL', unpack(KEYS, i, math.min(i + 999, #KEYS)))
-  if ARGV[3] ~= '1' then removed = removed + deleted end
-end
-if grace > 0 then
-  for i = 1, #KEYS do
-    redis.call('HSET', KEYS[i], 'destroyedAt', ARGV[2])
-    redis.call('PEXPIRE', KEYS[i], grace)
-  end
-end
-return removed`,
-  // destroy, one key, straight line: TYPE, DEL (always: the first write, before HSET, see TOMBSTONE_SCRIPT), HSET, PEXPIRE.
-  tombstoneOne: `local t = redis.call('TYPE', KEYS[1])['ok']
-redis.call('DEL', KEYS[1])
-local grace = tonumber(ARGV[1])
-if grace > 0 then
-  redis.call('HSET', KEYS[1], 'destroyedAt', ARGV[2])
-  redis.call('PEXPIRE', KEYS[1], grace)
-end
-if t == 'string' then return 1 end
-return 0`,
+  // destroy, before: the batch tombstone script with one key (the store's own source).
+  tombstone: TOMBSTONE_SCRIPT.source,
+  // destroy, one key, straight line (what the store runs): TYPE, DEL (the first write), HSET, PEXPIRE.
+  tombstoneOne: TOMBSTONE_ONE_SCRIPT.source,
   // destroy, one key, GETDEL instead of TYPE + DEL for a live session (a tombstone makes it fail: then DEL).
   tombstoneGetdel: `local v = redis.pcall('GETDEL', KEYS[1])
 local live = 0
