@@ -20,7 +20,7 @@ const clientOf = (redis: FakeRedis, keyPrefix = '') => {
     ...redis,
     _tag: 'SessionClient',
     keyPrefix,
-    connection: { isReady: () => state.ready, isClosed: () => false, onChange: () => undefined },
+    connection: { isReady: () => state.ready, isClosed: () => false, onChange: () => () => undefined },
     info: async () => ''
   }
   return { client, state }
