@@ -61,9 +61,9 @@ it(`${STORES} stores built on one client and dropped keep < 20 MB of heap, for e
     `[memory] ${STORES} dropped stores retain: ${reports
       .map(
         (r) =>
-          `${r.client}/${r.options} ${(r.retainedBytes / 1024 / 1024).toFixed(2)} MB (${r.buildMicros.toFixed(
+          `${r.client}/${r.options} ${(r.retainedBytes / 1024 / 1024).toFixed(2)} MB (a store: ${r.buildMicros.toFixed(
             1
-          )} µs/store built)`
+          )} µs to build, ${(r.keptBytes / 1024).toFixed(1)} KB kept)`
       )
       .join(', ')}`
   )
