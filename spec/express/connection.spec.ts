@@ -46,13 +46,6 @@ const collect = async (): Promise<void> => {
   }
 }
 
-/** Builds a store with `make` in a frame of its own (so no local keeps it) and tells when it is collected. */
-const dropped = (make: () => StoreEvents, use: (store: StoreEvents) => void): WeakRef<StoreEvents> => {
-  const store = make()
-  use(store)
-  return new WeakRef(store)
-}
-
 /**
  * A store that records what it emits into `seen`: `connect`/`disconnect`, or a warning's message. The helpers
  * hold a store weakly, so each test keeps its own in a variable.
@@ -64,6 +57,13 @@ const recorder = (seen: Array<string>, label = ''): StoreEvents => ({
   },
   listenerCount: () => 1
 })
+
+/** A store given to `use` in a frame of its own (so no local keeps it), and a way to tell when it is collected. */
+const dropped = (use: (store: StoreEvents) => void): WeakRef<StoreEvents> => {
+  const store = recorder([])
+  use(store)
+  return new WeakRef(store)
+}
 
 // --- followConnection
 
@@ -141,19 +141,13 @@ follow('a dropped store is collected; once none follows, the subscription to the
   const kept: Array<string> = []
   const keptStore = recorder(kept)
   followConnection(c.connection, keptStore)
-  const gone = dropped(
-    () => recorder([]),
-    (store) => followConnection(c.connection, store)
-  )
+  const gone = dropped((store) => followConnection(c.connection, store))
   await collect()
   assert.is(gone.deref(), undefined, 'the dropped store was collected')
   c.change('down')
   assert.equal(kept, ['disconnect'], 'the store still referenced still hears')
   assert.is(c.listeners.length, 1)
-  const last = dropped(
-    () => recorder([]),
-    (store) => followConnection(c.connection, store)
-  )
+  const last = dropped((store) => followConnection(c.connection, store))
   assert.is(c.listeners.length, 1, 'one subscription for every follower')
   void keptStore // held to here: the helpers hold it weakly
   await collect()
@@ -162,12 +156,7 @@ follow('a dropped store is collected; once none follows, the subscription to the
 
 follow('no follower left: the connection has no listener of the store any more', async () => {
   const c = connectionOf(true)
-  const stores = Array.from({ length: 3 }, () =>
-    dropped(
-      () => recorder([]),
-      (store) => followConnection(c.connection, store)
-    )
-  )
+  const stores = Array.from({ length: 3 }, () => dropped((store) => followConnection(c.connection, store)))
   assert.is(c.listeners.length, 1)
   await collect()
   assert.equal(
@@ -338,10 +327,7 @@ eviction('a store built before the client is ready and dropped is collected; the
   const kept: Array<string> = []
   const keptStore = recorder(kept)
   checkEvictionPolicy(c.client, keptStore)
-  const gone = dropped(
-    () => recorder([]),
-    (store) => checkEvictionPolicy(c.client, store)
-  )
+  const gone = dropped((store) => checkEvictionPolicy(c.client, store))
   await collect()
   assert.is(gone.deref(), undefined)
   c.change('ready')
