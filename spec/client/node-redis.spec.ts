@@ -224,6 +224,19 @@ connection('the adapter listens to ready, reconnecting and end only, once each',
   )
 })
 
+connection('onChange returns what removes the listener; the adapter keeps its own listeners on the client', () => {
+  const raw = rawClient()
+  const c = adapt(raw)
+  const heard: Array<string> = []
+  const stop = c.connection.onChange((s) => heard.push(s))
+  raw.emit('reconnecting')
+  stop()
+  raw.emit('ready')
+  stop()
+  assert.equal(heard, ['down'])
+  assert.is(raw.listenerCount('ready'), 1)
+})
+
 connection('a client without on() gives a connection that never changes', () => {
   const c = fromNodeRedis({ ...rawClient(), on: undefined } as unknown as NodeRedisClient)
   let told = 0
