@@ -23,7 +23,7 @@ const clientOf = (redis: FakeRedis, keyPrefix = ''): { client: SessionClient; st
     ...redis,
     _tag: 'SessionClient',
     keyPrefix,
-    connection: { isReady: () => state.ready, isClosed: () => false, onChange: () => undefined },
+    connection: { isReady: () => state.ready, isClosed: () => false, onChange: () => () => undefined },
     info: async () => ''
   }
   return { client, state }

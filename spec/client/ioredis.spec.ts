@@ -134,6 +134,17 @@ adapter('keyPrefix comes from options.keyPrefix (a string, or a Buffer as ioredi
   assert.is(fromIoRedis(makeFake(Buffer.from('buf:'))).keyPrefix, 'buf:')
 })
 
+adapter('onChange returns what removes the listener', () => {
+  const fake = makeFake()
+  const { connection } = fromIoRedis(fake)
+  const seen: Array<string> = []
+  const stop = connection.onChange((state) => seen.push(state))
+  fake.emitter.emit('close')
+  stop()
+  fake.emitter.emit('ready')
+  assert.equal(seen, ['down'])
+})
+
 adapter(
   'connection: ready from status; ready / close / reconnecting / end events reach onChange; closed at "end"',
   () => {

@@ -262,6 +262,16 @@ glob.run()
 
 const connection = suite('createMemoryClient: connection and faults')
 
+connection('onChange returns what removes the listener', () => {
+  const c = fresh()
+  const heard: Array<string> = []
+  const stop = c.connection.onChange((s) => heard.push(s))
+  c.connection.down()
+  stop()
+  c.connection.up()
+  assert.equal(heard, ['down'])
+})
+
 connection('down queues commands until up; listeners hear down and ready; close refuses everything', async () => {
   const c = fresh()
   const heard: Array<string> = []

@@ -1,30 +1,18 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { fromNodeRedisCluster, type NodeRedisClusterClient } from '../../src/client/node-redis-cluster'
+import { recording } from './recording'
 
 /** A node-redis-cluster-shaped stand-in: command methods and `sendCommand` that log their arguments and `this`. */
 const rawCluster = () => {
-  const calls: Array<ReadonlyArray<unknown>> = []
-  const self: Array<unknown> = []
-  const answer = (name: string, reply: unknown) =>
-    function (this: unknown, ...args: ReadonlyArray<unknown>) {
-      calls.push([name, ...args])
-      self.push(this)
-      return Promise.resolve(reply)
-    }
+  const { calls, self, answer, commands } = recording()
   const cluster = {
     calls,
     self,
     isOpen: true,
     masters: [],
     nodeClient: () => undefined,
-    get: answer('get', 'value'),
-    set: answer('set', 'OK'),
-    getEx: answer('getEx', 'value'),
-    getDel: answer('getDel', 'value'),
-    mGet: answer('mGet', ['a', null]),
-    evalSha: answer('evalSha', 1),
-    eval: answer('eval', 2),
+    ...commands,
     sendCommand: answer('sendCommand', 3)
   }
   return cluster

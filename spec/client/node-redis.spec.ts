@@ -3,6 +3,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ScanArgs } from '../../src/client/contract'
 import { fromNodeRedis, NODE_REDIS_COMMANDS, type NodeRedisClient } from '../../src/client/node-redis'
+import { recording } from './recording'
 
 type Scan = { readonly cursor: string | number; readonly keys: ReadonlyArray<string | Uint8Array> }
 
@@ -11,27 +12,14 @@ type Scan = { readonly cursor: string | number; readonly keys: ReadonlyArray<str
  * arguments and `this`, and a settable `SCAN` reply.
  */
 const rawClient = (extra: Record<string, unknown> = {}) => {
-  const calls: Array<ReadonlyArray<unknown>> = []
-  const self: Array<unknown> = []
-  const answer = (name: string, reply: unknown) =>
-    function (this: unknown, ...args: ReadonlyArray<unknown>) {
-      calls.push([name, ...args])
-      self.push(this)
-      return Promise.resolve(reply)
-    }
+  const { calls, self, commands } = recording()
   const client = Object.assign(new EventEmitter(), {
     isReady: true as boolean | undefined,
     isOpen: true as boolean | undefined,
     calls,
     self,
     scanReply: { cursor: '0', keys: [] } as Scan,
-    get: answer('get', 'value'),
-    set: answer('set', 'OK'),
-    getEx: answer('getEx', 'value'),
-    getDel: answer('getDel', 'value'),
-    mGet: answer('mGet', ['a', null]),
-    evalSha: answer('evalSha', 1),
-    eval: answer('eval', 2),
+    ...commands,
     scan: function (this: unknown, cursor: unknown, options: ScanArgs) {
       calls.push(['scan', cursor, options])
       self.push(this)
@@ -234,6 +222,19 @@ connection('the adapter listens to ready, reconnecting and end only, once each',
       ['end', 1]
     ]
   )
+})
+
+connection('onChange returns what removes the listener; the adapter keeps its own listeners on the client', () => {
+  const raw = rawClient()
+  const c = adapt(raw)
+  const heard: Array<string> = []
+  const stop = c.connection.onChange((s) => heard.push(s))
+  raw.emit('reconnecting')
+  stop()
+  raw.emit('ready')
+  stop()
+  assert.equal(heard, ['down'])
+  assert.is(raw.listenerCount('ready'), 1)
 })
 
 connection('a client without on() gives a connection that never changes', () => {

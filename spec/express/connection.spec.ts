@@ -1,5 +1,7 @@
 // The connection helpers on a hand-made Connection; the same behaviour through createRedisStore and node-redis
 // events is in spec/express/outages.spec.ts.
+import { setFlagsFromString } from 'v8'
+import { runInNewContext } from 'vm'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Connection } from '../../src/client/contract'
@@ -7,7 +9,8 @@ import {
   checkEvictionPolicy,
   checkInProcessClient,
   followConnection,
-  IN_PROCESS_WARNING
+  IN_PROCESS_WARNING,
+  type StoreEvents
 } from '../../src/express/connection'
 
 /** A connection the spec drives: `change` tells the listeners, `ready`/`closed` are what the getters answer. */
@@ -17,7 +20,10 @@ const connectionOf = (ready: boolean) => {
   const connection: Connection = {
     isReady: () => state.ready,
     isClosed: () => state.closed,
-    onChange: (l) => void listeners.push(l)
+    onChange: (l) => {
+      listeners.push(l)
+      return () => void listeners.splice(listeners.indexOf(l), 1)
+    }
   }
   const change = (to: 'ready' | 'down') => {
     state.ready = to === 'ready'
@@ -28,6 +34,37 @@ const connectionOf = (ready: boolean) => {
 
 const settle = () => new Promise((r) => setImmediate(r))
 
+// A full collection on demand, without --expose-gc on the command line.
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
+/** Collects, then lets the FinalizationRegistry callbacks (a later task) run; twice, for good measure. */
+const collect = async (): Promise<void> => {
+  for (let i = 0; i < 2; i++) {
+    gc()
+    await settle()
+  }
+}
+
+/**
+ * A store that records what it emits into `seen`: `connect`/`disconnect`, or a warning's message. The helpers
+ * hold a store weakly, so each test keeps its own in a variable.
+ */
+const recorder = (seen: Array<string>, label = ''): StoreEvents => ({
+  emit: (event, message) => {
+    seen.push(`${label}${event === 'warning' ? String(message) : event}`)
+    return true
+  },
+  listenerCount: () => 1
+})
+
+/** A store given to `use` in a frame of its own (so no local keeps it), and a way to tell when it is collected. */
+const dropped = (use: (store: StoreEvents) => void): WeakRef<StoreEvents> => {
+  const store = recorder([])
+  use(store)
+  return new WeakRef(store)
+}
+
 // --- followConnection
 
 const follow = suite('followConnection')
@@ -35,7 +72,8 @@ const follow = suite('followConnection')
 follow('tells connect / disconnect on changes of state only', () => {
   const c = connectionOf(true)
   const seen: Array<string> = []
-  followConnection(c.connection, (e) => seen.push(e))
+  const store = recorder(seen)
+  followConnection(c.connection, store)
   c.change('ready')
   c.change('down')
   c.change('down')
@@ -48,7 +86,8 @@ follow('tells connect / disconnect on changes of state only', () => {
 follow('starts from the state the connection has when followed', () => {
   const c = connectionOf(false)
   const seen: Array<string> = []
-  followConnection(c.connection, (e) => seen.push(e))
+  const store = recorder(seen)
+  followConnection(c.connection, store)
   c.change('down')
   c.change('ready')
   assert.equal(seen, ['connect'])
@@ -58,8 +97,10 @@ follow('one listener on the connection for every follower; each follower hears e
   const c = connectionOf(true)
   const a: Array<string> = []
   const b: Array<string> = []
-  followConnection(c.connection, (e) => a.push(e))
-  followConnection(c.connection, (e) => b.push(e))
+  const storeA = recorder(a)
+  const storeB = recorder(b)
+  followConnection(c.connection, storeA)
+  followConnection(c.connection, storeB)
   assert.is(c.listeners.length, 1)
   c.change('down')
   c.change('ready')
@@ -70,10 +111,12 @@ follow('one listener on the connection for every follower; each follower hears e
 follow('a follower added while down shares the known state: no extra event', () => {
   const c = connectionOf(true)
   const early: Array<string> = []
-  followConnection(c.connection, (e) => early.push(e))
+  const earlyStore = recorder(early)
+  followConnection(c.connection, earlyStore)
   c.change('down')
   const late: Array<string> = []
-  followConnection(c.connection, (e) => late.push(e))
+  const lateStore = recorder(late)
+  followConnection(c.connection, lateStore)
   c.change('down')
   c.change('ready')
   assert.equal(early, ['disconnect', 'connect'])
@@ -84,11 +127,49 @@ follow('two connections are followed apart', () => {
   const one = connectionOf(true)
   const two = connectionOf(true)
   const seen: Array<string> = []
-  followConnection(one.connection, (e) => seen.push(`one ${e}`))
-  followConnection(two.connection, (e) => seen.push(`two ${e}`))
+  const storeOne = recorder(seen, 'one ')
+  const storeTwo = recorder(seen, 'two ')
+  followConnection(one.connection, storeOne)
+  followConnection(two.connection, storeTwo)
   two.change('down')
   assert.equal(seen, ['two disconnect'])
   assert.is(one.listeners.length, 1)
+})
+
+follow('a dropped store is collected; once none follows, the subscription to the connection is removed', async () => {
+  const c = connectionOf(true)
+  const kept: Array<string> = []
+  const keptStore = recorder(kept)
+  followConnection(c.connection, keptStore)
+  const gone = dropped((store) => followConnection(c.connection, store))
+  await collect()
+  assert.is(gone.deref(), undefined, 'the dropped store was collected')
+  c.change('down')
+  assert.equal(kept, ['disconnect'], 'the store still referenced still hears')
+  assert.is(c.listeners.length, 1)
+  const last = dropped((store) => followConnection(c.connection, store))
+  assert.is(c.listeners.length, 1, 'one subscription for every follower')
+  void keptStore // held to here: the helpers hold it weakly
+  await collect()
+  assert.is(last.deref(), undefined)
+})
+
+follow('no follower left: the connection has no listener of the store any more', async () => {
+  const c = connectionOf(true)
+  const stores = Array.from({ length: 3 }, () => dropped((store) => followConnection(c.connection, store)))
+  assert.is(c.listeners.length, 1)
+  await collect()
+  assert.equal(
+    stores.map((s) => s.deref()),
+    [undefined, undefined, undefined]
+  )
+  assert.is(c.listeners.length, 0)
+  const seen: Array<string> = []
+  const store = recorder(seen)
+  c.change('down')
+  followConnection(c.connection, store)
+  c.change('ready')
+  assert.equal(seen, ['connect'], 'a new follower starts from the state the connection has then')
 })
 
 follow.run()
@@ -117,7 +198,8 @@ eviction('a ready client: INFO memory at once; an evicting policy is one warning
     async () => '# Memory\r\nused_memory:1\r\nmaxmemory_policy:allkeys-lru\r\nmem_fragmentation_ratio:1\r\n'
   )
   const warnings: Array<string> = []
-  checkEvictionPolicy(c.client, (m) => warnings.push(m))
+  const store = recorder(warnings)
+  checkEvictionPolicy(c.client, store)
   assert.equal(c.asked, ['memory'])
   await settle()
   assert.is(warnings.length, 1)
@@ -127,8 +209,9 @@ eviction('a ready client: INFO memory at once; an evicting policy is one warning
 
 eviction('noeviction, or no policy in the reply (a fake), is no warning', async () => {
   const warnings: Array<string> = []
+  const store = recorder(warnings)
   for (const reply of ['maxmemory_policy:noeviction\r\n', '', '# Memory\r\nused_memory:1\r\n']) {
-    checkEvictionPolicy(clientOf(true, async () => reply).client, (m) => warnings.push(m))
+    checkEvictionPolicy(clientOf(true, async () => reply).client, store)
   }
   await settle()
   assert.equal(warnings, [])
@@ -137,7 +220,8 @@ eviction('noeviction, or no policy in the reply (a fake), is no warning', async 
 eviction('a client not ready yet is checked once, when it first becomes ready', async () => {
   const c = clientOf(false, async () => 'maxmemory_policy:volatile-ttl')
   const warnings: Array<string> = []
-  checkEvictionPolicy(c.client, (m) => warnings.push(m))
+  const store = recorder(warnings)
+  checkEvictionPolicy(c.client, store)
   c.change('down')
   await settle()
   assert.equal(c.asked, [])
@@ -152,17 +236,18 @@ eviction('a client not ready yet is checked once, when it first becomes ready', 
 
 eviction('a failed INFO is a warning with its reason, rejected or thrown', async () => {
   const warnings: Array<string> = []
+  const store = recorder(warnings)
   checkEvictionPolicy(
     clientOf(true, () => Promise.reject(new Error('NOPERM no permissions to run the info command'))).client,
-    (m) => warnings.push(m)
+    store
   )
   checkEvictionPolicy(
     clientOf(true, () => {
       throw new TypeError('info is broken')
     }).client,
-    (m) => warnings.push(m)
+    store
   )
-  checkEvictionPolicy(clientOf(true, () => Promise.reject('plain reason')).client, (m) => warnings.push(m))
+  checkEvictionPolicy(clientOf(true, () => Promise.reject('plain reason')).client, store)
   await settle()
   assert.equal(warnings, [
     'could not read maxmemory-policy with INFO memory: NOPERM no permissions to run the info command',
@@ -174,10 +259,81 @@ eviction('a failed INFO is a warning with its reason, rejected or thrown', async
 eviction('silent when INFO fails because the application closed its client', async () => {
   const c = clientOf(true, () => Promise.reject(new Error('The client is closed')))
   const warnings: Array<string> = []
-  checkEvictionPolicy(c.client, (m) => warnings.push(m))
+  const store = recorder(warnings)
+  checkEvictionPolicy(c.client, store)
   c.state.closed = true
   await settle()
   assert.equal(warnings, [])
+})
+
+eviction(
+  'one INFO per client for every store; each store hears the warning, a later one after the synchronous code',
+  async () => {
+    const c = clientOf(true, async () => 'maxmemory_policy:allkeys-lru')
+    const first: Array<string> = []
+    const second: Array<string> = []
+    const firstStore = recorder(first)
+    const secondStore = recorder(second)
+    checkEvictionPolicy(c.client, firstStore)
+    checkEvictionPolicy(c.client, secondStore)
+    await settle()
+    assert.equal(c.asked, ['memory'])
+    assert.is(first.length, 1)
+    assert.equal(second, first)
+    const later: Array<string> = []
+    const laterStore = recorder(later)
+    checkEvictionPolicy(c.client, laterStore)
+    assert.equal(later, [], 'not during the call: a listener attached right after must hear it')
+    await settle()
+    assert.equal(later, first)
+    assert.equal(c.asked, ['memory'], 'the policy read once is kept')
+  }
+)
+
+eviction('a failed INFO is not kept: the next store reads the policy again', async () => {
+  let calls = 0
+  const c = clientOf(true, () => (++calls === 1 ? Promise.reject(new Error('LOADING')) : Promise.resolve('')))
+  const warnings: Array<string> = []
+  const store = recorder(warnings)
+  checkEvictionPolicy(c.client, store)
+  await settle()
+  checkEvictionPolicy(c.client, store)
+  await settle()
+  checkEvictionPolicy(c.client, store)
+  await settle()
+  assert.equal(c.asked, ['memory', 'memory'])
+  assert.equal(warnings, ['could not read maxmemory-policy with INFO memory: LOADING'])
+})
+
+eviction('a client not ready: one listener for every store, removed once the check ran', async () => {
+  const c = clientOf(false, async () => 'maxmemory_policy:allkeys-lru')
+  const a: Array<string> = []
+  const b: Array<string> = []
+  const storeA = recorder(a)
+  const storeB = recorder(b)
+  checkEvictionPolicy(c.client, storeA)
+  checkEvictionPolicy(c.client, storeB)
+  assert.is(c.listeners.length, 1)
+  c.change('ready')
+  assert.is(c.listeners.length, 0)
+  await settle()
+  assert.equal(c.asked, ['memory'])
+  assert.is(a.length, 1)
+  assert.equal(b, a)
+})
+
+eviction('a store built before the client is ready and dropped is collected; the others still hear', async () => {
+  const c = clientOf(false, async () => 'maxmemory_policy:allkeys-lru')
+  const kept: Array<string> = []
+  const keptStore = recorder(kept)
+  checkEvictionPolicy(c.client, keptStore)
+  const gone = dropped((store) => checkEvictionPolicy(c.client, store))
+  await collect()
+  assert.is(gone.deref(), undefined)
+  c.change('ready')
+  await settle()
+  assert.is(kept.length, 1)
+  void keptStore // held to here: the helpers hold it weakly
 })
 
 eviction.run()

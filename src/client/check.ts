@@ -8,8 +8,7 @@ import * as E from 'fp-ts/lib/Either'
 import type { SessionClient } from './contract'
 import { fromNodeRedis, NODE_REDIS_COMMANDS, type NodeRedisClient } from './node-redis'
 import { fromNodeRedisCluster, type NodeRedisClusterClient } from './node-redis-cluster'
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null
+import { isObject } from '../refinements'
 
 /**
  * Whether `u` is already an adapted client.
@@ -18,7 +17,7 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'obj
  * @since 0.1.0
  * @ignore
  */
-export const isSessionClient = (u: unknown): u is SessionClient => isRecord(u) && u['_tag'] === 'SessionClient'
+export const isSessionClient = (u: unknown): u is SessionClient => isObject(u) && u['_tag'] === 'SessionClient'
 
 /**
  * Whether `u` has the command methods of a node-redis client (an options bag has none).
@@ -28,7 +27,7 @@ export const isSessionClient = (u: unknown): u is SessionClient => isRecord(u) &
  * @ignore
  */
 export const isNodeRedisClient = (u: unknown): u is NodeRedisClient =>
-  isRecord(u) && NODE_REDIS_COMMANDS.every((c) => typeof u[c] === 'function')
+  isObject(u) && NODE_REDIS_COMMANDS.every((c) => typeof u[c] === 'function')
 
 /** ioredis's lower-case command methods, and not node-redis's camel-case ones. */
 const isIoRedisShaped = (u: Record<string, unknown>): boolean =>
@@ -36,7 +35,7 @@ const isIoRedisShaped = (u: Record<string, unknown>): boolean =>
 
 /** A node-redis `createCluster()` client: its masters and a way to reach each node's own client. */
 const isNodeRedisCluster = (u: unknown): u is NodeRedisClusterClient =>
-  isRecord(u) && Array.isArray(u['masters']) && typeof u['nodeClient'] === 'function' && typeof u['get'] === 'function'
+  isObject(u) && Array.isArray(u['masters']) && typeof u['nodeClient'] === 'function' && typeof u['get'] === 'function'
 
 /**
  * Whether `u` is a client of any family the store knows (node-redis, ioredis, an adapted one) — not an
@@ -45,7 +44,7 @@ const isNodeRedisCluster = (u: unknown): u is NodeRedisClusterClient =>
  * @internal
  */
 export const isAnyClient = (u: unknown): boolean =>
-  isSessionClient(u) || isNodeRedisClient(u) || (isRecord(u) && isIoRedisShaped(u))
+  isSessionClient(u) || isNodeRedisClient(u) || (isObject(u) && isIoRedisShaped(u))
 
 /**
  * The `SessionClient` for what was passed as the client, or a `TypeError` naming the problem.
@@ -56,7 +55,7 @@ export const isAnyClient = (u: unknown): boolean =>
 export const toSessionClient = (client: unknown): E.Either<TypeError, SessionClient> => {
   if (isSessionClient(client)) return E.right(client)
   if (isNodeRedisCluster(client)) return E.right(fromNodeRedisCluster(client))
-  if (!isRecord(client)) {
+  if (!isObject(client)) {
     return E.left(
       new TypeError(
         `createRedisStore(client, options): client is required, got ${

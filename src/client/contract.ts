@@ -79,9 +79,9 @@ export interface Connection {
   readonly isClosed: () => boolean
   /**
    * Calls `listener` with `'down'` when the connection is lost and `'ready'` when it is usable again (every time; the
-   * store keeps only the changes).
+   * store keeps only the changes). Returns the function that removes `listener` again.
    */
-  readonly onChange: (listener: (state: 'ready' | 'down') => void) => void
+  readonly onChange: (listener: (state: 'ready' | 'down') => void) => () => void
 }
 
 /**
@@ -138,5 +138,5 @@ export interface SessionClient extends RedisLike {
 export const alwaysReady: Connection = {
   isReady: () => true,
   isClosed: () => false,
-  onChange: () => undefined
+  onChange: () => () => undefined
 }

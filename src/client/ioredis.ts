@@ -7,6 +7,7 @@
  */
 import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
 import { keySlot } from './slot'
+import { connectionOf, keyPrefixOf, noScan, oncePerClient, scanReplyOf, waitVia } from './shared'
 
 // --- model
 
@@ -90,38 +91,27 @@ interface IoRedisExtras {
 
 // --- constructors
 
-const keyPrefixOf = (client: IoRedisExtras): string => {
-  const prefix = client.options?.keyPrefix
-  return typeof prefix === 'string' ? prefix : prefix instanceof Uint8Array ? Buffer.from(prefix).toString() : ''
-}
-
 /** Down on `'close'` (the socket is gone), `'reconnecting'` and `'end'` (closed for good); ready on `'ready'`. */
-const connectionOf = (client: IoRedisClient, extras: IoRedisExtras): Connection => {
-  const listeners = new Set<(state: 'ready' | 'down') => void>()
-  const tell = (state: 'ready' | 'down') => () => listeners.forEach((l) => l(state))
-  client.on('ready', tell('ready'))
-  client.on('close', tell('down'))
-  client.on('reconnecting', tell('down'))
-  client.on('end', tell('down'))
+const IOREDIS_EVENTS = [
+  ['ready', 'ready'],
+  ['close', 'down'],
+  ['reconnecting', 'down'],
+  ['end', 'down']
+] as const
+
+const ioRedisConnection = (client: IoRedisClient, extras: IoRedisExtras): Connection => {
   // 'end': quit() or disconnect() was called (or the retryStrategy gave up); the client sends nothing again.
   const isClosed = (): boolean => client.status === 'end' || extras.manuallyClosing === true
-  return {
-    isReady: () => client.status === 'ready' && !isClosed(),
-    isClosed,
-    onChange: (listener) => void listeners.add(listener)
-  }
+  return connectionOf(client, IOREDIS_EVENTS, { isReady: () => client.status === 'ready' && !isClosed(), isClosed })
 }
 
 const scanOf =
-  (client: IoRedisClient) =>
+  (client: Pick<IoRedisClient, 'scan'>) =>
   (cursor: string, options: ScanArgs): Promise<ScanReply> =>
     (options.TYPE === undefined
       ? client.scan(cursor, 'MATCH', options.MATCH, 'COUNT', options.COUNT)
       : client.scan(cursor, 'MATCH', options.MATCH, 'COUNT', options.COUNT, 'TYPE', options.TYPE)
-    ).then(([next, keys]) => ({
-      cursor: String(next),
-      keys: keys.map((k) => (typeof k === 'string' ? k : Buffer.from(k).toString()))
-    }))
+    ).then(([next, keys]) => scanReplyOf(next, keys))
 
 /** The contract's key commands on an ioredis client or cluster (a cluster routes each by its key). */
 const ioRedisCommands = (
@@ -135,9 +125,6 @@ const ioRedisCommands = (
   evalSha: (sha1, options) => target.evalsha(sha1, options.keys.length, [...options.keys, ...options.arguments]),
   eval: (script, options) => target.eval(script, options.keys.length, [...options.keys, ...options.arguments])
 })
-
-/** One adapted client per ioredis client, so that every store on it shares one set of listeners. */
-const adapted = new WeakMap<object, SessionClient>()
 
 /**
  * The `SessionClient` of an ioredis 5 client (`new Redis(…)`, with or without `keyPrefix`). The same client
@@ -160,34 +147,26 @@ const adapted = new WeakMap<object, SessionClient>()
  * @category constructors
  * @since 0.1.0
  */
-export const fromIoRedis = (client: IoRedisClient): SessionClient => {
-  const known = adapted.get(client)
-  if (known !== undefined) return known
+export const fromIoRedis: (client: IoRedisClient) => SessionClient = oncePerClient((client) => {
   const extras = client as unknown as IoRedisExtras
   if (extras.isCluster === true) {
     throw new TypeError(
       'fromIoRedis takes a standalone ioredis client (new Redis(…)): for an ioredis Cluster use fromIoRedisCluster'
     )
   }
-  const made: SessionClient = {
+  const call = (client as { readonly call?: unknown }).call
+  return {
     _tag: 'SessionClient',
     ...ioRedisCommands(client),
     scan: scanOf(client),
-    keyPrefix: keyPrefixOf(extras),
-    connection: connectionOf(client, extras),
+    keyPrefix: keyPrefixOf(extras.options?.keyPrefix),
+    connection: ioRedisConnection(client, extras),
     info: (section) => client.info(section),
-    ...(typeof (client as { readonly call?: unknown }).call === 'function'
-      ? {
-          waitReplicas: (_key: string, replicas: number, timeoutMs: number) =>
-            (client as unknown as { call: (...args: Array<string>) => Promise<unknown> })
-              .call('WAIT', String(replicas), String(Math.max(0, Math.round(timeoutMs))))
-              .then(Number)
-        }
+    ...(typeof call === 'function'
+      ? { waitReplicas: waitVia((args) => (call as (...args: Array<string>) => Promise<unknown>).apply(client, args)) }
       : {})
   }
-  adapted.set(client, made)
-  return made
-}
+})
 
 // --- cluster
 
@@ -239,38 +218,33 @@ export interface IoRedisClusterClient extends Omit<IoRedisClient, 'scan' | 'info
  * @category constructors
  * @since 0.1.0
  */
-export const fromIoRedisCluster = (cluster: IoRedisClusterClient): SessionClient => {
-  const known = adapted.get(cluster)
-  if (known !== undefined) return known
+export const fromIoRedisCluster: (cluster: IoRedisClusterClient) => SessionClient = oncePerClient((cluster) => {
   const extras = cluster as unknown as IoRedisExtras & {
     readonly options?: { readonly redisOptions?: { readonly keyPrefix?: unknown } }
   }
-  const prefixed = keyPrefixOf(extras) || keyPrefixOf({ options: extras.options?.redisOptions ?? {} })
-  const masters = (): Promise<
-    ReadonlyArray<{ readonly scan: (cursor: string, options: ScanArgs) => Promise<ScanReply> }>
-  > => Promise.resolve(cluster.nodes('master').map((node) => ({ scan: scanOf(node as IoRedisClient) })))
-  const made: SessionClient = {
+  const prefixed = keyPrefixOf(extras.options?.keyPrefix) || keyPrefixOf(extras.options?.redisOptions?.keyPrefix)
+  const masters = (): Promise<ReadonlyArray<Pick<RedisLike, 'scan'>>> =>
+    Promise.resolve(cluster.nodes('master').map((node) => ({ scan: scanOf(node) })))
+  return {
     _tag: 'SessionClient',
     ...ioRedisCommands(cluster),
-    scan: () => Promise.reject(new Error('SCAN on a cluster walks one node: the store scans each master instead')),
+    scan: noScan,
     keyPrefix: prefixed,
-    connection: connectionOf(cluster as unknown as IoRedisClient, extras),
+    connection: ioRedisConnection(cluster as unknown as IoRedisClient, extras),
     info: (section) => {
       const first = cluster.nodes('master')[0]
       return first === undefined ? Promise.resolve('') : first.info(section)
     },
     cluster: { masters },
     // WAIT on the connection of the master that owns the key's slot: the one the cluster sent the write to.
-    waitReplicas: (key: string, replicas: number, timeoutMs: number) => {
+    waitReplicas: waitVia((args, key) => {
       const owner = cluster.slots?.[keySlot(`${prefixed}${key}`)]?.[0]
       const node = cluster
         .nodes('master')
         .find((n) => n.options !== undefined && `${n.options.host}:${n.options.port}` === owner)
       return node?.call === undefined
         ? Promise.reject(new Error(`no connection to the master of key ${key} (slot owner ${String(owner)})`))
-        : node.call('WAIT', String(replicas), String(Math.max(0, Math.round(timeoutMs)))).then(Number)
-    }
+        : node.call(...args)
+    })
   }
-  adapted.set(cluster, made)
-  return made
-}
+})

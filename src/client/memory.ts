@@ -427,7 +427,10 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
   const connection: MemoryConnection = {
     isReady: () => state === 'ready',
     isClosed: () => state === 'closed',
-    onChange: (listener) => void listeners.add(listener),
+    onChange: (listener) => {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    },
     down: () => {
       if (state !== 'ready') return
       state = 'down'

@@ -5,8 +5,9 @@
  *
  * @since 0.1.0
  */
-import type { Connection, RedisLike, ScanArgs, ScanReply, ScriptArgs, SessionClient } from './contract'
-import { nodeRedisCommands, scanOf, waitVia, type NodeRedisClient } from './node-redis'
+import type { RedisLike, ScriptArgs, SessionClient } from './contract'
+import { nodeRedisCommands, scanOf, type NodeRedisClient } from './node-redis'
+import { connectionOf, noScan, oncePerClient, waitVia } from './shared'
 
 // --- model
 
@@ -27,11 +28,6 @@ export interface NodeRedisClusterClient extends Omit<NodeRedisClient, 'scan'> {
 
 // --- constructors
 
-const adapted = new WeakMap<object, SessionClient>()
-
-const noScan = (): Promise<ScanReply> =>
-  Promise.reject(new Error('SCAN on a cluster client walks one node: the store scans each master instead'))
-
 /**
  * The `SessionClient` of a node-redis cluster client. The same cluster always gives the same adapter.
  *
@@ -45,17 +41,14 @@ const noScan = (): Promise<ScanReply> =>
  * @category constructors
  * @since 0.1.0
  */
-export const fromNodeRedisCluster = (cluster: NodeRedisClusterClient): SessionClient => {
-  const known = adapted.get(cluster)
-  if (known !== undefined) return known
+export const fromNodeRedisCluster: (cluster: NodeRedisClusterClient) => SessionClient = oncePerClient((cluster) => {
   const nodeClient = (node: unknown): Promise<NodeRedisClient> =>
     Promise.resolve((cluster.nodeClient as (node: unknown) => unknown).call(cluster, node) as NodeRedisClient)
-  const connection: Connection = {
+  // node-redis clusters report no cluster-wide connection changes: express-session is never told to bypass.
+  const connection = connectionOf({}, [], {
     isReady: () => cluster.isOpen !== false,
-    isClosed: () => cluster.isOpen === false,
-    // node-redis clusters report no cluster-wide connection changes: express-session is never told to bypass.
-    onChange: () => undefined
-  }
+    isClosed: () => cluster.isOpen === false
+  })
   // Each master once: node-redis 4 lists a master once per slot range it serves (several after a resharding).
   const masters = (): Promise<ReadonlyArray<Pick<RedisLike, 'scan'>>> =>
     Promise.all([...new Set(cluster.masters)].map((m) => nodeClient(m).then((c) => ({ scan: scanOf(c) }))))
@@ -80,10 +73,10 @@ export const fromNodeRedisCluster = (cluster: NodeRedisClusterClient): SessionCl
         ...options.keys,
         ...options.arguments
       ])
-  const made: SessionClient = {
+  return {
     _tag: 'SessionClient',
     ...nodeRedisCommands(cluster),
-    scan: noScan as (cursor: string, options: ScanArgs) => Promise<ScanReply>,
+    scan: noScan,
     keyPrefix: '',
     connection,
     info,
@@ -93,11 +86,8 @@ export const fromNodeRedisCluster = (cluster: NodeRedisClusterClient): SessionCl
           eval: script('EVAL', send),
           evalSha: script('EVALSHA', send),
           // WAIT on the connection to the master that owns the key (the one that took the write).
-          waitReplicas: (key: string, replicas: number, timeoutMs: number) =>
-            waitVia((args) => send.call(cluster, key, false, args))(key, replicas, timeoutMs)
+          waitReplicas: waitVia((args, key) => send.call(cluster, key, false, args))
         }
       : {})
   }
-  adapted.set(cluster, made)
-  return made
-}
+})

@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
+import type { RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
+import { connectionOf, keyPrefixOf, oncePerClient, scanReplyOf, waitVia, type ConnectionEvents } from './shared'
 
 // --- model
 
@@ -16,20 +17,18 @@ import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from '
  * @category model
  * @since 0.1.0
  */
-export interface NodeRedisClient {
-  readonly get: (key: string) => Promise<string | null>
-  readonly set: (key: string, value: string, options: { readonly PX: number; readonly GET: true }) => Promise<unknown>
-  readonly getEx: (key: string, options: { readonly PX: number }) => Promise<string | null>
-  readonly getDel: (key: string) => Promise<string | null>
-  readonly mGet: (keys: Array<string>) => Promise<ReadonlyArray<string | null>>
-  readonly evalSha: (sha1: string, options: { keys: Array<string>; arguments: Array<string> }) => Promise<unknown>
-  readonly eval: (script: string, options: { keys: Array<string>; arguments: Array<string> }) => Promise<unknown>
+export interface NodeRedisClient extends Omit<RedisLike, 'scan'> {
   readonly scan: (cursor: never, options: ScanArgs) => Promise<NodeRedisScanReply>
 }
 
+/** One `SCAN` reply of node-redis: v4's cursor is a number, v5+'s a string; keys may come back as buffers. */
+interface NodeRedisScanReply {
+  readonly cursor: string | number
+  readonly keys: ReadonlyArray<string | Uint8Array>
+}
+
 /** The optional parts, read only inside this adapter. */
-interface NodeRedisExtras {
-  readonly on?: (event: string, listener: (...args: ReadonlyArray<unknown>) => void) => unknown
+interface NodeRedisExtras extends ConnectionEvents {
   readonly isReady?: boolean
   readonly isOpen?: boolean
   readonly info?: (section: string) => Promise<string>
@@ -54,27 +53,12 @@ export const NODE_REDIS_COMMANDS = ['get', 'set', 'getEx', 'getDel', 'mGet', 'ev
 
 // --- constructors
 
-const keyPrefixOf = (client: NodeRedisExtras): string => {
-  const prefix: unknown = client._keyPrefix ?? client.options?.keyPrefix
-  return typeof prefix === 'string' ? prefix : prefix instanceof Uint8Array ? Buffer.from(prefix).toString() : ''
-}
-
-const connectionOf = (client: NodeRedisExtras): Connection => {
-  const listeners = new Set<(state: 'ready' | 'down') => void>()
-  if (typeof client.on === 'function') {
-    const tell = (state: 'ready' | 'down') => () => listeners.forEach((l) => l(state))
-    client.on('ready', tell('ready'))
-    client.on('reconnecting', tell('down'))
-    client.on('end', tell('down'))
-  }
-  return {
-    isReady: () => client.isReady !== false,
-    isClosed: () => client.isOpen === false,
-    onChange: (listener) => void listeners.add(listener)
-  }
-}
-
-type NodeRedisScanReply = { readonly cursor: string | number; readonly keys: ReadonlyArray<string | Uint8Array> }
+/** Down on `'reconnecting'` and `'end'` (closed for good); ready on `'ready'`. */
+const NODE_REDIS_EVENTS = [
+  ['ready', 'ready'],
+  ['reconnecting', 'down'],
+  ['end', 'down']
+] as const
 
 /**
  * A node-redis client's `SCAN` as the contract's: string cursors, string keys.
@@ -82,24 +66,11 @@ type NodeRedisScanReply = { readonly cursor: string | number; readonly keys: Rea
  * @internal
  */
 export const scanOf = (client: NodeRedisClient) => {
+  // v4 takes and returns a numeric cursor (a string cursor works: it is sent as it is).
   const scan = client.scan.bind(client) as unknown as (cursor: string, options: ScanArgs) => Promise<NodeRedisScanReply>
-  // v4 takes and returns a numeric cursor (a string cursor works: it is sent as it is); keys may be buffers.
   return (cursor: string, options: ScanArgs): Promise<ScanReply> =>
-    scan(cursor, options).then((r) => ({
-      cursor: String(r.cursor),
-      keys: r.keys.map((k) => (typeof k === 'string' ? k : Buffer.from(k).toString()))
-    }))
+    scan(cursor, options).then((r) => scanReplyOf(r.cursor, r.keys))
 }
-
-/**
- * `WAIT replicas timeoutMs` through a raw command sender, its reply as a number.
- *
- * @internal
- */
-export const waitVia =
-  (send: (args: Array<string>) => Promise<unknown>) =>
-  (_key: string, replicas: number, timeoutMs: number): Promise<number> =>
-    send(['WAIT', String(replicas), String(Math.max(0, Math.round(timeoutMs)))]).then(Number)
 
 /**
  * The contract's key commands on a node-redis client or cluster (a cluster routes each by its key).
@@ -115,9 +86,6 @@ export const nodeRedisCommands = (target: Omit<NodeRedisClient, 'scan'>): Omit<R
   evalSha: (sha1, options) => target.evalSha(sha1, options),
   eval: (script, options) => target.eval(script, options)
 })
-
-/** One adapted client per node-redis client, so that every store on it shares one set of listeners. */
-const adapted = new WeakMap<object, SessionClient>()
 
 /**
  * The `SessionClient` of a node-redis client (v4, v5, v6, also a cluster-less `createClient({ keyPrefix })`).
@@ -138,18 +106,19 @@ const adapted = new WeakMap<object, SessionClient>()
  * @category constructors
  * @since 0.1.0
  */
-export const fromNodeRedis = (client: NodeRedisClient): SessionClient => {
-  const known = adapted.get(client)
-  if (known !== undefined) return known
+export const fromNodeRedis: (client: NodeRedisClient) => SessionClient = oncePerClient((client) => {
   const extras = client as unknown as NodeRedisExtras
   const info = extras.info
   const send = extras.sendCommand
-  const made: SessionClient = {
+  return {
     _tag: 'SessionClient',
     ...nodeRedisCommands(client),
     scan: scanOf(client),
-    keyPrefix: keyPrefixOf(extras),
-    connection: connectionOf(extras),
+    keyPrefix: keyPrefixOf(extras._keyPrefix ?? extras.options?.keyPrefix),
+    connection: connectionOf(extras, NODE_REDIS_EVENTS, {
+      isReady: () => extras.isReady !== false,
+      isClosed: () => extras.isOpen === false
+    }),
     // A node-redis-shaped client without INFO (a fake) has nothing to check: an empty reply.
     info: (section) => (typeof info === 'function' ? info.call(client, section) : Promise.resolve('')),
     // One connection per client: WAIT counts the writes this client made, the key's included. A sentinel
@@ -163,6 +132,4 @@ export const fromNodeRedis = (client: NodeRedisClient): SessionClient => {
         }
       : {})
   }
-  adapted.set(client, made)
-  return made
-}
+})

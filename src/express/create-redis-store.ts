@@ -17,7 +17,7 @@ import type { StoreError } from '../errors'
 import { toError } from './to-error'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
 import type { OwnedSession, SetOutcome } from '../operations/model'
-import { checkEvictionPolicy, checkInProcessClient, followConnection } from './connection'
+import { checkEvictionPolicy, checkInProcessClient, followConnection, warn } from './connection'
 import { runMapped, runToCallback, type Callback } from './run-to-callback'
 
 // --- model
@@ -162,14 +162,10 @@ export const createRedisStore = (
   ;(session.Store as unknown as (this: Store) => void).call(store)
   // A corrupt stored value: a `corrupt` event (with the error), then a miss or a failure per onCorrupt.
   const ops = makeStoreOperations({ ...deps, reportCorrupt: (e: StoreError) => void store.emit('corrupt', toError(e)) })
-  // A warning nobody listens to goes to process warnings (printed on stderr by default), never nowhere.
-  const warn = (message: string): void => {
-    if (store.listenerCount('warning') > 0) store.emit('warning', message)
-    else process.emitWarning(message, { type: 'SessionStoreWarning', code: 'ESESSION_WARNING' })
-  }
-  if (deps.whenDisconnected === 'bypass') followConnection(deps.client.connection, (event) => void store.emit(event))
-  if (deps.checkEvictionPolicy) checkEvictionPolicy(deps.client, warn)
-  checkInProcessClient(deps.client, process.env['NODE_ENV'], warn)
+  // The connection helpers hold the store weakly: a store nobody references is collected.
+  if (deps.whenDisconnected === 'bypass') followConnection(deps.client.connection, store)
+  if (deps.checkEvictionPolicy) checkEvictionPolicy(deps.client, store)
+  checkInProcessClient(deps.client, process.env['NODE_ENV'], (message) => warn(store, message))
 
   const access: StoreAccess = {
     get: (sid) => runMapped(() => ops.get(sid), orNull),

@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either'
 import type { SessionData } from 'express-session'
 import { serializerFailed } from '../errors'
 import { jsonSerializer } from './json'
-import type { ParseIssue, Serializer, SerializerContext } from './serializer'
+import { unparsable, type ParseIssue, type Serializer, type SerializerContext } from './serializer'
 
 // --- model
 
@@ -83,8 +83,8 @@ const checkKeys = (keys: unknown): ReadonlyArray<readonly [string, KeyObject]> |
 
 // --- parse
 
-const unparsable = (message: string): E.Either<ParseIssue, never> =>
-  E.left({ _tag: 'Unparsable', cause: new Error(`encrypted value: ${message}`) })
+/** An encrypted value that cannot be read: `Unparsable`, its message naming what was wrong. */
+const unreadable = (message: string): E.Either<ParseIssue, never> => unparsable(`encrypted value: ${message}`)
 
 const NO_SID = 'needs the session id as its second argument ({ sid }): the store passes it'
 
@@ -98,11 +98,11 @@ const open = (
   if (parts.length !== 4 || parts[0] !== VERSION) return undefined
   const [, id, ivText, dataText] = parts as [string, string, string, string]
   const key = keys.get(id)
-  if (key === undefined) return unparsable(`unknown key id ${JSON.stringify(id)}`)
-  if (!BASE64URL.test(ivText) || !BASE64URL.test(dataText)) return unparsable('not base64url')
+  if (key === undefined) return unreadable(`unknown key id ${JSON.stringify(id)}`)
+  if (!BASE64URL.test(ivText) || !BASE64URL.test(dataText)) return unreadable('not base64url')
   const iv = Buffer.from(ivText, 'base64url')
   const data = Buffer.from(dataText, 'base64url')
-  if (iv.length !== IV_BYTES || data.length < TAG_BYTES) return unparsable('truncated')
+  if (iv.length !== IV_BYTES || data.length < TAG_BYTES) return unreadable('truncated')
   try {
     const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES })
     decipher.setAAD(Buffer.from(sid, 'utf8'))
@@ -111,7 +111,7 @@ const open = (
     const tail = decipher.final()
     return E.right(Buffer.concat([head, tail]).toString('utf8'))
   } catch {
-    return unparsable('authentication failed (altered, written for another session id, or another key)')
+    return unreadable('authentication failed (altered, written for another session id, or another key)')
   }
 }
 
@@ -195,7 +195,7 @@ export const encryptedSerializer = (options: EncryptionOptions): Serializer<Sess
       if (plain === undefined)
         return acceptPlaintext
           ? inner.parse(raw, context)
-          : unparsable('not in the format v1.<keyId>.<iv>.<data> (a plaintext value? see acceptPlaintext)')
+          : unreadable('not in the format v1.<keyId>.<iv>.<data> (a plaintext value? see acceptPlaintext)')
       return E.isLeft(plain) ? plain : inner.parse(plain.right, context)
     }
   }

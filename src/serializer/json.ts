@@ -7,6 +7,7 @@ import * as E from 'fp-ts/lib/Either'
 import type { SessionData } from 'express-session'
 import type { Serializer } from './serializer'
 import { asSessionData } from './session'
+import { isObject } from '../refinements'
 
 // Both spellings of each key, including JSON's \u escapes (the pre-check of secure-json-parse).
 const PROTO =
@@ -18,8 +19,6 @@ const CONSTRUCTOR =
 const mayHidePrototypeKey = (raw: string): boolean =>
   (raw.includes('__proto__') || raw.includes('constructor') || raw.includes('\\u')) &&
   (PROTO.test(raw) || CONSTRUCTOR.test(raw))
-
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null
 
 /**
  * Removes own `__proto__` keys and `constructor.prototype` members everywhere in a parsed JSON value, without

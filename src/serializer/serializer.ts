@@ -1,12 +1,13 @@
 /**
  * How sessions become Redis strings and back. Inside the toolkit a serializer is a pair of pure functions
- * returning `Either`; a plain `{ stringify, parse }` pair (like `JSON`, as connect-redis takes) is accepted too.
+ * returning `Either` (`Serializer<A>`); a plain `{ stringify, parse }` pair, as connect-redis takes, is accepted too.
  *
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either'
 import type { Errors } from 'io-ts'
 import { decodeFailed, parseFailed, serializerFailed, stringifyFailed, tooLarge, type StoreError } from '../errors'
+import { isObject } from '../refinements'
 
 // --- model
 
@@ -47,7 +48,7 @@ export interface Serializer<A> {
 }
 
 /**
- * A plain serializer, as connect-redis takes one: two functions that may throw (like the global `JSON`).
+ * A serializer as connect-redis takes it: two plain functions that may throw (like the global `JSON`).
  *
  * @category model
  * @since 0.1.0
@@ -139,6 +140,14 @@ export const toSerializer = <A>(s: Serializer<A> | PlainSerializer<A>): Serializ
 // --- errors
 
 /**
+ * An `Unparsable` issue, its cause a `TypeError` with `message`.
+ *
+ * @internal
+ */
+export const unparsable = (message: string): E.Either<ParseIssue, never> =>
+  E.left({ _tag: 'Unparsable', cause: new TypeError(message) })
+
+/**
  * A `ParseIssue` for the value stored at `key`, as a `StoreError`.
  *
  * @category errors
@@ -166,8 +175,7 @@ export const stringifyFor = <A>(serializer: Serializer<A>, sid: string, value: A
   return E.isRight(text) ? text : E.left(isSerializerFailure(text.left) ? text.left : stringifyFailed(sid, text.left))
 }
 
-const isSerializerFailure = (u: unknown): u is StoreError =>
-  typeof u === 'object' && u !== null && (u as { readonly _tag?: unknown })._tag === 'SerializerFailed'
+const isSerializerFailure = (u: unknown): u is StoreError => isObject(u) && u['_tag'] === 'SerializerFailed'
 
 // --- limits
 

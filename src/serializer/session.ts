@@ -6,7 +6,8 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type { SessionData } from 'express-session'
-import { toSerializer, type ParseIssue, type PlainSerializer, type Serializer } from './serializer'
+import { isRecord } from '../refinements'
+import { toSerializer, unparsable, type ParseIssue, type PlainSerializer, type Serializer } from './serializer'
 
 // --- model
 
@@ -39,11 +40,6 @@ export interface StoredCookie {
 export type StoredSession = Omit<SessionData, 'cookie'> & { readonly cookie: StoredCookie }
 
 // --- destructors
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
-
-const unparsable = (message: string): E.Either<ParseIssue, never> =>
-  E.left({ _tag: 'Unparsable', cause: new TypeError(message) })
 
 /**
  * A parsed value as the `SessionData` its type promises: an object with a `cookie` object whose `expires`
