@@ -11,6 +11,7 @@ import type { IO } from 'fp-ts/lib/IO'
 import * as O from 'fp-ts/lib/Option'
 import * as TE from 'fp-ts/lib/TaskEither'
 import type { SessionData } from 'express-session'
+import { isObject } from '../refinements'
 import { invalidSession, type StoreError } from '../errors'
 import type { ExpiryBound } from '../ttl'
 import { overBoth, type Feature, type StoreOperations } from './model'
@@ -40,8 +41,7 @@ type Stamp = E.Either<string, O.Option<number>>
 
 /** The stamp of a session: none yet, a time, or a value that is not one. */
 const stampOf = (sess: unknown): Stamp => {
-  const value =
-    typeof sess === 'object' && sess !== null ? (sess as Record<string, unknown>)[CREATED_AT_FIELD] : undefined
+  const value = isObject(sess) ? sess[CREATED_AT_FIELD] : undefined
   if (value === undefined) return E.right(O.none)
   return typeof value === 'number' && Number.isFinite(value)
     ? E.right(O.some(value))
@@ -107,7 +107,7 @@ export const withAbsoluteLifetime =
       (sid) =>
         TE.map((found: O.Option<SessionData>) => O.filter(within)(found))(get(sid))
     const stamped = (session: SessionData): SessionData =>
-      typeof session === 'object' && session !== null && !(CREATED_AT_FIELD in session)
+      isObject(session) && !(CREATED_AT_FIELD in session)
         ? ({ ...session, [CREATED_AT_FIELD]: deps.now() } as SessionData)
         : session
     /** The end of a session's life, or the given bound when it is sooner. */
