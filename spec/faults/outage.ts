@@ -39,7 +39,7 @@ export interface OutagePlan {
   readonly faultAtMs: number
   readonly faultForMs: number
   readonly afterHealMs: number
-  /** Injects the fault into the running server. */
+  /** Injects the fault into the running server; resolves once it is in effect (the process gone, or stopped). */
   readonly inject: (server: OwnedRedis) => Promise<void>
   /** Heals it; returns the server now running (the same one, or a new one on the same port). */
   readonly heal: (server: OwnedRedis, restart: () => Promise<OwnedRedis>) => Promise<OwnedRedis>
@@ -53,6 +53,12 @@ export interface OutageResult {
   readonly opErrors: number
   /** Requests that failed before the fault was injected (must be 0). */
   readonly failedBeforeFault: number
+  /**
+   * Requests that ran wholly inside the outage (started once the fault was in effect, ended before the heal
+   * began), and how many of them succeeded: Redis could not have answered any of them.
+   */
+  readonly insideOutage: number
+  readonly servedInsideOutage: number
   /** From healing to the end of the first request that started after healing and succeeded; -1 if none. */
   readonly recoveryMs: number
   /** Requests that started after the first success after healing and still failed. */
@@ -97,7 +103,9 @@ export const runOutage = async (plan: OutagePlan): Promise<OutageResult> => {
       await sleep(plan.faultAtMs)
       const faultAt = now()
       await plan.inject(server)
+      const inEffectAt = now()
       await sleep(Math.max(0, faultAt + plan.faultForMs - now()))
+      const healBeganAt = now()
       server = await plan.heal(server, restart)
       const healAt = now()
       await load.done
@@ -105,12 +113,15 @@ export const runOutage = async (plan: OutagePlan): Promise<OutageResult> => {
       const firstOk = samples.filter((s) => s.start >= healAt && s.ok).sort((a, b) => a.end - b.end)[0]
       const recoveredAt = firstOk?.end
       const { lost, resurrected } = await auditSessions(server.url, load)
+      const inside = samples.filter((s) => s.start >= inEffectAt && s.end <= healBeganAt)
       return {
         summary: summarize(samples),
         longestOpMs: ops.longest,
         ops: ops.count,
         opErrors: ops.errors,
         failedBeforeFault: samples.filter((s) => s.end < faultAt && !s.ok).length,
+        insideOutage: inside.length,
+        servedInsideOutage: inside.filter((s) => s.ok).length,
         recoveryMs: recoveredAt === undefined ? -1 : recoveredAt - healAt,
         failedAfterRecovery:
           recoveredAt === undefined ? -1 : samples.filter((s) => s.start >= recoveredAt && !s.ok).length,
@@ -141,6 +152,8 @@ export const reportOutage = (scenario: string, healKey: string, r: OutageResult)
     requests: r.summary.total,
     failed: r.summary.failed,
     failedBy: JSON.stringify(r.summary.failedCodes),
+    insideOutage: r.insideOutage,
+    servedInsideOutage: r.servedInsideOutage,
     longestRequestMs: Math.round(r.summary.longestMs),
     longestOpMs: Math.round(r.longestOpMs),
     [healKey]: r.healAtMs,
@@ -164,13 +177,16 @@ export interface OutageOracle {
 }
 
 /**
- * The oracles of every outage run: enough load; no failure before the fault, but the fault was felt; every
+ * The oracles of every outage run: enough load; no failure before the fault, but the fault was felt: requests
+ * ran wholly inside the outage and none of them succeeded (Redis could not answer them); every
  * request and every store operation within its bound, none hit the client-side timeout; the app recovered and
  * nothing failed after that; the client is ready; no acknowledged session lost, no acknowledged logout undone.
  */
 export const assertOutage = (r: OutageResult, o: OutageOracle): void => {
   assert.ok(r.summary.total > 100, `enough load: ${r.summary.total} requests`)
   assert.is(r.failedBeforeFault, 0, `no failure before ${o.fault}`)
+  assert.ok(r.insideOutage > 0, `requests ran wholly inside the outage: ${r.insideOutage}`)
+  assert.is(r.servedInsideOutage, 0, `requests that Redis cannot have served while ${o.fault} lasted`)
   assert.ok(r.summary.failed > 0, `${o.fault} was felt by the app (the oracle can fail)`)
   assert.ok(
     r.summary.longestMs <= o.requestBoundMs,

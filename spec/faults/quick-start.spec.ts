@@ -4,7 +4,11 @@
  * written from the packed install, with 4 virtual users looping `GET /` on their own session.
  *
  * Oracles, for `kill -9` + restart on the same port and for SIGSTOP + SIGCONT: the app process stays up (an
- * unhandled 'error' would crash it); no request fails before the fault; every request answers within the
+ * unhandled 'error' would crash it); no request fails before the fault; every request that ran wholly inside
+ * the outage (it started once the server was confirmed dead or stopped, `T` in /proc, and ended before the
+ * heal began) fails, since Redis could not answer its `get`, and every user has such a request (the outage
+ * outlasts two deadlines: a request that was waiting on a hung `set` when the fault began ends as a late 200,
+ * because express-session writes the response before the save's callback); every request answers within the
  * default deadline (2000 ms) + 1500 ms, none hits the client-side timeout; every failed request is a 503
  * whose body names a store error code (never a 500, never a TypeError from a missing `req.session`); traffic
  * recovers soon after Redis is back and nothing fails after that; sessions survive (Redis runs with
@@ -21,7 +25,17 @@ import { requestText } from '../support/http'
 import { installPacked } from '../support/pack'
 import { kindOf, LOOPBACK_PRELOAD, namedBlock, readReadme, startApp, type AppProcess } from '../support/readme'
 import { freePort } from '../support/redis-server'
-import { faultsEnabled, now, PREFIX, report, sleep, spawnRedis, withAdmin, type OwnedRedis } from './support'
+import {
+  faultsEnabled,
+  now,
+  PREFIX,
+  report,
+  sleep,
+  spawnRedis,
+  stopProcess,
+  withAdmin,
+  type OwnedRedis
+} from './support'
 
 /** The store's default operationTimeoutMs, and the slack on top of it on a busy 2-core machine. */
 const DEFAULT_DEADLINE_MS = 2_000
@@ -54,6 +68,7 @@ interface Plan {
   readonly faultAtMs: number
   readonly faultForMs: number
   readonly afterHealMs: number
+  /** Resolves once the fault has taken effect (the process is gone, or stopped: `T`). */
   readonly inject: (server: OwnedRedis) => Promise<void>
   readonly heal: (server: OwnedRedis, restart: () => Promise<OwnedRedis>) => Promise<OwnedRedis>
   /** Codes a failed request may name. */
@@ -64,6 +79,10 @@ interface Plan {
 interface Outcome {
   readonly samples: ReadonlyArray<Sample>
   readonly faultAt: number
+  /** When the fault was confirmed in effect. */
+  readonly inEffectAt: number
+  /** When the heal began (SIGCONT sent, or the restart started). */
+  readonly healBeganAt: number
   readonly healAt: number
   readonly app: AppProcess
   readonly appAliveAtEnd: boolean
@@ -120,7 +139,9 @@ const runScenario = async (state: State, plan: Plan): Promise<Outcome> => {
     await sleep(plan.faultAtMs)
     const faultAt = now()
     await plan.inject(server)
+    const inEffectAt = now()
     await sleep(Math.max(0, faultAt + plan.faultForMs - now()))
+    const healBeganAt = now()
     server = await plan.heal(server, restart)
     const healAt = now()
     await load
@@ -130,7 +151,7 @@ const runScenario = async (state: State, plan: Plan): Promise<Outcome> => {
       const values = keys.length === 0 ? [] : await admin.mGet(keys)
       return values.map((v) => Number((JSON.parse(v ?? '{}') as { views?: unknown }).views ?? NaN))
     })
-    return { samples, faultAt, healAt, app, appAliveAtEnd, storedViews }
+    return { samples, faultAt, inEffectAt, healBeganAt, healAt, app, appAliveAtEnd, storedViews }
   } finally {
     await app?.stop()
     await server.stop()
@@ -147,6 +168,10 @@ const count = (xs: ReadonlyArray<string>): Record<string, number> => {
 const check = (plan: Plan, o: Outcome): void => {
   const { samples, faultAt, healAt } = o
   const failed = samples.filter((s) => !ok(s))
+  // Requests that ran wholly inside the outage: Redis could not answer their get.
+  const inside = samples.filter((s) => s.start >= o.inEffectAt && s.end <= o.healBeganAt)
+  const insideOk = inside.filter(ok)
+  const usersInside = new Set(inside.map((s) => s.user)).size
   const firstOk = samples.filter((s) => s.start >= healAt && ok(s)).sort((a, b) => a.end - b.end)[0]
   const recoveryMs = firstOk === undefined ? -1 : firstOk.end - healAt
   const failedAfterRecovery = firstOk === undefined ? [] : failed.filter((s) => s.start >= firstOk.end)
@@ -170,6 +195,8 @@ const check = (plan: Plan, o: Outcome): void => {
     requests: samples.length,
     failed: failed.length,
     failedBy: JSON.stringify(outcomes),
+    insideOutage: inside.length,
+    usersInside: `${usersInside}/${USERS}`,
     statuses: JSON.stringify(count(samples.map((s) => String(s.status)))),
     longestRequestMs: Math.round(longest),
     [plan.healKey]: Math.round(healAt - faultAt),
@@ -214,6 +241,12 @@ const check = (plan: Plan, o: Outcome): void => {
       plan.codes
     )} (no code: not a store error, e.g. a TypeError on a missing req.session): ${example(unnamed)}`
   )
+  assert.is(
+    usersInside,
+    USERS,
+    `every user ran a request wholly inside the outage (${Math.round(o.healBeganAt - o.inEffectAt)} ms)`
+  )
+  assert.is(insideOk.length, 0, `requests inside the outage that Redis cannot have served: ${example(insideOk)}`)
   assert.ok(failed.length > 0, 'the fault was felt by the app (the oracle can fail)')
   assert.ok(recoveryMs >= 0, 'a request succeeded after Redis was back')
   assert.ok(
@@ -263,12 +296,15 @@ if (faultsEnabled) {
     rethrowSetupError(state.setupError)
   })
 
-  test('kill -9 Redis for 3 s, restart on the same port: 503s naming a store error in bounded time, then recovery', async (state) => {
+  // Each outage lasts 6 s: more than two deadlines and their slack, so that every user runs a whole request
+  // inside it (a user may first spend one deadline on a request that was in flight when the fault began, and a
+  // save in flight ends as a late 200).
+  test('kill -9 Redis for 6 s, restart on the same port: 503s naming a store error in bounded time, then recovery', async (state) => {
     const plan: Plan = {
-      name: 'kill -9 for 3 s + restart',
+      name: 'kill -9 for 6 s + restart',
       healKey: 'restartAtMs',
       faultAtMs: 1_500,
-      faultForMs: 3_000,
+      faultForMs: 6_000,
       afterHealMs: 6_000,
       inject: async (server) => {
         server.signal('SIGKILL')
@@ -283,14 +319,14 @@ if (faultsEnabled) {
     check(plan, await runScenario(state, plan))
   })
 
-  test('SIGSTOP Redis for 4 s, then SIGCONT: ETIMEDOUT 503s in bounded time, recovery right after SIGCONT', async (state) => {
+  test('SIGSTOP Redis for 6 s, then SIGCONT: ETIMEDOUT 503s in bounded time, recovery right after SIGCONT', async (state) => {
     const plan: Plan = {
-      name: 'SIGSTOP for 4 s',
+      name: 'SIGSTOP for 6 s',
       healKey: 'sigcontAtMs',
       faultAtMs: 1_500,
-      faultForMs: 4_000,
+      faultForMs: 6_000,
       afterHealMs: 4_000,
-      inject: async (server) => server.signal('SIGSTOP'),
+      inject: (server) => stopProcess(server),
       heal: async (server) => {
         server.signal('SIGCONT')
         return server

@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert'
 import { assertOutage, reportOutage, runOutage, type OutagePlan, type OutageResult } from './outage'
 import { createClient } from 'redis'
 import { createRedisStore } from '../../src'
-import { closeAgent, faultsEnabled, now, reconnectQuickly, report, sleep, spawnRedis } from './support'
+import { closeAgent, faultsEnabled, now, reconnectQuickly, report, sleep, spawnRedis, stopProcess } from './support'
 
 const DEADLINE_MS = 500
 const EPSILON_MS = 250
@@ -27,7 +27,7 @@ const base: Omit<OutagePlan, 'client'> = {
   faultAtMs: 1_000,
   faultForMs: STOP_MS,
   afterHealMs: 2_500,
-  inject: async (server) => server.signal('SIGSTOP'),
+  inject: (server) => stopProcess(server),
   heal: async (server) => {
     server.signal('SIGCONT')
     return server
@@ -90,7 +90,7 @@ if (faultsEnabled) {
     await client.connect()
     try {
       const store = createRedisStore(client, { operationTimeoutMs: 0 })
-      server.signal('SIGSTOP')
+      await stopProcess(server)
       const start = now()
       const pending = store.access.get('control').then(() => now() - start)
       await sleep(2_000)
@@ -118,7 +118,7 @@ if (faultsEnabled) {
       const events: Array<string> = []
       store.on('disconnect', () => events.push('disconnect'))
       store.on('connect', () => events.push('connect'))
-      server.signal('SIGSTOP')
+      await stopProcess(server)
       await sleep(1_500)
       server.signal('SIGCONT')
       await sleep(200)

@@ -8,7 +8,7 @@
  * `SPEC` filter that selects spec/faults. A plain `npm test` skips them, so CI runs them once, in their own
  * step (about a minute).
  */
-import { mkdtempSync, readdirSync, rmSync } from 'fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'fs'
 import { tmpdir } from 'os'
 import { join } from 'path'
 import express, { type NextFunction, type Request, type Response } from 'express'
@@ -54,6 +54,8 @@ export interface OwnedRedis {
   readonly dir: string
   /** Sends a signal to this server's PID (never by name). */
   readonly signal: (sig: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT') => void
+  /** The process state letter of /proc/<pid>/stat: `T` once SIGSTOP has taken effect, `S`/`R` when running. */
+  readonly state: () => string
   /** Resolves once the process has exited. */
   readonly exited: Promise<void>
   /** SIGCONT (in case it was stopped), SIGKILL, wait for the exit; removes the data dir when it owns it. */
@@ -66,6 +68,29 @@ const safeKill = (pid: number, sig: NodeJS.Signals): void => {
   } catch {
     // already gone
   }
+}
+
+/** The state letter of /proc/<pid>/stat (the field after the command name), or `gone`. */
+export const processState = (pid: number): string => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? 'unknown'
+  } catch {
+    return 'gone'
+  }
+}
+
+/**
+ * Sends SIGSTOP and waits until the kernel reports the process stopped (`T`), so that a fault spec measures a
+ * server that really is hung; throws if it is not stopped within a second.
+ */
+export const stopProcess = async (server: Pick<OwnedRedis, 'signal' | 'state'>): Promise<void> => {
+  server.signal('SIGSTOP')
+  for (let i = 0; i < 100; i++) {
+    if (server.state() === 'T') return
+    await sleep(10)
+  }
+  throw new Error(`SIGSTOP did not stop redis-server (state ${server.state()})`)
 }
 
 export interface SpawnOptions {
@@ -90,6 +115,7 @@ export const spawnRedis = async (opts: SpawnOptions = {}): Promise<OwnedRedis> =
     pid,
     dir,
     signal: (sig) => safeKill(pid, sig),
+    state: () => processState(pid),
     exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
