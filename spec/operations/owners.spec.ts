@@ -324,7 +324,10 @@ owners('options: ownerOf, ownerIndexPrefix and maxSessionsPerOwner are checked',
   assert.match(problem({ ownerOf, ownerIndexPrefix: 'owners' }), /ownerIndexPrefix must end with a separator/)
   assert.match(problem({ ownerOf, ownerIndexPrefix: '{o}:' }), /ownerIndexPrefix must not contain/)
   assert.match(problem({ maxSessionsPerOwner: 3 }), /maxSessionsPerOwner needs options.ownerOf/)
-  assert.match(problem({ ownerOf, maxSessionsPerOwner: 1.5 }), /non-negative integer/)
+  assert.match(
+    problem({ ownerOf, maxSessionsPerOwner: 1.5 }),
+    /maxSessionsPerOwner must be an integer of sessions from 0 to 10000 .*got 1.5$/
+  )
   const ok = resolveOptions({ ownerOf })
   assert.ok(
     ok._tag === 'Right' && ok.right.ownerIndexPrefix === 'session-owners:' && ok.right.maxSessionsPerOwner === 0
