@@ -138,4 +138,13 @@ ttlFor('a result above 10 years is an InvalidSession naming it, never a TTL Redi
   }
 })
 
+ttlFor('a bound that is no time (NaN) is an InvalidSession, never a NaN TTL', () => {
+  assert.match(
+    invalidReason(assertLeft(ttlOf()('s', { cookie: { expires: NOW + 1000 } }, { notAfter: Number.NaN }))),
+    'its expiry bound is not a time: NaN'
+  )
+  assert.is(assertRight(ttlOf()('s', { cookie: { expires: NOW + 1000 } }, { notAfter: Infinity })), 1000)
+  assert.ok(assertRight(ttlOf()('s', { cookie: { expires: NOW + 1000 } }, { notAfter: -Infinity })) <= 0)
+})
+
 ttlFor.run()

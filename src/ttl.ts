@@ -140,8 +140,10 @@ export const computeTtl = (deps: TtlDeps): TtlOf => {
   const ttlOf = baseTtl(deps)
   return (sid, sess, bound) => {
     const ttl = ttlOf(sid, sess)
-    return bound === undefined || E.isLeft(ttl)
-      ? ttl
-      : E.right(Math.min(ttl.right, Math.floor(bound.notAfter - deps.now())))
+    if (bound === undefined || E.isLeft(ttl)) return ttl
+    const left = Math.floor(bound.notAfter - deps.now())
+    return Number.isNaN(left)
+      ? E.left(invalidSession(sid, `its expiry bound is not a time: ${String(bound.notAfter)}`))
+      : E.right(Math.min(ttl.right, left))
   }
 }
