@@ -495,6 +495,14 @@ steps('touch: the index write fails, so the touch fails and the key is not renew
   assert.equal(members(ctx.redis, 'alice'), { s: ctx.redis.now() + MIN })
 })
 
+steps('an id the store refuses is indexed by neither set nor touch', async (ctx) => {
+  const store = createRedisStore(ctx.client, { now: ctx.redis.now, checkEvictionPolicy: false, ownerOf })
+  await rejects(store.access.set('bad id', sessionOf(ctx.redis, MIN, 'alice')), /^Invalid session id/)
+  await rejects(store.access.touch('bad id', sessionOf(ctx.redis, MIN, 'alice')), /^Invalid session id/)
+  assert.equal(ctx.redis.keyspace.keys(), [])
+  assert.equal(ctx.redis.calls, [])
+})
+
 steps('the ttl function runs once per save, whatever the save does', async (ctx) => {
   const { store, calls } = counting(ctx.client, { maxSessionsPerOwner: 1 })
   await store.access.set('a', sessionOf(ctx.redis, MIN)) // anonymous

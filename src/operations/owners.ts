@@ -13,7 +13,7 @@ import { attempt, runScript } from '../client/run'
 import type { RedisLike, SessionClient } from '../client/contract'
 import { mGetBySlot } from '../client/slot'
 import { commandFailed, defect, invalidOwner, type StoreError } from '../errors'
-import { sessionIdProblem } from '../keys'
+import { makeKeyOf, sessionIdProblem } from '../keys'
 import { OWNER_ADD_SCRIPT, OWNER_LIST_SCRIPT } from '../scripts'
 import { parseStored } from '../serializer/serializer'
 import { computeTtl, type ExpiryBound } from '../ttl'
@@ -169,8 +169,13 @@ const makeOwnerIndex = (deps: OwnerIndexDeps) => {
     (previous): { readonly outcome: SetOutcome; readonly previous: unknown } => ({ outcome: 'written', previous }),
     (outcome) => ({ outcome, previous: null })
   )
-  /** A step that only tidies the index: its failure leaves what a later read or save repairs, so it is not one. */
-  const tidy = (step: TE.TaskEither<StoreError, unknown>): Promise<void> => step().then(() => undefined)
+  /** A step that only tidies the index: what its failure leaves, a later read or save repairs; the save goes on. */
+  const tidy = (step: TE.TaskEither<StoreError, unknown>): Promise<void> =>
+    step().then(
+      () => undefined,
+      () => undefined
+    )
+  const keyOf = makeKeyOf(deps)
 
   /**
    * The id's expiry in its owner's index, then the renewal of `touch`: the index is written first, so a renewed
@@ -183,7 +188,9 @@ const makeOwnerIndex = (deps: OwnerIndexDeps) => {
       const owner = ownerOf(sess)
       if (E.isLeft(owner)) return Promise.resolve(owner)
       const ttl = ttlOf(sid, sess, bound)
-      if (owner.right === undefined || E.isLeft(ttl) || ttl.right <= 0) return touch(sid, sess, bound)()
+      // Nothing to index (or an id or TTL `touch` refuses before sending anything): `touch` alone.
+      if (owner.right === undefined || E.isLeft(keyOf(sid)) || E.isLeft(ttl) || ttl.right <= 0)
+        return touch(sid, sess, bound)()
       const renew = touch(sid, sess, bound)
       return record(owner.right, sid, deps.now() + ttl.right)().then((r) => (E.isLeft(r) ? r : renew()))
     }
