@@ -1,7 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { StoreError } from '../src/errors'
-import { computeTtl, type Expiring, type TtlDeps } from '../src/ttl'
+import { computeTtl, MAX_TTL_SECONDS, type Expiring, type TtlDeps } from '../src/ttl'
 import { assertLeft, assertRight } from './helpers'
 
 const NOW = 1_700_000_000_000
@@ -59,6 +59,14 @@ cookie('an unreadable cookie.expires is an InvalidSession naming it, even with a
     invalidReason(assertLeft(ttlOf()('s', { cookie: { expires: new Date(Number.NaN) } }))),
     'not a valid date'
   )
+})
+
+cookie('a cookie more than 10 years away is kept 10 years (browsers keep a cookie 400 days at most)', () => {
+  const tenYears = MAX_TTL_SECONDS * 1000
+  assert.is(MAX_TTL_SECONDS, 315_360_000)
+  assert.is(assertRight(ttlOf()('s', { cookie: { expires: NOW + tenYears } })), tenYears)
+  for (const expires of [NOW + tenYears + 1, 8.64e15, new Date(8.64e15).toISOString()])
+    assert.is(assertRight(ttlOf()('s', { cookie: { expires } })), tenYears, String(expires))
 })
 
 cookie('a session that is not an object is an InvalidSession', () => {
@@ -119,6 +127,24 @@ ttlFor('NaN, Infinity and non-numbers are an InvalidSession naming what came bac
   for (const [result, message] of cases) {
     assert.match(invalidReason(assertLeft(ttlOf({ ttlFor: () => result as number })('s', {}))), message, String(result))
   }
+})
+
+ttlFor('a result above 10 years is an InvalidSession naming it, never a TTL Redis would refuse', () => {
+  assert.is(assertRight(ttlOf({ ttlFor: () => MAX_TTL_SECONDS })('s', {})), MAX_TTL_SECONDS * 1000)
+  for (const seconds of [MAX_TTL_SECONDS + 0.001, 1e20, Number.MAX_VALUE]) {
+    const reason = invalidReason(assertLeft(ttlOf({ ttlFor: () => seconds })('s', {})))
+    assert.match(reason, `options.ttl(session) returned ${seconds} seconds, more than the longest TTL`, String(seconds))
+    assert.match(reason, '(315360000, 10 years)')
+  }
+})
+
+ttlFor('a bound that is no time (NaN) is an InvalidSession, never a NaN TTL', () => {
+  assert.match(
+    invalidReason(assertLeft(ttlOf()('s', { cookie: { expires: NOW + 1000 } }, { notAfter: Number.NaN }))),
+    'its expiry bound is not a time: NaN'
+  )
+  assert.is(assertRight(ttlOf()('s', { cookie: { expires: NOW + 1000 } }, { notAfter: Infinity })), 1000)
+  assert.ok(assertRight(ttlOf()('s', { cookie: { expires: NOW + 1000 } }, { notAfter: -Infinity })) <= 0)
 })
 
 ttlFor.run()

@@ -14,6 +14,7 @@ import {
 } from './serializer/serializer'
 import { sessionSerializer } from './serializer/session'
 import { jsonSerializer } from './serializer/json'
+import { MAX_TTL_SECONDS } from './ttl'
 
 // --- model
 
@@ -47,32 +48,36 @@ export interface StoreOptions {
   readonly prefix?: string
   /**
    * Keys per batch of the batched operations (each `MGET` of `all`/`iterate`, each tombstone script of `clear`).
-   * Default 1000: one batch per `SCAN` page (`COUNT max(scanCount, 1000)`).
+   * Default 1000: one batch per `SCAN` page (`COUNT max(scanCount, 1000)`). An integer from 1 to 10000.
    */
   readonly scanCount?: number
   /**
    * TTL for sessions whose cookie has no `expires` (browser-session cookies). `false`/`0`: refuse them. Default 86400.
+   * At most 315360000 (10 years), the longest TTL the store writes.
    */
   readonly ttlSeconds?: number | false
   /**
    * connect-redis's option: a number is `ttlSeconds`; a function `(session) => seconds` gives each session its
-   * lifetime in Redis whatever its cookie says (for `set` and `touch`; `<= 0` ends the session).
+   * lifetime in Redis whatever its cookie says (for `set` and `touch`; `<= 0` ends the session). A number, or a
+   * result, above 315360000 (10 years) is refused: the option when the store is built, a result for that save.
    */
   readonly ttl?: number | ((session: SessionData) => number)
   /** connect-redis's option. Only `false` is accepted: sessions without a TTL would never leave Redis. */
   readonly disableTTL?: false
   /**
-   * How long a destroyed session stays a tombstone that refuses `set`/`touch`. `0` disables tombstones. Default 300.
+   * How long a destroyed session stays a tombstone that refuses `set`/`touch`. `0` disables tombstones. Default 300;
+   * at most 86400 (1 day).
    */
   readonly concurrencyGraceSeconds?: number
   /**
    * Lazy touch: express-session's `touch` writes nothing when the session's expiry was renewed less than this many
-   * seconds ago (as Redis reports it). `0` (default) renews on every touch.
+   * seconds ago (as Redis reports it). `0` (default) renews on every touch. At most 315360000 (10 years).
    */
   readonly touchAfterSeconds?: number
   /**
    * **Absolute lifetime** (opt-in): a session ends this many seconds after it was created, however active it is.
-   * Its TTL is capped at that end on every `set` and `touch`. `0` (default): no limit. See docs/absolute-lifetime.md.
+   * Its TTL is capped at that end on every `set` and `touch`. `0` (default): no limit; at most 315360000 (10 years).
+   * See docs/absolute-lifetime.md.
    */
   readonly absoluteLifetimeSeconds?: number
   /** Make express-session's `touch` a no-op (the expiry is then renewed only by `set`). Default `false`. */
@@ -88,7 +93,8 @@ export interface StoreOptions {
    */
   readonly strictSessionIds?: boolean
   /**
-   * Largest serialized session, in UTF-8 bytes: bigger ones are refused on `set` and corrupt on read. Default 1 MiB.
+   * Largest serialized session, in UTF-8 bytes: bigger ones are refused on `set` and corrupt on read. Default 1 MiB;
+   * an integer from 1 to 536870912 (512 MiB, Redis's largest string).
    */
   readonly maxPayloadBytes?: number
   /**
@@ -98,7 +104,7 @@ export interface StoreOptions {
   readonly onCorrupt?: 'miss' | 'fail'
   /**
    * Deadline of each single-key operation (get, set, touch, destroy), in ms: past it, an `ETIMEDOUT` error. Default
-   * 2000; `0`: none.
+   * 2000; `0`: none; at most 3600000 (1 hour).
    */
   readonly operationTimeoutMs?: number
   /**
@@ -109,10 +115,10 @@ export interface StoreOptions {
   readonly checkEvictionPolicy?: boolean
   /**
    * Logouts that survive a failover: `destroy` and `clear` answer only once this many replicas hold the
-   * tombstone (`WAIT`), else fail with `ESESSION_NOT_REPLICATED`. Default `0` (off).
+   * tombstone (`WAIT`), else fail with `ESESSION_NOT_REPLICATED`. Default `0` (off); an integer up to 100.
    */
   readonly waitReplicas?: number
-  /** How long `waitReplicas` waits for the replicas, in ms. Default 1000. */
+  /** How long `waitReplicas` waits for the replicas, in ms. Default 1000; an integer from 1 to 3600000 (1 hour). */
   readonly waitTimeoutMs?: number
   /**
    * The owner of a session (a user id), or `undefined` for an anonymous one: turns on the owner index, for
@@ -127,7 +133,7 @@ export interface StoreOptions {
   readonly ownerIndexPrefix?: string
   /**
    * With `ownerOf`: at most this many sessions per owner; a `set` beyond it destroys (with tombstones) that owner's
-   * sessions that expire first. Default `0`: no cap.
+   * sessions that expire first. Default `0`: no cap; at most 10000.
    */
   readonly maxSessionsPerOwner?: number
   /** The clock, in ms since the epoch. Default `Date.now`, the clock express-session sets `cookie.expires` with. For tests. */
@@ -219,14 +225,70 @@ const show = (u: unknown): string =>
       : 'an object'
     : String(u)
 
-const isNonNegative = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0
+/**
+ * The range of a numeric option, checked when the store is built: an integer or any finite number, from `min` to
+ * `max` (in `unit`), with `why` the reason for `max` as an error message shows it.
+ */
+interface Range {
+  readonly integer: boolean
+  readonly unit: string
+  readonly min: number
+  readonly max: number
+  readonly why: string
+}
 
-const nonNegative =
-  (name: keyof StoreOptions, unit: string): Check =>
-  (o) =>
-    o[name] === undefined || isNonNegative(o[name])
+/** Up to 10 years: far beyond any cookie (browsers keep one at most 400 days), far below what Redis refuses. */
+const TTL_RANGE: Range = { integer: false, unit: 'seconds', min: 0, max: MAX_TTL_SECONDS, why: '10 years' }
+
+/** Longest deadline: an hour is more than any Redis command should take, and far below setTimeout's 24.8 days. */
+const MAX_DEADLINE_MS = 3_600_000
+
+/**
+ * The range of each numeric option. Redis's own limits: a string value is at most 512 MiB
+ * (`proto-max-bulk-len`), and `SET … PX` refuses a TTL that `now + ttl` cannot hold in a signed 64-bit ms count
+ * (`ERR invalid expire time`), or that is no integer. Product limits keep each option where it still means
+ * something: one `SCAN` page never walks the whole keyspace, a tombstone outlives any request but not a day.
+ */
+const RANGES = {
+  scanCount: { integer: true, unit: 'keys', min: 1, max: 10_000, why: 'one SCAN page must not walk the keyspace' },
+  ttlSeconds: TTL_RANGE,
+  ttl: TTL_RANGE,
+  concurrencyGraceSeconds: { integer: false, unit: 'seconds', min: 0, max: 86_400, why: '1 day' },
+  touchAfterSeconds: TTL_RANGE,
+  absoluteLifetimeSeconds: TTL_RANGE,
+  maxPayloadBytes: { integer: true, unit: 'bytes', min: 1, max: 536_870_912, why: "512 MiB, Redis's largest string" },
+  operationTimeoutMs: { integer: false, unit: 'ms', min: 0, max: MAX_DEADLINE_MS, why: '1 hour' },
+  waitReplicas: { integer: true, unit: 'replicas', min: 0, max: 100, why: 'more than any deployment has' },
+  waitTimeoutMs: { integer: true, unit: 'ms', min: 1, max: MAX_DEADLINE_MS, why: '1 hour' },
+  maxSessionsPerOwner: {
+    integer: true,
+    unit: 'sessions',
+    min: 0,
+    max: 10_000,
+    why: 'a save over the cap reads them all'
+  }
+} as const satisfies Readonly<Partial<Record<keyof StoreOptions, Range>>>
+
+const inRange = (range: Range, n: unknown): n is number =>
+  typeof n === 'number' &&
+  Number.isFinite(n) &&
+  (!range.integer || Number.isInteger(n)) &&
+  n >= range.min &&
+  n <= range.max
+
+/** What an option's range says in an error message: `an integer of keys from 1 to 10000 (…)`. */
+const describeRange = (r: Range): string =>
+  `${r.integer ? 'an integer' : 'a number'} of ${r.unit} from ${r.min} to ${r.max} (${r.why})`
+
+/** The check of a numeric option; `or` names the other values it accepts (`false`, a function). */
+const numeric =
+  (name: keyof typeof RANGES, or = ''): Check =>
+  (o) => {
+    const value = o[name]
+    return value === undefined || inRange(RANGES[name], value)
       ? undefined
-      : `options.${name} must be a non-negative number of ${unit}, got ${show(o[name])}`
+      : `options.${name} must be ${describeRange(RANGES[name])}${or}, got ${show(value)}`
+  }
 
 const boolean =
   (name: keyof StoreOptions): Check =>
@@ -256,7 +318,8 @@ const prefixProblem = (name: 'prefix' | 'ownerIndexPrefix', prefix: unknown): st
 
 const checkPrefix: Check = ({ prefix }) => prefixProblem('prefix', prefix)
 
-const checkOwnerIndex: Check = ({ ownerOf, ownerIndexPrefix, maxSessionsPerOwner: max, prefix }) => {
+const checkOwnerIndex: Check = (o) => {
+  const { ownerOf, ownerIndexPrefix, maxSessionsPerOwner: max, prefix } = o
   if (ownerOf !== undefined && typeof ownerOf !== 'function')
     return `options.ownerOf must be a function (session) => owner | undefined, got ${show(ownerOf)}`
   const problem = prefixProblem('ownerIndexPrefix', ownerIndexPrefix)
@@ -267,8 +330,8 @@ const checkOwnerIndex: Check = ({ ownerOf, ownerIndexPrefix, maxSessionsPerOwner
     return `options.ownerIndexPrefix (${JSON.stringify(index)}) and options.prefix (${JSON.stringify(
       sessions
     )}) must not start with one another: clear() would take an owner index for a session`
-  if (max !== undefined && !(Number.isInteger(max) && max >= 0))
-    return `options.maxSessionsPerOwner must be a non-negative integer, got ${show(max)}`
+  const outOfRange = numeric('maxSessionsPerOwner')(o)
+  if (outOfRange !== undefined) return outOfRange
   if ((max ?? 0) > 0 && ownerOf === undefined) return 'options.maxSessionsPerOwner needs options.ownerOf'
   return undefined
 }
@@ -285,25 +348,18 @@ const checkSerializer: Check = ({ serializer }) => {
     : undefined
 }
 
-const checkTtl: Check = ({ ttl, ttlSeconds }) => {
+const checkTtl: Check = (o) => {
+  const { ttl, ttlSeconds } = o
   if (ttl === undefined) return undefined
   if (ttlSeconds !== undefined)
     return "options.ttl and options.ttlSeconds: give one of them (ttl is connect-redis's name)"
-  return typeof ttl === 'function' || isNonNegative(ttl)
-    ? undefined
-    : `options.ttl must be a non-negative number of seconds or a function (session) => seconds, got ${show(ttl)}`
+  return typeof ttl === 'function' ? undefined : numeric('ttl', ', or a function (session) => seconds')(o)
 }
 
 const checks: ReadonlyArray<Check> = [
   checkPrefix,
-  ({ scanCount }) =>
-    scanCount === undefined || (Number.isInteger(scanCount) && scanCount > 0)
-      ? undefined
-      : `options.scanCount must be a positive integer, got ${show(scanCount)}`,
-  ({ ttlSeconds }) =>
-    ttlSeconds === undefined || ttlSeconds === false || isNonNegative(ttlSeconds)
-      ? undefined
-      : `options.ttlSeconds must be a non-negative number of seconds or false, got ${show(ttlSeconds)}`,
+  numeric('scanCount'),
+  (o) => (o.ttlSeconds === false ? undefined : numeric('ttlSeconds', ', or false')(o)),
   checkTtl,
   ({ disableTTL }) =>
     disableTTL === undefined || disableTTL === false
@@ -311,27 +367,18 @@ const checks: ReadonlyArray<Check> = [
       : disableTTL === true
       ? 'options.disableTTL: true is not supported: a session without a TTL never leaves Redis (nor does its key when the browser drops the cookie). Give long-lived sessions a long cookie maxAge, or a ttl function'
       : `options.disableTTL must be false, got ${show(disableTTL)}`,
-  nonNegative('concurrencyGraceSeconds', 'seconds'),
-  nonNegative('touchAfterSeconds', 'seconds'),
-  nonNegative('absoluteLifetimeSeconds', 'seconds'),
-  nonNegative('operationTimeoutMs', 'ms'),
-  ({ waitReplicas: w }) =>
-    w === undefined || (Number.isInteger(w) && w >= 0)
-      ? undefined
-      : `options.waitReplicas must be a non-negative integer, got ${show(w)}`,
-  ({ waitTimeoutMs: w }) =>
-    w === undefined || (Number.isInteger(w) && w > 0)
-      ? undefined
-      : `options.waitTimeoutMs must be a positive integer of ms, got ${show(w)}`,
+  numeric('concurrencyGraceSeconds'),
+  numeric('touchAfterSeconds'),
+  numeric('absoluteLifetimeSeconds'),
+  numeric('operationTimeoutMs'),
+  numeric('waitReplicas'),
+  numeric('waitTimeoutMs'),
   boolean('disableTouch'),
   boolean('strictSessionIds'),
   boolean('checkEvictionPolicy'),
   checkSerializer,
   checkOwnerIndex,
-  ({ maxPayloadBytes: m }) =>
-    m === undefined || (Number.isInteger(m) && m > 0)
-      ? undefined
-      : `options.maxPayloadBytes must be a positive integer, got ${show(m)}`,
+  numeric('maxPayloadBytes'),
   ({ onCorrupt }) =>
     onCorrupt === undefined || onCorrupt === 'miss' || onCorrupt === 'fail'
       ? undefined

@@ -33,8 +33,8 @@ export interface TtlDeps {
   readonly ttlSeconds: number | false
   /**
    * Each session's TTL in seconds, whatever its cookie says (connect-redis's `ttl` function): different
-   * lifetimes per role, say. A result `<= 0` means the session is over; a throw or a non-number is an
-   * `InvalidSession`.
+   * lifetimes per role, say. A result `<= 0` means the session is over; a throw, a non-number or a result above
+   * `MAX_TTL_SECONDS` is an `InvalidSession`.
    */
   readonly ttlFor?: ((session: never) => number) | undefined
 }
@@ -59,6 +59,22 @@ export interface ExpiryBound {
  */
 export type TtlOf = (sid: string, sess: Expiring, bound?: ExpiryBound) => E.Either<StoreError, number>
 
+// --- constants
+
+/**
+ * The longest TTL the store writes, in seconds: 10 years. Browsers keep a cookie at most 400 days, and Redis refuses a
+ * TTL only past what a signed 64-bit count of ms since the epoch holds (`ERR invalid expire time`), so this bound
+ * costs no real session and keeps every TTL a whole number of ms well inside a double's integers. `ttlSeconds` and
+ * the other lifetimes are checked against it when the store is built, a `ttl` function's result on each save.
+ *
+ * @category constants
+ * @since 0.1.0
+ * @internal
+ */
+export const MAX_TTL_SECONDS = 315_360_000
+
+const MAX_TTL_MS = MAX_TTL_SECONDS * 1000
+
 // --- operations
 
 const ttlFromFunction = (
@@ -72,16 +88,23 @@ const ttlFromFunction = (
   } catch (e) {
     return E.left(invalidSession(sid, `options.ttl(session) threw: ${e instanceof Error ? e.message : String(e)}`))
   }
-  return typeof seconds === 'number' && !Number.isNaN(seconds) && seconds !== Infinity
-    ? E.right(seconds <= 0 ? 0 : Math.ceil(seconds * 1000))
-    : E.left(
-        invalidSession(
-          sid,
-          `options.ttl(session) must return a number of seconds, got ${
-            typeof seconds === 'number' ? String(seconds) : typeof seconds
-          }`
-        )
+  if (typeof seconds !== 'number' || Number.isNaN(seconds) || seconds === Infinity)
+    return E.left(
+      invalidSession(
+        sid,
+        `options.ttl(session) must return a number of seconds, got ${
+          typeof seconds === 'number' ? String(seconds) : typeof seconds
+        }`
       )
+    )
+  if (seconds > MAX_TTL_SECONDS)
+    return E.left(
+      invalidSession(
+        sid,
+        `options.ttl(session) returned ${seconds} seconds, more than the longest TTL the store writes (${MAX_TTL_SECONDS}, 10 years)`
+      )
+    )
+  return E.right(seconds <= 0 ? 0 : Math.ceil(seconds * 1000))
 }
 
 const baseTtl =
@@ -97,14 +120,15 @@ const baseTtl =
         : E.right(Math.ceil(deps.ttlSeconds * 1000)) // Redis wants whole milliseconds (1.001 * 1000 is 1000.999…)
     }
     const at = expires instanceof Date ? expires.getTime() : new Date(expires).getTime()
+    // A cookie more than 10 years away (a browser keeps it 400 days at most) is kept in Redis for 10 years.
     return Number.isFinite(at)
-      ? E.right(Math.ceil(at - deps.now()))
+      ? E.right(Math.min(MAX_TTL_MS, Math.ceil(at - deps.now())))
       : E.left(invalidSession(sid, `cookie.expires is not a valid date: ${String(expires)}`))
   }
 
 /**
  * The remaining life of a session in milliseconds: `ttlFor(session)` when given, else `cookie.expires - now`
- * when the cookie has an expiry, else `ttlSeconds`; with a `bound`, at most `bound.notAfter - now`, rounded down
+ * when the cookie has an expiry (at most 10 years), else `ttlSeconds`; with a `bound`, at most `bound.notAfter - now`, rounded down
  * so that the key never outlives it. A result `<= 0` means the session is already over. A session without expiry
  * when `ttlSeconds` is `false`/`0`, or with an unreadable `expires`, is a `Left`.
  *
@@ -116,8 +140,10 @@ export const computeTtl = (deps: TtlDeps): TtlOf => {
   const ttlOf = baseTtl(deps)
   return (sid, sess, bound) => {
     const ttl = ttlOf(sid, sess)
-    return bound === undefined || E.isLeft(ttl)
-      ? ttl
-      : E.right(Math.min(ttl.right, Math.floor(bound.notAfter - deps.now())))
+    if (bound === undefined || E.isLeft(ttl)) return ttl
+    const left = Math.floor(bound.notAfter - deps.now())
+    return Number.isNaN(left)
+      ? E.left(invalidSession(sid, `its expiry bound is not a time: ${String(bound.notAfter)}`))
+      : E.right(Math.min(ttl.right, left))
   }
 }

@@ -1,7 +1,14 @@
+import { EventEmitter } from 'events'
 import session from 'express-session'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createRedisStore, RedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
+import {
+  createRedisStore,
+  makeStoreConstructors,
+  RedisStore,
+  type RedisSessionStore,
+  type StoreBase
+} from '../../src/express/create-redis-store'
 import type { SessionStoreError } from '../../src/express/to-error'
 import { createMemoryClient } from '../../src/memory'
 import { makeFakeRedis, makeNodeRedisFake, type FakeRedis } from '../fakes/redis'
@@ -168,6 +175,82 @@ facade('a bad argument never throws synchronously out of a method', async ({ sto
 })
 
 facade.run()
+
+// --- express-session's Store as a class, and express-session 1.17
+
+const base = suite("makeStoreConstructors: whatever express-session's Store is")
+
+/**
+ * express-session's `Store` as it would be written as a class: calling it without `new` throws ("Class constructor
+ * Store cannot be invoked without 'new'"), which building the store must never do.
+ */
+const classStore = (): { readonly Store: StoreBase; readonly constructed: () => number } => {
+  let constructed = 0
+  class Store extends EventEmitter {
+    readonly madeBy = 'class Store'
+    constructor() {
+      super()
+      constructed++
+    }
+    createSession(): void {}
+    regenerate(): void {}
+    load(): void {}
+  }
+  return { Store: Store as unknown as StoreBase, constructed: () => constructed }
+}
+
+base('a class-based Store: both constructors run it with new; instanceof holds for both; events work', async () => {
+  const { Store, constructed } = classStore()
+  assert.throws(() => (Store as unknown as () => void).call({}), /without 'new'/, 'the stand-in refuses a plain call')
+  const stores = makeStoreConstructors(Store)
+  const redis = makeFakeRedis()
+  const built = [
+    stores.createRedisStore(redis, { now: redis.now }),
+    new stores.RedisStore({ client: redis, now: redis.now }),
+    stores.RedisStore({ client: redis, now: redis.now })
+  ]
+  assert.is(constructed(), 3, "the class's constructor ran once per store")
+  for (const store of built) {
+    assert.instance(store, Store)
+    assert.instance(store, stores.RedisStore)
+    assert.instance(store, EventEmitter)
+    assert.is((store as unknown as { madeBy: string }).madeBy, 'class Store', 'fields of the class are initialised')
+    assert.is(Object.getPrototypeOf(store), stores.RedisStore.prototype)
+    assert.is(stores.RedisStore.prototype.constructor, stores.RedisStore)
+    const heard: Array<unknown> = []
+    store.on('corrupt', (e: unknown) => heard.push(e))
+    store.emit('corrupt', 'x')
+    assert.equal(heard, ['x'], 'EventEmitter state is its own')
+    await store.access.set('s', sess(redis))
+    assert.ok(await store.get('s'))
+  }
+  assert.not.ok(built[0] instanceof session.Store, "a store over another Store is not express-session's")
+})
+
+base(
+  'express-session 1.17 and 1.19: a store over either Store is an instance of it and serves its middleware',
+  async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const session117 = require('express-session-1.17') as typeof session
+    for (const module of [session117, session]) {
+      const stores = makeStoreConstructors(module.Store as unknown as StoreBase)
+      const redis = makeFakeRedis()
+      const store = new stores.RedisStore({ client: redis, now: redis.now })
+      assert.instance(store, module.Store)
+      assert.instance(store, stores.RedisStore)
+      assert.type(store.createSession, 'function')
+      await store.access.set('s', sess(redis, { user: 'alice' }))
+      // express-session's own load: get, then createSession over the request
+      const loaded = await new Promise<unknown>((resolve, reject) =>
+        store.load('s', (err: unknown, s: unknown) => (err ? reject(err) : resolve(s)))
+      )
+      assert.is((loaded as { user?: string } | undefined)?.user, 'alice')
+    }
+    assert.is(RedisStore.prototype, Object.getPrototypeOf(createRedisStore(makeFakeRedis())), 'the exported pair')
+  }
+)
+
+base.run()
 
 // --- the in-memory client in production
 

@@ -167,7 +167,7 @@ const single = (() => {
     await Promise.allSettled([node?.close(), io?.quit()])
     await server?.stop()
   }
-  return { before, after, subjects, node: () => node, error: () => setupError }
+  return { before, after, subjects, node: () => node, port: () => server.port, error: () => setupError }
 })()
 
 const memory = suite<{ setupError?: unknown }>('integration: owner index memory per session')
@@ -261,7 +261,59 @@ onClusterIo.after(async () => {
   await cluster?.stop()
 })
 
+/**
+ * A save whose index write or whose `SET` is refused, by ACL users who may not write one of the two key spaces:
+ * the index is written first, so a refused index write stores nothing, and a refused `SET` leaves only an id that
+ * the next read drops.
+ */
+const steps = suite<{ setupError?: unknown }>('integration: owner index, a refused step of a save (ACL)')
+steps.before.each(() => rethrowSetupError(single.error()))
+
+/** A node-redis client of a new ACL user with `rules` (and every command). */
+const restricted = async (user: string, rules: ReadonlyArray<string>) => {
+  await single.node().sendCommand(['ACL', 'SETUSER', user, 'on', '>pw', 'resetkeys', ...rules, '+@all'])
+  const client = createClient({ url: `redis://${user}:pw@127.0.0.1:${single.port()}` })
+  await client.connect()
+  return client
+}
+
+steps('the index write refused (NOPERM): the save fails, and nothing is stored', async () => {
+  const client = await restricted('noindex', ['~sessions:*'])
+  try {
+    const store = createRedisStore(client, { ownerOf, checkEvictionPolicy: false })
+    const failed = await store.access.set('aclNoIndex', sessionOf(MIN, 'aclAlice')).then(
+      () => 'resolved',
+      (e: Error & { code?: string }) => `${e.code}: ${e.message}`
+    )
+    assert.match(failed, /^ESESSION_REDIS: Redis EVALSHA .*NOPERM/)
+    assert.is(await single.node().exists('sessions:aclNoIndex'), 0, 'no session stored')
+  } finally {
+    await client.close()
+  }
+})
+
+steps('the SET refused after the index write: the save fails; sessionsOf lists nothing and drops the id', async () => {
+  const client = await restricted('nosave', ['~session-owners:*', '%R~sessions:*'])
+  try {
+    const store = createRedisStore(client, { ownerOf, checkEvictionPolicy: false })
+    const failed = await store.access.set('aclNoSave', sessionOf(MIN, 'aclBob')).then(
+      () => 'resolved',
+      (e: Error & { code?: string }) => `${e.code}: ${e.message}`
+    )
+    assert.match(failed, /^ESESSION_REDIS: Redis SET .*NOPERM/)
+    const node = single.node()
+    assert.is(await node.exists('sessions:aclNoSave'), 0)
+    assert.equal(await node.zRange('session-owners:aclBob', 0, -1), ['aclNoSave'], 'listed before it was stored')
+    const full = createRedisStore(node, { ownerOf, checkEvictionPolicy: false })
+    assert.equal(await full.access.sessionsOf('aclBob'), [])
+    assert.is(await node.exists('session-owners:aclBob'), 0, 'the read dropped the id, and the index with it')
+  } finally {
+    await client.close()
+  }
+})
+
 memory.run()
+steps.run()
 onNode.run()
 onIo.run()
 onClusterNode.run()

@@ -159,6 +159,7 @@ owners(
     for (const sid of ['a', 'b', 'c']) await store.access.set(sid, sessionOf(redis, MIN, 'alice'))
     await store.access.set('x', sessionOf(redis, MIN, 'bob'))
     assert.is(await store.access.destroySessionsOf('alice', { except: 'c' }), 2)
+    assert.equal(Object.keys(members(redis, 'alice') ?? {}), ['c'], 'the destroyed ids left the index')
     for (const sid of ['a', 'b']) {
       const e = redis.keyspace.get(`sessions:${sid}`)
       assert.is(e?.type, 'hash', `${sid} is a tombstone`)
@@ -168,11 +169,14 @@ owners(
       assert.is(await store.access.touch(sid, sessionOf(redis, MIN, 'alice')), false)
       assert.is(await store.access.get(sid), null)
     }
-    assert.equal(Object.keys(members(redis, 'alice') ?? {}), ['c'], 'the destroyed ids left the index')
+    // The refused save and touch wrote their ids first (the index never lists fewer than the live sessions):
+    // the next read drops them.
+    assert.equal(Object.keys(members(redis, 'alice') ?? {}).sort(), ['a', 'b', 'c'])
     assert.equal(
       (await store.access.sessionsOf('alice')).map((s) => s.id),
       ['c']
     )
+    assert.equal(Object.keys(members(redis, 'alice') ?? {}), ['c'])
     assert.equal(
       (await store.access.sessionsOf('bob')).map((s) => s.id),
       ['x']
@@ -211,8 +215,13 @@ owners('touch renews the expiry in the index: a touched session outlives its fir
     (await store.access.sessionsOf('alice')).map((s) => s.id),
     ['a']
   )
-  // A touch that renews nothing (no session) adds nothing.
+  // A touch that renews nothing (no session) wrote its id first; the next read drops it.
   assert.is(await store.access.touch('gone', sessionOf(redis, MIN, 'alice')), false)
+  assert.equal(Object.keys(members(redis, 'alice') ?? {}).sort(), ['a', 'gone'])
+  assert.equal(
+    (await store.access.sessionsOf('alice')).map((s) => s.id),
+    ['a']
+  )
   assert.equal(Object.keys(members(redis, 'alice') ?? {}), ['a'])
 })
 
@@ -244,7 +253,7 @@ owners(
   }
 )
 
-owners('cost: without ownerOf a set is one SET; with it, SET then one script on the index', async ({ redis }) => {
+owners('cost: without ownerOf a set is one SET; with it, one script on the index, then SET', async ({ redis }) => {
   const plain = createRedisStore(redis, { now: redis.now, checkEvictionPolicy: false })
   await plain.access.set('a', sessionOf(redis, MIN, 'alice'))
   assert.equal(
@@ -258,8 +267,8 @@ owners('cost: without ownerOf a set is one SET; with it, SET then one script on 
   assert.equal(
     redis.calls.map((c) => [c[0], c[1] === OWNER_ADD_SCRIPT.sha1 ? 'add' : c[1]]),
     [
-      ['SET', 'sessions:b'],
-      ['EVALSHA', 'add']
+      ['EVALSHA', 'add'],
+      ['SET', 'sessions:b']
     ]
   )
   redis.calls.length = 0
@@ -324,7 +333,10 @@ owners('options: ownerOf, ownerIndexPrefix and maxSessionsPerOwner are checked',
   assert.match(problem({ ownerOf, ownerIndexPrefix: 'owners' }), /ownerIndexPrefix must end with a separator/)
   assert.match(problem({ ownerOf, ownerIndexPrefix: '{o}:' }), /ownerIndexPrefix must not contain/)
   assert.match(problem({ maxSessionsPerOwner: 3 }), /maxSessionsPerOwner needs options.ownerOf/)
-  assert.match(problem({ ownerOf, maxSessionsPerOwner: 1.5 }), /non-negative integer/)
+  assert.match(
+    problem({ ownerOf, maxSessionsPerOwner: 1.5 }),
+    /maxSessionsPerOwner must be an integer of sessions from 0 to 10000 .*got 1.5$/
+  )
   const ok = resolveOptions({ ownerOf })
   assert.ok(
     ok._tag === 'Right' && ok.right.ownerIndexPrefix === 'session-owners:' && ok.right.maxSessionsPerOwner === 0
@@ -368,3 +380,137 @@ owners('with absoluteLifetimeSeconds: the index scores each id by the capped exp
 })
 
 owners.run()
+
+// --- the two steps of an indexed save, when one fails
+
+const steps = suite<{ redis: FakeRedis; failing: Set<string>; client: FakeRedis }>(
+  'owner index: a failed step of a save or touch'
+)
+steps.before.each((ctx) => {
+  ctx.redis = makeFakeRedis()
+  ctx.failing = new Set()
+  // The fake, with the scripts whose SHA1 is in `failing` refused (as ACLs, OOM or a lost connection would).
+  ctx.client = {
+    ...ctx.redis,
+    evalSha: (sha1, args) =>
+      ctx.failing.has(sha1) ? Promise.reject(new Error('ERR injected index failure')) : ctx.redis.evalSha(sha1, args)
+  }
+})
+
+/** A store whose `ttl` function counts its calls (a minute, like the sessions of `sessionOf`). */
+const counting = (client: FakeRedis, options: StoreOptions = {}) => {
+  let calls = 0
+  const store = createRedisStore(client, {
+    now: client.now,
+    checkEvictionPolicy: false,
+    ownerOf,
+    ttl: () => (calls++, 60),
+    ...options
+  })
+  return { store, calls: () => calls }
+}
+
+steps('the index write fails: the save fails and nothing is stored; the ttl function ran once', async (ctx) => {
+  const { store, calls } = counting(ctx.client)
+  ctx.failing.add(OWNER_ADD_SCRIPT.sha1)
+  await rejects(store.access.set('s', sessionOf(ctx.redis, MIN, 'alice')), /^Redis EVALSHA .*injected index failure/)
+  assert.is(calls(), 1)
+  assert.equal(ctx.redis.keyspace.keys(), [], 'no session, no index')
+  ctx.failing.clear()
+  assert.is(await store.access.set('s', sessionOf(ctx.redis, MIN, 'alice')), 'written')
+  assert.is(calls(), 2, 'once per save')
+  assert.equal(
+    (await store.access.sessionsOf('alice')).map((x) => x.id),
+    ['s']
+  )
+})
+
+steps(
+  'the SET fails after the index write: the save fails; sessionsOf never lists the id, and drops it',
+  async (ctx) => {
+    const { store, calls } = counting(ctx.client)
+    ctx.redis.faults.fail('SET', { times: 1 })
+    await rejects(store.access.set('s', sessionOf(ctx.redis, MIN, 'alice')), /^Redis SET .*failed/)
+    assert.is(calls(), 1)
+    assert.is(ctx.redis.keyspace.get('sessions:s'), undefined)
+    assert.equal(Object.keys(members(ctx.redis, 'alice') ?? {}), ['s'], 'listed before it was stored')
+    assert.equal(await store.access.sessionsOf('alice'), [])
+    assert.is(members(ctx.redis, 'alice'), undefined, 'the read dropped it')
+  }
+)
+
+steps(
+  "an owner change whose previous owner's index fails: 'written', and that index drops the id on its next read",
+  async (ctx) => {
+    const store = createRedisStore(ctx.client, { now: ctx.redis.now, checkEvictionPolicy: false, ownerOf })
+    await store.access.set('s', sessionOf(ctx.redis, MIN, 'alice'))
+    ctx.failing.add(OWNER_LIST_SCRIPT.sha1)
+    assert.is(await store.access.set('s', sessionOf(ctx.redis, MIN, 'bob')), 'written')
+    assert.equal(Object.keys(members(ctx.redis, 'alice') ?? {}), ['s'], "the id is still in alice's index")
+    ctx.failing.clear()
+    assert.equal(await store.access.sessionsOf('alice'), [], "never listed: the session is bob's")
+    assert.is(members(ctx.redis, 'alice'), undefined)
+    assert.equal(
+      (await store.access.sessionsOf('bob')).map((x) => x.id),
+      ['s']
+    )
+    assert.is(await store.access.destroySessionsOf('alice'), 0, "alice's logout everywhere leaves bob's session")
+  }
+)
+
+steps(
+  "the cap's step fails: 'written' with one session over the cap; the owner's next save enforces it",
+  async (ctx) => {
+    const store = createRedisStore(ctx.client, {
+      now: ctx.redis.now,
+      checkEvictionPolicy: false,
+      ownerOf,
+      maxSessionsPerOwner: 1
+    })
+    await store.access.set('a', sessionOf(ctx.redis, MIN, 'alice'))
+    ctx.failing.add(OWNER_LIST_SCRIPT.sha1)
+    assert.is(await store.access.set('b', sessionOf(ctx.redis, 2 * MIN, 'alice')), 'written')
+    assert.is(ctx.redis.keyspace.get('sessions:a')?.type, 'string', 'over the cap for now')
+    ctx.failing.clear()
+    assert.is(await store.access.set('b', sessionOf(ctx.redis, 2 * MIN, 'alice')), 'written')
+    assert.is(ctx.redis.keyspace.get('sessions:a')?.type, 'hash', 'the next save destroyed the one expiring first')
+    assert.equal(
+      (await store.access.sessionsOf('alice')).map((x) => x.id),
+      ['b']
+    )
+  }
+)
+
+steps('touch: the index write fails, so the touch fails and the key is not renewed', async (ctx) => {
+  const store = createRedisStore(ctx.client, { now: ctx.redis.now, checkEvictionPolicy: false, ownerOf })
+  await store.access.set('s', sessionOf(ctx.redis, MIN, 'alice'))
+  ctx.redis.clock.advance(MIN / 2)
+  ctx.failing.add(OWNER_ADD_SCRIPT.sha1)
+  await rejects(store.access.touch('s', sessionOf(ctx.redis, MIN, 'alice')), /injected index failure/)
+  assert.is(ctx.redis.keyspace.pttl('sessions:s'), MIN / 2, 'not renewed')
+  assert.equal(members(ctx.redis, 'alice'), { s: ctx.redis.now() + MIN / 2 }, 'the index still has its expiry')
+  ctx.failing.clear()
+  assert.is(await store.access.touch('s', sessionOf(ctx.redis, MIN, 'alice')), true)
+  assert.is(ctx.redis.keyspace.pttl('sessions:s'), MIN)
+  assert.equal(members(ctx.redis, 'alice'), { s: ctx.redis.now() + MIN })
+})
+
+steps('an id the store refuses is indexed by neither set nor touch', async (ctx) => {
+  const store = createRedisStore(ctx.client, { now: ctx.redis.now, checkEvictionPolicy: false, ownerOf })
+  await rejects(store.access.set('bad id', sessionOf(ctx.redis, MIN, 'alice')), /^Invalid session id/)
+  await rejects(store.access.touch('bad id', sessionOf(ctx.redis, MIN, 'alice')), /^Invalid session id/)
+  assert.equal(ctx.redis.keyspace.keys(), [])
+  assert.equal(ctx.redis.calls, [])
+})
+
+steps('the ttl function runs once per save, whatever the save does', async (ctx) => {
+  const { store, calls } = counting(ctx.client, { maxSessionsPerOwner: 1 })
+  await store.access.set('a', sessionOf(ctx.redis, MIN)) // anonymous
+  await store.access.set('a', sessionOf(ctx.redis, MIN, 'alice')) // login: an owner change
+  await store.access.set('b', sessionOf(ctx.redis, MIN, 'alice')) // over the cap
+  await store.access.set('a', sessionOf(ctx.redis, MIN, 'alice')) // refused: a tombstone
+  assert.is(calls(), 4)
+  assert.is(ctx.redis.keyspace.get('sessions:a')?.type, 'hash')
+})
+
+steps.run()

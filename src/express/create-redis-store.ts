@@ -111,12 +111,122 @@ async function* iterateEntries<A>(
   }
 }
 
-/** Shared by every store, so `store instanceof RedisStore` and `store instanceof session.Store` both hold. */
-const storePrototype: Store = Object.create(session.Store.prototype)
-
 const toVoid = (): void => undefined
 
 const orNull = (o: O.Option<SessionData>): SessionData | null => O.toNullable(o)
+
+/**
+ * What this module needs of express-session's `Store`: a constructor of `EventEmitter`s with `createSession`,
+ * `regenerate` and `load` on its prototype. It is a function in express-session 1.17 to 1.19; it may be a class in a
+ * later one.
+ *
+ * @internal
+ */
+export type StoreBase = new () => Store
+
+/**
+ * `createRedisStore` and `RedisStore` over `Base` (express-session's `Store`). Every store is built with
+ * `Reflect.construct(Base, [], RedisStore)`: `Base` runs as a constructor, as a class requires (a function is
+ * constructed the same way), and the store gets `RedisStore.prototype`, which inherits `Base.prototype` — so
+ * `store instanceof Base` and `store instanceof RedisStore` both hold, and neither constructor is ever called without
+ * `new`.
+ *
+ * @internal
+ */
+export const makeStoreConstructors = (
+  Base: StoreBase
+): {
+  readonly createRedisStore: (
+    client: SessionClient | NodeRedisClient | NodeRedisClusterClient,
+    options?: StoreOptions
+  ) => RedisSessionStore
+  readonly RedisStore: RedisStoreConstructor
+} => {
+  /** Shared by every store of `Base`. */
+  const prototype: Store = Object.create(Base.prototype)
+
+  const createRedisStore = (
+    client: SessionClient | NodeRedisClient | NodeRedisClusterClient,
+    options: StoreOptions = {}
+  ): RedisSessionStore => {
+    const checked = pipe(
+      toSessionClient(client),
+      E.flatMap((c) => E.map((o: ResolvedOptions) => ({ ...o, client: c }))(resolveOptions(options)))
+    )
+    if (E.isLeft(checked)) throw checked.left
+    const deps = checked.right
+    if (deps.waitReplicas > 0 && deps.client.waitReplicas === undefined) {
+      throw new TypeError(
+        'options.waitReplicas needs a client that can send WAIT to the node that owns a key; this one has no waitReplicas (a SessionClient of your own: add it)'
+      )
+    }
+    const store = Reflect.construct(Base, [], RedisStore) as RedisSessionStore
+    // A corrupt stored value: a `corrupt` event (with the error), then a miss or a failure per onCorrupt.
+    const ops = makeStoreOperations({
+      ...deps,
+      reportCorrupt: (e: StoreError) => void store.emit('corrupt', toError(e))
+    })
+    // The connection helpers hold the store weakly: a store nobody references is collected.
+    if (deps.whenDisconnected === 'bypass') followConnection(deps.client.connection, store)
+    if (deps.checkEvictionPolicy) checkEvictionPolicy(deps.client, store)
+    checkInProcessClient(deps.client, process.env['NODE_ENV'], (message) => warn(store, message))
+
+    const access: StoreAccess = {
+      get: (sid) => runMapped(() => ops.get(sid), orNull),
+      set: (sid, sess) => runToCallback(() => ops.set(sid, sess)),
+      touch: (sid, sess) => runToCallback(() => ops.touch(sid, sess)),
+      destroy: (sid) => runToCallback(() => ops.destroy(sid)),
+      all: () => runToCallback(ops.all),
+      ids: () => runToCallback(ops.ids),
+      length: () => runToCallback(ops.length),
+      clear: () => runToCallback(ops.clear),
+      iterate: () => iterateEntries(ops.iterate()),
+      sessionsOf: (owner) => runToCallback(() => ops.sessionsOf(owner)),
+      destroySessionsOf: (owner, options) => runToCallback(() => ops.destroySessionsOf(owner, options))
+    }
+    return Object.assign(store, {
+      access,
+      get: (sid: string, cb?: Callback<SessionData | null>) => runMapped(() => ops.sessionGet(sid), orNull, cb),
+      set: (sid: string, sess: SessionData, cb?: Callback<void>) => runMapped(() => ops.set(sid, sess), toVoid, cb),
+      touch: (sid: string, sess: SessionData, cb?: Callback<void>) =>
+        runMapped(() => ops.sessionTouch(sid, sess), toVoid, cb),
+      destroy: (sid: string, cb?: Callback<void>) => runMapped(() => ops.destroy(sid), toVoid, cb),
+      all: (cb?: Callback<Record<string, SessionData>>) => runToCallback(ops.all, cb),
+      ids: (cb?: Callback<ReadonlyArray<string>>) => runToCallback(ops.ids, cb),
+      length: (cb?: Callback<number>) => runToCallback(ops.length, cb),
+      clear: (cb?: Callback<void>) => runMapped(() => ops.clear(), toVoid, cb)
+    })
+  }
+
+  const RedisStore = function RedisStore(options: RedisStoreOptions): RedisSessionStore {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(
+        `RedisStore: options with a client are required, got ${
+          options === null ? 'null' : typeof options
+        }: new RedisStore({ client })`
+      )
+    }
+    if (isAnyClient(options))
+      throw new TypeError(
+        'RedisStore takes an options object: new RedisStore({ client, ...options }), not new RedisStore(client)'
+      )
+    const { client, ...rest } = options
+    if (client === undefined || client === null)
+      throw new TypeError('RedisStore: options.client is required: new RedisStore({ client: createClient() })')
+    return createRedisStore(client, rest)
+  } as unknown as RedisStoreConstructor
+  ;(RedisStore as { prototype: Store }).prototype = prototype
+  Object.defineProperty(prototype, 'constructor', {
+    value: RedisStore,
+    writable: true,
+    configurable: true,
+    enumerable: false
+  })
+  return { createRedisStore, RedisStore }
+}
+
+/** The two constructors over express-session's own `Store`. */
+const constructors = makeStoreConstructors(session.Store as unknown as StoreBase)
 
 /**
  * Builds the store. Throws a `TypeError` naming the problem when the client or an option is invalid; once
@@ -143,56 +253,10 @@ const orNull = (o: O.Option<SessionData>): SessionData | null => O.toNullable(o)
  * @category constructors
  * @since 0.1.0
  */
-export const createRedisStore = (
+export const createRedisStore: (
   client: SessionClient | NodeRedisClient | NodeRedisClusterClient,
-  options: StoreOptions = {}
-): RedisSessionStore => {
-  const checked = pipe(
-    toSessionClient(client),
-    E.flatMap((c) => E.map((o: ResolvedOptions) => ({ ...o, client: c }))(resolveOptions(options)))
-  )
-  if (E.isLeft(checked)) throw checked.left
-  const deps = checked.right
-  if (deps.waitReplicas > 0 && deps.client.waitReplicas === undefined) {
-    throw new TypeError(
-      'options.waitReplicas needs a client that can send WAIT to the node that owns a key; this one has no waitReplicas (a SessionClient of your own: add it)'
-    )
-  }
-  const store = Object.create(storePrototype) as RedisSessionStore
-  ;(session.Store as unknown as (this: Store) => void).call(store)
-  // A corrupt stored value: a `corrupt` event (with the error), then a miss or a failure per onCorrupt.
-  const ops = makeStoreOperations({ ...deps, reportCorrupt: (e: StoreError) => void store.emit('corrupt', toError(e)) })
-  // The connection helpers hold the store weakly: a store nobody references is collected.
-  if (deps.whenDisconnected === 'bypass') followConnection(deps.client.connection, store)
-  if (deps.checkEvictionPolicy) checkEvictionPolicy(deps.client, store)
-  checkInProcessClient(deps.client, process.env['NODE_ENV'], (message) => warn(store, message))
-
-  const access: StoreAccess = {
-    get: (sid) => runMapped(() => ops.get(sid), orNull),
-    set: (sid, sess) => runToCallback(() => ops.set(sid, sess)),
-    touch: (sid, sess) => runToCallback(() => ops.touch(sid, sess)),
-    destroy: (sid) => runToCallback(() => ops.destroy(sid)),
-    all: () => runToCallback(ops.all),
-    ids: () => runToCallback(ops.ids),
-    length: () => runToCallback(ops.length),
-    clear: () => runToCallback(ops.clear),
-    iterate: () => iterateEntries(ops.iterate()),
-    sessionsOf: (owner) => runToCallback(() => ops.sessionsOf(owner)),
-    destroySessionsOf: (owner, options) => runToCallback(() => ops.destroySessionsOf(owner, options))
-  }
-  return Object.assign(store, {
-    access,
-    get: (sid: string, cb?: Callback<SessionData | null>) => runMapped(() => ops.sessionGet(sid), orNull, cb),
-    set: (sid: string, sess: SessionData, cb?: Callback<void>) => runMapped(() => ops.set(sid, sess), toVoid, cb),
-    touch: (sid: string, sess: SessionData, cb?: Callback<void>) =>
-      runMapped(() => ops.sessionTouch(sid, sess), toVoid, cb),
-    destroy: (sid: string, cb?: Callback<void>) => runMapped(() => ops.destroy(sid), toVoid, cb),
-    all: (cb?: Callback<Record<string, SessionData>>) => runToCallback(ops.all, cb),
-    ids: (cb?: Callback<ReadonlyArray<string>>) => runToCallback(ops.ids, cb),
-    length: (cb?: Callback<number>) => runToCallback(ops.length, cb),
-    clear: (cb?: Callback<void>) => runMapped(() => ops.clear(), toVoid, cb)
-  })
-}
+  options?: StoreOptions
+) => RedisSessionStore = constructors.createRedisStore
 
 /**
  * `RedisStore({ client, ...options })`, with or without `new`, for code written the connect-redis way.
@@ -227,27 +291,4 @@ export interface RedisStoreConstructor {
  * @category constructors
  * @since 0.1.0
  */
-export const RedisStore = function RedisStore(options: RedisStoreOptions): RedisSessionStore {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(
-      `RedisStore: options with a client are required, got ${
-        options === null ? 'null' : typeof options
-      }: new RedisStore({ client })`
-    )
-  }
-  if (isAnyClient(options))
-    throw new TypeError(
-      'RedisStore takes an options object: new RedisStore({ client, ...options }), not new RedisStore(client)'
-    )
-  const { client, ...rest } = options
-  if (client === undefined || client === null)
-    throw new TypeError('RedisStore: options.client is required: new RedisStore({ client: createClient() })')
-  return createRedisStore(client, rest)
-} as unknown as RedisStoreConstructor
-;(RedisStore as { prototype: Store }).prototype = storePrototype
-Object.defineProperty(storePrototype, 'constructor', {
-  value: RedisStore,
-  writable: true,
-  configurable: true,
-  enumerable: false
-})
+export const RedisStore: RedisStoreConstructor = constructors.RedisStore

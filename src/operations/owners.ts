@@ -13,12 +13,12 @@ import { attempt, runScript } from '../client/run'
 import type { RedisLike, SessionClient } from '../client/contract'
 import { mGetBySlot } from '../client/slot'
 import { commandFailed, defect, invalidOwner, type StoreError } from '../errors'
-import { sessionIdProblem } from '../keys'
+import { makeKeyOf, sessionIdProblem } from '../keys'
 import { OWNER_ADD_SCRIPT, OWNER_LIST_SCRIPT } from '../scripts'
 import { parseStored } from '../serializer/serializer'
 import { computeTtl, type ExpiryBound } from '../ttl'
 import { overBoth, type Feature, type OwnedSession, type SetOutcome, type StoreOperations } from './model'
-import { makeSetReplying, type SetDeps } from './set'
+import { makePrepareSet, makeSendSet, type SetDeps } from './set'
 import { makeTombstone } from './tombstone'
 
 // --- model
@@ -163,13 +163,24 @@ const makeOwnerIndex = (deps: OwnerIndexDeps) => {
       return destroyListed(owner, victims, stale)
     })(read(owner))
 
-  const setReplying = makeSetReplying(
+  const prepare = makePrepareSet(deps)
+  const send = makeSendSet(
     deps,
     (previous): { readonly outcome: SetOutcome; readonly previous: unknown } => ({ outcome: 'written', previous }),
     (outcome) => ({ outcome, previous: null })
   )
+  /** A step that only tidies the index: what its failure leaves, a later read or save repairs; the save goes on. */
+  const tidy = (step: TE.TaskEither<StoreError, unknown>): Promise<void> =>
+    step().then(
+      () => undefined,
+      () => undefined
+    )
+  const keyOf = makeKeyOf(deps)
 
-  /** A renewal of `touch`, then of the id's expiry in its owner's index. */
+  /**
+   * The id's expiry in its owner's index, then the renewal of `touch`: the index is written first, so a renewed
+   * session is always listed (a failed index write fails the touch, and nothing is renewed).
+   */
   const indexed =
     (touch: StoreOperations['touch']): StoreOperations['touch'] =>
     (sid, sess, bound) =>
@@ -177,10 +188,11 @@ const makeOwnerIndex = (deps: OwnerIndexDeps) => {
       const owner = ownerOf(sess)
       if (E.isLeft(owner)) return Promise.resolve(owner)
       const ttl = ttlOf(sid, sess, bound)
-      return touch(sid, sess, bound)().then((renewed) => {
-        if (E.isLeft(renewed) || !renewed.right || owner.right === undefined || E.isLeft(ttl)) return renewed
-        return TE.as(true)(record(owner.right, sid, deps.now() + ttl.right))()
-      })
+      // Nothing to index (or an id or TTL `touch` refuses before sending anything): `touch` alone.
+      if (owner.right === undefined || E.isLeft(keyOf(sid)) || E.isLeft(ttl) || ttl.right <= 0)
+        return touch(sid, sess, bound)()
+      const renew = touch(sid, sess, bound)
+      return record(owner.right, sid, deps.now() + ttl.right)().then((r) => (E.isLeft(r) ? r : renew()))
     }
   return {
     set:
@@ -188,21 +200,26 @@ const makeOwnerIndex = (deps: OwnerIndexDeps) => {
       () => {
         const owner = ownerOf(sess)
         if (E.isLeft(owner)) return Promise.resolve(owner)
-        const ttl = ttlOf(sid, sess, bound)
-        const expiresAt = deps.now() + (E.isRight(ttl) ? ttl.right : 0)
-        return setReplying(sid, sess, bound)().then((r) => {
-          if (E.isLeft(r)) return r
-          if (r.right.outcome !== 'written') return E.right(r.right.outcome)
-          const before = r.right.previous === null ? undefined : ownerOfStored(sid, r.right.previous)
-          const moved =
-            before !== undefined && before !== owner.right ? removeFromIndex(before, [sid]) : TE.right(undefined)
-          const added = owner.right === undefined ? TE.right(0) : record(owner.right, sid, expiresAt)
-          const capped = (count: number) =>
-            cap > 0 && count > cap && owner.right !== undefined ? enforceCap(owner.right, sid) : TE.right(0)
-          return Promise.all([added(), moved()]).then(([count, away]) => {
-            if (E.isLeft(count)) return count
-            if (E.isLeft(away)) return away
-            return TE.as<SetOutcome>('written')(capped(count.right))()
+        // Every check, and the ttl function (once), before anything is sent.
+        const prepared = prepare(sid, sess, bound)
+        if (E.isLeft(prepared)) return Promise.resolve(prepared)
+        const { ttlMs } = prepared.right
+        // The index first: once the session is stored, its owner's index lists it. A failed index write fails the
+        // save with nothing stored; a failed SET after it leaves an id whose session is gone, which reads drop.
+        const listed =
+          owner.right === undefined || ttlMs <= 0 ? TE.right(0) : record(owner.right, sid, deps.now() + ttlMs)
+        return listed().then((count) => {
+          if (E.isLeft(count)) return count
+          return send(prepared.right)().then(async (r) => {
+            if (E.isLeft(r)) return r
+            if (r.right.outcome !== 'written') return E.right(r.right.outcome)
+            // The session is stored and listed: what follows only tidies, and never fails the save.
+            const before = r.right.previous === null ? undefined : ownerOfStored(sid, r.right.previous)
+            await Promise.all([
+              before !== undefined && before !== owner.right ? tidy(removeFromIndex(before, [sid])) : undefined,
+              cap > 0 && count.right > cap && owner.right !== undefined ? tidy(enforceCap(owner.right, sid)) : undefined
+            ])
+            return E.right<StoreError, SetOutcome>('written')
           })
         })
       },
@@ -226,13 +243,17 @@ const makeOwnerIndex = (deps: OwnerIndexDeps) => {
 
 /**
  * The owner index: one Redis sorted set per owner (`ownerIndexPrefix + owner`), its members the owner's session ids
- * scored by their expiry. `set` writes the session first, then, once Redis took it, its id into its owner's index
- * (one more round trip), and on an owner change (a login on an anonymous session, or another user) takes it out of
- * the previous owner's (known from what `SET … GET` replied; in parallel). `touch` renews the id's expiry in the
- * index after a renewal. Every write to an index drops the ids whose expiry is past and makes the index itself
+ * scored by their expiry. The index may list more than the live sessions, never fewer: `set` writes the id into its
+ * owner's index first (with the expiry the key will get; one more round trip), then the session, so a stored session
+ * is always listed. A failed index write fails the save with nothing stored; a failed `SET` after it leaves an id
+ * whose session is gone, which reads drop. On an owner change (a login on an anonymous session, or another user) the
+ * id then leaves the previous owner's index (known from what `SET … GET` replied); that step, and the cap below, only
+ * tidy: their failure leaves a stale id (dropped by the next read of that index) or one session over the cap (the
+ * owner's next save enforces it), and the save still answers `'written'`. `touch` likewise renews the id's expiry in
+ * the index before the key's. Every write to an index drops the ids whose expiry is past and makes the index itself
  * expire with its last session; `sessionsOf` and `destroySessionsOf` drop the ids whose session is gone or owned by
  * someone else. The sessions are the truth, the index only says where to look: a session listed by the index but
- * gone is never returned.
+ * gone is never returned. The `ttl` function runs once per `set`.
  *
  * `destroySessionsOf` reads the owner's sessions and replaces each by a tombstone, as `destroy` does: a request of
  * that user still in flight cannot save or touch one back. With `maxSessionsPerOwner`, a `set` that takes an owner

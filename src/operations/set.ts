@@ -75,8 +75,64 @@ export const makeSet = <A extends Expiring>(deps: SetDeps<A>) =>
   )
 
 /**
- * `makeSet`, with what each outcome maps to: `written` gets what `SET … GET` replied (the previous value, `null`
- * when there was none), for a feature that needs the session as it was (the owner index, on an owner change).
+ * A save checked and ready to send: its key, its TTL in ms and, when the TTL is positive, the serialized session.
+ *
+ * @internal
+ */
+export interface PreparedSet {
+  readonly key: string
+  readonly ttlMs: number
+  /** Absent when `ttlMs <= 0`: the session is over, and is destroyed rather than written. */
+  readonly value?: string
+}
+
+/**
+ * Everything a `set` checks before it sends anything, in order: the id, the TTL (the `ttl` function runs here, once),
+ * and, unless the session is over, its serialized form and size.
+ *
+ * @internal
+ */
+export const makePrepareSet = <A extends Expiring>(deps: SetDeps<A>) => {
+  const ttlOf = computeTtl(deps)
+  const keyOf = makeKeyOf(deps)
+  return (sid: string, sess: A, bound?: ExpiryBound): E.Either<StoreError, PreparedSet> => {
+    const key = keyOf(sid)
+    if (E.isLeft(key)) return key
+    const ttlMs = ttlOf(sid, sess, bound)
+    if (E.isLeft(ttlMs)) return ttlMs
+    if (ttlMs.right <= 0) return E.right({ key: key.right, ttlMs: ttlMs.right })
+    const value = stringifyBounded(deps.serializer, sid, sess, deps.maxPayloadBytes)
+    return E.isLeft(value) ? value : E.right({ key: key.right, ttlMs: ttlMs.right, value: value.right })
+  }
+}
+
+/**
+ * Sends a prepared save: `SET … PX … GET`, or the tombstone of a session that is over. `written` gets what
+ * `SET … GET` replied (the previous value, `null` when there was none), for a feature that needs the session as it
+ * was (the owner index, on an owner change).
+ *
+ * @internal
+ */
+export const makeSendSet = <B>(
+  deps: Pick<SetDeps<unknown>, 'client'> & TombstoneDeps,
+  written: (previous: unknown) => B,
+  other: (outcome: 'tombstoned' | 'expired') => B
+) => {
+  const tombstone = makeTombstone(deps)
+  const expired = other('expired')
+  const handlers = {
+    onReply: (previous: unknown): E.Either<StoreError, B> => E.right(written(previous)),
+    // Redis aborted the SET: the key holds a tombstone.
+    onTombstone: (): E.Either<StoreError, B> => E.right(other('tombstoned'))
+  }
+  return ({ key, ttlMs, value }: PreparedSet): TE.TaskEither<StoreError, B> =>
+    value === undefined || ttlMs <= 0
+      ? TE.as(expired)(tombstone([key]))
+      : tryStringCommand('SET', key, () => deps.client.set(key, value, { PX: ttlMs, GET: true } as const), handlers)
+}
+
+/**
+ * `makeSet`, with what each outcome maps to (see `makeSendSet`).
  *
  * @internal
  */
@@ -85,25 +141,11 @@ export const makeSetReplying = <A extends Expiring, B>(
   written: (previous: unknown) => B,
   other: (outcome: 'tombstoned' | 'expired') => B
 ) => {
-  const ttlOf = computeTtl(deps)
-  const tombstone = makeTombstone(deps)
-  const keyOf = makeKeyOf(deps)
-  const expired = other('expired')
-  const handlers = {
-    onReply: (previous: unknown): E.Either<StoreError, B> => E.right(written(previous)),
-    // Redis aborted the SET: the key holds a tombstone.
-    onTombstone: (): E.Either<StoreError, B> => E.right(other('tombstoned'))
-  }
+  const prepare = makePrepareSet(deps)
+  const send = makeSendSet(deps, written, other)
   return (sid: string, sess: A, bound?: ExpiryBound): TE.TaskEither<StoreError, B> =>
     () => {
-      const key = keyOf(sid)
-      if (E.isLeft(key)) return Promise.resolve(key)
-      const ttlMs = ttlOf(sid, sess, bound)
-      if (E.isLeft(ttlMs)) return Promise.resolve(ttlMs)
-      if (ttlMs.right <= 0) return TE.as(expired)(tombstone([key.right]))()
-      const value = stringifyBounded(deps.serializer, sid, sess, deps.maxPayloadBytes)
-      if (E.isLeft(value)) return Promise.resolve(value)
-      const options = { PX: ttlMs.right, GET: true } as const
-      return tryStringCommand('SET', key.right, () => deps.client.set(key.right, value.right, options), handlers)()
+      const prepared = prepare(sid, sess, bound)
+      return E.isLeft(prepared) ? Promise.resolve(prepared) : send(prepared.right)()
     }
 }
