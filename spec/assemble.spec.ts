@@ -8,7 +8,7 @@ import { baseOperations } from '../src/operations/base'
 import { withDeadline } from '../src/operations/deadline'
 import type { StoreOperations } from '../src/operations/model'
 import type { SessionClient } from '../src/client/contract'
-import type { StoreError } from '../src/errors'
+import { timedOut, walkFailed, type StoreError } from '../src/errors'
 import { resolveOptions, type StoreOptions } from '../src/options'
 import { GET_WITH_TTL_SCRIPT, TOMBSTONE_ONE_SCRIPT, TOMBSTONE_SCRIPT } from '../src/scripts'
 import { makeFakeRedis, type FakeRedis } from './fakes/redis'
@@ -248,9 +248,32 @@ deadlines('operationTimeoutMs 0: no deadline', async () => {
   assert.is(await pending(ops.get('s')(), 60), 'pending')
 })
 
-deadlines('the batched operations have no deadline', async () => {
+deadlines('each page of a batched operation has the deadline: a hung SCAN is a WalkFailed of a TimedOut', async () => {
   const redis = makeFakeRedis()
   const { ops } = build(hanging(redis, 'scan'), { operationTimeoutMs: 20 })
+  for (const [operation, te] of [
+    ['all', ops.all()],
+    ['ids', ops.ids()],
+    ['length', ops.length()],
+    ['clear', ops.clear()]
+  ] as ReadonlyArray<readonly [string, () => Promise<E.Either<StoreError, unknown>>]>) {
+    assert.is(await pending(te(), 1000), 'answered', operation)
+    assert.equal(await te(), E.left(walkFailed(operation, 0, 0, timedOut('SCAN', 20))), operation)
+  }
+  const stream = ops.iterate()[Symbol.asyncIterator]()
+  assert.equal((await stream.next()).value, E.left(timedOut('SCAN', 20)))
+})
+
+deadlines('a hung tombstone script is a TimedOut naming EVALSHA', async () => {
+  const redis = makeFakeRedis()
+  redis.keyspace.set('sessions:a', { type: 'string', value: JSON.stringify(sess(redis)) })
+  const { ops } = build(hanging(redis, 'evalSha'), { operationTimeoutMs: 20 })
+  assert.equal(await ops.clear()(), E.left(walkFailed('clear', 0, 0, timedOut('EVALSHA', 20))))
+})
+
+deadlines('operationTimeoutMs 0: the batched operations have no deadline', async () => {
+  const redis = makeFakeRedis()
+  const { ops } = build(hanging(redis, 'scan'), { operationTimeoutMs: 0 })
   assert.is(await pending(ops.length()(), 80), 'pending')
 })
 

@@ -20,7 +20,8 @@ import {
   stringifyFailed,
   timedOut,
   tooLarge,
-  unavailable
+  unavailable,
+  walkFailed
 } from '../src/errors'
 import { runToCallback } from '../src/express/run-to-callback'
 import { describeCause, toError } from '../src/express/to-error'
@@ -47,7 +48,8 @@ const every: ReadonlyArray<readonly [StoreError, SessionStoreErrorCode]> = [
   [notReplicated('sessions:abcdefgh', 0, 1, 1000), 'ESESSION_NOT_REPLICATED'],
   [notConfigured('sessionsOf', 'ownerOf'), 'ESESSION_NOT_CONFIGURED'],
   [noSession('save'), 'ESESSION_NO_SESSION'],
-  [invalidOwner('it is empty'), 'ESESSION_INVALID_OWNER']
+  [invalidOwner('it is empty'), 'ESESSION_INVALID_OWNER'],
+  [walkFailed('clear', 3, 2400, timedOut('EVALSHA', 1000)), 'ESESSION_WALK_FAILED']
 ]
 
 errors('each tag means one thing: its own code, and a message that says which', () => {
@@ -57,9 +59,16 @@ errors('each tag means one thing: its own code, and a message that says which', 
   )
   assert.match(toError(noSession('regenerate')).message, /^Session regenerate failed: req\.session is undefined/)
   assert.is(toError(invalidOwner('it is empty')).message, 'Invalid owner: it is empty')
+  const walk = toError(walkFailed('clear', 3, 2400, commandFailed('EVALSHA', 'sessions:abcdefgh', new Error('OOM'))))
+  assert.is(
+    walk.message,
+    'Session clear stopped after 3 pages (2400 sessions tombstoned; the pages in flight were awaited, none was started after the failure): Redis EVALSHA on key "sessions:abcd…" failed: OOM'
+  )
+  // The cause is an Error of its own: its code says what stopped the walk.
+  assert.ok(walk.cause instanceof SessionStoreError && walk.cause.code === 'ESESSION_REDIS')
   const tags = new Set(every.map(([e]) => e._tag))
   const codes = new Map(every.map(([e, code]) => [code, e._tag]))
-  assert.is(tags.size, 15, 'every tag of StoreError is listed here')
+  assert.is(tags.size, 16, 'every tag of StoreError is listed here')
   // Only the corrupt-value pair (ParseFailed, DecodeFailed) shares a code.
   assert.is(codes.size, tags.size - 1)
 })

@@ -8,7 +8,7 @@
 import { identity, pipe } from 'fp-ts/lib/function'
 import { withAbsoluteLifetime } from './operations/absolute-lifetime'
 import { baseOperations } from './operations/base'
-import { withDeadline } from './operations/deadline'
+import { withDeadline, withPageDeadlines } from './operations/deadline'
 import { disableTouch } from './operations/disable-touch'
 import { failWhenDisconnected } from './operations/disconnected'
 import { withLazyTouch } from './operations/lazy-touch'
@@ -20,7 +20,8 @@ import { waitForReplicas } from './operations/replicas'
  * Builds every operation of a store once: the base record, then each feature the options turn on, in this
  * order — the owner index (`ownerOf`), lazy touch (`touchAfterSeconds`), `disableTouch`, absolute lifetime
  * (`absoluteLifetimeSeconds`), the disconnected guard (`whenDisconnected: 'fail'`) and the deadline
- * (`operationTimeoutMs`). A feature that is off is not applied. `waitReplicas` is a dependency of every tombstone
+ * (`operationTimeoutMs`, which also gives each page of a batched walk a deadline, `withPageDeadlines`). A feature
+ * that is off is not applied. `waitReplicas` is a dependency of every tombstone
  * rather than a feature (see `waitForReplicas`).
  *
  * @example
@@ -44,7 +45,9 @@ import { waitForReplicas } from './operations/replicas'
  * @since 0.1.0
  */
 export const makeStoreOperations = (options: StoreOperationsDeps): StoreOperations => {
-  const deps = waitForReplicas(options)
+  // The deadline of each page of a walk is given to the batched operations' dependencies; that of the single-key
+  // operations is a decorator of the record (`withDeadline`, last).
+  const deps = withPageDeadlines(waitForReplicas(options))
   const ownerOf = deps.ownerOf
   const lazyTouch = deps.touchAfterSeconds > 0 && !deps.disableTouch
   return pipe(

@@ -201,6 +201,23 @@ export interface NotReplicated {
 }
 
 /**
+ * A walk over the sessions (`all`, `ids`, `length`, `clear`) stopped at its first failed page: no page was started
+ * after it, the pages already in flight were awaited, and `pages` of them (`done` sessions: read, counted or, for
+ * `clear`, tombstoned) had completed. `cause` is the failure that stopped it (a `CommandFailed` naming the command,
+ * a `TimedOut`, …).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface WalkFailed {
+  readonly _tag: 'WalkFailed'
+  readonly operation: string
+  readonly pages: number
+  readonly done: number
+  readonly cause: StoreError
+}
+
+/**
  * Anything the store can fail with.
  *
  * @category model
@@ -222,6 +239,7 @@ export type StoreError =
   | NotConfigured
   | NoSession
   | InvalidOwner
+  | WalkFailed
 
 // --- constructors
 
@@ -346,6 +364,18 @@ export const noSession = (operation: 'save' | 'regenerate' | 'destroy'): StoreEr
  */
 export const invalidOwner = (reason: string): StoreError => ({ _tag: 'InvalidOwner', reason })
 
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const walkFailed = (operation: string, pages: number, done: number, cause: StoreError): StoreError => ({
+  _tag: 'WalkFailed',
+  operation,
+  pages,
+  done,
+  cause
+})
+
 // --- destructors
 
 /**
@@ -370,7 +400,8 @@ export const invalidOwner = (reason: string): StoreError => ({ _tag: 'InvalidOwn
  *   NotReplicated: () => 503,
  *   NotConfigured: () => 500,
  *   NoSession: () => 500,
- *   InvalidOwner: () => 400
+ *   InvalidOwner: () => 400,
+ *   WalkFailed: () => 503
  * })
  *
  * assert.strictEqual(statusOf(timedOut('get', 2000)), 503)
@@ -414,5 +445,7 @@ export const match =
         return patterns.NoSession(e)
       case 'InvalidOwner':
         return patterns.InvalidOwner(e)
+      case 'WalkFailed':
+        return patterns.WalkFailed(e)
     }
   }

@@ -174,6 +174,55 @@ facade('a bad argument never throws synchronously out of a method', async ({ sto
   assert.is(t.err?.code, 'ESESSION_INVALID')
 })
 
+/** What `p` rejects with; a resolved `p` fails the spec. */
+const rejection = async (p: Promise<unknown>): Promise<SessionStoreError> => {
+  try {
+    await p
+  } catch (e) {
+    return e as SessionStoreError
+  }
+  throw new Error('expected a rejection')
+}
+const drain = async (entries: AsyncIterable<unknown>): Promise<number> => {
+  let n = 0
+  for await (const _ of entries) n++
+  return n
+}
+
+facade(
+  'a failed walk is a SessionStoreError that says how far it got (clear: sessions tombstoned)',
+  async ({ redis, store }) => {
+    for (const sid of ['a', 'b', 'c']) await store.access.set(sid, sess(redis))
+    redis.faults.fail('EVALSHA', { error: new Error('OOM command not allowed') })
+    const err = await rejection(store.access.clear())
+    assert.instance(err, Error)
+    assert.is(err.code, 'ESESSION_WALK_FAILED')
+    assert.ok(err.storeError._tag === 'WalkFailed' && err.storeError.operation === 'clear')
+    assert.ok(err.storeError._tag === 'WalkFailed' && err.storeError.done === 0)
+    assert.match(
+      err.message,
+      /Session clear stopped after 0 pages \(0 sessions tombstoned;.*Redis EVALSHA .* failed: OOM/
+    )
+    assert.is((err.cause as SessionStoreError).code, 'ESESSION_REDIS')
+  }
+)
+
+facade('iterate throws a SessionStoreError: a failed SCAN, and a defect of the walk alike', async ({ redis }) => {
+  const failing = createRedisStore(redis, { now: redis.now })
+  await failing.access.set('a', sess(redis))
+  redis.faults.fail('SCAN', { times: 1 })
+  const failed = await rejection(drain(failing.access.iterate()))
+  assert.instance(failed, Error)
+  assert.is(failed.code, 'ESESSION_REDIS')
+  assert.match(failed.message, /Redis SCAN/)
+  // A SCAN reply of a shape the walk does not expect makes the page source throw: still a SessionStoreError.
+  const odd = createRedisStore({ ...redis, scan: async () => null as never }, { now: redis.now })
+  const defect = await rejection(drain(odd.access.iterate()))
+  assert.instance(defect, Error)
+  assert.is(defect.name, 'SessionStoreError')
+  assert.is(defect.code, 'ESESSION_DEFECT')
+})
+
 facade.run()
 
 // --- express-session's Store as a class, and express-session 1.17

@@ -4,7 +4,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { commandFailed, type StoreError } from '../../src/errors'
 import { failWhenDisconnected } from '../../src/operations/disconnected'
-import { timeLimit, withDeadline } from '../../src/operations/deadline'
+import { timeLimit, withDeadline, withPageDeadlines } from '../../src/operations/deadline'
 import type { StoreOperations } from '../../src/operations/model'
 import { runLeft, runRight } from '../helpers'
 
@@ -174,3 +174,19 @@ features('failWhenDisconnected: each single-key operation is Unavailable while t
 })
 
 features.run()
+
+const pages = suite('withPageDeadlines')
+
+pages('gives a deadline per page, named by its command; operationTimeoutMs 0 leaves the deps as they are', async () => {
+  const deps = { operationTimeoutMs: 20, prefix: 'sessions:' }
+  const limited = withPageDeadlines(deps)
+  assert.is(limited.prefix, 'sessions:')
+  const limit = limited.pageLimit?.('SCAN')
+  assert.ok(limit !== undefined)
+  const hung: TE.TaskEither<StoreError, number> = () => new Promise(() => undefined)
+  assert.equal(await limit(hung)(), E.left({ _tag: 'TimedOut', operation: 'SCAN', ms: 20 }))
+  const off = { operationTimeoutMs: 0 }
+  assert.is(withPageDeadlines(off), off)
+})
+
+pages.run()

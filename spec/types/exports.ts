@@ -77,7 +77,8 @@ export const ENTRIES = {
       'withAbsoluteLifetime',
       'withDeadline',
       'withLazyTouch',
-      'withOwnerIndex'
+      'withOwnerIndex',
+      'withPageDeadlines'
     ],
     types: [
       'AbsoluteLifetimeDeps',
@@ -95,8 +96,11 @@ export const ENTRIES = {
       'LengthDeps',
       'OwnedSession',
       'OwnerIndexDeps',
+      'PageDeadlines',
+      'PageLimit',
       'PageSource',
       'ReadBatchDeps',
+      'ReadValues',
       'ResolvedOptions',
       'ScanBatches',
       'ScanBatchesDeps',
@@ -112,6 +116,7 @@ export const ENTRIES = {
       'TtlDeps',
       'TtlOf',
       'WaitForReplicasDeps',
+      'WalkProgress',
       'WhenDisconnected',
       'WithLazyTouchDeps'
     ]
@@ -159,7 +164,8 @@ export const ENTRIES = {
       'stringifyFailed',
       'timedOut',
       'tooLarge',
-      'unavailable'
+      'unavailable',
+      'walkFailed'
     ],
     types: [
       'CommandFailed',
@@ -177,7 +183,8 @@ export const ENTRIES = {
       'StringifyFailed',
       'TimedOut',
       'TooLarge',
-      'Unavailable'
+      'Unavailable',
+      'WalkFailed'
     ]
   },
   './serializer': {

@@ -13,7 +13,7 @@ import { isAnyClient, toSessionClient } from '../client/check'
 import type { SessionClient } from '../client/contract'
 import type { NodeRedisClient } from '../client/node-redis'
 import type { NodeRedisClusterClient } from '../client/node-redis-cluster'
-import type { StoreError } from '../errors'
+import { defect, type StoreError } from '../errors'
 import { toError } from './to-error'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
 import type { OwnedSession, SetOutcome } from '../operations/model'
@@ -101,13 +101,31 @@ export interface RedisStoreOptions extends StoreOptions {
 
 // --- constructors
 
-/** Pages of `Either`s as a plain async iterator of entries that throws the first failure as an `Error`. */
+/**
+ * Pages of `Either`s as a plain async iterator of entries that throws the first failure as a `SessionStoreError`;
+ * should the pages themselves throw (a defect of the core), that is a `SessionStoreError` too (`ESESSION_DEFECT`).
+ */
 async function* iterateEntries<A>(
   pages: AsyncIterable<E.Either<StoreError, ReadonlyArray<readonly [string, A]>>>
 ): AsyncIterableIterator<readonly [string, A]> {
-  for await (const page of pages) {
-    if (E.isLeft(page)) throw toError(page.left)
-    yield* page.right
+  const iterator = pages[Symbol.asyncIterator]()
+  let ended = false
+  try {
+    for (;;) {
+      let next: IteratorResult<E.Either<StoreError, ReadonlyArray<readonly [string, A]>>>
+      try {
+        next = await iterator.next()
+      } catch (cause) {
+        ended = true
+        throw toError(defect(cause))
+      }
+      if (next.done === true) return
+      if (E.isLeft(next.value)) throw toError(next.value.left)
+      yield* next.value.right
+    }
+  } finally {
+    // The caller stopped early (or a page failed): the walk stops too.
+    if (!ended) await iterator.return?.()
   }
 }
 

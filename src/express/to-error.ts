@@ -30,6 +30,7 @@ export type SessionStoreErrorCode =
   | 'ESESSION_NOT_CONFIGURED'
   | 'ESESSION_NO_SESSION'
   | 'ESESSION_INVALID_OWNER'
+  | 'ESESSION_WALK_FAILED'
 
 /**
  * The `Error` handed to express-session and to promise callers: `code` is stable, `cause` is the original
@@ -99,7 +100,9 @@ export const describeCause = (cause: unknown): string => {
 }
 
 /** The stable code and the message of a `StoreError`. */
-const render = match<readonly [SessionStoreErrorCode, string]>({
+const render: (e: StoreError) => readonly [SessionStoreErrorCode, string] = match<
+  readonly [SessionStoreErrorCode, string]
+>({
   CommandFailed: (x) => [
     'ESESSION_REDIS',
     `Redis ${x.command} on key "${redact(x.key)}" failed: ${describeCause(x.cause)}`
@@ -143,7 +146,13 @@ const render = match<readonly [SessionStoreErrorCode, string]>({
     'ESESSION_NO_SESSION',
     `Session ${x.operation} failed: req.session is undefined: the session middleware did not run for this request, or it skipped the store while Redis was disconnected (whenDisconnected: bypass)`
   ],
-  InvalidOwner: (x) => ['ESESSION_INVALID_OWNER', `Invalid owner: ${x.reason}`]
+  InvalidOwner: (x) => ['ESESSION_INVALID_OWNER', `Invalid owner: ${x.reason}`],
+  WalkFailed: (x) => [
+    'ESESSION_WALK_FAILED',
+    `Session ${x.operation} stopped after ${x.pages} pages (${x.done} sessions ${
+      x.operation === 'clear' ? 'tombstoned' : 'done'
+    }; the pages in flight were awaited, none was started after the failure): ${render(x.cause)[1]}`
+  ]
 })
 
 /**
@@ -155,7 +164,9 @@ export const toError = (e: StoreError): SessionStoreError => {
   const [code, message] = render(e)
   // The original failure where there is one (node-redis's error, the parser's, io-ts's errors); otherwise the
   // tagged value itself, so every error has a cause to inspect.
-  const cause = 'cause' in e ? e.cause : e._tag === 'DecodeFailed' ? e.errors : e
+  // A walk's cause is a StoreError: it is rendered as an Error of its own (its code, its message).
+  const cause =
+    e._tag === 'WalkFailed' ? toError(e.cause) : 'cause' in e ? e.cause : e._tag === 'DecodeFailed' ? e.errors : e
   // An Error whose prototype is SessionStoreError.prototype (stack trace included), without a class.
   const error = Reflect.construct(Error, [message, { cause }], SessionStoreError) as SessionStoreError
   return Object.assign(error, { code, storeError: e })

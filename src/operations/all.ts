@@ -23,7 +23,22 @@ export interface ReadBatchDeps<A> {
   readonly maxPayloadBytes?: number
   /** Told about each corrupt value skipped. */
   readonly reportCorrupt?: (e: StoreError) => void
+  /**
+   * How a batch's values are read, in the order of its keys; a failure names the command that failed. Default one
+   * `MGET` on `client`; a cluster reads each batch with one script call on its node (`makeClusterReads`).
+   */
+  readonly readValues?: ReadValues | undefined
 }
+
+/**
+ * Reads the values of some keys, `null` (or `undefined`) for a key that holds none.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type ReadValues = (
+  keys: ReadonlyArray<string>
+) => TE.TaskEither<StoreError, ReadonlyArray<string | null | undefined>>
 
 /**
  * @category model
@@ -65,7 +80,12 @@ export const makeAll = <A>(deps: AllDeps<A>) => {
   }
   // The arrays are created per call and only grow inside this fold; a later page's value of an id wins.
   return (): TE.TaskEither<StoreError, Record<string, A>> =>
-    TE.map(keyed)(deps.scanBatches(readBatch, { sids: [], sessions: [] } as Found<A>, collect))
+    TE.map(keyed)(
+      deps.scanBatches(readBatch, { sids: [], sessions: [] } as Found<A>, collect, {
+        operation: 'all',
+        done: (entries) => entries.length
+      })
+    )
 }
 
 /** The sessions of `all` in page order, before they are keyed by id. */
@@ -91,6 +111,12 @@ const afterQueuedWrites = (): Promise<void> => new Promise((resolve) => setImmed
  */
 export const makeReadBatch = <A>(deps: ReadBatchDeps<A>) => {
   const parse = parseStored(deps.serializer, deps.maxPayloadBytes)
+  const readValues: ReadValues =
+    deps.readValues ??
+    ((keys) => () =>
+      attempt(() => deps.client.mGet(keys as Array<string>)).then(E.right, (cause: unknown) =>
+        E.left(commandFailed('MGET', keys[0] ?? '', cause))
+      ))
   return (batch: ReadonlyArray<ScannedKey>): TE.TaskEither<StoreError, ReadonlyArray<readonly [string, A]>> =>
     () => {
       const parseAll = (
@@ -108,10 +134,8 @@ export const makeReadBatch = <A>(deps: ReadBatchDeps<A>) => {
         }
         return E.right(entries)
       }
-      const key = batch[0]?.key ?? ''
-      return attempt(() => deps.client.mGet(batch.map((k) => k.key))).then(
-        (values) => afterQueuedWrites().then(() => parseAll(values)),
-        (cause: unknown) => E.left(commandFailed('MGET', key, cause))
+      return readValues(batch.map((k) => k.key))().then((values) =>
+        E.isLeft(values) ? values : afterQueuedWrites().then(() => parseAll(values.right))
       )
     }
 }

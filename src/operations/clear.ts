@@ -19,7 +19,9 @@ export interface ClearDeps extends TombstoneDeps {
 
 /**
  * Destroys every live session, one script call per `SCAN` page. Each removed session leaves a tombstone like
- * `destroy` does, so a request in flight cannot bring it back. Resolves to the number of sessions removed.
+ * `destroy` does, so a request in flight cannot bring it back. Resolves to the number of sessions removed. A failure
+ * is a `WalkFailed` whose `done` is the number of sessions tombstoned by the scripts that completed; a script that
+ * timed out may have run too. Clearing again is safe: a tombstoned session is not seen again.
  *
  * @category operations
  * @since 0.1.0
@@ -30,6 +32,7 @@ export const makeClear = (deps: ClearDeps) => {
     deps.scanBatches(
       (batch) => tombstone(batch.map((k) => k.key)),
       0,
-      (n, removed) => n + removed
+      (n, removed) => n + removed,
+      { operation: 'clear', done: (removed) => removed }
     )
 }

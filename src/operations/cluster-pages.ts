@@ -7,10 +7,11 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type { ClusterTopology, RedisLike } from '../client/contract'
-import { isNotLocalKey, runScript } from '../client/run'
+import { attempt, isNotLocalKey, runScript } from '../client/run'
 import { mGetBySlot } from '../client/slot'
 import { commandFailed, type StoreError } from '../errors'
 import { NODE_MGET_SCRIPT } from '../scripts'
+import type { ReadValues } from './all'
 import { makeScanPages, type PageSource, type ScannedKey, type ScanPagesDeps } from './scan-batches'
 
 /**
@@ -57,21 +58,26 @@ async function* interleave(walks: ReadonlyArray<AsyncIterator<Batch, void>>): As
  * failover or a resharding between walks is followed), and yields batches of at most `batchSize` keys, each
  * from one master's `SCAN` page: keys of one node, of many hash slots — work on a batch must be able to take
  * that (`makeClusterReads`, `makeTombstone` with `acrossSlots`). About two `SCAN` pages per master are held at
- * once. A failure reading the masters or scanning one of them is yielded and ends the walk.
+ * once. A failure reading the masters or scanning one of them is yielded and ends the walk. `limit` is the deadline
+ * of reading the masters as well as of each `SCAN`.
  *
  * @category operations
  * @since 0.1.0
  */
 export const makeClusterPages = (deps: ClusterPagesDeps): PageSource =>
   async function* (): AsyncGenerator<Batch, void> {
-    let masters: ReadonlyArray<Parameters<typeof makeScanPages>[0]['client']>
-    try {
-      masters = await deps.cluster.masters()
-    } catch (cause) {
-      yield E.left(commandFailed('CLUSTER SLOTS', '', cause))
+    const masters = await (deps.limit ?? ((te) => te))(() =>
+      attempt(() => deps.cluster.masters()).then(E.right, (cause: unknown) =>
+        E.left(commandFailed('CLUSTER SLOTS', '', cause))
+      )
+    )()
+    if (E.isLeft(masters)) {
+      yield masters
       return
     }
-    yield* interleave(masters.map((master) => makeScanPages({ ...deps, client: master })()[Symbol.asyncIterator]()))
+    yield* interleave(
+      masters.right.map((master) => makeScanPages({ ...deps, client: master })()[Symbol.asyncIterator]())
+    )
   }
 
 /**
@@ -85,30 +91,37 @@ export interface ClusterReadsDeps {
 }
 
 /**
- * `mGet` for the keys of one cluster master, whatever their hash slots (a batch of `makeClusterPages`): one
+ * The values of the keys of one cluster master, whatever their hash slots (a batch of `makeClusterPages`): one
  * script call (`NODE_MGET_SCRIPT`), sent to the node of the first key, instead of one `MGET` per slot — about
  * one per key when sessions are spread over 16384 slots. Should a key no longer live on that node (its slot
  * moved since the `SCAN`), Redis refuses the call and the keys are read again with one `MGET` per slot, all
- * sent at once, each routed by the client (which follows `MOVED` and `ASK`).
+ * sent at once, each routed by the client (which follows `MOVED` and `ASK`). A failure names the command that
+ * failed: the script's (`EVALSHA`, `EVAL`), or `MGET` for the reads slot by slot.
  *
  * @internal
  */
-export const makeClusterReads = (deps: ClusterReadsDeps): Pick<RedisLike, 'mGet'> => {
+export const makeClusterReads = (deps: ClusterReadsDeps): ReadValues => {
   const script = runScript(deps.client, NODE_MGET_SCRIPT)
   const prefixed = (key: string): string => deps.keyPrefix + key
-  const slotBySlot = (keys: Array<string>): Promise<ReadonlyArray<string | null>> =>
-    mGetBySlot((ks) => deps.client.mGet(ks), keys, deps.keyPrefix)
-  return {
-    mGet: async (keys) => {
-      if (keys.length === 0) return []
-      const reply = await script({ keys: [keys[0] as string], arguments: keys.map(prefixed) })()
-      if (E.isRight(reply)) {
-        if (Array.isArray(reply.right)) return reply.right as ReadonlyArray<string | null>
-        throw new TypeError(`the read script answered ${String(reply.right)}, not a list of values`)
-      }
-      const cause = reply.left._tag === 'CommandFailed' ? reply.left.cause : reply.left
-      if (isNotLocalKey(cause)) return slotBySlot(keys)
-      throw cause
-    }
+  const slotBySlot = (keys: Array<string>): Promise<E.Either<StoreError, ReadonlyArray<string | null>>> =>
+    attempt(() => mGetBySlot((ks) => deps.client.mGet(ks), keys, deps.keyPrefix)).then(E.right, (cause: unknown) =>
+      E.left(commandFailed('MGET', keys[0] ?? '', cause))
+    )
+  return (keys) => async () => {
+    const first = keys[0]
+    if (first === undefined) return E.right([])
+    const reply = await script({ keys: [first], arguments: keys.map(prefixed) })()
+    if (E.isRight(reply))
+      return Array.isArray(reply.right)
+        ? E.right(reply.right as ReadonlyArray<string | null>)
+        : E.left(
+            commandFailed(
+              'EVALSHA',
+              first,
+              new TypeError(`the read script answered ${String(reply.right)}, not a list of values`)
+            )
+          )
+    if (reply.left._tag === 'CommandFailed' && isNotLocalKey(reply.left.cause)) return slotBySlot([...keys])
+    return reply
   }
 }

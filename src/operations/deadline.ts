@@ -10,6 +10,7 @@ import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
 import { defect, timedOut, type StoreError } from '../errors'
 import { aroundSingleKey, type Feature } from './model'
+import type { PageLimit } from './scan-batches'
 
 /**
  * Gives a task a deadline: past `ms` it is a `TimedOut` (code `ETIMEDOUT`), whatever Redis does. The
@@ -78,7 +79,8 @@ export const timeLimit = (operation: string, ms: number | undefined) => {
 /**
  * The feature: each single-key operation fails with a `TimedOut` naming it (`sessionGet` and `sessionTouch` are
  * named `get` and `touch`) once `operationTimeoutMs` has passed; the clock starts when the task runs. The batched
- * operations (`all`, `clear`, …) have no deadline. `0` leaves the record as it is.
+ * operations (`all`, `clear`, …) have a deadline per page instead, given to their dependencies by
+ * `withPageDeadlines`. `0` leaves the record as it is.
  *
  * @example
  * import * as E from 'fp-ts/Either'
@@ -104,4 +106,47 @@ export const timeLimit = (operation: string, ms: number | undefined) => {
 export const withDeadline = (deps: { readonly operationTimeoutMs: number }): Feature => {
   const ms = deps.operationTimeoutMs
   return ms > 0 ? aroundSingleKey((operation) => timeLimit(operation, ms)) : (ops) => ops
+}
+
+/**
+ * What `baseOperations` takes to give each page of a walk a deadline: `pageLimit(command)`, the deadline of the pages
+ * that send `command` (`SCAN`, `MGET`, `EVALSHA`, `CLUSTER SLOTS` is read under the `SCAN` one).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface PageDeadlines {
+  readonly pageLimit?: (command: string) => PageLimit
+}
+
+/**
+ * The deadline feature's part in the batched operations, a decorator of their dependencies: each page of a walk
+ * (`all`, `ids`, `length`, `clear`, `iterate`) — each `SCAN`, each batch read or tombstone script — is a `TimedOut`
+ * naming its command once `operationTimeoutMs` has passed. A walk whose Redis hangs thus fails about one
+ * `operationTimeoutMs` after the hang began, however many pages it had left. `0` leaves `deps` as they are.
+ *
+ * @example
+ * import * as E from 'fp-ts/Either'
+ * import { baseOperations, resolveOptions, withPageDeadlines } from 'connect-redis-session/operations'
+ * import { createMemoryClient } from 'connect-redis-session/memory'
+ *
+ * const options = resolveOptions({ operationTimeoutMs: 50 })
+ * assert.ok(E.isRight(options))
+ * const client = createMemoryClient()
+ * // A SCAN that never answers, as on a hung server.
+ * const hung = { ...client, scan: () => new Promise<never>(() => undefined) }
+ * const ops = baseOperations(withPageDeadlines({ ...options.right, client: hung }))
+ *
+ * async function main() {
+ *   const result = await ops.length()()
+ *   assert.ok(E.isLeft(result) && result.left._tag === 'WalkFailed' && result.left.cause._tag === 'TimedOut')
+ * }
+ * main()
+ *
+ * @category features
+ * @since 0.1.0
+ */
+export const withPageDeadlines = <D extends { readonly operationTimeoutMs: number }>(deps: D): D & PageDeadlines => {
+  const ms = deps.operationTimeoutMs
+  return ms > 0 ? { ...deps, pageLimit: (command: string) => timeLimit(command, ms) } : deps
 }

@@ -30,6 +30,7 @@ export const makeIds = (deps: IdsDeps) => (): TE.TaskEither<StoreError, Readonly
       (seen, batch) => {
         for (const k of batch) seen.add(k.sid)
         return seen
-      }
+      },
+      { operation: 'ids', done: (batch) => batch.length }
     )
   )

@@ -32,11 +32,19 @@ export type { TombstoneDeps } from './tombstone'
 
 // --- batched operations
 export { makeScanBatches, makeScanPages } from './scan-batches'
-export type { PageSource, ScanBatches, ScanBatchesDeps, ScannedKey, ScanPagesDeps } from './scan-batches'
+export type {
+  PageLimit,
+  PageSource,
+  ScanBatches,
+  ScanBatchesDeps,
+  ScannedKey,
+  ScanPagesDeps,
+  WalkProgress
+} from './scan-batches'
 export { makeClusterPages } from './cluster-pages'
 export type { ClusterPagesDeps } from './cluster-pages'
 export { makeAll, makeReadBatch } from './all'
-export type { AllDeps, ReadBatchDeps } from './all'
+export type { AllDeps, ReadBatchDeps, ReadValues } from './all'
 export { makeIterate } from './iterate'
 export type { IterateDeps } from './iterate'
 export { makeIds } from './ids'
@@ -47,7 +55,8 @@ export { makeClear } from './clear'
 export type { ClearDeps } from './clear'
 
 // --- features, each a decorator of the operations record
-export { withDeadline, timeLimit } from './deadline'
+export { withDeadline, withPageDeadlines, timeLimit } from './deadline'
+export type { PageDeadlines } from './deadline'
 export { failWhenDisconnected } from './disconnected'
 export { withLazyTouch, makeLazyTouch } from './lazy-touch'
 export type { LazyTouchDeps, WithLazyTouchDeps } from './lazy-touch'

@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/lib/Either'
 import type { StoreError } from '../errors'
 import { makeReadBatch, type ReadBatchDeps } from './all'
-import type { PageSource } from './scan-batches'
+import type { PageLimit, PageSource } from './scan-batches'
 
 /**
  * @category model
@@ -16,19 +16,23 @@ import type { PageSource } from './scan-batches'
 export interface IterateDeps<A> extends ReadBatchDeps<A> {
   /** Batches of keys, e.g. `makeScanPages(deps)`. */
   readonly pages: PageSource
+  /** The deadline of each batch read. Default none. */
+  readonly limit?: PageLimit | undefined
 }
 
 /**
  * Streams every live session, one batch at a time: one `MGET` per batch of keys, the next `SCAN` in flight
  * meanwhile. Memory stays at a page or two of keys and one batch of sessions, whatever their number. A failure is
  * yielded as a
- * `Left` and ends the stream. Unlike `all`, a session seen on two `SCAN` pages is yielded twice.
+ * `Left` and ends the stream; each read has the deadline `limit`. Unlike `all`, a session seen on two `SCAN` pages is yielded twice.
  *
  * @category operations
  * @since 0.1.0
  */
 export const makeIterate = <A>(deps: IterateDeps<A>) => {
-  const readBatch = makeReadBatch(deps)
+  const read = makeReadBatch(deps)
+  const limit = deps.limit
+  const readBatch = limit === undefined ? read : (batch: Parameters<typeof read>[0]) => limit(read(batch))
   return async function* (): AsyncGenerator<E.Either<StoreError, ReadonlyArray<readonly [string, A]>>, void> {
     for await (const page of deps.pages()) {
       const entries = E.isLeft(page) ? page : await readBatch(page.right)()

@@ -27,5 +27,6 @@ export const makeLength = (deps: LengthDeps) => (): TE.TaskEither<StoreError, nu
   deps.scanBatches(
     (batch) => TE.right(batch.length),
     0,
-    (n, count) => n + count
+    (n, count) => n + count,
+    { operation: 'length', done: (count) => count }
   )

@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
 import { tryCommand } from '../client/run'
 import type { RedisLike } from '../client/contract'
-import type { StoreError } from '../errors'
+import { defect, walkFailed, type StoreError } from '../errors'
 import { matchPattern, sessionIdProblem, stripPrefix } from '../keys'
 
 // --- model
@@ -27,9 +27,31 @@ export interface ScannedKey {
 }
 
 /**
+ * A deadline for one page of a walk (one `SCAN`, one batch read or tombstone script): past it the page is a
+ * `TimedOut`. The identity where there is none; the `withDeadline` feature gives one (`withPageDeadlines`).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type PageLimit = <A>(page: TE.TaskEither<StoreError, A>) => TE.TaskEither<StoreError, A>
+
+/**
+ * What a walk is and how its progress is counted: `operation` names it in a `WalkFailed`, and `done` tells how many
+ * sessions one completed page stands for (read, counted, tombstoned).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface WalkProgress<P> {
+  readonly operation: string
+  readonly done: (page: P) => number
+}
+
+/**
  * Work on the batches of a scan: `work` runs on each batch of keys, up to `inFlight` batches at a time
  * while `SCAN` goes on, and `combine` folds the results in order. About `inFlight` batches of keys plus one
- * `SCAN` page (and the results not yet combined) are held at once.
+ * `SCAN` page (and the results not yet combined) are held at once. A failure is a `WalkFailed` that says how
+ * far the walk got (`progress`).
  *
  * @category model
  * @since 0.1.0
@@ -37,7 +59,8 @@ export interface ScannedKey {
 export type ScanBatches = <P, B>(
   work: (batch: ReadonlyArray<ScannedKey>) => TE.TaskEither<StoreError, P>,
   init: B,
-  combine: (acc: B, page: P) => B
+  combine: (acc: B, page: P) => B,
+  progress: WalkProgress<P>
 ) => TE.TaskEither<StoreError, B>
 
 /**
@@ -82,6 +105,8 @@ export interface ScanPagesDeps {
    * `sessions:cache:home`, say) and is never returned, read or destroyed.
    */
   readonly strictSessionIds?: boolean
+  /** The deadline of each `SCAN` call. Default none. */
+  readonly limit?: PageLimit | undefined
 }
 
 /**
@@ -92,10 +117,15 @@ export interface ScanBatchesDeps {
   readonly pages: PageSource
   /** Batches worked on at once. Default 16. */
   readonly inFlight?: number
+  /** The deadline of each batch's work. Default none. */
+  readonly limit?: PageLimit | undefined
 }
 
 /** Fewest keys a `SCAN` call is asked for by default. */
 const COUNT_FLOOR = 1000
+
+/** No deadline. */
+const noLimit: PageLimit = (page) => page
 
 // --- operations
 
@@ -134,7 +164,8 @@ export const makeScanPages = (deps: ScanPagesDeps): PageSource => {
   const count = deps.countHint ?? Math.max(size, COUNT_FLOOR)
   const args =
     deps.onlyStrings === false ? { MATCH: match, COUNT: count } : { MATCH: match, COUNT: count, TYPE: 'string' }
-  const scan = (cursor: string) => tryCommand('SCAN', match, () => deps.client.scan(cursor, args))()
+  const limit = deps.limit ?? noLimit
+  const scan = (cursor: string) => limit(tryCommand('SCAN', match, () => deps.client.scan(cursor, args)))()
   const toScanned = toScannedKeys(deps)
   return async function* (): AsyncGenerator<E.Either<StoreError, ReadonlyArray<ScannedKey>>, void> {
     let pending = scan('0')
@@ -156,7 +187,10 @@ export const makeScanPages = (deps: ScanPagesDeps): PageSource => {
 /**
  * `ScanBatches` over a page source: the source runs ahead (the next `SCAN` in flight) while up to `inFlight`
  * batches are worked on, so a scan costs about its `SCAN` round trips, not those plus the work's. The first
- * failure ends it.
+ * failure (a `SCAN` or a batch) ends it: no batch is started after it, the batches in flight are awaited (their
+ * results count as done, a later failure among them is not reported), and it is a `WalkFailed` with the pages and
+ * sessions done. Each batch's work has the deadline `limit`, so a walk whose Redis hangs ends about one deadline
+ * after the hang began.
  *
  * @category operations
  * @since 0.1.0
@@ -164,27 +198,46 @@ export const makeScanPages = (deps: ScanPagesDeps): PageSource => {
 export const makeScanBatches = (deps: ScanBatchesDeps): ScanBatches => {
   const pages = deps.pages
   const inFlight = Math.max(1, deps.inFlight ?? 16)
-  return (work, init, combine) => async () => {
+  const limit = deps.limit ?? noLimit
+  return (work, init, combine, progress) => async () => {
+    type Page = Parameters<typeof combine>[1]
     let acc = init
-    const running: Array<Promise<E.Either<StoreError, Parameters<typeof combine>[1]>>> = []
-    const settleOldest = async (): Promise<E.Either<StoreError, void>> => {
-      const done = await (running.shift() as (typeof running)[number])
-      if (E.isLeft(done)) return done
-      acc = combine(acc, done.right)
-      return E.right(undefined)
-    }
-    for await (const page of pages()) {
-      if (E.isLeft(page)) return page
-      running.push(work(page.right)())
-      if (running.length >= inFlight) {
-        const settled = await settleOldest()
-        if (E.isLeft(settled)) return settled
+    let completed = 0
+    let done = 0
+    let failure: StoreError | undefined
+    const running: Array<Promise<E.Either<StoreError, Page>>> = []
+    // A failure is seen as it happens, not when its batch's turn to be combined comes: no batch starts after it.
+    // A task that rejects breaks the TaskEither contract: a Defect, never a rejection of the walk.
+    const start = (batch: ReadonlyArray<ScannedKey>): Promise<E.Either<StoreError, Page>> =>
+      limit(work(batch))()
+        .catch((cause: unknown) => E.left(defect(cause)))
+        .then((result) => {
+          if (E.isLeft(result)) failure ??= result.left
+          return result
+        })
+    const settleOldest = async (): Promise<void> => {
+      const result = await (running.shift() as Promise<E.Either<StoreError, Page>>)
+      if (E.isRight(result)) {
+        acc = combine(acc, result.right)
+        completed++
+        done += progress.done(result.right)
       }
     }
-    while (running.length > 0) {
-      const settled = await settleOldest()
-      if (E.isLeft(settled)) return settled
+    try {
+      for await (const page of pages()) {
+        if (E.isLeft(page)) {
+          failure ??= page.left
+          break
+        }
+        if (failure !== undefined) break
+        running.push(start(page.right))
+        while (running.length >= inFlight && failure === undefined) await settleOldest()
+        if (failure !== undefined) break
+      }
+    } catch (cause) {
+      failure ??= defect(cause)
     }
-    return E.right(acc)
+    while (running.length > 0) await settleOldest()
+    return failure === undefined ? E.right(acc) : E.left(walkFailed(progress.operation, completed, done, failure))
   }
 }
