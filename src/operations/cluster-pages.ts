@@ -7,7 +7,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type { ClusterTopology, RedisLike } from '../client/contract'
-import { isNotLocalKey, runScript } from '../client/run'
+import { isNotLocalKey, isUndeclaredKey, runScript } from '../client/run'
 import { mGetBySlot } from '../client/slot'
 import { commandFailed, type StoreError } from '../errors'
 import { NODE_MGET_SCRIPT } from '../scripts'
@@ -91,6 +91,11 @@ export interface ClusterReadsDeps {
  * moved since the `SCAN`), Redis refuses the call and the keys are read again with one `MGET` per slot, all
  * sent at once, each routed by the client (which follows `MOVED` and `ASK`).
  *
+ * The script reads keys it is given as arguments, which Redis and Valkey allow in a script without a shebang, but
+ * no server lets one call declare keys of several slots in `KEYS`. A server that refuses undeclared keys
+ * (Dragonfly, kvrocks in strict mode: `isUndeclaredKey`) has that batch and every later one read slot by slot,
+ * each `MGET` with its keys declared: the refusal is remembered, and the script is not tried again.
+ *
  * @internal
  */
 export const makeClusterReads = (deps: ClusterReadsDeps): Pick<RedisLike, 'mGet'> => {
@@ -98,16 +103,20 @@ export const makeClusterReads = (deps: ClusterReadsDeps): Pick<RedisLike, 'mGet'
   const prefixed = (key: string): string => deps.keyPrefix + key
   const slotBySlot = (keys: Array<string>): Promise<ReadonlyArray<string | null>> =>
     mGetBySlot((ks) => deps.client.mGet(ks), keys, deps.keyPrefix)
+  // Set once the server refused the script's undeclared keys: every batch goes slot by slot from then on.
+  let declaredOnly = false
   return {
     mGet: async (keys) => {
       if (keys.length === 0) return []
+      if (declaredOnly) return slotBySlot(keys)
       const reply = await script({ keys: [keys[0] as string], arguments: keys.map(prefixed) })()
       if (E.isRight(reply)) {
         if (Array.isArray(reply.right)) return reply.right as ReadonlyArray<string | null>
         throw new TypeError(`the read script answered ${String(reply.right)}, not a list of values`)
       }
       const cause = reply.left._tag === 'CommandFailed' ? reply.left.cause : reply.left
-      if (isNotLocalKey(cause)) return slotBySlot(keys)
+      if (isUndeclaredKey(cause)) declaredOnly = true
+      if (declaredOnly || isNotLocalKey(cause)) return slotBySlot(keys)
       throw cause
     }
   }
