@@ -2,6 +2,13 @@
  * The Lua scripts of the store, each a constant source and its SHA1 (a `Script`). Keys travel in `KEYS`, values in
  * `ARGV`, nothing is ever spliced into a source, and each touches only the keys it is given.
  *
+ * Every script declares in `KEYS` each key it touches, except the two cluster node scripts (`NODE_MGET_SCRIPT`,
+ * `NODE_TOMBSTONE_SCRIPT`), which read keys of many hash slots given as arguments: Redis Cluster refuses a call
+ * whose `KEYS` span slots (`CROSSSLOT`, with or without the `allow-cross-slot-keys` flag, which only lets a script
+ * touch keys it did not declare), and declaring them would mean one call per slot. Where a server refuses
+ * undeclared keys, the store goes slot by slot with declared keys instead (`isUndeclaredKey` in client/run.ts).
+ * spec/scripts.spec.ts holds the list of undeclared-key scripts to these two.
+ *
  * A live session is a Redis string; a tombstone is a hash `{ destroyedAt }` under the same key. `get`, `set`
  * and `touch` need no script: the string commands they use (`GET`, `SET … GET`, `GETEX`, `GETDEL`) are
  * refused by Redis with `WRONGTYPE` on a tombstone.
@@ -74,10 +81,12 @@ return 0`
  * are as in `TOMBSTONE_SCRIPT`, and `ARGV[4..]` the keys themselves (with the client's own key prefix, which a
  * client adds to `KEYS` only). Redis refuses a multi-key command across slots, even inside a script, so each key
  * has its own `DEL`. First a `TYPE` of every key under `pcall`: a key this node does not serve (its slot moved
- * since the `SCAN`) fails there, before anything is written, and the error is the reply. No shebang, on
- * purpose: such a script may touch keys of any slot of its node (Redis 6.2 and 7; with a shebang Redis 7 would
- * need `allow-cross-slot-keys`, which 6.2 cannot parse), and under `maxmemory` with `noeviction` it may write once
- * it has written, as `TOMBSTONE_SCRIPT` relies on.
+ * since the `SCAN`) fails there, before anything is written, and the error is the reply — as is a server's refusal
+ * of an undeclared key (Dragonfly, kvrocks in strict mode), after which the store goes slot by slot with
+ * `TOMBSTONE_SCRIPT`. No shebang, on purpose: such a script may touch keys of any slot of its node (Redis 6.2 and
+ * 7; with a shebang Redis 7 would need `allow-cross-slot-keys`, which 6.2 cannot parse, and the flag would not let
+ * `KEYS` span slots either), and under `maxmemory` with `noeviction` it may write once it has written, as
+ * `TOMBSTONE_SCRIPT` relies on.
  *
  * @category scripts
  * @since 0.1.0

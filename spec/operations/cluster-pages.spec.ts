@@ -185,6 +185,28 @@ reads('a key its node no longer serves: read again one MGET per slot, values in 
   )
 })
 
+reads(
+  'a server that refuses undeclared keys: read slot by slot with declared keys, the same values, from then on',
+  async () => {
+    const keys = Array.from({ length: 12 }, (_, i) => `s:k${i}`)
+    const seed = Object.fromEntries(keys.filter((_, i) => i % 3 !== 1).map((k) => [k, `v-${k}`]))
+    const expected = await runRight(makeClusterReads({ client: clusterLike(seed).client, keyPrefix: '' })(keys))
+    // Dragonfly's answer (kvrocks in strict mode answers alike).
+    const refusal = new Error('ERR Error running script: script tried accessing undeclared key, key: s:k1')
+    const { redis, client } = clusterLike(seed, refusal)
+    const read = makeClusterReads({ client, keyPrefix: '' })
+    assert.equal(await runRight(read(keys)), expected)
+    assert.equal(await runRight(read(keys)), expected)
+    assert.is(redis.calls.filter((c) => c[0] === 'EVALSHA').length, 1, 'the script is tried once, then never again')
+    const mgets = redis.calls.filter((c) => c[0] === 'MGET').map((c) => c.slice(1) as Array<string>)
+    assert.is(mgets.flat().length, 2 * keys.length)
+    assert.ok(
+      mgets.every((group) => new Set(group.map(keySlot)).size === 1),
+      'each MGET of one slot'
+    )
+  }
+)
+
 reads('any other failure is not retried: it is the script call that failed, EVALSHA, with its cause', async () => {
   const down = new Error('CLUSTERDOWN The cluster is down')
   const { redis, client } = clusterLike({ 's:a': 'A' }, down)

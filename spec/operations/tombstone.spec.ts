@@ -209,6 +209,32 @@ across('a key its node no longer serves: done again slot by slot, counted once, 
   for (const k of keys) assert.is(redis.keyspace.get(k)?.type, 'hash')
 })
 
+across(
+  'a server that refuses undeclared keys: slot by slot with declared keys, the same count, from then on',
+  async ({ redis }) => {
+    const keys = Array.from({ length: 10 }, (_, i) => `s:k${i}`)
+    const refusal = new Error('ERR Error running script: script tried accessing undeclared key, key: s:k0')
+    const run = makeTombstone({
+      client: refusingNodeScript(redis, refusal),
+      concurrencyGraceSeconds: 300,
+      now: redis.now,
+      acrossSlots: { keyPrefix: '' }
+    })
+    for (const k of keys.slice(0, 7)) live(redis, k)
+    assert.is(await runRight(run(keys)), 7)
+    for (const k of keys) assert.is(redis.keyspace.get(k)?.type, 'hash', `${k} is a tombstone`)
+    for (const k of keys.slice(0, 3)) live(redis, k)
+    assert.is(await runRight(run(keys)), 3)
+    assert.is(redis.calls.filter((c) => c[1] === NODE_TOMBSTONE_SCRIPT.sha1).length, 1, 'the node script is tried once')
+    const perSlot = redis.calls.filter((c) => c[1] === TOMBSTONE_SCRIPT.sha1).map((c) => c[2] as Array<string>)
+    assert.is(perSlot.flat().length, 2 * keys.length, 'every key declared, twice')
+    assert.ok(
+      perSlot.every((group) => new Set(group.map(keySlot)).size === 1),
+      'each call of one slot'
+    )
+  }
+)
+
 across('any other failure is not retried (the script may have written): it is the result', async ({ redis }) => {
   const oom = new Error('OOM command not allowed when used memory > maxmemory')
   live(redis, 's:a')

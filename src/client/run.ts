@@ -102,6 +102,16 @@ export const isWrongType = (e: unknown): boolean => errorMessage(e).startsWith('
 export const isNotLocalKey = (e: unknown): boolean => /non local key/.test(errorMessage(e))
 
 /**
+ * Whether a server refused a script because it touched a key the call did not declare in `KEYS`: Dragonfly by
+ * default ("script tried accessing undeclared key"), kvrocks with `lua-strict-key-accessing`. Redis and Valkey
+ * run such a script; the cluster node scripts (`NODE_MGET_SCRIPT`, `NODE_TOMBSTONE_SCRIPT`) are the only ones that
+ * need it, and go slot by slot with every key declared on a server that refuses.
+ *
+ * @internal
+ */
+export const isUndeclaredKey = (e: unknown): boolean => /undeclared key|not declared/i.test(errorMessage(e))
+
+/**
  * Runs a script in one round trip: `EVALSHA`, and only when the server answers `NOSCRIPT` (a fresh server,
  * `SCRIPT FLUSH`, a failover) a second call with `EVAL`, which also loads the script for next time.
  *

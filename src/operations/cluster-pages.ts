@@ -7,7 +7,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type { ClusterTopology, RedisLike } from '../client/contract'
-import { attempt, isNotLocalKey, runScript } from '../client/run'
+import { attempt, isNotLocalKey, isUndeclaredKey, runScript } from '../client/run'
 import { mGetBySlot } from '../client/slot'
 import { commandFailed, type StoreError } from '../errors'
 import { NODE_MGET_SCRIPT } from '../scripts'
@@ -98,6 +98,11 @@ export interface ClusterReadsDeps {
  * sent at once, each routed by the client (which follows `MOVED` and `ASK`). A failure names the command that
  * failed: the script's (`EVALSHA`, `EVAL`), or `MGET` for the reads slot by slot.
  *
+ * The script reads keys it is given as arguments, which Redis and Valkey allow in a script without a shebang, but
+ * no server lets one call declare keys of several slots in `KEYS`. A server that refuses undeclared keys
+ * (Dragonfly, kvrocks in strict mode: `isUndeclaredKey`) has that batch and every later one read slot by slot,
+ * each `MGET` with its keys declared: the refusal is remembered, and the script is not tried again.
+ *
  * @internal
  */
 export const makeClusterReads = (deps: ClusterReadsDeps): ReadValues => {
@@ -107,9 +112,12 @@ export const makeClusterReads = (deps: ClusterReadsDeps): ReadValues => {
     attempt(() => mGetBySlot((ks) => deps.client.mGet(ks), keys, deps.keyPrefix)).then(E.right, (cause: unknown) =>
       E.left(commandFailed('MGET', keys[0] ?? '', cause))
     )
+  // Set once the server refused the script's undeclared keys: every batch goes slot by slot from then on.
+  let declaredOnly = false
   return (keys) => async () => {
     const first = keys[0]
     if (first === undefined) return E.right([])
+    if (declaredOnly) return slotBySlot([...keys])
     const reply = await script({ keys: [first], arguments: keys.map(prefixed) })()
     if (E.isRight(reply))
       return Array.isArray(reply.right)
@@ -121,7 +129,9 @@ export const makeClusterReads = (deps: ClusterReadsDeps): ReadValues => {
               new TypeError(`the read script answered ${String(reply.right)}, not a list of values`)
             )
           )
-    if (reply.left._tag === 'CommandFailed' && isNotLocalKey(reply.left.cause)) return slotBySlot([...keys])
+    const cause = reply.left._tag === 'CommandFailed' ? reply.left.cause : undefined
+    if (isUndeclaredKey(cause)) declaredOnly = true
+    if (declaredOnly || isNotLocalKey(cause)) return slotBySlot([...keys])
     return reply
   }
 }

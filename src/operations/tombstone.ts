@@ -10,7 +10,7 @@ import * as TE from 'fp-ts/lib/TaskEither'
 import * as E from 'fp-ts/lib/Either'
 import { MonoidSum } from 'fp-ts/lib/number'
 import { concatAll } from 'fp-ts/lib/Monoid'
-import { attempt, isNotLocalKey, runScript, type Script } from '../client/run'
+import { attempt, isNotLocalKey, isUndeclaredKey, runScript, type Script } from '../client/run'
 import type { RedisLike, ScriptArgs } from '../client/contract'
 import { bySlot } from '../client/slot'
 import { commandFailed, notReplicated, type StoreError } from '../errors'
@@ -44,7 +44,9 @@ export interface TombstoneDeps {
    * many hash slots. One script call still does the whole batch (keys passed as arguments, `keyPrefix` — the
    * client's own, which it adds to script keys only — put before each). Should a key no longer live on that node
    * (its slot moved since the `SCAN`), Redis refuses the call before it writes anything, and the batch is done
-   * again one slot at a time, each call routed by the client (which follows `MOVED` and `ASK`).
+   * again one slot at a time, each call routed by the client (which follows `MOVED` and `ASK`). A server that
+   * refuses a script's undeclared keys (`isUndeclaredKey`: Dragonfly, kvrocks in strict mode) refuses it before it
+   * runs too: that batch and every later one go slot by slot, each call declaring its keys.
    *
    * With `acrossNodes`, the keys of one call may live on any node (the sessions of one owner): they go one call
    * per slot at once, without the attempt on one node.
@@ -123,12 +125,18 @@ export const makeTombstone = (deps: TombstoneDeps) => {
       Promise.all(bySlot(keys, (k) => across.keyPrefix + k, keys.length).map((group) => oneSlot(group)())).then(
         (counts) => total(E.sequenceArray(counts))
       )
+  // Set once the server refused the node script's undeclared keys: every batch goes slot by slot from then on.
+  let declaredOnly = across.acrossNodes === true
+  const refused = (r: E.Either<StoreError, number>): boolean => {
+    if (E.isRight(r) || r.left._tag !== 'CommandFailed') return false
+    if (isUndeclaredKey(r.left.cause)) declaredOnly = true
+    return declaredOnly || isNotLocalKey(r.left.cause)
+  }
   return (keys: ReadonlyArray<string>): TE.TaskEither<StoreError, number> => {
     if (keys.length === 0) return TE.right(0)
-    if (across.acrossNodes === true) return slotBySlot(keys)
+    if (declaredOnly) return slotBySlot(keys)
     const node = oneNode(keys)
     const slots = slotBySlot([...keys])
-    return () =>
-      node().then((r) => (E.isLeft(r) && r.left._tag === 'CommandFailed' && isNotLocalKey(r.left.cause) ? slots() : r))
+    return () => node().then((r) => (refused(r) ? slots() : r))
   }
 }
