@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import * as TE from 'fp-ts/lib/TaskEither'
-import { attempt } from '../client/run'
+import { attempt, isValues, unexpectedReply } from '../client/run'
 import type { RedisLike } from '../client/contract'
 import { commandFailed, type StoreError } from '../errors'
 import { parseStored, type Serializer } from '../serializer/serializer'
@@ -110,7 +110,10 @@ export const makeReadBatch = <A>(deps: ReadBatchDeps<A>) => {
       }
       const key = batch[0]?.key ?? ''
       return attempt(() => deps.client.mGet(batch.map((k) => k.key))).then(
-        (values) => afterQueuedWrites().then(() => parseAll(values)),
+        (values: unknown) =>
+          isValues(values, batch.length)
+            ? afterQueuedWrites().then(() => parseAll(values))
+            : E.left(unexpectedReply('MGET', key, values, `a list of ${batch.length} values`)),
         (cause: unknown) => E.left(commandFailed('MGET', key, cause))
       )
     }

@@ -7,7 +7,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
-import { tryCommand } from '../client/run'
+import { isScanReply, tryChecked } from '../client/run'
 import type { RedisLike } from '../client/contract'
 import type { StoreError } from '../errors'
 import { matchPattern, sessionIdProblem, stripPrefix } from '../keys'
@@ -134,7 +134,8 @@ export const makeScanPages = (deps: ScanPagesDeps): PageSource => {
   const count = deps.countHint ?? Math.max(size, COUNT_FLOOR)
   const args =
     deps.onlyStrings === false ? { MATCH: match, COUNT: count } : { MATCH: match, COUNT: count, TYPE: 'string' }
-  const scan = (cursor: string) => tryCommand('SCAN', match, () => deps.client.scan(cursor, args))()
+  const scan = (cursor: string) =>
+    tryChecked('SCAN', match, () => deps.client.scan(cursor, args), isScanReply, 'a cursor and a list of keys')()
   const toScanned = toScannedKeys(deps)
   return async function* (): AsyncGenerator<E.Either<StoreError, ReadonlyArray<ScannedKey>>, void> {
     let pending = scan('0')
