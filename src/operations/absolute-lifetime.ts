@@ -1,9 +1,9 @@
 /**
  * The `withAbsoluteLifetime` feature (`absoluteLifetimeSeconds`): a session cannot outlive its creation time plus
  * `absoluteLifetimeSeconds`, however active it is. One decorator of the operations record: `set` stamps the
- * creation time, `set` and `touch` pass the end on as a bound on the key's expiry (`ExpiryBound`), and every read (`get`, `all`, `iterate`,
- * `ids`, `length`, `sessionsOf`) leaves out a session past its end. No extra command for the single-key operations.
- * The type it is about is `AbsoluteLifetimeDeps`.
+ * creation time, `set` and `touch` pass the end on as a bound on the key's expiry (`ExpiryBound`), and every read
+ * (`get`, `all`, `iterate`, `ids`, `length`, `sessionsOf`) leaves out a session past its end. No extra command for
+ * the single-key operations. The type it is about is `AbsoluteLifetimeDeps`.
  *
  * @since 0.1.0
  */
@@ -79,11 +79,11 @@ const idsOf =
  * included) pass `notAfter = createdAt + absoluteLifetimeSeconds` on to what they decorate — or the bound they were
  * given, when it is sooner — so the key never outlives the end; past it, `set` destroys the session (a tombstone)
  * and `touch` removes it, as for an expired cookie. A session not stamped yet counts as created now; an unreadable
- * stamp is an `InvalidSession`. Every read agrees on which sessions are live, by one predicate: a session past its end, with no stamp (saved
- * before the option was on), or with an unreadable one is none. `get` and `sessionGet` answer `None` for it; `all`,
- * `iterate` and `sessionsOf` leave it out; `ids` and `length`, which otherwise count keys without reading them, read
- * the values page by page as `iterate` does (each id once) to leave it out too. `clear` and `destroySessionsOf` are
- * unchanged: they destroy such a session as well.
+ * stamp is an `InvalidSession`. Every read agrees on which sessions are live, by one predicate: a session past its
+ * end, with no stamp (saved before the option was on), or with an unreadable one is none. `get` and `sessionGet`
+ * answer `None` for it; `all`, `iterate` and `sessionsOf` leave it out; `ids` and `length`, which otherwise count
+ * keys without reading them, read the values page by page as `iterate` does (each id once) to leave it out too.
+ * `clear` and `destroySessionsOf` are unchanged: they destroy such a session as well.
  *
  * @example
  * import * as E from 'fp-ts/Either'

@@ -51,7 +51,7 @@ interface Listing {
   readonly stale: ReadonlyArray<string>
 }
 
-/** The index script's reply: `[id, expiresAt, id, expiresAt, …]`, ids strings, expiries numbers or numeric strings. */
+/** The index script's reply: `[id, expiresAt, …]`, each id a string, each expiry a number (or its text). */
 const isIdsAndExpiries = (reply: unknown): reply is ReadonlyArray<string | number> =>
   Array.isArray(reply) &&
   reply.length % 2 === 0 &&
