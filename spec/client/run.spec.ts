@@ -113,6 +113,25 @@ stringCommand('WRONGTYPE (the key holds a tombstone) goes to onTombstone, reject
   assert.equal(seen, ['tombstone', 'tombstone'])
 })
 
+stringCommand('a reply that is neither a string nor null is a CommandFailed saying what came back', async () => {
+  const seen: Array<string> = []
+  const cases: ReadonlyArray<readonly [unknown, string]> = [
+    [42, 'number 42'],
+    [undefined, 'undefined'],
+    [['v'], 'an array of 1'],
+    [{}, 'an object'],
+    [Buffer.from('v'), 'a Buffer of 1 bytes']
+  ]
+  for (const [reply, shown] of cases) {
+    const failed = await runLeft(tryStringCommand('GET', 'sessions:k', async () => reply, handlers(seen)))
+    assert.ok(failed._tag === 'CommandFailed' && failed.command === 'GET' && failed.key === 'sessions:k')
+    const cause = (failed as { readonly cause: unknown }).cause
+    assert.instance(cause, TypeError)
+    assert.is((cause as TypeError).message, `unexpected reply to GET: ${shown}, not a string or null`)
+  }
+  assert.equal(seen, [])
+})
+
 stringCommand('any other failure is a CommandFailed; neither handler is called', async () => {
   const seen: Array<string> = []
   const readonly = new Error("READONLY You can't write against a read only replica.")

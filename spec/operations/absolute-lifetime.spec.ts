@@ -243,15 +243,48 @@ store('without the option: nothing stamped, the cookie TTL as it is, and the rec
   assert.ok(O.isSome(await runRight(ops.get('abc'))), 'an unstamped session is a session')
 })
 
-store('withAbsoluteLifetime decorates only get, sessionGet, set, touch and sessionTouch', () => {
-  const ops = build(makeFakeRedis())
-  const decorated = withAbsoluteLifetime({ absoluteLifetimeSeconds: 1, now: () => 0 })(ops)
-  for (const name of Object.keys(ops) as Array<keyof typeof ops>) {
-    const changed = ['get', 'sessionGet', 'set', 'touch', 'sessionTouch'].includes(name)
-    assert.is(decorated[name] !== ops[name], changed, name)
-  }
-  assert.is(decorated.sessionGet, decorated.get, 'twins that were one function stay one')
-  assert.is(decorated.sessionTouch, decorated.touch)
+store('every read leaves out what get misses: past its end, no stamp, an unreadable stamp', async () => {
+  const redis = makeFakeRedis()
+  const ops = build(redis, { absoluteLifetimeSeconds: 60, ownerOf: (s) => (s as { userId?: string }).userId })
+  const put = (sid: string, createdAt: unknown) =>
+    runRight(ops.set(sid, sess(redis, DAY_MS, { userId: 'alice', [CREATED_AT_FIELD]: createdAt })))
+  await put('live', redis.now() - 59_999)
+  await put('past', redis.now() - 60_000)
+  // Keys alive past the end (a TTL set on a skewed clock), and values stamped by no store of this option.
+  const write = (sid: string, extra: Record<string, unknown>) =>
+    redis.keyspace.set(`sessions:${sid}`, {
+      type: 'string',
+      value: JSON.stringify(sess(redis, DAY_MS, { userId: 'alice', ...extra })),
+      expiresAt: redis.now() + DAY_MS
+    })
+  write('past', { [CREATED_AT_FIELD]: redis.now() - 60_000 })
+  write('unstamped', {})
+  write('unreadable', { [CREATED_AT_FIELD]: 'x' })
+  for (const sid of ['past', 'unstamped', 'unreadable']) assert.equal(await runRight(ops.get(sid)), O.none, sid)
+  assert.equal(Object.keys(await runRight(ops.all())), ['live'])
+  const iterated: Array<string> = []
+  for await (const page of ops.iterate()) if (page._tag === 'Right') iterated.push(...page.right.map(([sid]) => sid))
+  assert.equal(iterated, ['live'])
+  assert.equal(await runRight(ops.ids()), ['live'])
+  assert.is(await runRight(ops.length()), 1)
+  assert.equal(
+    (await runRight(ops.sessionsOf('alice'))).map((s) => s.id),
+    ['live']
+  )
 })
+
+store(
+  'withAbsoluteLifetime decorates get, set, touch and every read; destroy, clear and destroySessionsOf stay',
+  () => {
+    const ops = build(makeFakeRedis())
+    const decorated = withAbsoluteLifetime({ absoluteLifetimeSeconds: 1, now: () => 0 })(ops)
+    for (const name of Object.keys(ops) as Array<keyof typeof ops>) {
+      const changed = !['destroy', 'clear', 'destroySessionsOf'].includes(name)
+      assert.is(decorated[name] !== ops[name], changed, name)
+    }
+    assert.is(decorated.sessionGet, decorated.get, 'twins that were one function stay one')
+    assert.is(decorated.sessionTouch, decorated.touch)
+  }
+)
 
 store.run()

@@ -38,6 +38,55 @@ export const tryCommand =
     attempt(call).then(E.right, (cause: unknown) => E.left(commandFailed(command, key, cause)))
 
 /**
+ * What a reply looks like, for an error message: its type and, for a short one, its value.
+ */
+const describeReply = (reply: unknown): string => {
+  if (reply === null || reply === undefined) return String(reply)
+  if (Array.isArray(reply)) return `an array of ${reply.length}`
+  if (Buffer.isBuffer(reply)) return `a Buffer of ${reply.length} bytes`
+  if (typeof reply === 'object') return 'an object'
+  const text = String(reply)
+  return `${typeof reply} ${text.length > 40 ? text.slice(0, 40) + '…' : text}`
+}
+
+/**
+ * A reply of the wrong shape (a number where a string or `null` was due, a non-array where a list was): a
+ * `CommandFailed` naming the command and key, its cause a `TypeError` that says what came back. Never thrown.
+ *
+ * @internal
+ */
+export const unexpectedReply = (command: string, key: string, reply: unknown, expected: string): StoreError =>
+  commandFailed(command, key, new TypeError(`unexpected reply to ${command}: ${describeReply(reply)}, not ${expected}`))
+
+/**
+ * Whether a reply is a string or `null`: what `GET`, `SET … GET`, `GETEX` and `GETDEL` answer.
+ *
+ * @internal
+ */
+export const isStringOrNull = (reply: unknown): reply is string | null => reply === null || typeof reply === 'string'
+
+/**
+ * Whether an `MGET` reply (or a batch read script's) is what it should be: `count` values, each a string or `null`.
+ *
+ * @internal
+ */
+export const isValues = (reply: unknown, count: number): reply is ReadonlyArray<string | null> =>
+  Array.isArray(reply) && reply.length === count && reply.every((v) => v === null || typeof v === 'string')
+
+/**
+ * Whether a `SCAN` reply has the shape of the contract: a string cursor and an array of string keys.
+ *
+ * @internal
+ */
+export const isScanReply = (
+  reply: unknown
+): reply is { readonly cursor: string; readonly keys: ReadonlyArray<string> } => {
+  if (typeof reply !== 'object' || reply === null) return false
+  const { cursor, keys } = reply as { readonly cursor?: unknown; readonly keys?: unknown }
+  return typeof cursor === 'string' && Array.isArray(keys) && keys.every((k) => typeof k === 'string')
+}
+
+/**
  * What to make of a string command's outcome: its reply, or Redis's `WRONGTYPE` answer (the key holds a
  * tombstone).
  *
@@ -51,22 +100,47 @@ export interface StringReplyHandlers<A, B> {
 
 /**
  * Runs one command on a session key that Redis refuses with `WRONGTYPE` when the key is a tombstone (a hash):
- * `GET`, `SET … GET`, `GETEX`, `GETDEL`. The reply goes to `onReply`, a `WRONGTYPE` answer to `onTombstone`,
- * and any other failure becomes `CommandFailed`. One promise step: this is the hot path.
+ * `GET`, `SET … GET`, `GETEX`, `GETDEL`. Their reply is a string or `null`; it goes to `onReply`, and any other
+ * shape is a `CommandFailed` (`unexpectedReply`). A `WRONGTYPE` answer goes to `onTombstone`, and any other failure
+ * becomes `CommandFailed`. One promise step: this is the hot path.
  *
  * @category interop
  * @since 0.1.0
  */
 export const tryStringCommand =
-  <A, B>(
+  <B>(
     command: string,
     key: string,
-    call: () => Promise<A>,
-    handlers: StringReplyHandlers<A, B>
+    call: () => Promise<unknown>,
+    handlers: StringReplyHandlers<string | null, B>
   ): TE.TaskEither<StoreError, B> =>
   () =>
-    attempt(call).then(handlers.onReply, (cause: unknown) =>
-      isWrongType(cause) ? handlers.onTombstone() : E.left(commandFailed(command, key, cause))
+    attempt(call).then(
+      (reply) =>
+        isStringOrNull(reply)
+          ? handlers.onReply(reply)
+          : E.left(unexpectedReply(command, key, reply, 'a string or null')),
+      (cause: unknown) => (isWrongType(cause) ? handlers.onTombstone() : E.left(commandFailed(command, key, cause)))
+    )
+
+/**
+ * `tryCommand`, with the reply checked for its shape: one that fails `is` is a `CommandFailed` saying what came
+ * back (`expected` names what should have).
+ *
+ * @internal
+ */
+export const tryChecked =
+  <A>(
+    command: string,
+    key: string,
+    call: () => Promise<unknown>,
+    is: (reply: unknown) => reply is A,
+    expected: string
+  ): TE.TaskEither<StoreError, A> =>
+  () =>
+    attempt(call).then(
+      (reply) => (is(reply) ? E.right(reply) : E.left(unexpectedReply(command, key, reply, expected))),
+      (cause: unknown) => E.left(commandFailed(command, key, cause))
     )
 
 /**

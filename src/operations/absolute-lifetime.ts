@@ -1,8 +1,9 @@
 /**
  * The `withAbsoluteLifetime` feature (`absoluteLifetimeSeconds`): a session cannot outlive its creation time plus
  * `absoluteLifetimeSeconds`, however active it is. One decorator of the operations record: `set` stamps the
- * creation time, `set` and `touch` pass the end on as a bound on the key's expiry (`ExpiryBound`), and `get` misses
- * a session past its end. No extra command. The type it is about is `AbsoluteLifetimeDeps`.
+ * creation time, `set` and `touch` pass the end on as a bound on the key's expiry (`ExpiryBound`), and every read
+ * (`get`, `all`, `iterate`, `ids`, `length`, `sessionsOf`) leaves out a session past its end. No extra command for
+ * the single-key operations. The type it is about is `AbsoluteLifetimeDeps`.
  *
  * @since 0.1.0
  */
@@ -14,7 +15,7 @@ import type { SessionData } from 'express-session'
 import { isObject } from '../refinements'
 import { invalidSession, type StoreError } from '../errors'
 import type { ExpiryBound } from '../ttl'
-import { overBoth, type Feature, type StoreOperations } from './model'
+import { overBoth, type Feature, type OwnedSession, type StoreOperations } from './model'
 
 // --- model
 
@@ -48,6 +49,28 @@ const stampOf = (sess: unknown): Stamp => {
     : E.left(`${CREATED_AT_FIELD} must be ms since the epoch, got ${JSON.stringify(value) ?? typeof value}`)
 }
 
+type Pages = ReturnType<StoreOperations['iterate']>
+
+/** The pages of `iterate` with only the sessions that pass `keep`; a failure is passed on and ends them. */
+async function* livePages(pages: Pages, keep: (session: SessionData) => boolean): Pages {
+  for await (const page of pages) {
+    yield E.map((entries: ReadonlyArray<readonly [string, SessionData]>) => entries.filter(([, s]) => keep(s)))(page)
+    if (E.isLeft(page)) return
+  }
+}
+
+/** The ids of the sessions `iterate` yields, each once (a session seen on two `SCAN` pages is counted once). */
+const idsOf =
+  (iterate: StoreOperations['iterate']): TE.TaskEither<StoreError, Set<string>> =>
+  async () => {
+    const seen = new Set<string>()
+    for await (const page of iterate()) {
+      if (E.isLeft(page)) return page
+      for (const [sid] of page.right) seen.add(sid)
+    }
+    return E.right(seen)
+  }
+
 // --- features
 
 /**
@@ -56,8 +79,11 @@ const stampOf = (sess: unknown): Stamp => {
  * included) pass `notAfter = createdAt + absoluteLifetimeSeconds` on to what they decorate — or the bound they were
  * given, when it is sooner — so the key never outlives the end; past it, `set` destroys the session (a tombstone)
  * and `touch` removes it, as for an expired cookie. A session not stamped yet counts as created now; an unreadable
- * stamp is an `InvalidSession`. `get` and `sessionGet` answer `None` for a session past its end, with no stamp
- * (saved before the option was on), or with an unreadable one. The rest is unchanged.
+ * stamp is an `InvalidSession`. Every read agrees on which sessions are live, by one predicate: a session past its
+ * end, with no stamp (saved before the option was on), or with an unreadable one is none. `get` and `sessionGet`
+ * answer `None` for it; `all`, `iterate` and `sessionsOf` leave it out; `ids` and `length`, which otherwise count
+ * keys without reading them, read the values page by page as `iterate` does (each id once) to leave it out too.
+ * `clear` and `destroySessionsOf` are unchanged: they destroy such a session as well.
  *
  * @example
  * import * as E from 'fp-ts/Either'
@@ -124,6 +150,21 @@ export const withAbsoluteLifetime =
         return E.isLeft(end) ? TE.left(end.left) : touch(sid, session, end.right)
       }
     const [get, sessionGet] = overBoth(live, ops.get, ops.sessionGet)
+    // Every other read of a session sees what get sees: a session past its end is no session.
+    const all: StoreOperations['all'] = () =>
+      TE.map((found: Record<string, SessionData>) => {
+        // A fresh record per call: the sessions past their end are taken out of it.
+        for (const sid of Object.keys(found)) if (!within(found[sid] as SessionData)) delete found[sid]
+        return found
+      })(ops.all())
+    const iterate: StoreOperations['iterate'] = () => livePages(ops.iterate(), within)
+    // Which sessions are past their end only their values say: ids and length read them, page by page as iterate.
+    const ids: StoreOperations['ids'] = () => TE.map((seen: Set<string>) => [...seen])(idsOf(iterate))
+    const length: StoreOperations['length'] = () => TE.map((seen: Set<string>) => seen.size)(idsOf(iterate))
+    const sessionsOf: StoreOperations['sessionsOf'] = (owner) =>
+      TE.map((owned: ReadonlyArray<OwnedSession<SessionData>>) => owned.filter((s) => within(s.session)))(
+        ops.sessionsOf(owner)
+      )
     const [touch, sessionTouch] = overBoth(ending, ops.touch, ops.sessionTouch)
     return {
       ...ops,
@@ -135,6 +176,11 @@ export const withAbsoluteLifetime =
         return E.isLeft(end) ? TE.left(end.left) : ops.set(sid, first, end.right)
       },
       touch,
-      sessionTouch
+      sessionTouch,
+      all,
+      iterate,
+      ids,
+      length,
+      sessionsOf
     }
   }

@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import * as TE from 'fp-ts/lib/TaskEither'
-import { attempt } from '../client/run'
+import { attempt, isValues, unexpectedReply } from '../client/run'
 import type { RedisLike } from '../client/contract'
 import { commandFailed, type StoreError } from '../errors'
 import { parseStored, type Serializer } from '../serializer/serializer'
@@ -134,8 +134,13 @@ export const makeReadBatch = <A>(deps: ReadBatchDeps<A>) => {
         }
         return E.right(entries)
       }
+      const key = batch[0]?.key ?? ''
       return readValues(batch.map((k) => k.key))().then((values) =>
-        E.isLeft(values) ? values : afterQueuedWrites().then(() => parseAll(values.right))
+        E.isLeft(values)
+          ? values
+          : isValues(values.right, batch.length)
+          ? afterQueuedWrites().then(() => parseAll(values.right as ReadonlyArray<string | null>))
+          : E.left(unexpectedReply('MGET', key, values.right, `a list of ${batch.length} values`))
       )
     }
 }

@@ -11,7 +11,7 @@ import type { IO } from 'fp-ts/lib/IO'
 import * as O from 'fp-ts/lib/Option'
 import type * as TE from 'fp-ts/lib/TaskEither'
 import type { SessionData } from 'express-session'
-import { runScript } from '../client/run'
+import { runScript, unexpectedReply } from '../client/run'
 import type { RedisLike } from '../client/contract'
 import type { StoreError } from '../errors'
 import { makeKeyOf } from '../keys'
@@ -67,6 +67,16 @@ export interface GetRememberingDeps<A> extends Omit<GetDeps<A>, 'client'> {
 }
 
 /**
+ * The reply of `GET_WITH_TTL_SCRIPT`: `[pttl]` (a tombstone), `[pttl, false→null]` (no key) or `[pttl, value]`.
+ */
+const isTtlAndValue = (reply: unknown): reply is readonly [number, string | null | undefined] =>
+  Array.isArray(reply) &&
+  reply.length >= 1 &&
+  reply.length <= 2 &&
+  typeof reply[0] === 'number' &&
+  (reply[1] === undefined || reply[1] === null || typeof reply[1] === 'string')
+
+/**
  * `makeGet` that also reads the key's remaining TTL in the same command (one small read-only script, one
  * round trip) and remembers when the key expires. Same answers as `makeGet`: `None` for a missing key or a
  * tombstone, corrupt values per `onCorrupt`.
@@ -86,7 +96,9 @@ export const makeGetRemembering = <A>(deps: GetRememberingDeps<A>) => {
       if (E.isLeft(key)) return Promise.resolve(key)
       return getWithTtl({ keys: [key.right], arguments: [] })().then((reply): E.Either<StoreError, O.Option<A>> => {
         if (E.isLeft(reply)) return reply
-        const [pttl, raw] = reply.right as readonly [number, string | null | undefined]
+        if (!isTtlAndValue(reply.right))
+          return E.left(unexpectedReply('EVALSHA', key.right, reply.right, '[pttl] or [pttl, value]'))
+        const [pttl, raw] = reply.right
         if (typeof raw !== 'string') return E.right(O.none) // missing (-2) or a tombstone (-3)
         if (pttl > 0) deps.memo.remember(sid, deps.now() + pttl)
         const parsed = parse(key.right, raw, sid)

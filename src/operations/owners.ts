@@ -9,7 +9,7 @@
 import * as E from 'fp-ts/lib/Either'
 import * as TE from 'fp-ts/lib/TaskEither'
 import type { SessionData } from 'express-session'
-import { attempt, runScript } from '../client/run'
+import { attempt, isValues, runScript, unexpectedReply } from '../client/run'
 import type { RedisLike, SessionClient } from '../client/contract'
 import { mGetBySlot } from '../client/slot'
 import { commandFailed, defect, invalidOwner, type StoreError } from '../errors'
@@ -50,6 +50,14 @@ interface Listing {
   readonly owned: ReadonlyArray<OwnedSession<SessionData>>
   readonly stale: ReadonlyArray<string>
 }
+
+/** The index script's reply: `[id, expiresAt, …]`, each id a string, each expiry a number (or its text). */
+const isIdsAndExpiries = (reply: unknown): reply is ReadonlyArray<string | number> =>
+  Array.isArray(reply) &&
+  reply.length % 2 === 0 &&
+  reply.every((v, i) =>
+    i % 2 === 0 ? typeof v === 'string' : (typeof v === 'string' || typeof v === 'number') && Number.isFinite(Number(v))
+  )
 
 const ownerProblem = (owner: unknown): string | undefined => sessionIdProblem(owner, false)
 
@@ -108,7 +116,15 @@ const makeOwnerIndex = (deps: OwnerIndexDeps) => {
     const mGet = (ks: Array<string>) => client.mGet(ks)
     const read = () =>
       across === undefined ? attempt(() => mGet([...keys])) : mGetBySlot(mGet, keys, across.keyPrefix, 1000)
-    return () => read().then(E.right, (cause: unknown) => E.left(commandFailed('MGET', keys[0] ?? '', cause)))
+    const first = keys[0] ?? ''
+    return () =>
+      read().then(
+        (values: unknown) =>
+          isValues(values, keys.length)
+            ? E.right(values)
+            : E.left(unexpectedReply('MGET', first, values, `a list of ${keys.length} values`)),
+        (cause: unknown) => E.left(commandFailed('MGET', first, cause))
+      )
   }
 
   /** The owner's index, pruned, and each listed session read and checked: still there, still the owner's. */
@@ -118,7 +134,9 @@ const makeOwnerIndex = (deps: OwnerIndexDeps) => {
     return () =>
       listIndex(owner)().then((reply) => {
         if (E.isLeft(reply)) return reply
-        const flat = Array.isArray(reply.right) ? (reply.right as ReadonlyArray<unknown>) : []
+        if (!isIdsAndExpiries(reply.right))
+          return E.left(unexpectedReply('EVALSHA', indexKey(owner), reply.right, '[id, expiresAt, …]'))
+        const flat = reply.right
         const listed: Array<{ readonly id: string; readonly expiresAt: number }> = []
         for (let i = 0; i + 1 < flat.length; i += 2)
           listed.push({ id: String(flat[i]), expiresAt: Number(flat[i + 1]) })

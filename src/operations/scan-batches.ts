@@ -7,7 +7,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
-import { tryCommand } from '../client/run'
+import { isScanReply, tryChecked } from '../client/run'
 import type { RedisLike } from '../client/contract'
 import { defect, walkFailed, type StoreError } from '../errors'
 import { matchPattern, sessionIdProblem, stripPrefix } from '../keys'
@@ -165,7 +165,8 @@ export const makeScanPages = (deps: ScanPagesDeps): PageSource => {
   const args =
     deps.onlyStrings === false ? { MATCH: match, COUNT: count } : { MATCH: match, COUNT: count, TYPE: 'string' }
   const limit = deps.limit ?? noLimit
-  const scan = (cursor: string) => limit(tryCommand('SCAN', match, () => deps.client.scan(cursor, args)))()
+  const scan = (cursor: string) =>
+    limit(tryChecked('SCAN', match, () => deps.client.scan(cursor, args), isScanReply, 'a cursor and a list of keys'))()
   const toScanned = toScannedKeys(deps)
   return async function* (): AsyncGenerator<E.Either<StoreError, ReadonlyArray<ScannedKey>>, void> {
     let pending = scan('0')

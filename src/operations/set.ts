@@ -45,10 +45,11 @@ export interface SetDeps<A> extends TtlDeps, TombstoneDeps {
  *
  * type Session = { readonly cookie: { readonly expires: string }; readonly user: string }
  *
- * // A fake client: SET is recorded, and the tombstone script (for an expired session) removes nothing.
+ * // A fake client: SET is recorded (and answers the previous value, none), and the tombstone script (for an expired
+ * // session) removes nothing.
  * const sent: Array<[string, string, number]> = []
  * const client = {
- *   set: async (key: string, value: string, options: { readonly PX: number }) => void sent.push([key, value, options.PX]),
+ *   set: async (key: string, value: string, options: { readonly PX: number }) => (sent.push([key, value, options.PX]), null),
  *   evalSha: async () => 0,
  *   eval: async () => 0
  * }

@@ -10,7 +10,7 @@ import * as TE from 'fp-ts/lib/TaskEither'
 import * as E from 'fp-ts/lib/Either'
 import { MonoidSum } from 'fp-ts/lib/number'
 import { concatAll } from 'fp-ts/lib/Monoid'
-import { attempt, isNotLocalKey, isUndeclaredKey, runScript, type Script } from '../client/run'
+import { attempt, isNotLocalKey, isUndeclaredKey, runScript, unexpectedReply, type Script } from '../client/run'
 import type { RedisLike, ScriptArgs } from '../client/contract'
 import { bySlot } from '../client/slot'
 import { commandFailed, notReplicated, type StoreError } from '../errors'
@@ -92,12 +92,17 @@ export const makeTombstone = (deps: TombstoneDeps) => {
       const call = run(layout(keys, String(deps.now())))
       const counted = () => call().then((r) => (E.isLeft(r) ? r : countOf(first)(r.right)))
       if (confirm === undefined) return counted
+      // WAIT replies a count of replicas; anything else is a reply of the wrong shape.
+      const judged = (n: number, acknowledged: unknown): E.Either<StoreError, number> => {
+        if (typeof acknowledged !== 'number' || !Number.isInteger(acknowledged))
+          return E.left(unexpectedReply('WAIT', first, acknowledged, 'a count of replicas'))
+        return acknowledged >= confirm.replicas
+          ? E.right(n)
+          : E.left(notReplicated(first, acknowledged, confirm.replicas, confirm.timeoutMs))
+      }
       const confirmed = (n: number): Promise<E.Either<StoreError, number>> =>
         attempt(() => confirm.wait(first, confirm.replicas, confirm.timeoutMs)).then(
-          (acknowledged) =>
-            acknowledged >= confirm.replicas
-              ? E.right(n)
-              : E.left(notReplicated(first, acknowledged, confirm.replicas, confirm.timeoutMs)),
+          (acknowledged: unknown) => judged(n, acknowledged),
           (cause: unknown) => E.left(commandFailed('WAIT', first, cause))
         )
       return () => counted().then((n) => (E.isLeft(n) ? n : confirmed(n.right)))
