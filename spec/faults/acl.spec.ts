@@ -104,10 +104,11 @@ const runAs = async (server: OwnedRedis, admin: Admin, user: string): Promise<Ru
     )
     const error = await flow(store, lazy).then(
       () => undefined,
-      (e: { code?: string; message?: string }) => ({
-        ...(e.code === undefined ? {} : { code: e.code }),
-        message: String(e.message)
-      })
+      // A walk that failed (all, clear, …) is ESESSION_WALK_FAILED; the command's own failure is its cause.
+      (thrown: { code?: string; message?: string; cause?: { code?: string; message?: string } }) => {
+        const e = thrown.code === 'ESESSION_WALK_FAILED' && thrown.cause !== undefined ? thrown.cause : thrown
+        return { ...(e.code === undefined ? {} : { code: e.code }), message: String(e.message) }
+      }
     )
     await client.ping()
     await sleep(20) // the eviction check's INFO has answered before this PING; let its handler run
