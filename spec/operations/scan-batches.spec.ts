@@ -42,6 +42,25 @@ scan('drops keys outside the prefix even when SCAN returns them', async ({ redis
   assert.equal([...(await runRight(batchOpsOf(redis).ids()))].sort(), ['s1', 's2'])
 })
 
+scan(
+  'a SCAN answering a cursor it already gave ends the walk with a coded error, never goes round for ever',
+  async () => {
+    // A client that answers the same cursor, and no keys, over and over: a walk of microtasks that never ends.
+    const pages = makeScanPages({
+      client: { scan: async () => ({ cursor: '7', keys: [] }) },
+      prefix: 'sessions:',
+      batchSize: 10
+    })
+    const seen: Array<E.Either<StoreError, unknown>> = []
+    for await (const page of pages()) seen.push(page)
+    assert.is(seen.length, 1)
+    const failed = seen[0]
+    assert.ok(failed !== undefined && E.isLeft(failed) && failed.left._tag === 'CommandFailed')
+    assert.is(failed.left._tag === 'CommandFailed' && failed.left.command, 'SCAN')
+    assert.match(String(failed.left._tag === 'CommandFailed' && failed.left.cause), /7.*not a cursor not seen before/)
+  }
+)
+
 scan('with a client keyPrefix, MATCH includes it and keys are passed on without it', async () => {
   const redis = makeFakeRedis()
   redis.keyspace.set('app:sessions:a', { type: 'string', value: sessionJson(redis, 1) })

@@ -7,7 +7,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
-import { isScanReply, tryChecked } from '../client/run'
+import { isScanReply, tryChecked, unexpectedReply } from '../client/run'
 import type { RedisLike } from '../client/contract'
 import { defect, walkFailed, type StoreError } from '../errors'
 import { matchPattern, sessionIdProblem, stripPrefix } from '../keys'
@@ -151,7 +151,8 @@ const toScannedKeys = (deps: ScanPagesDeps) => {
  * keys, from `SCAN cursor MATCH <escaped prefix>* COUNT countHint [TYPE string]`. With `TYPE string` tombstones
  * (hashes) are filtered out by Redis; every returned key is
  * checked against the prefix before use, so foreign keys are never read or deleted. The next `SCAN` is sent
- * before a page's batches are handed out, so it shares a round trip with the caller's work on them. A failed `SCAN`
+ * before a page's batches are handed out, so it shares a round trip with the caller's work on them. A cursor the
+ * walk has already seen (a server or fake that would go round for ever) is a wrong reply. A failed `SCAN`
  * is yielded as a `Left` and ends the pages. A key may appear on
  * two pages (a `SCAN` guarantee).
  *
@@ -170,6 +171,8 @@ export const makeScanPages = (deps: ScanPagesDeps): PageSource => {
   const toScanned = toScannedKeys(deps)
   return async function* (): AsyncGenerator<E.Either<StoreError, ReadonlyArray<ScannedKey>>, void> {
     let pending = scan('0')
+    // A SCAN visits each cursor once; one seen again would make the walk go round for ever.
+    const seen = new Set<string>()
     for (;;) {
       const reply = await pending
       if (E.isLeft(reply)) {
@@ -177,6 +180,11 @@ export const makeScanPages = (deps: ScanPagesDeps): PageSource => {
         return
       }
       const { cursor, keys } = reply.right
+      if (seen.has(cursor)) {
+        yield E.left(unexpectedReply('SCAN', match, cursor, 'a cursor not seen before in this walk'))
+        return
+      }
+      seen.add(cursor)
       if (cursor !== '0') pending = scan(cursor)
       const found = toScanned(keys)
       for (let i = 0; i < found.length; i += size) yield E.right(found.slice(i, i + size))
