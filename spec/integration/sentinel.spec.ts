@@ -16,6 +16,7 @@ import { createRedisStore, type RedisSessionStore } from '../../src'
 import { fromIoRedis } from '../../src/ioredis'
 import {
   describe,
+  failureCode,
   holdBackReplication,
   outcomeOf,
   releaseReplication,
@@ -399,10 +400,7 @@ it('held-back replica: logouts, the primary SIGKILLed: resurrections with and wi
         assert.is(o.unconfirmed.length, SIDS.length, `${m.label}: every logout rejected with ${NOT_REPLICATED}`)
         // The promoted primary has no replica: clear() tombstones, and says they are not confirmed.
         assert.is(await m.store.access.length(), SIDS.length, `${m.label}: length() on the new primary`)
-        const cleared = await m.store.access.clear().then(
-          () => 'cleared',
-          (e: { code?: string }) => e.code
-        )
+        const cleared = await m.store.access.clear().then(() => 'cleared', failureCode)
         assert.is(cleared, NOT_REPLICATED, `${m.label}: clear() without a replica`)
       } else {
         assert.is(o.acknowledged.length, SIDS.length, `${m.label}: every logout acknowledged`)

@@ -38,6 +38,12 @@ export const codeOf = (e: unknown): string => {
 
 export const NOT_REPLICATED = 'ESESSION_NOT_REPLICATED'
 
+/** The code of a store error; for a walk that failed (`ESESSION_WALK_FAILED`), the code of the page that failed. */
+export const failureCode = (e: { code?: string; cause?: unknown }): string | undefined =>
+  e.code === 'ESESSION_WALK_FAILED' && typeof e.cause === 'object' && e.cause !== null
+    ? (e.cause as { code?: string }).code
+    : e.code
+
 /** What the virtual users of one store saw. Times are `Date.now()` values. */
 export interface Tally {
   /** Acknowledged saves not logged out since, with when they were acknowledged. */
@@ -260,7 +266,7 @@ export const batchedWorkAfterFailover = async (s: {
   const since = Date.now()
   let cleared: unknown
   for (;;) {
-    cleared = await s.store.access.clear().catch((e: { code?: string }) => e.code)
+    cleared = await s.store.access.clear().catch(failureCode)
     if (cleared !== NOT_REPLICATED || Date.now() - since > 5_000) break
     await sleep(200)
   }
