@@ -196,6 +196,25 @@ adapter('an ioredis Cluster is refused with a TypeError', () => {
 })
 
 adapter(
+  'fromIoRedisCluster: a master the slot map names but ioredis has dropped makes the walk fail, not skip it',
+  async () => {
+    const node = (port: number) => Object.assign(makeFake(), { options: { host: '127.0.0.1', port } })
+    const slots = Array.from({ length: 16384 }, (_, slot) => [slot < 8192 ? '127.0.0.1:7000' : '127.0.0.1:7001'])
+    const both = fromIoRedisCluster(
+      Object.assign(makeFake(), { isCluster: true, nodes: () => [node(7000), node(7001)], slots })
+    )
+    assert.is((await both.cluster?.masters())?.length, 2)
+    // 7001 was killed (no replica): ioredis no longer lists it, its slots still name it.
+    const one = fromIoRedisCluster(Object.assign(makeFake(), { isCluster: true, nodes: () => [node(7000)], slots }))
+    const refused = await one.cluster?.masters().then(
+      () => undefined,
+      (e: Error) => e.message
+    )
+    assert.match(String(refused), /CLUSTERDOWN the master of slot 8192 \(127\.0\.0\.1:7001\) is not connected/)
+  }
+)
+
+adapter(
   "fromIoRedisCluster: waitReplicas sends WAIT on the connection of the key's slot owner (keyPrefix included)",
   async () => {
     // Two masters, each a fake node with its address; slots 0–8191 on the first, the rest on the second.

@@ -223,8 +223,25 @@ export const fromIoRedisCluster: (cluster: IoRedisClusterClient) => SessionClien
     readonly options?: { readonly redisOptions?: { readonly keyPrefix?: unknown } }
   }
   const prefixed = keyPrefixOf(extras.options?.keyPrefix) || keyPrefixOf(extras.options?.redisOptions?.keyPrefix)
-  const masters = (): Promise<ReadonlyArray<Pick<RedisLike, 'scan'>>> =>
-    Promise.resolve(cluster.nodes('master').map((node) => ({ scan: scanOf(node) })))
+  // A master ioredis has lost (killed, no replica to promote) leaves `nodes('master')` while the slot map still
+  // names it: a walk over the masters left would miss its sessions without a word. Refused instead.
+  const masters = (): Promise<ReadonlyArray<Pick<RedisLike, 'scan'>>> => {
+    const nodes = cluster.nodes('master')
+    const listed = new Set(nodes.map((node) => `${node.options?.host ?? ''}:${node.options?.port ?? ''}`))
+    const missing = (cluster.slots ?? []).findIndex((owners) => {
+      const master = owners?.[0]
+      return master !== undefined && !listed.has(master)
+    })
+    return missing < 0
+      ? Promise.resolve(nodes.map((node) => ({ scan: scanOf(node) })))
+      : Promise.reject(
+          new Error(
+            `CLUSTERDOWN the master of slot ${missing} (${String(
+              cluster.slots?.[missing]?.[0]
+            )}) is not connected: a walk would miss its sessions`
+          )
+        )
+  }
   return {
     _tag: 'SessionClient',
     ...ioRedisCommands(cluster),
