@@ -9,11 +9,12 @@
  * retried `clear` finishes the job.
  */
 import { suite } from 'uvu'
+import { failureWithin } from '../support/failure'
 import * as assert from 'uvu/assert'
 import { createClient } from 'redis'
 import { createRedisStore, type SessionStoreError } from '../../src'
 import { storedSession } from '../helpers'
-import { faultsEnabled, now, report, sleep, spawnRedis } from './support'
+import { faultsEnabled, report, sleep, spawnRedis } from './support'
 
 const DEADLINE_MS = 1_000
 /** What a loaded machine may add to a deadline: timers late, the event loop busy with other specs. */
@@ -22,26 +23,8 @@ const SESSIONS = 3_000
 
 const test = suite('fault: SIGSTOP of redis-server during the batched operations')
 
-/** How long `p` took to fail, and with what; a `p` that resolves, or still waits past the bound, fails the spec. */
-const failure = async (p: Promise<unknown>): Promise<{ readonly ms: number; readonly err: SessionStoreError }> => {
-  const start = now()
-  const bound = DEADLINE_MS + SLACK_MS + 1_000
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), bound)))
-  try {
-    const outcome = await Promise.race([p.then(() => 'resolved' as const), late])
-    throw new Error(
-      outcome === 'late'
-        ? `still waiting after ${bound} ms although Redis was stopped`
-        : `resolved after ${Math.round(now() - start)} ms although Redis was stopped`
-    )
-  } catch (e) {
-    if (e instanceof Error && /although/.test(e.message)) throw e
-    return { ms: now() - start, err: e as SessionStoreError }
-  } finally {
-    clearTimeout(timer)
-  }
-}
+/** How long `p` took to fail, and with what (see `failureWithin`). */
+const failure = (p: Promise<unknown>) => failureWithin(p, DEADLINE_MS + SLACK_MS + 1_000, 'Redis was stopped')
 
 const drain = async (entries: AsyncIterable<unknown>): Promise<number> => {
   let n = 0

@@ -7,6 +7,7 @@
 import { Cluster } from 'ioredis'
 import { createCluster } from 'redis'
 import { suite } from 'uvu'
+import { failureWithin } from '../support/failure'
 import * as assert from 'uvu/assert'
 import { createRedisStore, type SessionStoreError } from '../../src'
 import { fromIoRedisCluster } from '../../src/ioredis'
@@ -35,26 +36,8 @@ it.after(async (ctx) => {
   await ctx.cluster?.stop()
 })
 
-/** How long `p` took to fail, and with what; a `p` that resolves, or still waits past the bound, fails the spec. */
-const failure = async (p: Promise<unknown>): Promise<{ readonly ms: number; readonly err: SessionStoreError }> => {
-  const start = performance.now()
-  const bound = DEADLINE_MS + SLACK_MS + 1_000
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), bound)))
-  try {
-    const outcome = await Promise.race([p.then(() => 'resolved' as const), late])
-    throw new Error(
-      outcome === 'late'
-        ? `still waiting after ${bound} ms although a master was stopped`
-        : `resolved after ${Math.round(performance.now() - start)} ms although a master was stopped`
-    )
-  } catch (e) {
-    if (e instanceof Error && /although/.test(e.message)) throw e
-    return { ms: performance.now() - start, err: e as SessionStoreError }
-  } finally {
-    clearTimeout(timer)
-  }
-}
+/** How long `p` took to fail, and with what (see `failureWithin`). */
+const failure = (p: Promise<unknown>) => failureWithin(p, DEADLINE_MS + SLACK_MS + 1_000, 'a master was stopped')
 
 const stores = async (ctx: Ctx, cluster: RedisCluster) => {
   const v6 = createCluster({ rootNodes: [...cluster.rootNodes] })
