@@ -104,6 +104,11 @@ errors('any other message-less failure is named by its kind; non-errors are desc
   class QuietError extends Error {}
   assert.is(describeCause(new QuietError()), 'QuietError (the error has no message)')
   assert.is(describeCause(new Error('')), 'Error (the error has no message)')
+  assert.is(
+    describeCause(Object.assign(new Error(''), { message: { toString: false } })),
+    'Error (the error has no message)'
+  )
+  assert.is(describeCause({ toString: false }), 'unknown failure (a non-Error object)')
   assert.is(describeCause(undefined), 'unknown failure (no error was given)')
   assert.is(describeCause(''), 'unknown failure ()')
   assert.is(describeCause('READONLY'), 'READONLY')

@@ -19,3 +19,19 @@ export const isObject = (u: unknown): u is Record<string, unknown> => typeof u =
  * @internal
  */
 export const isRecord = (u: unknown): u is Record<string, unknown> => isObject(u) && !Array.isArray(u)
+
+/**
+ * The text of a thrown value, for matching and for messages: an `Error`'s message, a string itself, anything else
+ * as `String` prints it. Never throws: a value that cannot be printed (`{ toString: false }`, a revoked proxy)
+ * reads as `''` here, because what a client rejects with is not ours to trust.
+ *
+ * @internal
+ */
+export const messageOf = (e: unknown): string => {
+  try {
+    if (e instanceof Error) return typeof e.message === 'string' ? e.message : ''
+    return typeof e === 'string' ? e : String(e)
+  } catch {
+    return ''
+  }
+}

@@ -8,6 +8,7 @@
 import * as E from 'fp-ts/lib/Either'
 import type { IO } from 'fp-ts/lib/IO'
 import { invalidSession, type StoreError } from './errors'
+import { messageOf } from './refinements'
 
 // --- model
 
@@ -86,7 +87,7 @@ const ttlFromFunction = (
   try {
     seconds = ttlFor(sess as never)
   } catch (e) {
-    return E.left(invalidSession(sid, `options.ttl(session) threw: ${e instanceof Error ? e.message : String(e)}`))
+    return E.left(invalidSession(sid, `options.ttl(session) threw: ${messageOf(e)}`))
   }
   if (typeof seconds !== 'number' || Number.isNaN(seconds) || seconds === Infinity)
     return E.left(

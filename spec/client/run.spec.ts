@@ -155,6 +155,19 @@ stringCommand('isWrongType: only a message starting with WRONGTYPE', () => {
   assert.is(isWrongType(undefined), false)
 })
 
+stringCommand('a client that rejects with what cannot be printed is read, never thrown over', async () => {
+  // `String({ toString: false })` throws: the classifiers must not, or the rejection escapes the TaskEither.
+  const unprintable = { toString: false }
+  const message = Object.assign(new Error('x'), { message: unprintable })
+  for (const cause of [unprintable, message, Object.create(null) as object]) {
+    assert.is(isWrongType(cause), false)
+    assert.equal(
+      await runLeft(tryStringCommand('GET', 'k', () => Promise.reject(cause), handlers([]))),
+      commandFailed('GET', 'k', cause)
+    )
+  }
+})
+
 stringCommand.run()
 
 // --- runScript

@@ -18,6 +18,7 @@ import {
   describe,
   failureCode,
   holdBackReplication,
+  logOutEach,
   outcomeOf,
   releaseReplication,
   replicaStreaming,
@@ -342,20 +343,7 @@ it('held-back replica: logouts, the primary SIGKILLed: resurrections with and wi
       await sleep(50)
     }
     await holdBackReplication(set.command, set.replicaPort)
-    const outcomes = await Promise.all(
-      measured.map(async (m) => {
-        const acknowledged: Array<string> = []
-        const unconfirmed: Array<string> = []
-        const other: Array<string> = []
-        for (const sid of SIDS) {
-          await m.store.access.destroy(sid).then(
-            (gone) => void (gone ? acknowledged : other).push(sid),
-            (e: { code?: string }) => void (e.code === NOT_REPLICATED ? unconfirmed : other).push(sid)
-          )
-        }
-        return { acknowledged, unconfirmed, other }
-      })
-    )
+    const outcomes = await Promise.all(measured.map((m) => logOutEach(m.store, SIDS)))
     const gap = await replicationGap(set.command, set.primaryPort, set.replicaPort)
     assert.ok(gap > 0, `the replica lacks ${gap} bytes of the primary's stream`)
     const killedAt = Date.now()
@@ -392,9 +380,13 @@ it('held-back replica: logouts, the primary SIGKILLed: resurrections with and wi
       console.log(
         `[sentinel] held-back replica, ${m.label}: ${undone} of ${o.acknowledged.length} acknowledged logouts ` +
           `undone; ${o.unconfirmed.length} logouts ${NOT_REPLICATED} (${back} of them a string again); ` +
-          `${o.other.length} other`
+          `${o.other.length} other [${o.otherCodes.join(', ')}]; ${o.timedOut} tries timed out and were made again`
       )
-      assert.is(o.other.length, 0, `${m.label}: every logout either acknowledged or unconfirmed`)
+      assert.is(
+        o.other.length,
+        0,
+        `${m.label}: every logout either acknowledged or unconfirmed (${o.otherCodes.join(', ')})`
+      )
       if (m.waits) {
         assert.is(o.acknowledged.length, 0, `${m.label}: no logout acknowledged without a replica`)
         assert.is(o.unconfirmed.length, SIDS.length, `${m.label}: every logout rejected with ${NOT_REPLICATED}`)

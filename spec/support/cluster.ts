@@ -50,16 +50,22 @@ const parseNodes = (nodes: string) =>
     .split('\n')
     .map((line) => line.trim().split(' '))
     .filter(([, addr = '']) => addr !== '')
-    .map(([id = '', addr = '', flags = '', master = '']) => ({
+    .map(([id = '', addr = '', flags = '', master = '', , , , , ...slots]) => ({
       id,
       port: Number(/:(\d+)@/.exec(addr)?.[1]),
       flags: flags.split(','),
-      master
+      master,
+      slots: slots.filter((range) => /^\d/.test(range)).length
     }))
 
+/**
+ * The masters serving slots. A killed master restarted after its failover claims to be a master with no slots
+ * for a moment, until it learns it was replaced; the others' views may list it so a while longer (gossip):
+ * it serves nothing, so it is no master here.
+ */
 const parseMasters = (nodes: string): ReadonlyArray<number> =>
   parseNodes(nodes)
-    .filter((n) => n.flags.includes('master') && !n.flags.some((f) => /fail/.test(f)))
+    .filter((n) => n.flags.includes('master') && n.slots > 0 && !n.flags.some((f) => /fail/.test(f)))
     .map((n) => n.port)
     .filter((p) => Number.isInteger(p) && p > 0)
     .sort((a, b) => a - b)

@@ -44,6 +44,53 @@ export const failureCode = (e: { code?: string; cause?: unknown }): string | und
     ? (e.cause as { code?: string }).code
     : e.code
 
+/** How a logout ended, after the retries a user makes when it timed out. */
+export type LogoutEnd = 'acknowledged' | 'unconfirmed' | 'other'
+
+/** The logouts of one store: their ids by how each ended, and how many attempts timed out (`ETIMEDOUT`). */
+export interface Logouts {
+  readonly acknowledged: Array<string>
+  readonly unconfirmed: Array<string>
+  readonly other: Array<string>
+  /** `sid code` of each that ended in neither (e.g. still `ETIMEDOUT` after every try). */
+  readonly otherCodes: Array<string>
+  timedOut: number
+}
+
+/**
+ * Logs each session out in turn, as a user does: a logout that timed out (`ETIMEDOUT`: the deadline ran out,
+ * on a loaded machine, while `WAIT` held the connection) is not an answer, so it is tried again, up to `tries`
+ * times. `destroy` is idempotent (with `waitReplicas` every try sends its `WAIT`). A logout ends acknowledged,
+ * `ESESSION_NOT_REPLICATED` (unconfirmed), or other.
+ */
+export const logOutEach = async (
+  store: RedisSessionStore,
+  sids: ReadonlyArray<string>,
+  tries = 5
+): Promise<Logouts> => {
+  const out: Logouts = { acknowledged: [], unconfirmed: [], other: [], otherCodes: [], timedOut: 0 }
+  for (const sid of sids) {
+    for (let attempt = 1; ; attempt++) {
+      const end = await store.access.destroy(sid).then(
+        // After a timed-out try, `false` means that try removed it: the logout is answered all the same.
+        (gone): LogoutEnd | string => (gone || attempt > 1 ? 'acknowledged' : 'answered false'),
+        (e: { code?: string }): LogoutEnd | string => (e.code === NOT_REPLICATED ? 'unconfirmed' : codeOf(e))
+      )
+      if (end === 'ETIMEDOUT' && attempt < tries) {
+        out.timedOut++
+        continue
+      }
+      if (end === 'acknowledged' || end === 'unconfirmed') out[end].push(sid)
+      else {
+        out.other.push(sid)
+        out.otherCodes.push(`${sid} ${end}`)
+      }
+      break
+    }
+  }
+  return out
+}
+
 /** What the virtual users of one store saw. Times are `Date.now()` values. */
 export interface Tally {
   /** Acknowledged saves not logged out since, with when they were acknowledged. */
@@ -241,12 +288,21 @@ export const releaseReplication = async (send: Send, replicaPort: number): Promi
 export const replicaStreaming = async (send: Send, port: number, timeoutMs = 10_000): Promise<void> => {
   const since = Date.now()
   for (;;) {
-    const info = String(await send(port, ['INFO', 'replication']).catch(() => ''))
-    const offsets = [...info.matchAll(/^slave\d+:.*state=online,offset=(\d+)/gm)].map((m) => Number(m[1]))
-    if (offsets.some((o) => o > 0)) return
-    if (Date.now() - since > timeoutMs) throw new Error(`no replica of :${port} online within ${timeoutMs} ms`)
+    const seen = await streams(send, port)
+    if (seen === null) return
+    if (Date.now() - since > timeoutMs)
+      throw new Error(`no replica of :${port} online within ${timeoutMs} ms (last seen: ${seen})`)
     await sleep(50)
   }
+}
+
+/** `null` when the master on `port` streams to a replica (see `replicaStreaming`), else what its INFO shows. */
+export const streams = async (send: Send, port: number): Promise<string | null> => {
+  const info = String(await send(port, ['INFO', 'replication']).catch((e: Error) => `no answer: ${e.message}`))
+  const offsets = [...info.matchAll(/^slave\d+:.*state=online,offset=(\d+)/gm)].map((m) => Number(m[1]))
+  if (offsets.some((o) => o > 0)) return null
+  const lines = info.split(/\r?\n/).filter((l) => /^(role|connected_slaves|slave\d+|no answer)/.test(l))
+  return lines.join(' ') || 'nothing'
 }
 
 /**

@@ -7,6 +7,7 @@
 import * as E from 'fp-ts/lib/Either'
 import type * as TE from 'fp-ts/lib/TaskEither'
 import { commandFailed, type StoreError } from '../errors'
+import { messageOf } from '../refinements'
 import type { RedisLike, ScriptArgs } from './contract'
 
 // --- model
@@ -23,8 +24,6 @@ export interface Script {
 }
 
 // --- interop
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 /**
  * Runs one client call as a `TaskEither`; a rejection becomes `CommandFailed` naming the command and key.
@@ -156,7 +155,7 @@ export const attempt = <A>(call: () => Promise<A>): Promise<A> => {
   }
 }
 
-const isNoScript = (e: unknown): boolean => errorMessage(e).startsWith('NOSCRIPT')
+const isNoScript = (e: unknown): boolean => messageOf(e).startsWith('NOSCRIPT')
 
 /**
  * Whether a command failed because its key holds another type: for the string commands of the toolkit, the
@@ -164,7 +163,7 @@ const isNoScript = (e: unknown): boolean => errorMessage(e).startsWith('NOSCRIPT
  *
  * @internal
  */
-export const isWrongType = (e: unknown): boolean => errorMessage(e).startsWith('WRONGTYPE')
+export const isWrongType = (e: unknown): boolean => messageOf(e).startsWith('WRONGTYPE')
 
 /**
  * Whether a script failed because it touched a key that the node it ran on does not serve (in a cluster, the
@@ -173,7 +172,7 @@ export const isWrongType = (e: unknown): boolean => errorMessage(e).startsWith('
  *
  * @internal
  */
-export const isNotLocalKey = (e: unknown): boolean => /non local key/.test(errorMessage(e))
+export const isNotLocalKey = (e: unknown): boolean => /non local key/.test(messageOf(e))
 
 /**
  * Whether a server refused a script because it touched a key the call did not declare in `KEYS`: Dragonfly by
@@ -183,7 +182,7 @@ export const isNotLocalKey = (e: unknown): boolean => /non local key/.test(error
  *
  * @internal
  */
-export const isUndeclaredKey = (e: unknown): boolean => /undeclared key|not declared/i.test(errorMessage(e))
+export const isUndeclaredKey = (e: unknown): boolean => /undeclared key|not declared/i.test(messageOf(e))
 
 /**
  * Runs a script in one round trip: `EVALSHA`, and only when the server answers `NOSCRIPT` (a fresh server,

@@ -10,6 +10,7 @@
  */
 import type { Connection, SessionClient } from '../client/contract'
 import { attempt } from '../client/run'
+import { messageOf } from '../refinements'
 
 // --- model
 
@@ -168,9 +169,7 @@ export const checkEvictionPolicy = (client: Pick<SessionClient, 'connection' | '
       (text) => settle(policyWarning(text), true),
       (e: unknown) =>
         settle(
-          client.connection.isClosed()
-            ? null
-            : `could not read maxmemory-policy with INFO memory: ${e instanceof Error ? e.message : String(e)}`,
+          client.connection.isClosed() ? null : `could not read maxmemory-policy with INFO memory: ${messageOf(e)}`,
           false
         )
     )

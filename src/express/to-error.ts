@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { match, type StoreError } from '../errors'
+import { messageOf } from '../refinements'
 import { describeDecodeErrors } from '../serializer/codec'
 
 // --- model
@@ -80,6 +81,17 @@ const SILENT_ERRORS: Readonly<Record<string, string>> = {
   AbortError: 'node-redis AbortError: the command was aborted'
 }
 
+/** An error's kind (`TimeoutError`, …): its constructor's name, else its `name`; `'Error'` when neither reads. */
+const errorKind = (cause: Error): string => {
+  try {
+    const byConstructor: unknown = cause.constructor?.name
+    if (typeof byConstructor === 'string' && byConstructor !== '' && byConstructor !== 'Error') return byConstructor
+    return typeof cause.name === 'string' && cause.name !== '' ? cause.name : 'Error'
+  } catch {
+    return 'Error'
+  }
+}
+
 /**
  * A failure as one readable sentence, never empty: the error's message, or, for errors without one (node-redis's
  * `TimeoutError`), what its kind means.
@@ -88,14 +100,14 @@ const SILENT_ERRORS: Readonly<Record<string, string>> = {
  */
 export const describeCause = (cause: unknown): string => {
   if (cause instanceof Error) {
-    const kind =
-      cause.constructor?.name !== undefined && cause.constructor.name !== 'Error' ? cause.constructor.name : cause.name
-    if (cause.message.trim() !== '') return cause.message
+    const message = messageOf(cause)
+    if (message.trim() !== '') return message
+    const kind = errorKind(cause)
     return SILENT_ERRORS[kind] ?? `${kind} (the error has no message)`
   }
   if (typeof cause === 'string' && cause.trim() !== '') return cause
   return `unknown failure (${
-    cause === undefined ? 'no error was given' : typeof cause === 'object' ? 'a non-Error object' : String(cause)
+    cause === undefined ? 'no error was given' : typeof cause === 'object' ? 'a non-Error object' : messageOf(cause)
   })`
 }
 
