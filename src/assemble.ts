@@ -7,6 +7,7 @@
  */
 import { identity, pipe } from 'fp-ts/lib/function'
 import { withAbsoluteLifetime } from './operations/absolute-lifetime'
+import { makeSaveBases, rememberingBases, withConcurrentSaves } from './operations/concurrent-saves'
 import { baseOperations } from './operations/base'
 import { withDeadline, withPageDeadlines } from './operations/deadline'
 import { disableTouch } from './operations/disable-touch'
@@ -19,7 +20,8 @@ import { waitForReplicas } from './operations/replicas'
 /**
  * Builds every operation of a store once: the base record, then each feature the options turn on, in this
  * order — the owner index (`ownerOf`), lazy touch (`touchAfterSeconds`), `disableTouch`, absolute lifetime
- * (`absoluteLifetimeSeconds`), the disconnected guard (`whenDisconnected: 'fail'`) and the deadline
+ * (`absoluteLifetimeSeconds`), concurrent saves (`concurrentSaves`; always on, for its unchanged-session check:
+ * without a base it costs one `WeakMap` lookup per save), the disconnected guard (`whenDisconnected: 'fail'`) and the deadline
  * (`operationTimeoutMs`, which also gives each page of a batched walk a deadline, `withPageDeadlines`). A feature
  * that is off is not applied. `waitReplicas` is a dependency of every tombstone
  * rather than a feature (see `waitForReplicas`).
@@ -47,7 +49,11 @@ import { waitForReplicas } from './operations/replicas'
 export const makeStoreOperations = (options: StoreOperationsDeps): StoreOperations => {
   // The deadline of each page of a walk is given to the batched operations' dependencies; that of the single-key
   // operations is a decorator of the record (`withDeadline`, last).
-  const deps = withPageDeadlines(waitForReplicas(options))
+  // Each session read is remembered with the value it was read from, for its save (`withConcurrentSaves`).
+  const bases = options.saveBases ?? makeSaveBases()
+  const deps = withPageDeadlines(
+    waitForReplicas({ ...options, serializer: rememberingBases(options.serializer, bases) })
+  )
   const ownerOf = deps.ownerOf
   const lazyTouch = deps.touchAfterSeconds > 0 && !deps.disableTouch
   return pipe(
@@ -56,6 +62,7 @@ export const makeStoreOperations = (options: StoreOperationsDeps): StoreOperatio
     lazyTouch ? withLazyTouch(deps) : identity,
     deps.disableTouch ? disableTouch : identity,
     deps.absoluteLifetimeSeconds > 0 ? withAbsoluteLifetime(deps) : identity,
+    withConcurrentSaves({ concurrentSaves: deps.concurrentSaves, serializer: options.serializer, bases }),
     deps.whenDisconnected === 'fail' ? failWhenDisconnected(deps) : identity,
     deps.operationTimeoutMs > 0 ? withDeadline(deps) : identity
   )

@@ -218,6 +218,21 @@ export interface WalkFailed {
 }
 
 /**
+ * A save lost to a concurrent one (`concurrentSaves`): the session was saved by another request since this one
+ * loaded it, and the save was refused rather than overwrite that change — at once with `'fail'`, or with `'merge'`
+ * after `attempts` merges that each met yet another save. Nothing was written.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface Conflict {
+  readonly _tag: 'Conflict'
+  readonly sid: string
+  readonly mode: 'merge' | 'fail'
+  readonly attempts: number
+}
+
+/**
  * Anything the store can fail with.
  *
  * @category model
@@ -240,6 +255,7 @@ export type StoreError =
   | NoSession
   | InvalidOwner
   | WalkFailed
+  | Conflict
 
 // --- constructors
 
@@ -376,6 +392,17 @@ export const walkFailed = (operation: string, pages: number, done: number, cause
   cause
 })
 
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const conflict = (sid: string, mode: 'merge' | 'fail', attempts: number): StoreError => ({
+  _tag: 'Conflict',
+  sid,
+  mode,
+  attempts
+})
+
 // --- destructors
 
 /**
@@ -401,7 +428,8 @@ export const walkFailed = (operation: string, pages: number, done: number, cause
  *   NotConfigured: () => 500,
  *   NoSession: () => 500,
  *   InvalidOwner: () => 400,
- *   WalkFailed: () => 503
+ *   WalkFailed: () => 503,
+ *   Conflict: () => 409
  * })
  *
  * assert.strictEqual(statusOf(timedOut('get', 2000)), 503)
@@ -447,5 +475,7 @@ export const match =
         return patterns.InvalidOwner(e)
       case 'WalkFailed':
         return patterns.WalkFailed(e)
+      case 'Conflict':
+        return patterns.Conflict(e)
     }
   }

@@ -35,6 +35,25 @@ import { MAX_TTL_SECONDS } from './ttl'
 export type WhenDisconnected = 'wait' | 'fail' | 'bypass'
 
 /**
+ * What a save does when the session was saved by another request since this one loaded it (`concurrentSaves`):
+ *
+ * - `'overwrite'` (default): the save is written whole, and the other request's change is lost — what every
+ *   session store does, and one `SET`.
+ * - `'merge'`: the save is a compare-and-set on the value the request loaded (one script, one round trip). When
+ *   someone saved meanwhile, the two are merged by top-level field — a field this request changed keeps its value,
+ *   every other field takes the stored one, `cookie` is this request's — and the merge is saved the same way, up
+ *   to 3 times, then `ESESSION_CONFLICT`.
+ * - `'fail'`: the compare-and-set, and `ESESSION_CONFLICT` when another request changed the session meanwhile.
+ *
+ * In every mode a destroyed session stays destroyed, one that ended while the request ran is not brought back, and
+ * a save that changed nothing but the cookie's expiry renews the key's TTL instead of writing the session.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type ConcurrentSaves = 'overwrite' | 'merge' | 'fail'
+
+/**
  * What `createRedisStore(client, options)` accepts. Every field is optional; an unknown field is an error.
  *
  * @category model
@@ -103,6 +122,13 @@ export interface StoreOptions {
    */
   readonly onCorrupt?: 'miss' | 'fail'
   /**
+   * Two requests of one session saving at once (a page and its XHRs, two tabs): `'overwrite'` (default) keeps the
+   * later save whole, as every session store does; `'merge'` saves only if nobody saved since this request loaded
+   * the session (a compare-and-set, one round trip) and otherwise merges the two by top-level field and tries again;
+   * `'fail'` refuses the later save (`ESESSION_CONFLICT`). See `ConcurrentSaves`.
+   */
+  readonly concurrentSaves?: ConcurrentSaves
+  /**
    * Deadline of each single-key operation (get, set, touch, destroy), in ms: past it, an `ETIMEDOUT` error. Default
    * 2000; `0`: none; at most 3600000 (1 hour).
    */
@@ -161,6 +187,7 @@ export interface ResolvedOptions {
   readonly strictSessionIds: boolean
   readonly maxPayloadBytes: number
   readonly onCorrupt: 'miss' | 'fail'
+  readonly concurrentSaves: ConcurrentSaves
   readonly operationTimeoutMs: number
   readonly whenDisconnected: WhenDisconnected
   readonly checkEvictionPolicy: boolean
@@ -190,6 +217,7 @@ export const defaults: ResolvedOptions = {
   strictSessionIds: true,
   maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
   onCorrupt: 'miss',
+  concurrentSaves: 'overwrite',
   operationTimeoutMs: 2000,
   whenDisconnected: 'wait',
   checkEvictionPolicy: true,
@@ -383,6 +411,10 @@ const checks: ReadonlyArray<Check> = [
     onCorrupt === undefined || onCorrupt === 'miss' || onCorrupt === 'fail'
       ? undefined
       : `options.onCorrupt must be 'miss' or 'fail', got ${show(onCorrupt)}`,
+  ({ concurrentSaves: c }) =>
+    c === undefined || c === 'overwrite' || c === 'merge' || c === 'fail'
+      ? undefined
+      : `options.concurrentSaves must be 'overwrite', 'merge' or 'fail', got ${show(c)}`,
   ({ whenDisconnected: w }) =>
     w === undefined || w === 'wait' || w === 'fail' || w === 'bypass'
       ? undefined
@@ -408,6 +440,7 @@ const KNOWN: ReadonlyArray<keyof StoreOptions> = [
   'strictSessionIds',
   'maxPayloadBytes',
   'onCorrupt',
+  'concurrentSaves',
   'operationTimeoutMs',
   'whenDisconnected',
   'checkEvictionPolicy',
@@ -494,6 +527,7 @@ export const resolveOptions = (options: StoreOptions = {}): E.Either<TypeError, 
     strictSessionIds: options.strictSessionIds ?? defaults.strictSessionIds,
     maxPayloadBytes: options.maxPayloadBytes ?? defaults.maxPayloadBytes,
     onCorrupt: options.onCorrupt ?? defaults.onCorrupt,
+    concurrentSaves: options.concurrentSaves ?? defaults.concurrentSaves,
     operationTimeoutMs: options.operationTimeoutMs ?? defaults.operationTimeoutMs,
     whenDisconnected: options.whenDisconnected ?? defaults.whenDisconnected,
     checkEvictionPolicy: options.checkEvictionPolicy ?? defaults.checkEvictionPolicy,

@@ -11,7 +11,8 @@
  *
  * A live session is a Redis string; a tombstone is a hash `{ destroyedAt }` under the same key. `get`, `set`
  * and `touch` need no script: the string commands they use (`GET`, `SET … GET`, `GETEX`, `GETDEL`) are
- * refused by Redis with `WRONGTYPE` on a tombstone.
+ * refused by Redis with `WRONGTYPE` on a tombstone. A save that must not overwrite a concurrent one
+ * (`concurrentSaves`) is the one exception: `SET_IF_STORED_SCRIPT`.
  *
  * @since 0.1.0
  */
@@ -183,4 +184,26 @@ export const OWNER_LIST_SCRIPT = script(
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')`
+)
+
+/**
+ * The compare-and-set of a save (`concurrentSaves`): `KEYS[1]` a session key, `ARGV[1]` the value the request
+ * loaded (the stored bytes, ciphertext with encryption), `ARGV[2]` the value to save, `ARGV[3]` its TTL in ms.
+ * Writes only when the key still holds exactly `ARGV[1]`, and then replies `1`. Otherwise it writes nothing and
+ * replies what is there instead: `2`, another value (someone else saved meanwhile), `-1`, a tombstone (the session
+ * was destroyed), `0`, no session (it expired, or was destroyed and its tombstone is gone). One round trip, as
+ * `SET key v PX ms IFEQ base` is on Valkey 8.1+ and Redis 8.4+. The other value is not sent back: a conflict is
+ * rare, and the `GET` that follows one reads it with everything `get` does (decryption, absolute lifetime).
+ *
+ * @category scripts
+ * @since 0.1.0
+ */
+export const SET_IF_STORED_SCRIPT = script(
+  `local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind == 'hash' then return -1 end
+if kind ~= 'string' then return 0 end
+local current = redis.call('GET', KEYS[1])
+if current ~= ARGV[1] then return 2 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`
 )

@@ -11,6 +11,7 @@ import {
   NODE_TOMBSTONE_SCRIPT,
   OWNER_ADD_SCRIPT,
   OWNER_LIST_SCRIPT,
+  SET_IF_STORED_SCRIPT,
   TOMBSTONE_ONE_SCRIPT,
   TOMBSTONE_SCRIPT
 } from '../../src/scripts'
@@ -36,7 +37,8 @@ export const makeFakeRedis = (seed: Record<string, string> = {}, startMs = 1_700
     NODE_TOMBSTONE_SCRIPT,
     NODE_MGET_SCRIPT,
     OWNER_ADD_SCRIPT,
-    OWNER_LIST_SCRIPT
+    OWNER_LIST_SCRIPT,
+    SET_IF_STORED_SCRIPT
   ])
     void client.eval(script.source, { keys: [], arguments: [] })
   const calls: Array<Call> = []

@@ -13,6 +13,7 @@ import {
   NODE_TOMBSTONE_SCRIPT,
   OWNER_ADD_SCRIPT,
   OWNER_LIST_SCRIPT,
+  SET_IF_STORED_SCRIPT,
   TOMBSTONE_ONE_SCRIPT,
   TOMBSTONE_SCRIPT
 } from '../scripts'
@@ -322,6 +323,16 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
     if (e === undefined) return [-2, null]
     return [e.expiresAt === undefined ? -1 : Math.max(0, e.expiresAt - now()), e.value]
   }
+  const setIfStored: Emulation = ([key], [expected, value = '', px = '']) => {
+    const at = now()
+    const e = key === undefined ? undefined : lookup(key, at)?.entry
+    if (key === undefined || e === undefined) return 0
+    if (e.type === 'hash') return -1
+    if (e.type !== 'string') return 0
+    if (e.value !== expected) return 2
+    write(key, { type: 'string', value, expiresAt: expiryOf('set', Number(px), at) })
+    return 1
+  }
   // The cluster node scripts: the keys come as arguments (with the client's key prefix already), one node holds all.
   const nodeTombstone: Emulation = (_route, [grace = '', destroyedAt = '', exact = '', ...keys]) =>
     tombstone(keys, [grace, destroyedAt, exact])
@@ -372,7 +383,8 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
     [NODE_TOMBSTONE_SCRIPT.sha1, nodeTombstone],
     [NODE_MGET_SCRIPT.sha1, nodeMGet],
     [OWNER_ADD_SCRIPT.sha1, ownerAdd],
-    [OWNER_LIST_SCRIPT.sha1, ownerList]
+    [OWNER_LIST_SCRIPT.sha1, ownerList],
+    [SET_IF_STORED_SCRIPT.sha1, setIfStored]
   ])
   const shaOfSource = new Map(
     [
@@ -382,7 +394,8 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
       NODE_TOMBSTONE_SCRIPT,
       NODE_MGET_SCRIPT,
       OWNER_ADD_SCRIPT,
-      OWNER_LIST_SCRIPT
+      OWNER_LIST_SCRIPT,
+      SET_IF_STORED_SCRIPT
     ].map((s) => [s.source, s.sha1])
   )
   const loaded = new Set<string>()

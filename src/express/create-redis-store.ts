@@ -6,6 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import * as O from 'fp-ts/lib/Option'
+import * as TE from 'fp-ts/lib/TaskEither'
 import { pipe } from 'fp-ts/lib/function'
 import session, { type SessionData, type Store } from 'express-session'
 import { makeStoreOperations } from '../assemble'
@@ -17,6 +18,7 @@ import { defect, type StoreError } from '../errors'
 import { toError } from './to-error'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
 import type { OwnedSession, SetOutcome } from '../operations/model'
+import { makeSaveBases } from '../operations/concurrent-saves'
 import { checkEvictionPolicy, checkInProcessClient, followConnection, warn } from './connection'
 import { runMapped, runToCallback, type Callback } from './run-to-callback'
 
@@ -31,8 +33,12 @@ import { runMapped, runToCallback, type Callback } from './run-to-callback'
 export interface StoreAccess {
   /** The session, or `null` when there is none (or it was destroyed). */
   readonly get: (sid: string) => Promise<SessionData | null>
-  /** Saves a session; tells whether it was written, refused by a tombstone, or destroyed as expired. */
-  readonly set: (sid: string, session: SessionData) => Promise<SetOutcome>
+  /**
+   * Saves a session; tells whether it was written (or, unchanged since it was read, its expiry renewed), refused by a
+   * tombstone, destroyed as expired, or not saved because it ended while it was held (`'ended'`). A save that lost
+   * to a concurrent one is `ESESSION_CONFLICT` (`concurrentSaves`), never an outcome.
+   */
+  readonly set: (sid: string, session: SessionData) => Promise<Exclude<SetOutcome, 'changed'>>
   /** Renews a session's expiry; `true` when a live session was renewed. */
   readonly touch: (sid: string, session: SessionData) => Promise<boolean>
   /** Destroys a session, leaving a tombstone; `true` when a live session was removed. */
@@ -131,6 +137,13 @@ async function* iterateEntries<A>(
 
 const toVoid = (): void => undefined
 
+/**
+ * A save's outcome as `store.access.set` tells it. `'changed'` answers only a conditional save, and the record's
+ * `set` (with `withConcurrentSaves`) turns every one into a merge or `ESESSION_CONFLICT`: should one reach here all
+ * the same, the session was not saved, as with `'ended'`.
+ */
+const settled = (outcome: SetOutcome): Exclude<SetOutcome, 'changed'> => (outcome === 'changed' ? 'ended' : outcome)
+
 const orNull = (o: O.Option<SessionData>): SessionData | null => O.toNullable(o)
 
 /**
@@ -179,9 +192,11 @@ export const makeStoreConstructors = (
       )
     }
     const store = Reflect.construct(Base, [], RedisStore) as RedisSessionStore
+    const saveBases = makeSaveBases()
     // A corrupt stored value: a `corrupt` event (with the error), then a miss or a failure per onCorrupt.
     const ops = makeStoreOperations({
       ...deps,
+      saveBases,
       reportCorrupt: (e: StoreError) => void store.emit('corrupt', toError(e))
     })
     // The connection helpers hold the store weakly: a store nobody references is collected.
@@ -191,7 +206,7 @@ export const makeStoreConstructors = (
 
     const access: StoreAccess = {
       get: (sid) => runMapped(() => ops.get(sid), orNull),
-      set: (sid, sess) => runToCallback(() => ops.set(sid, sess)),
+      set: (sid, sess) => runToCallback(() => TE.map(settled)(ops.set(sid, sess))),
       touch: (sid, sess) => runToCallback(() => ops.touch(sid, sess)),
       destroy: (sid) => runToCallback(() => ops.destroy(sid)),
       all: () => runToCallback(ops.all),
@@ -202,8 +217,16 @@ export const makeStoreConstructors = (
       sessionsOf: (owner) => runToCallback(() => ops.sessionsOf(owner)),
       destroySessionsOf: (owner, options) => runToCallback(() => ops.destroySessionsOf(owner, options))
     }
+    // express-session turns each session it loads into a `Session` of its own (`createSession`): the value it was
+    // read from goes with it, so that its save knows what it started from (`concurrentSaves`).
+    const createSession = (req: Parameters<Store['createSession']>[0], sess: SessionData) => {
+      const created = Base.prototype.createSession.call(store, req, sess)
+      saveBases.carry(sess, created)
+      return created
+    }
     return Object.assign(store, {
       access,
+      createSession,
       get: (sid: string, cb?: Callback<SessionData | null>) => runMapped(() => ops.sessionGet(sid), orNull, cb),
       set: (sid: string, sess: SessionData, cb?: Callback<void>) => runMapped(() => ops.set(sid, sess), toVoid, cb),
       touch: (sid: string, sess: SessionData, cb?: Callback<void>) =>

@@ -32,6 +32,7 @@ export type SessionStoreErrorCode =
   | 'ESESSION_NO_SESSION'
   | 'ESESSION_INVALID_OWNER'
   | 'ESESSION_WALK_FAILED'
+  | 'ESESSION_CONFLICT'
 
 /**
  * The `Error` handed to express-session and to promise callers: `code` is stable, `cause` is the original
@@ -164,6 +165,16 @@ const render: (e: StoreError) => readonly [SessionStoreErrorCode, string] = matc
     `Session ${x.operation} stopped after ${x.pages} pages (${x.done} sessions ${
       x.operation === 'clear' ? 'tombstoned' : 'done'
     }; the pages in flight were awaited, none was started after the failure): ${render(x.cause)[1]}`
+  ],
+  Conflict: (x) => [
+    'ESESSION_CONFLICT',
+    x.mode === 'fail'
+      ? `Session "${redact(
+          x.sid
+        )}" was saved by another request since this one loaded it; not saved (concurrentSaves: 'fail')`
+      : `Session "${redact(x.sid)}" was saved by other requests during each of ${
+          x.attempts
+        } merges; not saved (concurrentSaves: 'merge')`
   ]
 })
 

@@ -170,10 +170,10 @@ export const withAbsoluteLifetime =
       ...ops,
       get,
       sessionGet,
-      set: (sid, session, bound) => {
+      set: (sid, session, bound, condition) => {
         const first = stamped(session)
         const end = endOf(sid, first, bound)
-        return E.isLeft(end) ? TE.left(end.left) : ops.set(sid, first, end.right)
+        return E.isLeft(end) ? TE.left(end.left) : ops.set(sid, first, end.right, condition)
       },
       touch,
       sessionTouch,

@@ -12,11 +12,11 @@
  */
 
 // --- the record of every operation, and its assembly
-export type { Feature, OwnedSession, SetOutcome, StoreOperations, StoreOperationsDeps } from './model'
+export type { Feature, OwnedSession, SetCondition, SetOutcome, StoreOperations, StoreOperationsDeps } from './model'
 export { baseOperations } from './base'
 export { makeStoreOperations } from '../assemble'
 export { resolveOptions } from '../options'
-export type { ResolvedOptions, StoreOptions, WhenDisconnected } from '../options'
+export type { ConcurrentSaves, ResolvedOptions, StoreOptions, WhenDisconnected } from '../options'
 
 // --- single-key operations
 export { makeGet } from './get'
@@ -65,6 +65,8 @@ export { withOwnerIndex } from './owners'
 export type { OwnerIndexDeps } from './owners'
 export { withAbsoluteLifetime, CREATED_AT_FIELD } from './absolute-lifetime'
 export type { AbsoluteLifetimeDeps } from './absolute-lifetime'
+export { withConcurrentSaves, mergeSessions, unchangedSince, makeSaveBases, rememberingBases } from './concurrent-saves'
+export type { ConcurrentSavesDeps, SaveBases } from './concurrent-saves'
 export { waitForReplicas } from './replicas'
 export type { WaitForReplicasDeps } from './replicas'
 

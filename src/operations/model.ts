@@ -15,17 +15,31 @@ import type { SessionClient } from '../client/contract'
 import type { StoreError } from '../errors'
 import type { ResolvedOptions } from '../options'
 import type { ExpiryBound } from '../ttl'
+import type { SaveBases } from './concurrent-saves'
 
 // --- model
 
 /**
  * What a `set` did: wrote the session, refused it because the session was destroyed (a tombstone), or
- * destroyed it because its cookie had already expired.
+ * destroyed it because its cookie had already expired. A save conditional on the stored value (`SetCondition`)
+ * may also write nothing because the key holds another value (`'changed'`: someone else saved meanwhile) or no
+ * session at all (`'ended'`: it expired, or was destroyed and its tombstone is gone, while the request ran).
  *
  * @category model
  * @since 0.1.0
  */
-export type SetOutcome = 'written' | 'tombstoned' | 'expired'
+export type SetOutcome = 'written' | 'tombstoned' | 'expired' | 'changed' | 'ended'
+
+/**
+ * The condition of a save (`concurrentSaves`): write only if the key still holds `ifStored`, the exact value the
+ * request loaded (the stored bytes: ciphertext with encryption). One script, one round trip.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface SetCondition {
+  readonly ifStored: string
+}
 
 /**
  * One session of an owner, as `sessionsOf` lists it: its id, the session, and when it expires (ms since the epoch,
@@ -44,14 +58,20 @@ export interface OwnedSession<A> {
  * Every operation of a store, as `TaskEither`s (run one by calling it). `get`/`set`/`touch`/`destroy` are the
  * single-key operations for direct use (`store.access`); `sessionGet`/`sessionTouch` are the pair
  * express-session calls (with lazy touch and `disableTouch` applied). `set` and `touch` take an optional bound on
- * the key's expiry (`ExpiryBound`): the key never outlives `notAfter`.
+ * the key's expiry (`ExpiryBound`): the key never outlives `notAfter`; `set` also takes a condition on the stored
+ * value (`SetCondition`), which every feature passes on.
  *
  * @category model
  * @since 0.1.0
  */
 export interface StoreOperations {
   readonly get: (sid: string) => TE.TaskEither<StoreError, O.Option<SessionData>>
-  readonly set: (sid: string, session: SessionData, bound?: ExpiryBound) => TE.TaskEither<StoreError, SetOutcome>
+  readonly set: (
+    sid: string,
+    session: SessionData,
+    bound?: ExpiryBound,
+    condition?: SetCondition
+  ) => TE.TaskEither<StoreError, SetOutcome>
   readonly touch: (sid: string, session: SessionData, bound?: ExpiryBound) => TE.TaskEither<StoreError, boolean>
   readonly destroy: (sid: string) => TE.TaskEither<StoreError, boolean>
   readonly all: () => TE.TaskEither<StoreError, Record<string, SessionData>>
@@ -115,6 +135,8 @@ export interface StoreOperationsDeps extends ResolvedOptions {
   readonly client: SessionClient
   /** Told about every corrupt stored value met (the facade emits `corrupt`). */
   readonly reportCorrupt?: (e: StoreError) => void
+  /** Where each session read is remembered with the value it was read from (the facade's, to carry it to copies). */
+  readonly saveBases?: SaveBases
 }
 
 // --- combinators
@@ -172,7 +194,7 @@ export const aroundSingleKey =
     return {
       ...ops,
       get: boundGet,
-      set: (sid, session, bound) => set(ops.set(sid, session, bound)),
+      set: (sid, session, bound, condition) => set(ops.set(sid, session, bound, condition)),
       touch: boundTouch,
       destroy: (sid) => destroy(ops.destroy(sid)),
       sessionGet: boundSessionGet,

@@ -17,7 +17,14 @@ import { makeKeyOf, sessionIdProblem } from '../keys'
 import { OWNER_ADD_SCRIPT, OWNER_LIST_SCRIPT } from '../scripts'
 import { parseStored } from '../serializer/serializer'
 import { computeTtl, type ExpiryBound } from '../ttl'
-import { overBoth, type Feature, type OwnedSession, type SetOutcome, type StoreOperations } from './model'
+import {
+  overBoth,
+  type Feature,
+  type OwnedSession,
+  type SetCondition,
+  type SetOutcome,
+  type StoreOperations
+} from './model'
 import { makePrepareSet, makeSendSet, type SetDeps } from './set'
 import { makeTombstone } from './tombstone'
 
@@ -214,12 +221,17 @@ const makeOwnerIndex = (deps: OwnerIndexDeps) => {
     }
   return {
     set:
-      (sid: string, sess: SessionData, bound?: ExpiryBound): TE.TaskEither<StoreError, SetOutcome> =>
+      (
+        sid: string,
+        sess: SessionData,
+        bound?: ExpiryBound,
+        condition?: SetCondition
+      ): TE.TaskEither<StoreError, SetOutcome> =>
       () => {
         const owner = ownerOf(sess)
         if (E.isLeft(owner)) return Promise.resolve(owner)
         // Every check, and the ttl function (once), before anything is sent.
-        const prepared = prepare(sid, sess, bound)
+        const prepared = prepare(sid, sess, bound, condition)
         if (E.isLeft(prepared)) return Promise.resolve(prepared)
         const { ttlMs } = prepared.right
         // The index first: once the session is stored, its owner's index lists it. A failed index write fails the

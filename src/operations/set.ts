@@ -6,13 +6,14 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import * as TE from 'fp-ts/lib/TaskEither'
-import { tryStringCommand } from '../client/run'
+import { runScript, tryStringCommand, unexpectedReply } from '../client/run'
 import type { RedisLike } from '../client/contract'
 import type { StoreError } from '../errors'
 import { makeKeyOf } from '../keys'
 import { stringifyBounded, type Serializer } from '../serializer/serializer'
 import { computeTtl, type Expiring, type ExpiryBound, type TtlDeps } from '../ttl'
-import type { SetOutcome } from './model'
+import { SET_IF_STORED_SCRIPT } from '../scripts'
+import type { SetCondition, SetOutcome } from './model'
 import { makeTombstone, type TombstoneDeps } from './tombstone'
 
 /**
@@ -85,6 +86,8 @@ export interface PreparedSet {
   readonly ttlMs: number
   /** Absent when `ttlMs <= 0`: the session is over, and is destroyed rather than written. */
   readonly value?: string
+  /** The stored value the save is conditional on (`SetCondition`). */
+  readonly ifStored?: string
 }
 
 /**
@@ -96,39 +99,64 @@ export interface PreparedSet {
 export const makePrepareSet = <A extends Expiring>(deps: SetDeps<A>) => {
   const ttlOf = computeTtl(deps)
   const keyOf = makeKeyOf(deps)
-  return (sid: string, sess: A, bound?: ExpiryBound): E.Either<StoreError, PreparedSet> => {
+  return (sid: string, sess: A, bound?: ExpiryBound, condition?: SetCondition): E.Either<StoreError, PreparedSet> => {
     const key = keyOf(sid)
     if (E.isLeft(key)) return key
     const ttlMs = ttlOf(sid, sess, bound)
     if (E.isLeft(ttlMs)) return ttlMs
     if (ttlMs.right <= 0) return E.right({ key: key.right, ttlMs: ttlMs.right })
     const value = stringifyBounded(deps.serializer, sid, sess, deps.maxPayloadBytes)
-    return E.isLeft(value) ? value : E.right({ key: key.right, ttlMs: ttlMs.right, value: value.right })
+    if (E.isLeft(value)) return value
+    return E.right(
+      condition === undefined
+        ? { key: key.right, ttlMs: ttlMs.right, value: value.right }
+        : { key: key.right, ttlMs: ttlMs.right, value: value.right, ifStored: condition.ifStored }
+    )
   }
 }
 
 /**
- * Sends a prepared save: `SET … PX … GET`, or the tombstone of a session that is over. `written` gets what
- * `SET … GET` replied (the previous value, `null` when there was none), for a feature that needs the session as it
- * was (the owner index, on an owner change).
+ * Sends a prepared save: `SET … PX … GET`, or the tombstone of a session that is over; a save conditional on the
+ * stored value (`ifStored`) is the compare-and-set script instead (`SET_IF_STORED_SCRIPT`), which writes nothing
+ * but says what it found when the key holds another value (`'changed'`), a tombstone, or nothing (`'ended'`).
+ * `written` gets the value the save replaced (what `SET … GET` replied, `null` when there was none; the condition's
+ * value), for a feature that needs the session as it was (the owner index, on an owner change).
  *
  * @internal
  */
 export const makeSendSet = <B>(
   deps: Pick<SetDeps<unknown>, 'client'> & TombstoneDeps,
   written: (previous: unknown) => B,
-  other: (outcome: 'tombstoned' | 'expired') => B
+  other: (outcome: Exclude<SetOutcome, 'written'>) => B
 ) => {
   const tombstone = makeTombstone(deps)
+  const setIfStored = runScript(deps.client, SET_IF_STORED_SCRIPT)
   const expired = other('expired')
   const handlers = {
     onReply: (previous: unknown): E.Either<StoreError, B> => E.right(written(previous)),
     // Redis aborted the SET: the key holds a tombstone.
     onTombstone: (): E.Either<StoreError, B> => E.right(other('tombstoned'))
   }
-  return ({ key, ttlMs, value }: PreparedSet): TE.TaskEither<StoreError, B> =>
+  const conditional = (key: string, value: string, ttlMs: number, ifStored: string): TE.TaskEither<StoreError, B> =>
+    TE.flatMapEither((reply: unknown): E.Either<StoreError, B> => {
+      switch (reply) {
+        case 1:
+          return E.right(written(ifStored))
+        case 2:
+          return E.right(other('changed'))
+        case -1:
+          return E.right(other('tombstoned'))
+        case 0:
+          return E.right(other('ended'))
+        default:
+          return E.left(unexpectedReply('EVALSHA', key, reply, 'one of 1, 2, -1, 0'))
+      }
+    })(setIfStored({ keys: [key], arguments: [ifStored, value, String(ttlMs)] }))
+  return ({ key, ttlMs, value, ifStored }: PreparedSet): TE.TaskEither<StoreError, B> =>
     value === undefined || ttlMs <= 0
       ? TE.as(expired)(tombstone([key]))
+      : ifStored !== undefined
+      ? conditional(key, value, ttlMs, ifStored)
       : tryStringCommand('SET', key, () => deps.client.set(key, value, { PX: ttlMs, GET: true } as const), handlers)
 }
 
@@ -140,13 +168,13 @@ export const makeSendSet = <B>(
 export const makeSetReplying = <A extends Expiring, B>(
   deps: SetDeps<A>,
   written: (previous: unknown) => B,
-  other: (outcome: 'tombstoned' | 'expired') => B
+  other: (outcome: Exclude<SetOutcome, 'written'>) => B
 ) => {
   const prepare = makePrepareSet(deps)
   const send = makeSendSet(deps, written, other)
-  return (sid: string, sess: A, bound?: ExpiryBound): TE.TaskEither<StoreError, B> =>
+  return (sid: string, sess: A, bound?: ExpiryBound, condition?: SetCondition): TE.TaskEither<StoreError, B> =>
     () => {
-      const prepared = prepare(sid, sess, bound)
+      const prepared = prepare(sid, sess, bound, condition)
       return E.isLeft(prepared) ? Promise.resolve(prepared) : send(prepared.right)()
     }
 }

@@ -1,0 +1,210 @@
+/**
+ * The `withConcurrentSaves` feature (`concurrentSaves`): two requests of one session that save at once no longer
+ * erase each other's changes. Each save knows the value its request loaded (`SaveBases`, filled as the store parses
+ * what it reads), so it can be a compare-and-set on that value, a three-way merge when someone saved meanwhile
+ * (`mergeSessions`), and no write at all when nothing but the cookie's expiry changed.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either'
+import * as O from 'fp-ts/lib/Option'
+import * as TE from 'fp-ts/lib/TaskEither'
+import type { SessionData } from 'express-session'
+import { conflict, type StoreError } from '../errors'
+import type { ConcurrentSaves } from '../options'
+import { isRecord } from '../refinements'
+import type { Serializer } from '../serializer/serializer'
+import type { ExpiryBound } from '../ttl'
+import type { Feature, SetOutcome, StoreOperations } from './model'
+
+// --- model
+
+/**
+ * The value each session object was read from: the stored bytes (ciphertext with encryption), keyed by the object
+ * the store handed out, held weakly (an object nobody holds any more is forgotten with it). `carry` passes it on to
+ * a copy, as express-session's `createSession` makes one of every session it loads.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface SaveBases {
+  readonly remember: (session: object, stored: string) => void
+  readonly recall: (session: object) => string | undefined
+  readonly carry: (from: object, to: object) => void
+}
+
+/**
+ * @category model
+ * @since 0.1.0
+ */
+export interface ConcurrentSavesDeps {
+  readonly concurrentSaves: ConcurrentSaves
+  /** The store's serializer, to read a base or the stored session back for a comparison or a merge. */
+  readonly serializer: Serializer<SessionData>
+  readonly bases: SaveBases
+}
+
+// --- constructors
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const makeSaveBases = (): SaveBases => {
+  const bases = new WeakMap<object, string>()
+  return {
+    remember: (session, stored) => void bases.set(session, stored),
+    recall: (session) => bases.get(session),
+    carry: (from, to) => {
+      const stored = bases.get(from)
+      if (stored !== undefined) bases.set(to, stored)
+    }
+  }
+}
+
+/**
+ * `serializer`, remembering for each session it parses the value it parsed it from (`SaveBases`).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const rememberingBases = <A>(serializer: Serializer<A>, bases: SaveBases): Serializer<A> => ({
+  ...serializer,
+  parse: (raw, context) => {
+    const parsed = serializer.parse(raw, context)
+    if (E.isRight(parsed) && typeof parsed.right === 'object' && parsed.right !== null)
+      bases.remember(parsed.right, raw)
+    return parsed
+  }
+})
+
+// --- merging
+
+type Fields = Readonly<Record<string, unknown>>
+
+const has = (o: Fields, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k)
+
+/** Whether field `k` is the same in `a` and `b`: both absent, or both present with the same JSON. */
+const sameField = (a: Fields, b: Fields, k: string): boolean =>
+  has(a, k) === has(b, k) && (!has(a, k) || JSON.stringify(a[k]) === JSON.stringify(b[k]))
+
+/** The top-level fields (but `cookie`) where `a` and `b` differ. */
+const changedFields = (a: Fields, b: Fields): ReadonlyArray<string> =>
+  [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => k !== 'cookie' && !sameField(a, b, k))
+
+/** The cookie's JSON without its expiry (`expires`), which a rolling session moves on every request. */
+const cookieText = (cookie: unknown): string =>
+  JSON.stringify(cookie, (key, value: unknown) => (key === 'expires' ? undefined : value)) ?? ''
+
+/**
+ * Whether `ours` is `base` but for the cookie's expiry: every top-level field has the same JSON, and so has the
+ * cookie once `expires` is left out.
+ *
+ * @category merging
+ * @since 0.1.0
+ */
+export const unchangedSince = (base: Fields, ours: Fields): boolean =>
+  changedFields(base, ours).length === 0 && cookieText(base['cookie']) === cookieText(ours['cookie'])
+
+/**
+ * The three-way merge of a save with the session another request stored since this one loaded `base`, by top-level
+ * field: a field this request changed (`ours` differs from `base`: a new value, a new field, a deleted field) keeps
+ * this request's value; every other field takes the stored one (`theirs`: changed there, deleted there, or the
+ * same); `cookie` is this request's. A field is compared by its JSON, so an object changed in place counts as
+ * changed, and an array is one value.
+ *
+ * @example
+ * import { mergeSessions } from 'connect-redis-session/operations'
+ *
+ * const base = { cookie: { expires: null }, cart: ['apple'], theme: 'light', coupon: 'X' }
+ * const ours = { cookie: { expires: null }, cart: ['apple', 'pear'], theme: 'light' } // cart changed, coupon used
+ * const theirs = { cookie: { expires: null }, cart: ['apple'], theme: 'dark', coupon: 'X' } // theme changed
+ * assert.deepStrictEqual(mergeSessions(base, ours, theirs), { cookie: { expires: null }, cart: ['apple', 'pear'], theme: 'dark' })
+ *
+ * @category merging
+ * @since 0.1.0
+ */
+export const mergeSessions = (base: Fields, ours: Fields, theirs: Fields): Record<string, unknown> => {
+  const merged: Record<string, unknown> = {}
+  for (const k of new Set([...Object.keys(ours), ...Object.keys(theirs)])) {
+    const from = k === 'cookie' || !sameField(base, ours, k) ? ours : theirs
+    if (has(from, k)) merged[k] = from[k]
+  }
+  return merged
+}
+
+// --- features
+
+/** Merges after the first compare-and-set: at most this many, then `ESESSION_CONFLICT`. */
+const MAX_MERGES = 3
+
+/**
+ * The feature. For a session the store handed out (its base known), `set`:
+ *
+ * 1. writes nothing when the session is its base but for the cookie's expiry: it renews the key's TTL (the record's
+ *    `touch`) and answers `'written'`, or `'ended'` when there is no live session to renew. The stored cookie keeps
+ *    the expiry of the last write; the key's TTL is what ends a session, and express-session sets the cookie's
+ *    expiry anew on each request, so nothing reads the stored one until the next real write replaces it.
+ * 2. with `'overwrite'`, writes the session as the record's `set` does;
+ * 3. with `'merge'` or `'fail'`, writes it only if the key still holds the base (`SetCondition`). When another
+ *    request saved meanwhile (`'changed'`), the stored session is read (the record's `get`, one round trip) and,
+ *    when it differs from the base in more than its cookie, `'fail'` answers `ESESSION_CONFLICT`; otherwise the two
+ *    are merged (`mergeSessions`) and the merge is saved on the same condition, now on what was read. After
+ *    `MAX_MERGES` merges that each met yet another save, `ESESSION_CONFLICT`.
+ *
+ * A tombstone wins over every save (`'tombstoned'`), and a session that ended while the request ran (expired,
+ * destroyed and its tombstone gone) is not brought back (`'ended'`). A session whose base is not known (a new
+ * session, one built by the caller) is written as the record's `set` does, in every mode.
+ *
+ * @category features
+ * @since 0.1.0
+ */
+export const withConcurrentSaves =
+  (deps: ConcurrentSavesDeps): Feature =>
+  (ops: StoreOperations): StoreOperations => {
+    const read = (sid: string, raw: string): Fields | undefined => {
+      const parsed = deps.serializer.parse(raw, { sid })
+      return E.isRight(parsed) && isRecord(parsed.right) ? parsed.right : undefined
+    }
+    const renewed = (alive: boolean): SetOutcome => (alive ? 'written' : 'ended')
+
+    /** Saves `ours` on the condition that the key holds `stored` (read as `base`), merging `merges` times at most. */
+    const saveOver = (
+      sid: string,
+      ours: SessionData,
+      bound: ExpiryBound | undefined,
+      stored: string,
+      base: Fields,
+      merges: number
+    ): TE.TaskEither<StoreError, SetOutcome> =>
+      TE.flatMap((outcome: SetOutcome): TE.TaskEither<StoreError, SetOutcome> => {
+        if (outcome !== 'changed') return TE.right(outcome)
+        const mode = deps.concurrentSaves === 'fail' ? 'fail' : 'merge'
+        if (merges >= MAX_MERGES) return TE.left(conflict(sid, mode, merges))
+        return TE.flatMap((found: O.Option<SessionData>): TE.TaskEither<StoreError, SetOutcome> => {
+          // Gone between the two round trips (or past its absolute lifetime): not brought back.
+          if (O.isNone(found)) return TE.right('ended')
+          const theirs = found.value as unknown as Fields
+          const now = deps.bases.recall(found.value)
+          if (now === undefined) return TE.left(conflict(sid, mode, merges))
+          if (mode === 'fail' && changedFields(base, theirs).length > 0) return TE.left(conflict(sid, mode, 1))
+          const merged = mergeSessions(base, ours as unknown as Fields, theirs) as unknown as SessionData
+          return saveOver(sid, merged, bound, now, theirs, merges + 1)
+        })(ops.get(sid))
+      })(ops.set(sid, ours, bound, { ifStored: stored }))
+
+    return {
+      ...ops,
+      set: (sid, session, bound, condition) => {
+        const stored = condition?.ifStored ?? deps.bases.recall(session)
+        if (stored === undefined) return ops.set(sid, session, bound, condition)
+        const base = read(sid, stored)
+        // A base that no longer parses (the serializer changed): nothing to compare with; the save is conditional
+        // on it all the same, and a conflict there is a merge with no field known to be unchanged.
+        if (base !== undefined && unchangedSince(base, session as unknown as Fields))
+          return TE.map(renewed)(ops.touch(sid, session, bound))
+        if (deps.concurrentSaves === 'overwrite' && condition === undefined) return ops.set(sid, session, bound)
+        return saveOver(sid, session, bound, stored, base ?? {}, 0)
+      }
+    }
+  }
