@@ -170,7 +170,7 @@ export interface NotConfigured {
  */
 export interface NoSession {
   readonly _tag: 'NoSession'
-  readonly operation: 'save' | 'regenerate' | 'destroy'
+  readonly operation: 'save' | 'regenerate' | 'destroy' | 'rotate'
 }
 
 /**
@@ -369,7 +369,7 @@ export const notConfigured = (operation: string, option: string): StoreError => 
  * @category constructors
  * @since 0.1.0
  */
-export const noSession = (operation: 'save' | 'regenerate' | 'destroy'): StoreError => ({
+export const noSession = (operation: 'save' | 'regenerate' | 'destroy' | 'rotate'): StoreError => ({
   _tag: 'NoSession',
   operation
 })

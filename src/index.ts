@@ -30,8 +30,8 @@ export type { StoreOptions, WhenDisconnected } from './options'
 export type { OwnedSession, SetOutcome } from './operations/model'
 
 // --- req.session as promises
-export { destroySession, regenerateSession, saveSession } from './express/session-promises'
-export type { RequestWithSession } from './express/session-promises'
+export { destroySession, regenerateSession, rotateSession, saveSession } from './express/session-promises'
+export type { RequestToRotate, RequestWithSession } from './express/session-promises'
 
 // --- the error every store method reports
 export { SessionStoreError } from './express/to-error'

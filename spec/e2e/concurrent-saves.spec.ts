@@ -14,7 +14,7 @@ import session from 'express-session'
 import { createClient } from 'redis'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createRedisStore, saveSession, type StoreOptions } from '../../src'
+import { createRedisStore, rotateSession, saveSession, type StoreOptions } from '../../src'
 import { httpClient, listen, sidOfCookie, type Listening } from '../support/http'
 import { startRedis, type RedisServer } from '../support/redis-server'
 
@@ -80,6 +80,11 @@ const makeApp = async (client: Client, options: StoreOptions, session_: { resave
     fields(req).pick = String(req.params['value'])
     await saveSession(req)
     res.json({ saved: true })
+  })
+  app.post('/rotate', async (req: Request, res: Response) => {
+    const old = req.sessionID
+    await rotateSession(req)
+    res.json({ old, sid: req.sessionID })
   })
   app.get('/me', (req: Request, res: Response) => {
     res.json({ ...fields(req) })
@@ -215,6 +220,25 @@ it('resave: true, rolling: true: 50 requests that change nothing send no SET, an
   assert.is(await ctx.client.get(key), value, 'the stored value is the one written at login')
   const ttl = await ctx.client.pTTL(key)
   assert.ok(ttl > 590_000, `the TTL was renewed (${ttl} ms left of 600 000)`)
+})
+
+it('rotateSession: a new id keeps the data, the old cookie stops working, the old id is a tombstone', async (ctx) => {
+  const { listening, store } = await app(ctx, { concurrentSaves: 'merge' })
+  const port = listening.port
+  const cookie = await login(ctx, port)
+  const old = sidOfCookie(cookie)
+  const rotated = await ctx.http.send(port, 'POST', '/rotate', cookie, TIMEOUT_MS)
+  assert.is(rotated.status, 200, JSON.stringify(rotated.body))
+  assert.ok(rotated.cookie, 'a new session cookie')
+  const sid = sidOfCookie(rotated.cookie as string)
+  assert.equal(rotated.body, { old, sid })
+  assert.is.not(sid, old)
+  assert.is((await ctx.http.send(port, 'GET', '/me', rotated.cookie, TIMEOUT_MS)).body['user'], 'alice')
+  assert.is((await ctx.http.send(port, 'GET', '/me', cookie, TIMEOUT_MS)).body['user'], undefined, 'old cookie')
+  assert.is(await ctx.client.type(`race-${ctx.apps.length - 1}:${old}`), 'hash', 'the old id holds a tombstone')
+  // A request still in flight with the old id cannot save it back.
+  const late = { cookie: { expires: new Date(Date.now() + 60_000), originalMaxAge: 60_000 }, user: 'alice' }
+  assert.is(await store.access.set(old, late as never), 'tombstoned')
 })
 
 it.run()

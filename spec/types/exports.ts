@@ -24,6 +24,7 @@ export const ENTRIES = {
       'encryptedSerializer',
       'jsonSerializer',
       'regenerateSession',
+      'rotateSession',
       'saveSession'
     ],
     types: [
@@ -35,6 +36,7 @@ export const ENTRIES = {
       'RedisSessionStore',
       'RedisStoreConstructor',
       'RedisStoreOptions',
+      'RequestToRotate',
       'RequestWithSession',
       'Serializer',
       'SessionCodec',

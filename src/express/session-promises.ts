@@ -28,7 +28,8 @@ export interface RequestWithSession {
 
 // --- adapters
 
-const missing = (operation: 'save' | 'regenerate' | 'destroy'): SessionStoreError => toError(noSession(operation))
+const missing = (operation: 'save' | 'regenerate' | 'destroy' | 'rotate'): SessionStoreError =>
+  toError(noSession(operation))
 
 const settle =
   (operation: 'save' | 'regenerate' | 'destroy') =>
@@ -94,3 +95,73 @@ export const regenerateSession: (req: RequestWithSession) => Promise<void> = set
  * @since 0.1.0
  */
 export const destroySession: (req: RequestWithSession) => Promise<void> = settle('destroy')
+
+/**
+ * The part of an express `Request` `rotateSession` uses: its session and id, and the store express-session put on
+ * it (`req.sessionStore`), whose `generate` gives the request a new id and an empty session.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface RequestToRotate {
+  sessionID: string
+  session?: RequestWithSession['session'] & object
+  readonly sessionStore?: {
+    generate(req: RequestToRotate): void
+    destroy(sid: string, callback: (err: unknown) => void): unknown
+  }
+}
+
+/**
+ * A new session id that keeps the session's data (against session fixation after a login, or on a schedule,
+ * without logging the user out): `req.session` gets a new id and a fresh cookie, every other field of the session is
+ * kept, the new session is saved, and only then is the old id destroyed (its tombstone: a request still in flight
+ * with the old cookie cannot save or touch it back). Two commands on two keys, never `RENAME`, so the two ids may live
+ * on any nodes of a Redis Cluster. Resolves once both are done. If the save fails, `req` keeps its old id and
+ * session and the promise rejects with the store's error; if the old id's tombstone fails, the new session is in
+ * place and the promise rejects all the same (the old id lives until its TTL ends: tell the user, or try again with
+ * `req.sessionStore.destroy`).
+ *
+ * @example
+ * import express from 'express'
+ * import session from 'express-session'
+ * import { createClient } from 'redis'
+ * import { createRedisStore, rotateSession } from 'connect-redis-session'
+ *
+ * const app = express()
+ * app.use(session({ store: createRedisStore(createClient()), secret: 'keyboard cat', resave: false, saveUninitialized: false }))
+ * app.post('/elevate', async (req, res) => {
+ *   await rotateSession(req) // same data, new id; the old cookie no longer works
+ *   res.json({ ok: true })
+ * })
+ *
+ * // A request the session middleware did not run for has nothing to rotate: a coded error.
+ * rotateSession({ sessionID: 'abc' }).then(
+ *   () => assert.fail('rotated without a session'),
+ *   (e) => assert.strictEqual(e.code, 'ESESSION_NO_SESSION')
+ * )
+ *
+ * @category adapters
+ * @since 0.1.0
+ */
+export const rotateSession = (req: RequestToRotate): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const store = req.sessionStore
+    const old = req.session
+    const oldId = req.sessionID
+    if (old === undefined || old === null || store === undefined || typeof store.generate !== 'function') {
+      reject(missing('rotate'))
+      return
+    }
+    const kept = Object.entries(old).filter(([k]) => k !== 'cookie')
+    store.generate(req)
+    Object.assign(req.session as object, Object.fromEntries(kept))
+    saveSession(req).then(
+      () => store.destroy(oldId, (err: unknown) => (err === undefined || err === null ? resolve() : reject(err))),
+      (err: unknown) => {
+        req.sessionID = oldId
+        req.session = old
+        reject(err)
+      }
+    )
+  })
