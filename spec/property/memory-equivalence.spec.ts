@@ -4,7 +4,9 @@
  *
  * 1. Store sequences, differential. The same random sequence of store operations — get (facade and access),
  *    set, touch (facade, with lazy touch, and access), destroy, all, ids, length, clear, iterate, and with an owner
- *    index (`ownerOf`, with or without `maxSessionsPerOwner`) sessionsOf and destroySessionsOf — and of time
+ *    index (`ownerOf`, with or without `maxSessionsPerOwner`) sessionsOf and destroySessionsOf, and sessions loaded
+ *    then saved later (`load`, `saveHeld`: conditional saves, merges and conflicts under a random `concurrentSaves`,
+ *    unchanged saves that only renew the TTL) — and of time
  *    advances runs through a store on a real redis-server (node-redis v6) and a store on `createMemoryClient()`,
  *    in lockstep, with random store options (prefix with or without glob characters, grace, lazy touch, SCAN
  *    page size, owner index) and session ids with glob characters (`strictSessionIds: false`). After every step the
@@ -61,6 +63,18 @@ type Step =
   /** The owner index (configs with ownerOf): an owner's sessions, or all of them destroyed but maybe one. */
   | { readonly op: 'sessionsOf'; readonly owner: string }
   | { readonly op: 'destroySessionsOf'; readonly owner: string; readonly except: string | undefined }
+  /**
+   * A request loads a session (saving one first when there is none) and holds it (slot 0 or 1) until it saves it
+   * (`saveHeld`): conditional saves.
+   */
+  | { readonly op: 'load'; readonly sid: string; readonly slot: 0 | 1 }
+  | {
+      readonly op: 'saveHeld'
+      readonly slot: 0 | 1
+      readonly field: 'n' | 'm'
+      readonly value: number | null
+      readonly ttl: number | null
+    }
   | { readonly op: 'advance'; readonly ms: number }
   | { readonly op: 'advanceToExpiry'; readonly sid: string; readonly past: boolean; readonly otherwise: number }
 
@@ -71,6 +85,7 @@ interface Config {
   readonly scanCount: number
   /** `ownerOf` (the payload's `user`) and `maxSessionsPerOwner`, or no owner index. */
   readonly owners: { readonly max: number } | null
+  readonly concurrentSaves: 'overwrite' | 'merge' | 'fail'
 }
 
 /** Session ids, glob characters among them: the store escapes its prefix, never a session id it reads back. */
@@ -125,6 +140,24 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
     weight: 1
   },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('load' as const),
+      sid: sidArb,
+      slot: fc.constantFrom(0 as const, 1 as const)
+    }),
+    weight: 4
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('saveHeld' as const),
+      slot: fc.constantFrom(0 as const, 1 as const),
+      field: fc.constantFrom('n' as const, 'm' as const),
+      value: fc.option(fc.integer({ min: 0, max: 2 }), { nil: null }),
+      ttl: ttlArb
+    }),
+    weight: 3
+  },
   { arbitrary: advanceArb.map((ms) => ({ op: 'advance' as const, ms })), weight: 1 },
   {
     arbitrary: fc.record({
@@ -142,7 +175,8 @@ const configArb: fc.Arbitrary<Config> = fc.record({
   graceSeconds: fc.constantFrom(0, 2.5, 4.5),
   touchAfterSeconds: fc.constantFrom(0, 2),
   scanCount: fc.constantFrom(1, 2, 100),
-  owners: fc.constantFrom(null, { max: 0 }, { max: 2 })
+  owners: fc.constantFrom(null, { max: 0 }, { max: 2 }),
+  concurrentSaves: fc.constantFrom('overwrite' as const, 'merge' as const, 'fail' as const)
 })
 
 const ownerOf = (session: SessionData): string | undefined => {
@@ -154,6 +188,8 @@ const ownerOf = (session: SessionData): string | undefined => {
 
 interface Side {
   readonly store: RedisSessionStore
+  /** Sessions loaded by `load` and held until `saveHeld`. */
+  readonly held: Array<{ readonly sid: string; readonly session: Record<string, unknown> } | undefined>
 }
 
 const optionsOf = (c: Config): StoreOptions => ({
@@ -164,6 +200,7 @@ const optionsOf = (c: Config): StoreOptions => ({
   ttlSeconds: 6.5,
   strictSessionIds: false,
   checkEvictionPolicy: false,
+  concurrentSaves: c.concurrentSaves,
   ...(c.owners === null ? {} : { ownerOf, maxSessionsPerOwner: c.owners.max })
 })
 
@@ -203,6 +240,27 @@ const perform = (side: Side, step: Step, now: number): Promise<unknown> => {
             )
           )
       )
+    case 'load':
+      return outcome(async () => {
+        // A session to hold: the one there, or one saved first (a tombstone refuses it: nothing is held).
+        let found = await store.access.get(step.sid)
+        if (found === null) {
+          const fresh = { cookie: cookieOf(now, 9 * U + HALF), payload: { user: 'al', n: 0 } }
+          await store.access.set(step.sid, fresh as unknown as SessionData)
+          found = await store.access.get(step.sid)
+        }
+        side.held[step.slot] =
+          found === null ? undefined : { sid: step.sid, session: found as unknown as Record<string, unknown> }
+        return found
+      })
+    case 'saveHeld': {
+      const held = side.held[step.slot]
+      if (held === undefined) return Promise.resolve('nothing held')
+      if (step.value === null) delete held.session[step.field]
+      else held.session[step.field] = step.value
+      held.session['cookie'] = cookieOf(now, step.ttl)
+      return outcome(() => store.access.set(held.sid, held.session as unknown as SessionData))
+    }
     case 'atouch':
       return outcome(() => store.access.touch(step.sid, { cookie: cookieOf(now, step.ttl) } as unknown as SessionData))
     case 'destroy':
@@ -347,7 +405,8 @@ const tally = (what: string): void => void seen.set(what, (seen.get(what) ?? 0) 
 const kindOf = (step: Step, answer: unknown): string => {
   const a = answer as { ok?: unknown; error?: string }
   if (a?.error !== undefined) return `${step.op} error`
-  if (step.op === 'set' || step.op === 'atouch' || step.op === 'destroy') return `${step.op} ${String(a?.ok)}`
+  if (step.op === 'set' || step.op === 'atouch' || step.op === 'destroy' || step.op === 'saveHeld')
+    return `${step.op} ${String(a?.ok ?? a)}`
   if (step.op === 'get' || step.op === 'aget') return `${step.op} ${a?.ok === null ? 'null' : 'session'}`
   if (step.op === 'sessionsOf') return `sessionsOf ${Array.isArray(a?.ok) && a.ok.length > 0 ? 'some' : 'none'}`
   if (step.op === 'destroySessionsOf') return `destroySessionsOf ${a?.ok === 0 ? 'none' : 'some'}`
@@ -372,8 +431,11 @@ it('store operations: the same answers, keys, values and TTLs on both, after eve
           return redis.raw('SET', k, `foreign ${k}`)
         })
       )
-      const real: Side = { store: createRedisStore(redis.client, { ...optionsOf(config), now: clock }) }
-      const memory: Side = { store: createRedisStore(client, { ...optionsOf(config), now: client.clock.now }) }
+      const real: Side = { store: createRedisStore(redis.client, { ...optionsOf(config), now: clock }), held: [] }
+      const memory: Side = {
+        store: createRedisStore(client, { ...optionsOf(config), now: client.clock.now }),
+        held: []
+      }
       const done: Array<string> = []
       const trace = () => `\n  config ${show(config)}\n  steps ${done.join('; ')}`
       for (const planned of sequence) {
