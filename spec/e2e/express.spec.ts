@@ -256,12 +256,14 @@ race.after(async () => {
   await raceRedis?.stop()
 })
 
-type StoreKind = 'ours' | 'ours on ioredis' | 'connect-redis' | 'touch-as-set'
+type StoreKind = 'ours' | 'ours, merge' | 'ours on ioredis' | 'connect-redis' | 'touch-as-set'
 
 const buildStore = (kind: StoreKind): { readonly store: session.Store; readonly prefix: string } => {
   switch (kind) {
     case 'ours':
       return { store: createRedisStore(raceClient), prefix: PREFIX }
+    case 'ours, merge':
+      return { store: createRedisStore(raceClient, { prefix: 'merge:', concurrentSaves: 'merge' }), prefix: 'merge:' }
     case 'ours on ioredis':
       return { store: createRedisStore(fromIoRedis(raceIo), { prefix: 'io:' }), prefix: 'io:' }
     case 'connect-redis':
@@ -399,6 +401,22 @@ for (const variant of variants) {
           `the touch-as-set control was expected to resurrect some sessions, got ${show(control)}`
         )
       }
+    }
+  )
+}
+
+// The same trials with concurrentSaves: 'merge': a merge never brings a logged-out session back.
+for (const variant of variants) {
+  race(
+    `${variant.name} (slow request ends with store.${variant.write}): ours with concurrentSaves 'merge' never resurrects`,
+    async () => {
+      const ours = await runTrials('ours, merge', variant)
+      console.log(
+        `race ${variant.name} [store.${variant.write}]: ours, merge ${show(ours)} (late writes: ${ours.late})`
+      )
+      assertInterleaved('ours, merge', ours, variant)
+      assert.is(ours.resurrected, 0, `our store with merge resurrected ${show(ours)} sessions`)
+      assert.is(ours.tombstones, ours.trials, 'every logged-out session is a tombstone')
     }
   )
 }
