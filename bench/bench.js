@@ -19,6 +19,7 @@ const { runBatched } = require('./batched')
 const { runHttp } = require('./http')
 const { runWaitReplicas } = require('./wait-replicas')
 const { runCluster, clusterTable } = require('./cluster')
+const { runConcurrentSaves, concurrentSavesRows } = require('./concurrent-saves')
 
 const quick = process.argv.includes('--quick')
 const plan = quick
@@ -28,6 +29,7 @@ const plan = quick
       batched: { rounds: 1, sessions: 2000 },
       http: { rounds: 1, seconds: 1, connections: 64 },
       waitReplicas: { rounds: 1, n: 500, inFlight: 64 },
+      concurrentSaves: { rounds: 1, n: 2000, inFlight: 64 },
       cluster: { rounds: 1, sessions: 1000 }
     }
   : {
@@ -36,6 +38,7 @@ const plan = quick
       batched: { rounds: 3, sessions: 100000 },
       http: { rounds: 3, seconds: 3, connections: 64 },
       waitReplicas: { rounds: 3, n: 5000, inFlight: 64 },
+      concurrentSaves: { rounds: 7, n: 2000, inFlight: 64 },
       cluster: { rounds: 3, sessions: 100000 }
     }
 const log = (m) => process.stderr.write(m + '\n')
@@ -95,6 +98,7 @@ const versions = (url) => {
     const batched = await runBatched({ url: redis.url, ...plan.batched, log })
     const httpResult = await runHttp({ url: redis.url, ...plan.http, log })
     const waitReplicas = await runWaitReplicas({ ...plan.waitReplicas, log })
+    const concurrentSaves = await runConcurrentSaves({ url: redis.url, ...plan.concurrentSaves, log })
     const bytes = await storedBytes(redis.url)
     const cluster = await runCluster({ ...plan.cluster, log })
     const results = {
@@ -113,6 +117,7 @@ const versions = (url) => {
       batched,
       http: httpResult,
       waitReplicas,
+      concurrentSaves,
       storedBytes: bytes,
       cluster,
       seconds: (Date.now() - t0) / 1000
@@ -227,6 +232,14 @@ const versions = (url) => {
           fmt(v.loginLogoutPairsPerSec)
         ])
       )
+    )
+    out.push('')
+    out.push(
+      `A save of a session the store handed out, per concurrentSaves mode (${plan.concurrentSaves.inFlight} in flight, ` +
+        `${plan.concurrentSaves.n} saves, median of ${plan.concurrentSaves.rounds} interleaved rounds; CPU per save)`
+    )
+    out.push(
+      table(['case', 'mode', 'saves/s', 'client µs/save', 'Redis µs/save'], concurrentSavesRows(concurrentSaves))
     )
     out.push('')
     out.push('Stored bytes per typical session (MEMORY USAGE, default prefixes, 32-character id)')

@@ -5,11 +5,12 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { makeStoreOperations } from '../src/assemble'
 import { baseOperations } from '../src/operations/base'
+import { makeSaveBases, rememberingBases, withConcurrentSaves } from '../src/operations/concurrent-saves'
 import { withDeadline } from '../src/operations/deadline'
 import type { StoreOperations } from '../src/operations/model'
 import type { SessionClient } from '../src/client/contract'
 import { timedOut, walkFailed, type StoreError } from '../src/errors'
-import { resolveOptions, type StoreOptions } from '../src/options'
+import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../src/options'
 import { GET_WITH_TTL_SCRIPT, TOMBSTONE_ONE_SCRIPT, TOMBSTONE_SCRIPT } from '../src/scripts'
 import { makeFakeRedis, type FakeRedis } from './fakes/redis'
 import { assertRight, runLeft, runRight, storedSession } from './helpers'
@@ -188,36 +189,55 @@ hot("express-session's get and touch are the record's get and touch: one functio
   assert.is.not(lazy.sessionGet, lazy.get, 'with lazy touch they differ (the check can fail)')
 })
 
-hot('the record is the base with the deadline over it, and no other wrapper on the path', async () => {
-  Error.stackTraceLimit = 100
-  const redis = makeFakeRedis()
-  const deps = { ...assertRight(resolveOptions({ now: redis.now })) }
-  const expected = probing(redis)
-  const byHand = withDeadline(deps)(baseOperations({ ...deps, ...clientOf(expected.client) }))
-  const wanted = await sendEach(byHand, redis, expected.stacks)
-  const actual = probing(redis)
-  const built = makeStoreOperations({ ...deps, ...clientOf(actual.client) })
-  const frames = await sendEach(built, redis, actual.stacks)
-  assert.is(frames.length, 6)
-  assert.ok(frames.every((f) => f.length > 0))
-  assert.equal(frames, wanted)
-  // The check can fail: one decorator more on the path is one frame more.
-  const guarded = probing(redis)
-  const { ops: failing, state } = build(guarded.client, { whenDisconnected: 'fail' })
-  state.ready = true
-  const more = await sendEach(failing, redis, guarded.stacks)
-  assert.ok(more.every((f, i) => f.length > (frames[i]?.length ?? 0)))
-})
+/**
+ * The record every store has: the base, `withConcurrentSaves` (on in every mode: a save that changed nothing is a
+ * renewal, issue 17), and `withDeadline` over it.
+ */
+const defaultRecord = (deps: ResolvedOptions, client: SessionClient) => {
+  const bases = makeSaveBases()
+  const base = baseOperations({ ...deps, serializer: rememberingBases(deps.serializer, bases), client })
+  return withConcurrentSaves({ concurrentSaves: deps.concurrentSaves, serializer: deps.serializer, bases })(base)
+}
 
-hot('operationTimeoutMs 0 and defaults otherwise: the base record itself, no wrapper at all', async () => {
-  const redis = makeFakeRedis()
-  const deps = { ...assertRight(resolveOptions({ now: redis.now, operationTimeoutMs: 0 })) }
-  const expected = probing(redis)
-  const wanted = await sendEach(baseOperations({ ...deps, ...clientOf(expected.client) }), redis, expected.stacks)
-  const actual = probing(redis)
-  const built = makeStoreOperations({ ...deps, ...clientOf(actual.client) })
-  assert.equal(await sendEach(built, redis, actual.stacks), wanted)
-})
+hot(
+  'the record is the base with concurrent saves and the deadline over it, and no other wrapper on the path',
+  async () => {
+    Error.stackTraceLimit = 100
+    const redis = makeFakeRedis()
+    const deps = { ...assertRight(resolveOptions({ now: redis.now })) }
+    const expected = probing(redis)
+    const byHand = withDeadline(deps)(defaultRecord(deps, clientOf(expected.client).client))
+    const wanted = await sendEach(byHand, redis, expected.stacks)
+    const actual = probing(redis)
+    const built = makeStoreOperations({ ...deps, ...clientOf(actual.client) })
+    const frames = await sendEach(built, redis, actual.stacks)
+    assert.is(frames.length, 6)
+    assert.ok(frames.every((f) => f.length > 0))
+    assert.equal(frames, wanted)
+    // The check can fail: one decorator more on the path is one frame more.
+    const guarded = probing(redis)
+    const { ops: failing, state } = build(guarded.client, { whenDisconnected: 'fail' })
+    state.ready = true
+    const more = await sendEach(failing, redis, guarded.stacks)
+    assert.ok(
+    more.every((f, i) => f.length > (frames[i]?.length ?? 0)),
+    JSON.stringify([more.map((f) => f.length), frames.map((f) => f.length)])
+  )
+  }
+)
+
+hot(
+  'operationTimeoutMs 0 and defaults otherwise: the base record with concurrent saves, no other wrapper',
+  async () => {
+    const redis = makeFakeRedis()
+    const deps = { ...assertRight(resolveOptions({ now: redis.now, operationTimeoutMs: 0 })) }
+    const expected = probing(redis)
+    const wanted = await sendEach(defaultRecord(deps, clientOf(expected.client).client), redis, expected.stacks)
+    const actual = probing(redis)
+    const built = makeStoreOperations({ ...deps, ...clientOf(actual.client) })
+    assert.equal(await sendEach(built, redis, actual.stacks), wanted)
+  }
+)
 
 hot.run()
 

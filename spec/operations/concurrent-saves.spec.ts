@@ -274,6 +274,19 @@ it('absolute lifetime: the creation stamp survives a merge; lazy touch: its read
   )
 })
 
+it('a copy the store did not hand out, unchanged since the last read of its id, is renewed (GETEX)', async () => {
+  const redis = makeFakeRedis()
+  const ops = build(redis, {})
+  await runRight(ops.set('abc', sess(redis, { user: 'alice' })))
+  const copy = { ...(await load(ops)) } // @fastify/session copies each session it loads
+  copy['cookie'] = { ...(copy['cookie'] as object), expires: new Date(redis.now() + DAY_MS), originalExpires: 'x' }
+  redis.calls.length = 0
+  assert.is(assertRight(await save(ops, copy)), 'written')
+  assert.equal(commands(redis), ['GETEX'])
+  assert.is(assertRight(await ops.set('nobody', copy as unknown as SessionData)()), 'written', 'another id: SET')
+  assert.equal(commands(redis), ['GETEX', 'SET'])
+})
+
 it('a session the store did not hand out (a new one, a copy) is saved as before: one SET', async () => {
   const redis = makeFakeRedis()
   const ops = build(redis, { concurrentSaves: 'merge' })

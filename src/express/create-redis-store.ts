@@ -6,7 +6,6 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import * as O from 'fp-ts/lib/Option'
-import * as TE from 'fp-ts/lib/TaskEither'
 import { pipe } from 'fp-ts/lib/function'
 import session, { type SessionData, type Store } from 'express-session'
 import { makeStoreOperations } from '../assemble'
@@ -206,7 +205,7 @@ export const makeStoreConstructors = (
 
     const access: StoreAccess = {
       get: (sid) => runMapped(() => ops.get(sid), orNull),
-      set: (sid, sess) => runToCallback(() => TE.map(settled)(ops.set(sid, sess))),
+      set: (sid, sess) => runToCallback(() => () => ops.set(sid, sess)().then(E.map(settled))),
       touch: (sid, sess) => runToCallback(() => ops.touch(sid, sess)),
       destroy: (sid) => runToCallback(() => ops.destroy(sid)),
       all: () => runToCallback(ops.all),

@@ -15,14 +15,16 @@ import type { ConcurrentSaves } from '../options'
 import { isRecord } from '../refinements'
 import type { Serializer } from '../serializer/serializer'
 import type { ExpiryBound } from '../ttl'
-import type { Feature, SetOutcome, StoreOperations } from './model'
+import { overBoth, type Feature, type SetOutcome, type StoreOperations } from './model'
 
 // --- model
 
 /**
  * The value each session object was read from: the stored bytes (ciphertext with encryption), keyed by the object
  * the store handed out, held weakly (an object nobody holds any more is forgotten with it). `carry` passes it on to
- * a copy, as express-session's `createSession` makes one of every session it loads.
+ * a copy, as express-session's `createSession` makes one of every session it loads. `lastRead` is the value a `get`
+ * last read for a session id (the 10,000 ids read last): for a save of an object the store did not hand out, which
+ * can only be compared with it, never made conditional on it.
  *
  * @category model
  * @since 0.1.0
@@ -31,6 +33,8 @@ export interface SaveBases {
   readonly remember: (session: object, stored: string) => void
   readonly recall: (session: object) => string | undefined
   readonly carry: (from: object, to: object) => void
+  readonly noteRead: (sid: string, stored: string) => void
+  readonly lastRead: (sid: string) => string | undefined
 }
 
 /**
@@ -50,11 +54,18 @@ export interface ConcurrentSavesDeps {
  * @category constructors
  * @since 0.1.0
  */
-export const makeSaveBases = (): SaveBases => {
+export const makeSaveBases = (capacity = 10_000): SaveBases => {
   const bases = new WeakMap<object, string>()
+  const byId = new Map<string, string>()
   return {
     remember: (session, stored) => void bases.set(session, stored),
+    noteRead: (sid, stored) => {
+      byId.delete(sid)
+      byId.set(sid, stored)
+      if (byId.size > capacity) byId.delete(byId.keys().next().value as string)
+    },
     recall: (session) => bases.get(session),
+    lastRead: (sid) => byId.get(sid),
     carry: (from, to) => {
       const stored = bases.get(from)
       if (stored !== undefined) bases.set(to, stored)
@@ -92,9 +103,14 @@ const sameField = (a: Fields, b: Fields, k: string): boolean =>
 const changedFields = (a: Fields, b: Fields): ReadonlyArray<string> =>
   [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => k !== 'cookie' && !sameField(a, b, k))
 
-/** The cookie's JSON without its expiry (`expires`), which a rolling session moves on every request. */
+/**
+ * The cookie's JSON without its expiry, which a rolling session moves on every request: `expires`, and
+ * `originalExpires`, where @fastify/session keeps the expiry the cookie was loaded with.
+ */
 const cookieText = (cookie: unknown): string =>
-  JSON.stringify(cookie, (key, value: unknown) => (key === 'expires' ? undefined : value)) ?? ''
+  JSON.stringify(cookie, (key, value: unknown) =>
+    key === 'expires' || key === 'originalExpires' ? undefined : value
+  ) ?? ''
 
 /**
  * Whether `ours` is `base` but for the cookie's expiry: every top-level field has the same JSON, and so has the
@@ -103,8 +119,15 @@ const cookieText = (cookie: unknown): string =>
  * @category merging
  * @since 0.1.0
  */
-export const unchangedSince = (base: Fields, ours: Fields): boolean =>
-  changedFields(base, ours).length === 0 && cookieText(base['cookie']) === cookieText(ours['cookie'])
+export const unchangedSince = (base: Fields, ours: Fields): boolean => {
+  // The first difference ends it: most saves changed something, and find it early.
+  const keys = Object.keys(ours)
+  if (keys.length !== Object.keys(base).length) return false
+  for (const k of keys) {
+    if (k !== 'cookie' && (!has(base, k) || JSON.stringify(base[k]) !== JSON.stringify(ours[k]))) return false
+  }
+  return cookieText(base['cookie']) === cookieText(ours['cookie'])
+}
 
 /**
  * The three-way merge of a save with the session another request stored since this one loaded `base`, by top-level
@@ -154,7 +177,11 @@ const MAX_MERGES = 3
  *
  * A tombstone wins over every save (`'tombstoned'`), and a session that ended while the request ran (expired,
  * destroyed and its tombstone gone) is not brought back (`'ended'`). A session whose base is not known (a new
- * session, one built by the caller) is written as the record's `set` does, in every mode.
+ * session, a copy: @fastify/session copies every session it loads into an object of its own) is compared with the
+ * value last read for its id (`SaveBases.lastRead`): unchanged, its TTL is renewed as in 1; otherwise it is written as
+ * the record's `set` does, in every mode (a save that cannot tell which load it comes from cannot be conditional).
+ * The comparison only ever skips a write, of a session equal to a value Redis held a moment ago: whatever Redis
+ * holds now was written since, and is kept.
  *
  * @category features
  * @since 0.1.0
@@ -166,7 +193,13 @@ export const withConcurrentSaves =
       const parsed = deps.serializer.parse(raw, { sid })
       return E.isRight(parsed) && isRecord(parsed.right) ? parsed.right : undefined
     }
-    const renewed = (alive: boolean): SetOutcome => (alive ? 'written' : 'ended')
+    /** The save of an unchanged session: the record's `touch` (sent at once), `'written'` or `'ended'`. */
+    const renewal =
+      (sid: string, session: SessionData, bound: ExpiryBound | undefined): TE.TaskEither<StoreError, SetOutcome> =>
+      () =>
+        ops
+          .touch(sid, session, bound)()
+          .then((alive) => (E.isLeft(alive) ? alive : E.right(alive.right ? 'written' : 'ended')))
 
     /** Saves `ours` on the condition that the key holds `stored` (read as `base`), merging `merges` times at most. */
     const saveOver = (
@@ -193,16 +226,39 @@ export const withConcurrentSaves =
         })(ops.get(sid))
       })(ops.set(sid, ours, bound, { ifStored: stored }))
 
+    // Each session a get hands out: the value it was read from, noted for its id too (`lastRead`).
+    const noting =
+      (get: StoreOperations['get']): StoreOperations['get'] =>
+      (sid) =>
+      () =>
+        // Not TE.map, which calls the task a microtask later: the command leaves now, as without the feature.
+        get(sid)().then((found) => {
+          const stored = E.isRight(found) && O.isSome(found.right) ? deps.bases.recall(found.right.value) : undefined
+          if (stored !== undefined) deps.bases.noteRead(sid, stored)
+          return found
+        })
+    const [get, sessionGet] = overBoth(noting, ops.get, ops.sessionGet)
+
     return {
       ...ops,
+      get,
+      sessionGet,
       set: (sid, session, bound, condition) => {
         const stored = condition?.ifStored ?? deps.bases.recall(session)
-        if (stored === undefined) return ops.set(sid, session, bound, condition)
+        if (stored === undefined) {
+          // Not handed out by the store (a new session, a copy: @fastify/session copies each session it loads):
+          // unchanged since the last read of its id, it is renewed; otherwise written whole, as ever.
+          const last = deps.bases.lastRead(sid)
+          const base = last === undefined ? undefined : read(sid, last)
+          return base !== undefined && unchangedSince(base, session as unknown as Fields)
+            ? renewal(sid, session, bound)
+            : ops.set(sid, session, bound, condition)
+        }
         const base = read(sid, stored)
         // A base that no longer parses (the serializer changed): nothing to compare with; the save is conditional
         // on it all the same, and a conflict there is a merge with no field known to be unchanged.
         if (base !== undefined && unchangedSince(base, session as unknown as Fields))
-          return TE.map(renewed)(ops.touch(sid, session, bound))
+          return renewal(sid, session, bound)
         if (deps.concurrentSaves === 'overwrite' && condition === undefined) return ops.set(sid, session, bound)
         return saveOver(sid, session, bound, stored, base ?? {}, 0)
       }
