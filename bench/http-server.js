@@ -28,7 +28,9 @@ const makeStore = async () => {
     session({
       store: await makeStore(),
       secret: 'bench-secret',
-      resave: false,
+      // HTTP_RESAVE=1: every request saves (resave) and moves the cookie's expiry (rolling), changed or not.
+      resave: process.env.HTTP_RESAVE === '1',
+      rolling: process.env.HTTP_RESAVE === '1',
       saveUninitialized: false,
       cookie: { maxAge: 86400000 }
     })

@@ -9,10 +9,10 @@ const { median } = require('./lib')
 
 const AUTOCANNON = path.join(path.dirname(require.resolve('autocannon/package.json')), 'autocannon.js')
 
-const startApp = (kind, url, dist) =>
+const startApp = (kind, url, dist, server = 'http-server.js', env = {}) =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'http-server.js'), kind], {
-      env: { ...process.env, REDIS_URL: url, ...(dist === undefined ? {} : { STORE_DIST: dist }) },
+    const child = spawn(process.execPath, [path.join(__dirname, server), kind], {
+      env: { ...process.env, ...env, REDIS_URL: url, ...(dist === undefined ? {} : { STORE_DIST: dist }) },
       stdio: ['ignore', 'pipe', 'inherit']
     })
     child.on('error', reject)
@@ -62,8 +62,9 @@ const load = (port, route, cookie, seconds, connections) =>
   })
 
 /**
- * `apps`, when given, names the apps to compare: { name: { kind, dist } } (a kind of http-server.js, and the build
- * it loads); by default the four kinds on this tree's build.
+ * `apps`, when given, names the apps to compare: { name: { kind, dist, server, env } } (a kind of http-server.js — or
+ * of `server`, fastify-server.js —, the build it loads, and environment variables: `HTTP_RESAVE=1` for express-session
+ * with `resave` and `rolling`); by default the four kinds on this tree's build.
  */
 const runHttp = async ({ url, rounds, seconds, connections, log, apps: wanted }) => {
   const specs =
@@ -73,7 +74,7 @@ const runHttp = async ({ url, rounds, seconds, connections, log, apps: wanted })
   const samples = {}
   try {
     for (const kind of kinds) {
-      apps[kind] = await startApp(specs[kind].kind, url, specs[kind].dist)
+      apps[kind] = await startApp(specs[kind].kind, url, specs[kind].dist, specs[kind].server, specs[kind].env)
       apps[kind].cookie = await login(apps[kind].port)
     }
     for (let r = 0; r < rounds; r++) {

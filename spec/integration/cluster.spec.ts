@@ -198,6 +198,25 @@ for (const [name] of families) {
     return createRedisStore(subject.client, {})
   }
 
+  it(`${name}: concurrentSaves 'merge' on keys of all three masters: two loads, two saves, both changes`, async (ctx) => {
+    await flush(ctx)
+    const subject = ctx.subjects.get(name)
+    if (subject === undefined) throw new Error(`no ${name} client`)
+    const s = createRedisStore(subject.client, { concurrentSaves: 'merge' })
+    for (let i = 0; i < 12; i++) {
+      const sid = `merge${i}`
+      await ok('set', () => s.access.set(sid, session_(60_000, { n: 0 })))
+      const [a, b] = [await ok('get', () => s.access.get(sid)), await ok('get', () => s.access.get(sid))]
+      assert.ok(a !== null && b !== null)
+      Object.assign(a, { cart: ['apple'] })
+      Object.assign(b, { theme: 'dark' })
+      assert.is(await ok('set a', () => s.access.set(sid, a)), 'written')
+      assert.is(await ok('set b', () => s.access.set(sid, b)), 'written')
+      const now = (await ok('get', () => s.access.get(sid))) as unknown as Record<string, unknown>
+      assert.equal([now['n'], now['cart'], now['theme']], [0, ['apple'], 'dark'], sid)
+    }
+  })
+
   it(`${name}: set / get / touch / destroy on keys spread over all three masters; tombstones`, async (ctx) => {
     await flush(ctx)
     const s = store(ctx)
