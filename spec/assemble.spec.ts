@@ -220,9 +220,9 @@ hot(
     state.ready = true
     const more = await sendEach(failing, redis, guarded.stacks)
     assert.ok(
-    more.every((f, i) => f.length > (frames[i]?.length ?? 0)),
-    JSON.stringify([more.map((f) => f.length), frames.map((f) => f.length)])
-  )
+      more.every((f, i) => f.length > (frames[i]?.length ?? 0)),
+      JSON.stringify([more.map((f) => f.length), frames.map((f) => f.length)])
+    )
   }
 )
 
