@@ -5,7 +5,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { makeStoreOperations } from '../../src/assemble'
 import { CREATED_AT_FIELD } from '../../src/operations/absolute-lifetime'
-import { makeSaveBases, mergeSessions, unchangedSince } from '../../src/operations/concurrent-saves'
+import { makeSaveBases, mergeSessions, sameButExpiry, unchangedSince } from '../../src/operations/concurrent-saves'
 import type { StoreOperations } from '../../src/operations/model'
 import { resolveOptions, type StoreOptions } from '../../src/options'
 import { encryptedSerializer } from '../../src/serializer/encrypted'
@@ -60,6 +60,34 @@ rules('unchangedSince: only the cookie expiry may move; any other cookie field o
   assert.not.ok(unchangedSince(base, { cookie, user: { id: 2 } }))
   assert.not.ok(unchangedSince(base, { cookie, user: { id: 1 }, extra: null }))
   assert.not.ok(unchangedSince(base, { cookie }))
+})
+
+rules('sameButExpiry: serialized sessions equal but inside the cookie expiry values, and nowhere else', () => {
+  const at = (ms: number) => new Date(1_900_000_000_000 + ms).toISOString()
+  const text = (cookie: Record<string, unknown>, rest: Record<string, unknown> = { user: 'alice' }) =>
+    JSON.stringify({ cookie, ...rest })
+  const express = (ms: number) => ({ originalMaxAge: 60_000, expires: at(ms), httpOnly: true, path: '/' })
+  assert.ok(sameButExpiry(text(express(0)), text(express(0))))
+  assert.ok(sameButExpiry(text(express(5_000)), text(express(0))), 'a rolling cookie')
+  const fastify = (ms: number) => ({ expires: at(ms), originalMaxAge: 60_000, originalExpires: at(ms - 9), path: '/' })
+  assert.ok(sameButExpiry(text(fastify(5_000)), text(fastify(0))), "@fastify/session's originalExpires")
+  assert.not.ok(sameButExpiry(text(express(0), { user: 'bob__' }), text(express(0))), 'a field, same length')
+  assert.not.ok(sameButExpiry(text(express(0), { user: 'alicia' }), text(express(0))), 'a field, longer')
+  assert.not.ok(
+    sameButExpiry(text({ ...express(0), path: '/b' }), text({ ...express(0), path: '/a' })),
+    'another cookie field'
+  )
+  const nested = (ms: number) => text(express(0), { plan: { expires: at(ms) } })
+  assert.not.ok(sameButExpiry(nested(5_000), nested(0)), 'an expires outside the cookie is a field like any other')
+  const quoted = (ms: number) => text({ ...express(ms), path: '/"expires":"x' })
+  assert.ok(sameButExpiry(quoted(5_000), quoted(0)), 'quotes inside cookie strings')
+  assert.not.ok(sameButExpiry('{"user":"a"}', '{"user":"b"}'), 'no cookie')
+  // @fastify/session stores no originalExpires at login, and one on every later save.
+  const { originalExpires: _, ...atLogin } = fastify(0)
+  assert.ok(sameButExpiry(text(fastify(5_000)), text(atLogin)), 'originalExpires appears')
+  const last = (ms: number) => text({ path: '/', expires: at(ms) })
+  assert.ok(sameButExpiry(last(5_000), last(0)), 'expires last in the cookie')
+  assert.not.ok(sameButExpiry(text({ ...express(0), httpOnly: false }), text(express(0))), 'a boolean of the cookie')
 })
 
 rules.run()
@@ -231,6 +259,12 @@ it('encryption: the condition is the stored ciphertext, and the merge reads both
   assert.ok(O.isSome(now))
   const v = now.value as unknown as Record<string, unknown>
   assert.equal([v['cart'], v['theme']], [['apple'], 'dark'])
+  // Unchanged but for the expiry: ciphertext cannot be compared as text; read back, it is compared by field.
+  const c = await load(ops)
+  c['cookie'] = { ...(c['cookie'] as object), expires: new Date(redis.now() + 2 * DAY_MS) }
+  redis.calls.length = 0
+  assert.is(assertRight(await save(ops, c)), 'written')
+  assert.equal(commands(redis), ['GETEX'])
 })
 
 it('owner index: an owner set by the other request moves the merged session into that owner index', async () => {

@@ -156,6 +156,65 @@ export const mergeSessions = (base: Fields, ours: Fields, theirs: Fields): Recor
   return merged
 }
 
+/**
+ * A serialized session without its cookie's expiry: the JSON text with the entries `expires` and `originalExpires`
+ * (where @fastify/session keeps the expiry the cookie was loaded with) taken out of the top-level `"cookie":{…}`,
+ * each with one comma. `undefined` when the text has no such object. The cookie holds no nested object
+ * (express-session's and @fastify/session's hold strings, numbers, booleans and null), so it ends at its first `}`
+ * outside a string.
+ */
+const withoutExpiry = (text: string): string | undefined => {
+  const open = text.indexOf('"cookie":{')
+  if (open < 0) return undefined
+  let out = ''
+  let kept = 0 // text[kept..] is not yet in out
+  let entry = open + 10 // where the current entry starts
+  let key = ''
+  let keyStart = -1
+  let inString = false
+  let afterColon = false
+  for (let i = open + 10; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92 /* \ */) i++
+      else if (c === 34 /* " */) {
+        inString = false
+        if (!afterColon) key = text.slice(keyStart, i)
+      }
+      continue
+    }
+    if (c === 34) {
+      inString = true
+      keyStart = i + 1
+      if (!afterColon) entry = i
+    } else if (c === 58 /* : */) afterColon = true
+    else if (c === 44 /* , */ || c === 125 /* } */) {
+      if (afterColon && (key === 'expires' || key === 'originalExpires')) {
+        // An entry followed by a comma goes with it; the last one takes the comma before it, if any.
+        const from = c === 44 ? entry : text.charCodeAt(entry - 1) === 44 ? entry - 1 : entry
+        out += text.slice(kept, from)
+        kept = c === 44 ? i + 1 : i
+      }
+      afterColon = false
+      if (c === 125) return out + text.slice(kept)
+    } else if (c === 123 /* { */ || c === 91 /* [ */) return undefined
+  }
+  return undefined
+}
+
+/**
+ * Whether two serialized sessions are the same but for the cookie's expiry: equal, or equal once the cookie's
+ * `expires` and `originalExpires` are taken out of both. String work only, no parse: the unchanged check of every
+ * save of a JSON-stored session.
+ *
+ * @internal
+ */
+export const sameButExpiry = (text: string, stored: string): boolean => {
+  if (text === stored) return true
+  const a = withoutExpiry(text)
+  return a !== undefined && a === withoutExpiry(stored)
+}
+
 // --- features
 
 /** Merges after the first compare-and-set: at most this many, then `ESESSION_CONFLICT`. */
@@ -193,6 +252,20 @@ export const withConcurrentSaves =
       const parsed = deps.serializer.parse(raw, { sid })
       return E.isRight(parsed) && isRecord(parsed.right) ? parsed.right : undefined
     }
+    /**
+     * Whether `session` is `stored` but for the cookie's expiry. JSON text (the default serializer, a codec): its
+     * serialized form compared as text (`sameButExpiry`), no parse; anything else (ciphertext): `stored` read back
+     * and compared by field (`unchangedSince`).
+     */
+    const unchanged = (sid: string, session: SessionData, stored: string): boolean => {
+      if (stored.charCodeAt(0) === 123 /* { */) {
+        const text = deps.serializer.stringify(session, { sid })
+        return E.isRight(text) && sameButExpiry(text.right, stored)
+      }
+      const base = read(sid, stored)
+      return base !== undefined && unchangedSince(base, session as unknown as Fields)
+    }
+
     /** The save of an unchanged session: the record's `touch` (sent at once), `'written'` or `'ended'`. */
     const renewal =
       (sid: string, session: SessionData, bound: ExpiryBound | undefined): TE.TaskEither<StoreError, SetOutcome> =>
@@ -207,7 +280,7 @@ export const withConcurrentSaves =
       ours: SessionData,
       bound: ExpiryBound | undefined,
       stored: string,
-      base: Fields,
+      known: Fields | undefined,
       merges: number
     ): TE.TaskEither<StoreError, SetOutcome> =>
       TE.flatMap((outcome: SetOutcome): TE.TaskEither<StoreError, SetOutcome> => {
@@ -220,6 +293,8 @@ export const withConcurrentSaves =
           const theirs = found.value as unknown as Fields
           const now = deps.bases.recall(found.value)
           if (now === undefined) return TE.left(conflict(sid, mode, merges))
+          // A base that no longer parses (the serializer changed): a merge with no field known to be unchanged.
+          const base = known ?? read(sid, stored) ?? {}
           if (mode === 'fail' && changedFields(base, theirs).length > 0) return TE.left(conflict(sid, mode, 1))
           const merged = mergeSessions(base, ours as unknown as Fields, theirs) as unknown as SessionData
           return saveOver(sid, merged, bound, now, theirs, merges + 1)
@@ -249,18 +324,13 @@ export const withConcurrentSaves =
           // Not handed out by the store (a new session, a copy: @fastify/session copies each session it loads):
           // unchanged since the last read of its id, it is renewed; otherwise written whole, as ever.
           const last = deps.bases.lastRead(sid)
-          const base = last === undefined ? undefined : read(sid, last)
-          return base !== undefined && unchangedSince(base, session as unknown as Fields)
+          return last !== undefined && unchanged(sid, session, last)
             ? renewal(sid, session, bound)
             : ops.set(sid, session, bound, condition)
         }
-        const base = read(sid, stored)
-        // A base that no longer parses (the serializer changed): nothing to compare with; the save is conditional
-        // on it all the same, and a conflict there is a merge with no field known to be unchanged.
-        if (base !== undefined && unchangedSince(base, session as unknown as Fields))
-          return renewal(sid, session, bound)
+        if (unchanged(sid, session, stored)) return renewal(sid, session, bound)
         if (deps.concurrentSaves === 'overwrite' && condition === undefined) return ops.set(sid, session, bound)
-        return saveOver(sid, session, bound, stored, base ?? {}, 0)
+        return saveOver(sid, session, bound, stored, undefined, 0)
       }
     }
   }
