@@ -122,7 +122,11 @@ tombstone('a reply that is not a count is a CommandFailed, never a NaN passed on
   const odd = { ...redis, evalSha: async () => 'OK' }
   const e = await runLeft(makeTombstone({ client: odd, concurrencyGraceSeconds: 300, now: redis.now })(['s:a']))
   assert.is(e._tag, 'CommandFailed')
-  assert.match(String((e as { cause: Error }).cause.message), /answered OK, not a count/)
+  assert.match(String((e as { cause: Error }).cause.message), /unexpected reply to EVALSHA: string OK, not a count/)
+  // An object that cannot become a number or a string ({ toString: false }) is read without a throw.
+  const hostile = { ...redis, evalSha: async () => ({ toString: false }) }
+  const h = await runLeft(makeTombstone({ client: hostile, concurrencyGraceSeconds: 300, now: redis.now })(['s:a']))
+  assert.match(String((h as { cause: Error }).cause.message), /unexpected reply to EVALSHA: an object, not a count/)
 })
 
 tombstone(

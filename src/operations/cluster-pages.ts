@@ -7,7 +7,7 @@
  */
 import * as E from 'fp-ts/lib/Either'
 import type { ClusterTopology, RedisLike } from '../client/contract'
-import { attempt, isNotLocalKey, isUndeclaredKey, runScript } from '../client/run'
+import { attempt, isNotLocalKey, isUndeclaredKey, runScript, unexpectedReply } from '../client/run'
 import { mGetBySlot } from '../client/slot'
 import { commandFailed, type StoreError } from '../errors'
 import { NODE_MGET_SCRIPT } from '../scripts'
@@ -122,13 +122,7 @@ export const makeClusterReads = (deps: ClusterReadsDeps): ReadValues => {
     if (E.isRight(reply))
       return Array.isArray(reply.right)
         ? E.right(reply.right as ReadonlyArray<string | null>)
-        : E.left(
-            commandFailed(
-              'EVALSHA',
-              first,
-              new TypeError(`the read script answered ${String(reply.right)}, not a list of values`)
-            )
-          )
+        : E.left(unexpectedReply('EVALSHA', first, reply.right, 'a list of values'))
     const cause = reply.left._tag === 'CommandFailed' ? reply.left.cause : undefined
     if (isUndeclaredKey(cause)) declaredOnly = true
     if (declaredOnly || isNotLocalKey(cause)) return slotBySlot([...keys])

@@ -61,12 +61,9 @@ const total = E.map(concatAll(MonoidSum))
 const countOf =
   (key: string) =>
   (reply: unknown): E.Either<StoreError, number> => {
-    const n = Number(reply)
-    return Number.isInteger(n) && n >= 0
-      ? E.right(n)
-      : E.left(
-          commandFailed('EVALSHA', key, new TypeError(`the tombstone script answered ${String(reply)}, not a count`))
-        )
+    // Only a number or a numeric string is read as one: Number() of any object may throw ({ toString: false }).
+    const n = typeof reply === 'number' ? reply : typeof reply === 'string' ? Number(reply) : NaN
+    return Number.isInteger(n) && n >= 0 ? E.right(n) : E.left(unexpectedReply('EVALSHA', key, reply, 'a count'))
   }
 
 /**
