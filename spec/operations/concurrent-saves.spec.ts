@@ -321,6 +321,27 @@ it('a copy the store did not hand out, unchanged since the last read of its id, 
   assert.equal(commands(redis), ['GETEX', 'SET'])
 })
 
+it('an unchanged save of a session that is gone says why: tombstoned, ended, or for a copy the save as before', async () => {
+  const redis = makeFakeRedis()
+  const ops = build(redis, {})
+  await runRight(ops.set('abc', sess(redis)))
+  const stale = await load(ops)
+  assert.is(await runRight(ops.destroy('abc')), true)
+  assert.is(assertRight(await save(ops, stale)), 'tombstoned', 'a stale session the store handed out')
+  redis.keyspace.delete(KEY)
+  assert.is(assertRight(await save(ops, stale)), 'ended', 'not brought back')
+  assert.is(redis.keyspace.get(KEY), undefined)
+  // A copy after get, destroy (no grace) and the same content saved again: the destroy forgot the read, it is written.
+  const plain = build(redis, { concurrencyGraceSeconds: 0 })
+  await runRight(plain.set('abc', sess(redis, { user: 'alice' })))
+  const copy = { ...(await load(plain)) }
+  assert.is(await runRight(plain.destroy('abc')), true)
+  redis.calls.length = 0
+  assert.is(assertRight(await save(plain, copy)), 'written')
+  assert.equal(commands(redis), ['SET'])
+  assert.is(stored(redis)['user'], 'alice')
+})
+
 it('a session the store did not hand out (a new one, a copy) is saved as before: one SET', async () => {
   const redis = makeFakeRedis()
   const ops = build(redis, { concurrentSaves: 'merge' })

@@ -15,7 +15,7 @@ import type { ConcurrentSaves } from '../options'
 import { isRecord } from '../refinements'
 import type { Serializer } from '../serializer/serializer'
 import type { ExpiryBound } from '../ttl'
-import { overBoth, type Feature, type SetOutcome, type StoreOperations } from './model'
+import { overBoth, type Feature, type SetCondition, type SetOutcome, type StoreOperations } from './model'
 
 // --- model
 
@@ -35,6 +35,8 @@ export interface SaveBases {
   readonly carry: (from: object, to: object) => void
   readonly noteRead: (sid: string, stored: string) => void
   readonly lastRead: (sid: string) => string | undefined
+  /** Forgets the value last read for `sid` (it was written or destroyed since), or for every id. */
+  readonly forget: (sid?: string) => void
 }
 
 /**
@@ -66,6 +68,7 @@ export const makeSaveBases = (capacity = 10_000): SaveBases => {
     },
     recall: (session) => bases.get(session),
     lastRead: (sid) => byId.get(sid),
+    forget: (sid) => (sid === undefined ? byId.clear() : void byId.delete(sid)),
     carry: (from, to) => {
       const stored = bases.get(from)
       if (stored !== undefined) bases.set(to, stored)
@@ -266,13 +269,38 @@ export const withConcurrentSaves =
       return base !== undefined && unchangedSince(base, session as unknown as Fields)
     }
 
-    /** The save of an unchanged session: the record's `touch` (sent at once), `'written'` or `'ended'`. */
+    /**
+     * The save of an unchanged session: the record's `touch` (sent at once), `'written'` when it renewed a live
+     * session. When there was none, what is there decides, as it would have for the save: for a session the store
+     * handed out, the conditional save, which writes nothing and says which (`'tombstoned'` or `'ended'`); for a
+     * copy, the save itself, as ever. A second round trip, only for a session that is gone.
+     */
     const renewal =
-      (sid: string, session: SessionData, bound: ExpiryBound | undefined): TE.TaskEither<StoreError, SetOutcome> =>
+      (
+        sid: string,
+        session: SessionData,
+        bound: ExpiryBound | undefined,
+        stored: string | undefined
+      ): TE.TaskEither<StoreError, SetOutcome> =>
       () =>
         ops
           .touch(sid, session, bound)()
-          .then((alive) => (E.isLeft(alive) ? alive : E.right(alive.right ? 'written' : 'ended')))
+          .then((alive) => {
+            if (E.isLeft(alive) || alive.right)
+              return E.isLeft(alive) ? alive : E.right<StoreError, SetOutcome>('written')
+            if (stored === undefined) return written(sid, session, bound)()
+            return ops
+              .set(sid, session, bound, { ifStored: stored })()
+              .then(E.map((outcome): SetOutcome => (outcome === 'changed' ? 'ended' : outcome)))
+          })
+
+    /** The record's `set`, after which the value last read for the id is no longer what Redis holds. */
+    const written =
+      (sid: string, session: SessionData, bound: ExpiryBound | undefined, condition?: SetCondition) =>
+      (): Promise<E.Either<StoreError, SetOutcome>> => {
+        deps.bases.forget(sid)
+        return ops.set(sid, session, bound, condition)()
+      }
 
     /** Saves `ours` on the condition that the key holds `stored` (read as `base`), merging `merges` times at most. */
     const saveOver = (
@@ -325,12 +353,26 @@ export const withConcurrentSaves =
           // unchanged since the last read of its id, it is renewed; otherwise written whole, as ever.
           const last = deps.bases.lastRead(sid)
           return last !== undefined && unchanged(sid, session, last)
-            ? renewal(sid, session, bound)
-            : ops.set(sid, session, bound, condition)
+            ? renewal(sid, session, bound, undefined)
+            : written(sid, session, bound, condition)
         }
-        if (unchanged(sid, session, stored)) return renewal(sid, session, bound)
+        if (unchanged(sid, session, stored)) return renewal(sid, session, bound, stored)
+        deps.bases.forget(sid)
         if (deps.concurrentSaves === 'overwrite' && condition === undefined) return ops.set(sid, session, bound)
         return saveOver(sid, session, bound, stored, undefined, 0)
+      },
+      // A destroyed id's last read is no base for anything any more.
+      destroy: (sid) => () => {
+        deps.bases.forget(sid)
+        return ops.destroy(sid)()
+      },
+      clear: () => () => {
+        deps.bases.forget()
+        return ops.clear()()
+      },
+      destroySessionsOf: (owner, options) => () => {
+        deps.bases.forget()
+        return ops.destroySessionsOf(owner, options)()
       }
     }
   }
