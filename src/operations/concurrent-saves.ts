@@ -227,7 +227,8 @@ const MAX_MERGES = 3
  * The feature. For a session the store handed out (its base known), `set`:
  *
  * 1. writes nothing when the session is its base but for the cookie's expiry: it renews the key's TTL (the record's
- *    `touch`) and answers `'written'`, or `'ended'` when there is no live session to renew. The stored cookie keeps
+ *    `touch`) and answers `'written'`; when there is no live session to renew, the conditional save (which writes
+ *    nothing then) says why, `'tombstoned'` or `'ended'`. The stored cookie keeps
  *    the expiry of the last write; the key's TTL is what ends a session, and express-session sets the cookie's
  *    expiry anew on each request, so nothing reads the stored one until the next real write replaces it.
  * 2. with `'overwrite'`, writes the session as the record's `set` does;
@@ -240,7 +241,8 @@ const MAX_MERGES = 3
  * A tombstone wins over every save (`'tombstoned'`), and a session that ended while the request ran (expired,
  * destroyed and its tombstone gone) is not brought back (`'ended'`). A session whose base is not known (a new
  * session, a copy: @fastify/session copies every session it loads into an object of its own) is compared with the
- * value last read for its id (`SaveBases.lastRead`): unchanged, its TTL is renewed as in 1; otherwise it is written as
+ * value a `get` last read for its id (`SaveBases.lastRead`; a write or a destroy of the id forgets it): unchanged,
+ * its TTL is renewed as in 1 (and when there is nothing to renew, it is saved as ever); otherwise it is written as
  * the record's `set` does, in every mode (a save that cannot tell which load it comes from cannot be conditional).
  * The comparison only ever skips a write, of a session equal to a value Redis held a moment ago: whatever Redis
  * holds now was written since, and is kept.
