@@ -5,13 +5,26 @@
 // The pack and the install are spec/support/pack.ts's, shared with readme.spec (one temp folder, removed at
 // exit); every child process has a time limit, so the whole spec stays bounded (about 10 s when the npm
 // cache already holds the peers).
-import { readdirSync, writeFileSync } from 'fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs'
 import { join, relative } from 'path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rethrowSetupError } from './helpers'
 import { ENTRIES } from './types/exports'
-import { installPacked, lastJson, NAME, node, root, rootPkg, run, show, tsc, type Run } from './support/pack'
+import {
+  installPacked,
+  lastJson,
+  NAME,
+  node,
+  npm,
+  pinned,
+  root,
+  rootPkg,
+  run,
+  show,
+  tsc,
+  type Run
+} from './support/pack'
 import { startRedis, type RedisServer } from './support/redis-server'
 
 const srcModules = (dir: string): Array<string> =>
@@ -262,6 +275,47 @@ pack.after(async (state) => {
   await state.redis?.stop()
   console.log(`  (pack spec: ${((Date.now() - started) / 1000).toFixed(1)} s: ${state.timings.join(', ')})`)
 })
+
+pack(
+  'npm install of the tarball beside ioredis 6 succeeds without flags, and the adapter takes its client',
+  async (state) => {
+    const consumer = join(state.work, 'consumer-ioredis6')
+    mkdirSync(consumer)
+    writeFileSync(
+      join(consumer, 'package.json'),
+      JSON.stringify({ name: 'crs-ioredis6', version: '0.0.0', private: true })
+    )
+    const peers = Object.entries(rootPkg.peerDependencies)
+      .filter(([name]) => name !== 'ioredis')
+      .map(([name, range]) => pinned(name, range))
+    const flags = [
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--ignore-scripts',
+      '--no-package-lock',
+      '--loglevel=error'
+    ]
+    const { version } = JSON.parse(readFileSync(join(root, 'node_modules', 'ioredis-6', 'package.json'), 'utf8')) as {
+      version: string
+    }
+    const ioredis6 = `ioredis@${version}`
+    const installed = await npm(['install', state.tarball, ...peers, ioredis6, ...flags], consumer, 90_000)
+    assert.is(installed.code, 0, show(installed))
+    const check = await node(
+      [
+        '-e',
+        `const { Redis } = require('ioredis'); const { fromIoRedis } = require('${NAME}/ioredis'); const c = fromIoRedis(new Redis({ lazyConnect: true })); console.log(JSON.stringify({ version: require('ioredis/package.json').version, tag: c._tag })); process.exit(0)`
+      ],
+      consumer,
+      20_000
+    )
+    assert.is(check.code, 0, show(check))
+    const out = lastJson<{ version: string; tag: string }>(check)
+    assert.match(out.version, /^6\./)
+    assert.is(out.tag, 'SessionClient')
+  }
+)
 
 pack(
   'package.json publishes through .npmignore (no "files"); "exports" and typesVersions give every entry point its types',

@@ -12,6 +12,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createClient } from 'redis'
 import Redis from 'ioredis'
+import Redis6 from 'ioredis-6'
 import express from 'express'
 import session from 'express-session'
 import { RedisStore as ConnectRedisStore } from 'connect-redis'
@@ -239,24 +240,28 @@ let raceRedis: RedisServer
 let raceClient: Client
 /** The ioredis client of our store in the ioredis trials (the checks still use raceClient). */
 let raceIo: Redis
+/** ioredis 6 (RESP3 by default) for the same trials. */
+let raceIo6: Redis6
 const opened: Array<Served> = []
 
 race.before(async () => {
   raceRedis = await startRedis()
   raceClient = createClient({ url: raceRedis.url })
   raceIo = new Redis(raceRedis.url, { lazyConnect: true })
-  await Promise.all([raceClient.connect(), raceIo.connect()])
+  raceIo6 = new Redis6(raceRedis.url, { lazyConnect: true })
+  await Promise.all([raceClient.connect(), raceIo.connect(), raceIo6.connect()])
 })
 
 race.after(async () => {
   for (const s of opened) await s.close()
   closeAgent()
   await raceIo?.quit()
+  await raceIo6?.quit()
   await raceClient?.close()
   await raceRedis?.stop()
 })
 
-type StoreKind = 'ours' | 'ours, merge' | 'ours on ioredis' | 'connect-redis' | 'touch-as-set'
+type StoreKind = 'ours' | 'ours, merge' | 'ours on ioredis' | 'ours on ioredis 6' | 'connect-redis' | 'touch-as-set'
 
 const buildStore = (kind: StoreKind): { readonly store: session.Store; readonly prefix: string } => {
   switch (kind) {
@@ -266,6 +271,8 @@ const buildStore = (kind: StoreKind): { readonly store: session.Store; readonly 
       return { store: createRedisStore(raceClient, { prefix: 'merge:', concurrentSaves: 'merge' }), prefix: 'merge:' }
     case 'ours on ioredis':
       return { store: createRedisStore(fromIoRedis(raceIo), { prefix: 'io:' }), prefix: 'io:' }
+    case 'ours on ioredis 6':
+      return { store: createRedisStore(fromIoRedis(raceIo6), { prefix: 'io6:' }), prefix: 'io6:' }
     case 'connect-redis':
       return { store: new ConnectRedisStore({ client: raceClient as never, prefix: 'cr:' }), prefix: 'cr:' }
     case 'touch-as-set': {
@@ -421,20 +428,17 @@ for (const variant of variants) {
   )
 }
 
-// The same trials with our store on ioredis 5: the tombstone must hold whatever the client.
-for (const variant of variants) {
-  race(
-    `${variant.name} (slow request ends with store.${variant.write}): ours on ioredis never resurrects`,
-    async () => {
-      const ours = await runTrials('ours on ioredis', variant)
-      console.log(
-        `race ${variant.name} [store.${variant.write}]: ours on ioredis ${show(ours)} (late writes: ${ours.late})`
-      )
-      assertInterleaved('ours on ioredis', ours, variant)
-      assert.is(ours.resurrected, 0, `our store on ioredis resurrected ${show(ours)} sessions`)
-      assert.is(ours.tombstones, ours.trials, 'every logged-out session of ours on ioredis is a tombstone')
-    }
-  )
+// The same trials with our store on ioredis 5 and 6: the tombstone must hold whatever the client.
+for (const kind of ['ours on ioredis', 'ours on ioredis 6'] as const) {
+  for (const variant of variants) {
+    race(`${variant.name} (slow request ends with store.${variant.write}): ${kind} never resurrects`, async () => {
+      const ours = await runTrials(kind, variant)
+      console.log(`race ${variant.name} [store.${variant.write}]: ${kind} ${show(ours)} (late writes: ${ours.late})`)
+      assertInterleaved(kind, ours, variant)
+      assert.is(ours.resurrected, 0, `${kind} resurrected ${show(ours)} sessions`)
+      assert.is(ours.tombstones, ours.trials, `every logged-out session of ${kind} is a tombstone`)
+    })
+  }
 }
 
 race.run()

@@ -7,6 +7,7 @@
  */
 import type session from 'express-session'
 import { Cluster } from 'ioredis'
+import { Cluster as Cluster6 } from 'ioredis-6'
 import { createCluster as createCluster6 } from 'redis'
 import { createCluster as createCluster4 } from 'redis-4'
 import { createCluster as createCluster5 } from 'redis-5'
@@ -72,6 +73,16 @@ const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Subje
           { lazyConnect: true }
         )
       )
+  ],
+  [
+    'ioredis 6 Cluster',
+    ({ ports }) => {
+      const c = new Cluster6(
+        ports.map((port) => ({ host: '127.0.0.1', port })),
+        { lazyConnect: true }
+      )
+      return { client: fromIoRedisCluster(c), connect: () => c.connect(), stop: () => c.quit() }
+    }
   ]
 ]
 
