@@ -6,6 +6,7 @@
 import session from 'express-session'
 import Redis from 'ioredis'
 import Redis6 from 'ioredis-6'
+import Valkey from 'iovalkey'
 import { createClient as createClient6 } from 'redis'
 import { createClient as createClient5 } from 'redis-5'
 import { createClient as createClient4 } from 'redis-4'
@@ -38,6 +39,8 @@ const nodeRedis = (c: AnyClient): Subject => ({ client: c, connect: () => c.conn
 // lazyConnect: ioredis would connect on its own; connect() resolves once it is ready.
 const ioRedis = (c: Redis): Subject => ({ client: fromIoRedis(c), connect: () => c.connect(), stop: () => c.quit() })
 const ioRedis6 = (c: Redis6): Subject => ({ client: fromIoRedis(c), connect: () => c.connect(), stop: () => c.quit() })
+// iovalkey, the Valkey project's fork of ioredis, goes through the same adapter.
+const ioValkey = (c: Valkey): Subject => ({ client: fromIoRedis(c), connect: () => c.connect(), stop: () => c.quit() })
 
 const clients: ReadonlyArray<readonly [string, (url: string) => Subject, string]> = [
   ['node-redis v4', (url) => nodeRedis(createClient4({ url }) as unknown as AnyClient), ''],
@@ -51,7 +54,9 @@ const clients: ReadonlyArray<readonly [string, (url: string) => Subject, string]
   ['ioredis 5', (url) => ioRedis(new Redis(url, { lazyConnect: true })), ''],
   ['ioredis 5 with keyPrefix', (url) => ioRedis(new Redis(url, { lazyConnect: true, keyPrefix: 'app:' })), 'app:'],
   ['ioredis 6', (url) => ioRedis6(new Redis6(url, { lazyConnect: true })), ''],
-  ['ioredis 6 with keyPrefix', (url) => ioRedis6(new Redis6(url, { lazyConnect: true, keyPrefix: 'app:' })), 'app:']
+  ['ioredis 6 with keyPrefix', (url) => ioRedis6(new Redis6(url, { lazyConnect: true, keyPrefix: 'app:' })), 'app:'],
+  ['iovalkey', (url) => ioValkey(new Valkey(url, { lazyConnect: true })), ''],
+  ['iovalkey with keyPrefix', (url) => ioValkey(new Valkey(url, { lazyConnect: true, keyPrefix: 'app:' })), 'app:']
 ]
 
 const session_ = (inMs: number, extra: Record<string, unknown> = {}) =>
