@@ -4,7 +4,7 @@
 // `npm run test:unit` (UNIT=1): the same build and spec compile, then only the specs that need no
 // redis-server (the ones that mirror src/), without looking for redis-server: seconds, not minutes.
 'use strict'
-const { spawnSync } = require('child_process')
+const { spawn, spawnSync } = require('child_process')
 const fs = require('fs')
 const path = require('path')
 
@@ -85,18 +85,25 @@ if (needsChromium && !fs.existsSync(CHROMIUM)) {
 
 // 3. Every *.spec.js under the compiled spec folder (with UNIT=1, those outside NEEDS_REDIS), in one uvu run.
 const pattern = process.env.SPEC ? `(${process.env.SPEC}).*\\.spec\\.js$` : '\\.spec\\.js$'
-const out = spawnSync(bin('uvu'), ['.spec-build/spec', pattern, ...(unit ? ['--ignore', NEEDS_REDIS] : [])], {
+// uvu's output is streamed as it comes (a run takes minutes: each suite's line shows as it runs) and kept, for the
+// totals of its last lines.
+const child = spawn(bin('uvu'), ['.spec-build/spec', pattern, ...(unit ? ['--ignore', NEEDS_REDIS] : [])], {
   cwd: root,
   env: Object.fromEntries([...Object.entries(process.env).filter(([k]) => k !== 'FORCE_COLOR'), ['NO_COLOR', '1']]),
-  stdio: ['ignore', 'pipe', 'inherit'],
-  encoding: 'utf8',
-  maxBuffer: 64 * 1024 * 1024
+  stdio: ['ignore', 'pipe', 'inherit']
 })
-process.stdout.write(out.stdout || '')
-const count = (label) => Number((new RegExp(`${label}:\\s+(\\d+)`).exec(out.stdout || '') || [])[1] || 0)
-// uvu's Total already leaves skipped tests out.
-const total = count('Total')
-const passed = count('Passed')
-const skipped = count('Skipped')
-const failed = out.status === 0 ? total - passed : Math.max(1, total - passed)
-finish(passed, failed, skipped)
+let seen = ''
+child.stdout.setEncoding('utf8')
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk)
+  seen = (seen + chunk).slice(-64 * 1024) // the totals are at the end
+})
+child.on('close', (status) => {
+  const count = (label) => Number((new RegExp(`${label}:\\s+(\\d+)`).exec(seen) || [])[1] || 0)
+  // uvu's Total already leaves skipped tests out.
+  const total = count('Total')
+  const passed = count('Passed')
+  const skipped = count('Skipped')
+  const failed = status === 0 ? total - passed : Math.max(1, total - passed)
+  finish(passed, failed, skipped)
+})
