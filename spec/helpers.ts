@@ -34,3 +34,26 @@ export const rethrowSetupError = (err: unknown): void => {
     ? Object.assign(new Error(`set-up failed: ${err.message}`), { stack: `set-up failed: ${err.stack ?? err.message}` })
     : new Error(`set-up failed: ${String(err)}`)
 }
+
+/**
+ * The warnings `process.emitWarning` is given while `f` runs (and for `settleMs` after), caught instead of printed:
+ * a spec that checks a warning reaches the process leaves nothing on stderr that reads like a real problem. Each is
+ * the `Error` Node would build (`name` its type, `code` its code).
+ */
+export const capturedProcessWarnings = async (f: () => unknown, settleMs = 20): Promise<Array<Error>> => {
+  const seen: Array<Error> = []
+  const original = process.emitWarning
+  process.emitWarning = ((warning: string | Error, options?: { type?: string; code?: string } | string) => {
+    const type = typeof options === 'string' ? options : options?.type
+    const code = typeof options === 'object' ? options?.code : undefined
+    const w = typeof warning === 'string' ? Object.assign(new Error(warning), { name: type ?? 'Warning' }) : warning
+    seen.push(code === undefined ? w : Object.assign(w, { code }))
+  }) as typeof process.emitWarning
+  try {
+    await f()
+    await new Promise((r) => setTimeout(r, settleMs))
+  } finally {
+    process.emitWarning = original
+  }
+  return seen
+}

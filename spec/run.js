@@ -87,11 +87,17 @@ if (needsChromium && !fs.existsSync(CHROMIUM)) {
 const pattern = process.env.SPEC ? `(${process.env.SPEC}).*\\.spec\\.js$` : '\\.spec\\.js$'
 // uvu's output is streamed as it comes (a run takes minutes: each suite's line shows as it runs) and kept, for the
 // totals of its last lines.
-const child = spawn(bin('uvu'), ['.spec-build/spec', pattern, ...(unit ? ['--ignore', NEEDS_REDIS] : [])], {
-  cwd: root,
-  env: Object.fromEntries([...Object.entries(process.env).filter(([k]) => k !== 'FORCE_COLOR'), ['NO_COLOR', '1']]),
-  stdio: ['ignore', 'pipe', 'inherit']
-})
+const child = spawn(
+  bin('uvu'),
+  ['.spec-build/spec', pattern, '--no-color', ...(unit ? ['--ignore', NEEDS_REDIS] : [])],
+  {
+    cwd: root,
+    // No colours: uvu's --no-color, and neither variable in its environment (uvu sets FORCE_COLOR=1 by default, and
+    // Node warns at startup of a process that has NO_COLOR beside it).
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NO_COLOR' && k !== 'FORCE_COLOR')),
+    stdio: ['ignore', 'pipe', 'inherit']
+  }
+)
 let seen = ''
 child.stdout.setEncoding('utf8')
 child.stdout.on('data', (chunk) => {

@@ -12,7 +12,7 @@ import {
 import type { SessionStoreError } from '../../src/express/to-error'
 import { createMemoryClient } from '../../src/memory'
 import { makeFakeRedis, makeNodeRedisFake, type FakeRedis } from '../fakes/redis'
-import { storedSession } from '../helpers'
+import { capturedProcessWarnings, storedSession } from '../helpers'
 
 type Ctx = { redis: FakeRedis; store: RedisSessionStore }
 const facade = suite<Ctx>('createRedisStore')
@@ -322,19 +322,9 @@ const withNodeEnv = async (env: string | undefined, f: () => Promise<void>): Pro
   }
 }
 
-/** The SessionStoreWarnings `process.emitWarning` sends while `f` runs and for a moment after. */
-const processWarnings = async (f: () => Promise<void>): Promise<Array<Error>> => {
-  const seen: Array<Error> = []
-  const onWarning = (w: Error): void => void (w.name === 'SessionStoreWarning' ? seen.push(w) : undefined)
-  process.on('warning', onWarning)
-  try {
-    await f()
-    await new Promise((r) => setTimeout(r, 20))
-  } finally {
-    process.off('warning', onWarning)
-  }
-  return seen
-}
+/** The SessionStoreWarnings `process.emitWarning` is given while `f` runs and for a moment after (not printed). */
+const processWarnings = async (f: () => Promise<void>): Promise<Array<Error>> =>
+  (await capturedProcessWarnings(f)).filter((w) => w.name === 'SessionStoreWarning')
 
 const tick = () => new Promise((r) => setTimeout(r, 20))
 

@@ -7,7 +7,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore, RedisStore, SessionStoreError } from '../../src'
 import { makeFakeRedis, type FakeRedis } from '../fakes/redis'
-import { storedSession } from '../helpers'
+import { capturedProcessWarnings, storedSession } from '../helpers'
 
 const sess = (redis: FakeRedis, extra: Record<string, unknown> = {}) =>
   storedSession(redis.now(), 60_000, extra) as unknown as session.SessionData
@@ -243,18 +243,10 @@ edges('a warning with no listener goes to process.emitWarning instead of vanishi
     isReady: true,
     info: async () => 'maxmemory_policy:allkeys-lru\r\n'
   })
-  const warned: Array<Error> = []
-  const onWarning = (w: Error): void => void warned.push(w)
-  process.on('warning', onWarning)
-  try {
-    createRedisStore(client)
-    await new Promise((r) => setTimeout(r, 20))
-    const ours = warned.filter((w) => w.name === 'SessionStoreWarning')
-    assert.is(ours.length, 1)
-    assert.match(ours[0]?.message ?? '', /allkeys-lru/)
-  } finally {
-    process.off('warning', onWarning)
-  }
+  const warned = await capturedProcessWarnings(() => createRedisStore(client))
+  const ours = warned.filter((w) => w.name === 'SessionStoreWarning')
+  assert.is(ours.length, 1)
+  assert.match(ours[0]?.message ?? '', /allkeys-lru/)
 })
 
 edges('ids with glob characters or braces are refused by default (ESESSION_INVALID_ID, nothing sent)', async () => {
