@@ -57,3 +57,7 @@ export const capturedProcessWarnings = async (f: () => unknown, settleMs = 20): 
   }
   return seen
 }
+
+/** How many times Redis has run `command` (lower case), from `INFO commandstats`: 0 before the first call. */
+export const commandCalls = async (client: { info(section: string): Promise<string> }, command: string) =>
+  Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(await client.info('commandstats'))?.[1] ?? 0)

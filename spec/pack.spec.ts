@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert'
 import { rethrowSetupError } from './helpers'
 import { ENTRIES } from './types/exports'
 import {
+  INSTALL_FLAGS,
   installPacked,
   lastJson,
   NAME,
@@ -288,19 +289,11 @@ pack(
     const peers = Object.entries(rootPkg.peerDependencies)
       .filter(([name]) => name !== 'ioredis')
       .map(([name, range]) => pinned(name, range))
-    const flags = [
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      '--ignore-scripts',
-      '--no-package-lock',
-      '--loglevel=error'
-    ]
     const { version } = JSON.parse(readFileSync(join(root, 'node_modules', 'ioredis-6', 'package.json'), 'utf8')) as {
       version: string
     }
     const ioredis6 = `ioredis@${version}`
-    const installed = await npm(['install', state.tarball, ...peers, ioredis6, ...flags], consumer, 90_000)
+    const installed = await npm(['install', state.tarball, ...peers, ioredis6, ...INSTALL_FLAGS], consumer, 90_000)
     assert.is(installed.code, 0, show(installed))
     const check = await node(
       [

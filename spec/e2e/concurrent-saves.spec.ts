@@ -15,6 +15,7 @@ import { createClient } from 'redis'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore, rotateSession, saveSession, type StoreOptions } from '../../src'
+import { commandCalls } from '../helpers'
 import { httpClient, listen, sidOfCookie, type Listening } from '../support/http'
 import { startRedis, type RedisServer } from '../support/redis-server'
 
@@ -193,27 +194,24 @@ it("the same field from both: 'merge' keeps one whole value; 'fail' refuses one 
   }
 })
 
-/** `calls` of one command in `INFO commandstats`. */
-const calls = async (client: Client, command: string): Promise<number> => {
-  const info = await client.info('commandstats')
-  return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0)
-}
-
 it('resave: true, rolling: true: 50 requests that change nothing send no SET, and renew the TTL', async (ctx) => {
   const { listening } = await app(ctx, {}, true, true)
   const cookie = await login(ctx, listening.port)
   const sid = sidOfCookie(cookie)
   const key = `race-${ctx.apps.length - 1}:${sid}`
   const [sets, getexes, value] = [
-    await calls(ctx.client, 'set'),
-    await calls(ctx.client, 'getex'),
+    await commandCalls(ctx.client, 'set'),
+    await commandCalls(ctx.client, 'getex'),
     await ctx.client.get(key)
   ]
   for (let i = 0; i < 50; i++) {
     const me = await ctx.http.send(listening.port, 'GET', '/me', cookie, TIMEOUT_MS)
     assert.is(me.body['user'], 'alice')
   }
-  const sent = { set: (await calls(ctx.client, 'set')) - sets, getex: (await calls(ctx.client, 'getex')) - getexes }
+  const sent = {
+    set: (await commandCalls(ctx.client, 'set')) - sets,
+    getex: (await commandCalls(ctx.client, 'getex')) - getexes
+  }
   console.log(`  [concurrent-saves] resave + rolling, 50 unchanged requests: ${sent.set} SET, ${sent.getex} GETEX`)
   assert.is(sent.set, 0)
   assert.is(sent.getex, 50)

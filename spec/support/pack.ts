@@ -135,6 +135,16 @@ export const pinned = (name: string, fallback: string): string => {
   return `${name}@${existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version : fallback}`
 }
 
+/** How a consumer installs the tarball: from the npm cache when it can, no scripts, no lock file, errors only. */
+export const INSTALL_FLAGS = [
+  '--no-audit',
+  '--no-fund',
+  '--prefer-offline',
+  '--ignore-scripts',
+  '--no-package-lock',
+  '--loglevel=error'
+] as const
+
 let workDir: string | undefined
 process.on('exit', () => {
   if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true })
@@ -177,21 +187,7 @@ const packAndInstall = async (): Promise<Packed> => {
     pinned('@types/express', '*'),
     pinned('@types/node', '^20')
   ]
-  const installed = await npm(
-    [
-      'install',
-      tarball,
-      ...deps,
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      '--ignore-scripts',
-      '--no-package-lock',
-      '--loglevel=error'
-    ],
-    consumer,
-    90_000
-  )
+  const installed = await npm(['install', tarball, ...deps, ...INSTALL_FLAGS], consumer, 90_000)
   if (installed.code !== 0) fail('npm install', installed)
   const at = join(consumer, 'node_modules', NAME)
   if (!(existsSync(at) && lstatSync(at).isDirectory() && !lstatSync(at).isSymbolicLink()))

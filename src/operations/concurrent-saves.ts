@@ -359,9 +359,12 @@ export const withConcurrentSaves =
             : written(sid, session, bound, condition)
         }
         if (unchanged(sid, session, stored)) return renewal(sid, session, bound, stored)
-        deps.bases.forget(sid)
-        if (deps.concurrentSaves === 'overwrite' && condition === undefined) return ops.set(sid, session, bound)
-        return saveOver(sid, session, bound, stored, undefined, 0)
+        if (deps.concurrentSaves === 'overwrite' && condition === undefined) return written(sid, session, bound)
+        const conditional = saveOver(sid, session, bound, stored, undefined, 0)
+        return () => {
+          deps.bases.forget(sid)
+          return conditional()
+        }
       },
       // A destroyed id's last read is no base for anything any more.
       destroy: (sid) => () => {
