@@ -16,6 +16,8 @@ import type { RedisLike, SessionClient } from '../../src/client/contract'
 import type { NodeRedisClient } from '../../src/client/node-redis'
 import { createRedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
 import { fromIoRedis } from '../../src/ioredis'
+import { fromValkeyGlide } from '../../src/valkey-glide'
+import { glideClient } from '../support/glide'
 import { startRedis, type RedisServer } from '../support/redis-server'
 
 interface AnyClient extends RedisLike {
@@ -41,8 +43,13 @@ const ioRedis = (c: Redis): Subject => ({ client: fromIoRedis(c), connect: () =>
 const ioRedis6 = (c: Redis6): Subject => ({ client: fromIoRedis(c), connect: () => c.connect(), stop: () => c.quit() })
 // iovalkey, the Valkey project's fork of ioredis, goes through the same adapter.
 const ioValkey = (c: Valkey): Subject => ({ client: fromIoRedis(c), connect: () => c.connect(), stop: () => c.quit() })
+// Valkey GLIDE connects in createClient: connect() has nothing left to do.
+const valkeyGlide = async (url: string): Promise<Subject> => {
+  const c = await glideClient(url)
+  return { client: fromValkeyGlide(c), connect: () => Promise.resolve(), stop: () => Promise.resolve(c.close()) }
+}
 
-const clients: ReadonlyArray<readonly [string, (url: string) => Subject, string]> = [
+const clients: ReadonlyArray<readonly [string, (url: string) => Subject | Promise<Subject>, string]> = [
   ['node-redis v4', (url) => nodeRedis(createClient4({ url }) as unknown as AnyClient), ''],
   ['node-redis v5', (url) => nodeRedis(createClient5({ url }) as unknown as AnyClient), ''],
   ['node-redis v6', (url) => nodeRedis(createClient6({ url }) as unknown as AnyClient), ''],
@@ -56,7 +63,8 @@ const clients: ReadonlyArray<readonly [string, (url: string) => Subject, string]
   ['ioredis 6', (url) => ioRedis6(new Redis6(url, { lazyConnect: true })), ''],
   ['ioredis 6 with keyPrefix', (url) => ioRedis6(new Redis6(url, { lazyConnect: true, keyPrefix: 'app:' })), 'app:'],
   ['iovalkey', (url) => ioValkey(new Valkey(url, { lazyConnect: true })), ''],
-  ['iovalkey with keyPrefix', (url) => ioValkey(new Valkey(url, { lazyConnect: true, keyPrefix: 'app:' })), 'app:']
+  ['iovalkey with keyPrefix', (url) => ioValkey(new Valkey(url, { lazyConnect: true, keyPrefix: 'app:' })), 'app:'],
+  ['Valkey GLIDE', valkeyGlide, '']
 ]
 
 const session_ = (inMs: number, extra: Record<string, unknown> = {}) =>
@@ -80,7 +88,7 @@ for (const [name, make, keyPrefix] of clients) {
 
   it.before(async (ctx) => {
     ctx.server = await startRedis()
-    ctx.subject = make(ctx.server.url)
+    ctx.subject = await make(ctx.server.url)
     ctx.admin = createClient6({ url: ctx.server.url }) as unknown as AnyClient
     await Promise.all([ctx.subject.connect(), ctx.admin.connect()])
   })
@@ -217,8 +225,13 @@ for (const [name, make, keyPrefix] of clients) {
 
 // --- wire-level round trips and a full server, once per client
 
-/** A MONITOR line as `COMMAND arg …` (ioredis sends command names in lower case), with JSON values, numbers and SHA1s shown as <json>, <n> and <sha1>. */
-const shape = (line: string): string =>
+/**
+ * A MONITOR line as `COMMAND arg …` (ioredis sends command names in lower case), with JSON values, numbers and SHA1s
+ * shown as <json>, <n> and <sha1>; GLIDE's `SET … GET PX <n>` (the same command, options in another order) as
+ * `SET … PX <n> GET`.
+ */
+const shape = (line: string): string => words(line).replace(/^(SET \S+ <json>) GET (PX <n>)$/, '$1 $2 GET')
+const words = (line: string): string =>
   [...line.replace(/^[\d.]+ \[[^\]]*\] /, '').matchAll(/"((?:[^"\\]|\\.)*)"/g)]
     .map(([, arg = ''], i) =>
       i === 0
@@ -239,7 +252,7 @@ for (const [name, make, keyPrefix] of clients) {
   const wire = suite<Ctx>(`integration: one round trip per single-key operation (MONITOR), ${name}`)
   wire.before(async (ctx) => {
     ctx.server = await startRedis()
-    ctx.subject = make(ctx.server.url)
+    ctx.subject = await make(ctx.server.url)
     ctx.monitor = createClient6({ url: ctx.server.url })
     await Promise.all([ctx.subject.connect(), ctx.monitor.connect()])
     ctx.store = createRedisStore(ctx.subject.client)
@@ -289,7 +302,7 @@ for (const [name, make, keyPrefix] of clients) {
   const oom = suite<Ctx>(`integration: maxmemory reached under noeviction, ${name}`)
   oom.before(async (ctx) => {
     ctx.server = await startRedis(['--maxmemory-policy', 'noeviction'])
-    ctx.subject = make(ctx.server.url)
+    ctx.subject = await make(ctx.server.url)
     ctx.admin = createClient6({ url: ctx.server.url }) as unknown as AnyClient
     await Promise.all([ctx.subject.connect(), ctx.admin.connect()])
     ctx.store = createRedisStore(ctx.subject.client)

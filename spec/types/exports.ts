@@ -6,6 +6,7 @@ import type * as Root from '../../src'
 import type * as Client from '../../src/client'
 import type * as Errors from '../../src/errors'
 import type * as IoRedis from '../../src/ioredis'
+import type * as ValkeyGlide from '../../src/valkey-glide'
 import type * as Memory from '../../src/memory'
 import type * as Operations from '../../src/operations'
 import type * as SerializerEntry from '../../src/serializer'
@@ -231,6 +232,11 @@ export const ENTRIES = {
       'MemoryFaults',
       'MemoryKeyspace'
     ]
+  },
+  './valkey-glide': {
+    source: 'src/valkey-glide.ts',
+    values: ['fromValkeyGlide', 'fromValkeyGlideCluster'],
+    types: ['ValkeyGlideClient', 'ValkeyGlideClusterClient']
   }
 } as const
 
@@ -243,3 +249,4 @@ assertType<Equals<keyof typeof Errors, ValuesOf<'./errors'>>>(true)
 assertType<Equals<keyof typeof SerializerEntry, ValuesOf<'./serializer'>>>(true)
 assertType<Equals<keyof typeof IoRedis, ValuesOf<'./ioredis'>>>(true)
 assertType<Equals<keyof typeof Memory, ValuesOf<'./memory'>>>(true)
+assertType<Equals<keyof typeof ValkeyGlide, ValuesOf<'./valkey-glide'>>>(true)
