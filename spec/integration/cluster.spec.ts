@@ -18,10 +18,12 @@ import { createRedisStore, type RedisSessionStore } from '../../src'
 import { toSessionClient } from '../../src/client/check'
 import { keySlot } from '../../src/client/slot'
 import { fromIoRedisCluster } from '../../src/ioredis'
+import { fromValkeyGlideCluster } from '../../src/valkey-glide'
 import { makeClusterReads } from '../../src/operations/cluster-pages'
 import { makeTombstone } from '../../src/operations/tombstone'
 import { countKeys as countOn } from '../support/redis-group'
 import { startCluster, type RedisCluster } from '../support/cluster'
+import { glideClusterClient } from '../support/glide'
 
 const SESSIONS = 10_000
 const BATCH = 1_000
@@ -60,7 +62,7 @@ const ioRedis = (c: Cluster): Subject => ({
   stop: () => c.quit()
 })
 
-const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Subject]> = [
+const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Subject | Promise<Subject>]> = [
   ['node-redis v6', ({ rootNodes }) => nodeRedis(createCluster6({ rootNodes: [...rootNodes] }))],
   ['node-redis v5', ({ rootNodes }) => nodeRedis(createCluster5({ rootNodes: [...rootNodes] }))],
   ['node-redis v4', ({ rootNodes }) => nodeRedis(createCluster4({ rootNodes: [...rootNodes] }))],
@@ -82,6 +84,18 @@ const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Subje
         { lazyConnect: true }
       )
       return { client: fromIoRedisCluster(c), connect: () => c.connect(), stop: () => c.quit() }
+    }
+  ],
+  // GLIDE connects in createClient: connect() has nothing left to do.
+  [
+    'Valkey GLIDE cluster',
+    async ({ ports }) => {
+      const c = await glideClusterClient(ports[0] ?? 0)
+      return {
+        client: fromValkeyGlideCluster(c),
+        connect: () => Promise.resolve(),
+        stop: () => Promise.resolve(c.close())
+      }
     }
   ]
 ]
@@ -135,7 +149,7 @@ it.before(async (ctx) => {
   ctx.cluster = await startCluster()
   console.log(`[cluster] 6 nodes (3 masters + 3 replicas) ready in ${ctx.cluster.startMs} ms`)
   try {
-    for (const [name, make] of families) ctx.subjects.set(name, make(ctx.cluster))
+    for (const [name, make] of families) ctx.subjects.set(name, await make(ctx.cluster))
     ctx.admin = createCluster6({ rootNodes: [...ctx.cluster.rootNodes] })
     await Promise.all([ctx.admin.connect(), ...[...ctx.subjects.values()].map((c) => c.connect())])
   } catch (e) {

@@ -126,6 +126,23 @@ const scanReply = (reply: unknown): ScanReply | unknown => {
     : reply
 }
 
+/**
+ * The node addresses of a reply from several nodes: GLIDE's `customCommand` gives `[{ key: address, value }, …]`
+ * (other commands a `Record` by address, converted by GLIDE). Anything else is a `TypeError`.
+ */
+const addressesOf = (reply: unknown): ReadonlyArray<string> => {
+  const entries: ReadonlyArray<unknown> = Array.isArray(reply)
+    ? reply.map((entry: unknown) =>
+        typeof entry === 'object' && entry !== null ? (entry as { key?: unknown }).key : entry
+      )
+    : typeof reply === 'object' && reply !== null
+    ? Object.keys(reply)
+    : []
+  if (entries.length === 0 || !entries.every((a): a is string => typeof a === 'string'))
+    throw new TypeError(`CLUSTER MYID on all primaries answered ${typeof reply}, not one reply per address`)
+  return entries as ReadonlyArray<string>
+}
+
 /** A client is closed once GLIDE says so: its connection is "ready" until then (GLIDE reports nothing else). */
 const glideConnection = (client: object) => {
   const isClosed = (): boolean => (client as GlideExtras).isClosed === true
@@ -197,11 +214,9 @@ export const fromValkeyGlideCluster: (cluster: ValkeyGlideClusterClient) => Sess
         .customCommand(scanWords(cursor, options), { route: { type: 'routeByAddress', host: address }, ...STRINGS })
         .then(scanReply) as Promise<ScanReply>
   const masters = (): Promise<ReadonlyArray<Pick<RedisLike, 'scan'>>> =>
-    cluster.customCommand(['CLUSTER', 'MYID'], { route: 'allPrimaries', ...STRINGS }).then((reply) => {
-      if (typeof reply !== 'object' || reply === null || Array.isArray(reply))
-        throw new TypeError(`CLUSTER MYID on all primaries answered ${typeof reply}, not one reply per address`)
-      return Object.keys(reply).map((address) => ({ scan: scanAt(address) }))
-    })
+    cluster
+      .customCommand(['CLUSTER', 'MYID'], { route: 'allPrimaries', ...STRINGS })
+      .then((reply) => addressesOf(reply).map((address) => ({ scan: scanAt(address) })))
   return {
     _tag: 'SessionClient',
     ...glideCommands(cluster),
