@@ -2,10 +2,10 @@
  * End to end: real Express + real express-session over HTTP on 127.0.0.1, against a real redis-server.
  *
  * 1. Flow, for {express 5, express 4} x {express-session 1.19, 1.17.3} on node-redis, and express 5 +
- *    express-session 1.19 with the store on ioredis 5 (`fromIoRedis`): login, reload, regenerate, logout,
- *    and the TTL the store gives browser-session and `maxAge` cookies.
+ *    express-session 1.19 with the store on ioredis 5 (`fromIoRedis`) and on Valkey GLIDE (`fromValkeyGlide`):
+ *    login, reload, regenerate, logout, and the TTL the store gives browser-session and `maxAge` cookies.
  * 2. Race "logout vs slow request": a slow request that loaded the session before a logout must not save or
- *    touch it back to life after the logout. Our store must never resurrect, on node-redis and on ioredis;
+ *    touch it back to life after the logout. Our store must never resurrect, on node-redis, ioredis and GLIDE;
  *    the same trials against connect-redis must (which proves the check can fail).
  */
 import { suite } from 'uvu'
@@ -17,7 +17,10 @@ import express from 'express'
 import session from 'express-session'
 import { RedisStore as ConnectRedisStore } from 'connect-redis'
 import { createRedisStore } from '../../src'
+import type { SessionClient } from '../../src/client/contract'
 import { fromIoRedis } from '../../src/ioredis'
+import { fromValkeyGlide } from '../../src/valkey-glide'
+import { glideClient } from '../support/glide'
 import { startRedis, type RedisServer } from '../support/redis-server'
 import {
   closeAgent,
@@ -62,25 +65,43 @@ const login = async (port: number): Promise<{ readonly cookie: string; readonly 
 
 // --- 1. flow
 
+/** The store's client when it is not the node-redis one: the adapted client, and how to close it. */
+interface StoreClient {
+  readonly client: SessionClient
+  readonly close: () => Promise<unknown>
+}
+
+const onIoRedis = async (url: string): Promise<StoreClient> => {
+  const io = new Redis(url, { lazyConnect: true })
+  await io.connect()
+  return { client: fromIoRedis(io), close: () => io.quit() }
+}
+
+const onValkeyGlide = async (url: string): Promise<StoreClient> => {
+  const glide = await glideClient(url)
+  return { client: fromValkeyGlide(glide), close: () => Promise.resolve(glide.close()) }
+}
+
 const combos: ReadonlyArray<{
   readonly name: string
   readonly express: ExpressModule
   readonly session: SessionModule
-  readonly ioredis?: true
+  readonly storeOn?: (url: string) => Promise<StoreClient>
 }> = [
   { name: 'express 5 + express-session 1.19', express, session },
   { name: 'express 5 + express-session 1.17.3', express, session: session117 },
   { name: 'express 4 + express-session 1.19', express: express4, session },
   { name: 'express 4 + express-session 1.17.3', express: express4, session: session117 },
-  // The store on ioredis; the checks below still read Redis through the node-redis client.
-  { name: 'express 5 + express-session 1.19, store on ioredis 5', express, session, ioredis: true }
+  // The store on ioredis and on GLIDE; the checks below still read Redis through the node-redis client.
+  { name: 'express 5 + express-session 1.19, store on ioredis 5', express, session, storeOn: onIoRedis },
+  { name: 'express 5 + express-session 1.19, store on Valkey GLIDE', express, session, storeOn: onValkeyGlide }
 ]
 
 for (const combo of combos) {
   const flow = suite(`e2e flow: ${combo.name}`)
   let redis: RedisServer
   let client: Client
-  let io: Redis | undefined
+  let other: StoreClient | undefined
   let withMaxAge: Served
   let browser: Served
 
@@ -88,11 +109,8 @@ for (const combo of combos) {
     redis = await startRedis()
     client = createClient({ url: redis.url })
     await client.connect()
-    if (combo.ioredis) {
-      io = new Redis(redis.url, { lazyConnect: true })
-      await io.connect()
-    }
-    const storeClient = io === undefined ? client : fromIoRedis(io)
+    other = await combo.storeOn?.(redis.url)
+    const storeClient = other === undefined ? client : other.client
     const app = (cookie: session.CookieOptions): Promise<Served> =>
       serve({
         express: combo.express,
@@ -109,7 +127,7 @@ for (const combo of combos) {
     await withMaxAge?.close()
     await browser?.close()
     closeAgent()
-    await io?.quit()
+    await other?.close()
     await client?.close()
     await redis?.stop()
   })
@@ -242,6 +260,8 @@ let raceClient: Client
 let raceIo: Redis
 /** ioredis 6 (RESP3 by default) for the same trials. */
 let raceIo6: Redis6
+/** And Valkey GLIDE. */
+let raceGlide: StoreClient
 const opened: Array<Served> = []
 
 race.before(async () => {
@@ -250,6 +270,7 @@ race.before(async () => {
   raceIo = new Redis(raceRedis.url, { lazyConnect: true })
   raceIo6 = new Redis6(raceRedis.url, { lazyConnect: true })
   await Promise.all([raceClient.connect(), raceIo.connect(), raceIo6.connect()])
+  raceGlide = await onValkeyGlide(raceRedis.url)
 })
 
 race.after(async () => {
@@ -257,11 +278,19 @@ race.after(async () => {
   closeAgent()
   await raceIo?.quit()
   await raceIo6?.quit()
+  await raceGlide?.close()
   await raceClient?.close()
   await raceRedis?.stop()
 })
 
-type StoreKind = 'ours' | 'ours, merge' | 'ours on ioredis' | 'ours on ioredis 6' | 'connect-redis' | 'touch-as-set'
+type StoreKind =
+  | 'ours'
+  | 'ours, merge'
+  | 'ours on ioredis'
+  | 'ours on ioredis 6'
+  | 'ours on Valkey GLIDE'
+  | 'connect-redis'
+  | 'touch-as-set'
 
 const buildStore = (kind: StoreKind): { readonly store: session.Store; readonly prefix: string } => {
   switch (kind) {
@@ -273,6 +302,8 @@ const buildStore = (kind: StoreKind): { readonly store: session.Store; readonly 
       return { store: createRedisStore(fromIoRedis(raceIo), { prefix: 'io:' }), prefix: 'io:' }
     case 'ours on ioredis 6':
       return { store: createRedisStore(fromIoRedis(raceIo6), { prefix: 'io6:' }), prefix: 'io6:' }
+    case 'ours on Valkey GLIDE':
+      return { store: createRedisStore(raceGlide.client, { prefix: 'glide:' }), prefix: 'glide:' }
     case 'connect-redis':
       return { store: new ConnectRedisStore({ client: raceClient as never, prefix: 'cr:' }), prefix: 'cr:' }
     case 'touch-as-set': {
@@ -428,8 +459,8 @@ for (const variant of variants) {
   )
 }
 
-// The same trials with our store on ioredis 5 and 6: the tombstone must hold whatever the client.
-for (const kind of ['ours on ioredis', 'ours on ioredis 6'] as const) {
+// The same trials with our store on ioredis 5 and 6 and on GLIDE: the tombstone must hold whatever the client.
+for (const kind of ['ours on ioredis', 'ours on ioredis 6', 'ours on Valkey GLIDE'] as const) {
   for (const variant of variants) {
     race(`${variant.name} (slow request ends with store.${variant.write}): ${kind} never resurrects`, async () => {
       const ours = await runTrials(kind, variant)
