@@ -92,6 +92,32 @@ if (faultsEnabled) {
     assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
   })
 
+  // Valkey GLIDE: no connection events, so 'wait' is all there is; GLIDE fails each request it cannot complete
+  // within its own requestTimeout (250 ms by default, under the store's 500 ms deadline here) and reconnects alone.
+  test("Valkey GLIDE, default requestTimeout (250 ms): requests fail with GLIDE's timeout (ESESSION_REDIS) before the deadline; recovers", async () => {
+    const r = await runOutage({ ...base, whenDisconnected: 'wait', client: { glide: {} } })
+    print("Valkey GLIDE, requestTimeout 250 ms (GLIDE's default)", r)
+    common(r)
+    assert.equal(r.storeEvents, [], 'GLIDE reports no connection events')
+    assert.ok(
+      (r.summary.failedCodes['ESESSION_REDIS'] ?? 0) > 0,
+      "requests during the outage failed on GLIDE's timeout"
+    )
+    assert.is(r.summary.failedCodes['ETIMEDOUT'], undefined, "GLIDE's 250 ms timeout came before the store's deadline")
+    assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
+  })
+
+  test("Valkey GLIDE, requestTimeout 2000 ms: the store's deadline (500 ms) fails the requests first (ETIMEDOUT); recovers", async () => {
+    const r = await runOutage({ ...base, whenDisconnected: 'wait', client: { glide: { requestTimeout: 2_000 } } })
+    print('Valkey GLIDE, requestTimeout 2000 ms', r)
+    common(r)
+    assert.ok(
+      (r.summary.failedCodes['ETIMEDOUT'] ?? 0) > 0,
+      "requests during the outage failed at the store's deadline"
+    )
+    assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
+  })
+
   test('control: node-redis default reconnectStrategy (backoff up to 2 s + jitter) recovers, later', async () => {
     const r = await runOutage({ ...base, whenDisconnected: 'wait', client: {} })
     print('whenDisconnected wait, node-redis default reconnectStrategy', r)

@@ -1,5 +1,6 @@
 /**
- * One outage under HTTP load, measured: a redis-server owned by this process, a node-redis v6 client, the
+ * One outage under HTTP load, measured: a redis-server owned by this process, a node-redis v6 client (or a Valkey
+ * GLIDE one), the
  * store with `operationTimeoutMs`, an Express 5 app, virtual users looping login → me → logout for a fixed
  * time; a fault is injected at a fixed time and healed after a fixed time. `runOutage` returns everything
  * the oracles need and asserts nothing; `reportOutage` prints a run and `assertOutage` holds the oracles
@@ -11,6 +12,8 @@ import { join } from 'path'
 import * as assert from 'uvu/assert'
 import { createClient, type RedisClientOptions } from 'redis'
 import { createRedisStore, type WhenDisconnected } from '../../src'
+import { fromValkeyGlide } from '../../src/valkey-glide'
+import { glideClient } from '../support/glide'
 import {
   auditSessions,
   now,
@@ -31,8 +34,8 @@ export interface OutagePlan {
   readonly deadlineMs: number
   /** The store's `whenDisconnected` option. */
   readonly whenDisconnected: WhenDisconnected
-  /** node-redis options besides the URL. */
-  readonly client: Omit<RedisClientOptions, 'url'>
+  /** node-redis options besides the URL, or a Valkey GLIDE client with its `requestTimeout` (GLIDE's default if absent). */
+  readonly client: Omit<RedisClientOptions, 'url'> | { readonly glide: { readonly requestTimeout?: number } }
   /** Extra redis-server arguments (kept across a restart). */
   readonly serverArgs: ReadonlyArray<string>
   /** Load before the fault, fault duration, load after healing; ms. */
@@ -77,17 +80,41 @@ export interface OutageResult {
   readonly samples: ReadonlyArray<Sample>
 }
 
+/** The store's client in an outage run: what the store is given, its state at the end, and how to drop it. */
+interface OutageClient {
+  readonly store: Parameters<typeof createRedisStore>[0]
+  readonly errorEvents: () => number
+  readonly isReady: () => boolean
+  readonly destroy: () => void
+}
+
+const outageClient = async (options: OutagePlan['client'], url: string): Promise<OutageClient> => {
+  if ('glide' in options) {
+    const glide = await glideClient(url, options.glide.requestTimeout)
+    const store = fromValkeyGlide(glide)
+    // GLIDE has no error events, and is "ready" until closed.
+    return { store, errorEvents: () => 0, isReady: () => store.connection.isReady(), destroy: () => glide.close() }
+  }
+  const client = createClient({ ...options, url })
+  let errorEvents = 0
+  client.on('error', () => errorEvents++)
+  await client.connect()
+  return {
+    store: client,
+    errorEvents: () => errorEvents,
+    isReady: () => client.isReady,
+    destroy: () => client.destroy()
+  }
+}
+
 export const runOutage = async (plan: OutagePlan): Promise<OutageResult> => {
   const dir = mkdtempSync(join(tmpdir(), 'crs-outage-'))
   let server = await spawnRedis({ dir, args: plan.serverArgs })
   const port = server.port
   const restart = (): Promise<OwnedRedis> => spawnRedis({ port, dir, args: plan.serverArgs })
-  const client = createClient({ ...plan.client, url: server.url })
-  let clientErrorEvents = 0
-  client.on('error', () => clientErrorEvents++)
-  await client.connect()
+  const client = await outageClient(plan.client, server.url)
   try {
-    const store = createRedisStore(client, {
+    const store = createRedisStore(client.store, {
       operationTimeoutMs: plan.deadlineMs,
       whenDisconnected: plan.whenDisconnected
     })
@@ -132,8 +159,8 @@ export const runOutage = async (plan: OutagePlan): Promise<OutageResult> => {
         kept: load.kept.size,
         destroyed: load.destroyed.size,
         lateErrors: app.lateErrors.length,
-        clientErrorEvents,
-        clientReadyAtEnd: client.isReady,
+        clientErrorEvents: client.errorEvents(),
+        clientReadyAtEnd: client.isReady(),
         samples
       }
     } finally {

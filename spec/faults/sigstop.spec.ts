@@ -83,6 +83,17 @@ if (faultsEnabled) {
     assert.ok(r.recoveryMs < 2_500, `recovered ${Math.round(r.recoveryMs)} ms after SIGCONT (< 2500)`)
   })
 
+  // Valkey GLIDE times out a written command itself (requestTimeout, 250 ms by default): a hung server fails each
+  // request on GLIDE's timeout, before the store's deadline, and replies resume on SIGCONT.
+  test("Valkey GLIDE, default requestTimeout (250 ms): the hang fails each request on GLIDE's timeout; replies resume on SIGCONT", async () => {
+    const r = await runOutage({ ...base, client: { glide: {} } })
+    print("Valkey GLIDE, requestTimeout 250 ms (GLIDE's default)", r)
+    common(r)
+    assert.equal(r.storeEvents, [], 'GLIDE reports no connection events')
+    assert.ok((r.summary.failedCodes['ESESSION_REDIS'] ?? 0) > 0, "requests during the hang failed on GLIDE's timeout")
+    assert.ok(r.recoveryMs < 1_000, `recovered ${Math.round(r.recoveryMs)} ms after SIGCONT (< 1000)`)
+  })
+
   test('control: with operationTimeoutMs: 0 (no deadline) a get waits for the whole stop (2 s here)', async () => {
     const server = await spawnRedis()
     const client = createClient({ url: server.url })
