@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 'use strict'
 // `npm run bench`: this store, connect-redis and raw node-redis side by side in one run against one local
-// Redis (started here, or REDIS_URL), and this store on ioredis against raw ioredis in the same single-key
-// rounds. Prints the tables and writes bench/results.json.
+// Redis (started here, or REDIS_URL), and this store on ioredis 5, ioredis 6 and Valkey GLIDE against each
+// client's raw commands in the same single-key rounds. Prints the tables and writes bench/results.json.
 // `npm run bench -- --quick`: a smoke run of a few seconds (CI may call it; timings are never checked).
 // `npm run bench -- --against <git ref> [--quick]`: an A/B of this tree against that ref instead (bench/against.js).
 const fs = require('fs')
@@ -13,7 +13,7 @@ const { createClient } = require('redis')
 const { RedisStore: ConnectRedisStore } = require('connect-redis')
 const { createRedisStore } = require('../dist')
 const { startRedis, typicalSession, table, fmt, ratio } = require('./lib')
-const { runSingleKey } = require('./single-key')
+const { runSingleKey, OTHER_CLIENTS } = require('./single-key')
 const { runEncryption, encryptionTable } = require('./encryption')
 const { runBatched } = require('./batched')
 const { runHttp } = require('./http')
@@ -80,6 +80,8 @@ const versions = (url) => {
     redisServer: server,
     redis: v('redis'),
     ioredis: v('ioredis'),
+    ioredis6: v('ioredis-6'),
+    glide: v('@valkey/valkey-glide'),
     connectRedis: v('connect-redis'),
     express: v('express'),
     expressSession: v('express-session'),
@@ -149,27 +151,28 @@ const versions = (url) => {
     )
     out.push('')
     out.push(
-      `Single-key on ioredis ${results.versions.ioredis} (fromIoRedis), ops/s, same rounds as above; raw = the same GET/SET EX/EXPIRE/DEL + JSON on each client`
+      `Single-key by client, ops/s, same rounds as above: ours = this store on that client, raw = the same GET/SET EX/EXPIRE/DEL + JSON on it (ioredis ${results.versions.ioredis}, ioredis ${results.versions.ioredis6}, Valkey GLIDE ${results.versions.glide})`
     )
     out.push(
       table(
-        [
-          'op',
-          'ours on ioredis',
-          'ours on node-redis',
-          'raw ioredis',
-          'raw node-redis',
-          'ours-io/raw-io',
-          'ours-io/ours-nr'
-        ],
-        Object.entries(single).map(([op, v]) => [
-          op,
-          fmt(v['ours-ioredis'].opsPerSec),
-          fmt(v.ours.opsPerSec),
-          fmt(v['raw-ioredis'].opsPerSec),
-          fmt(v.raw.opsPerSec),
-          ratio(v['ours-ioredis'].opsPerSec, v['raw-ioredis'].opsPerSec),
-          ratio(v['ours-ioredis'].opsPerSec, v.ours.opsPerSec)
+        ['op', 'client', 'ours', 'raw', 'ours/raw', 'ours/ours on node-redis'],
+        Object.entries(single).flatMap(([op, v]) => [
+          [
+            op,
+            'node-redis',
+            fmt(v.ours.opsPerSec),
+            fmt(v.raw.opsPerSec),
+            ratio(v.ours.opsPerSec, v.raw.opsPerSec),
+            '1.00'
+          ],
+          ...OTHER_CLIENTS.map(([name, shown]) => [
+            op,
+            shown,
+            fmt(v[`ours-${name}`].opsPerSec),
+            fmt(v[`raw-${name}`].opsPerSec),
+            ratio(v[`ours-${name}`].opsPerSec, v[`raw-${name}`].opsPerSec),
+            ratio(v[`ours-${name}`].opsPerSec, v.ours.opsPerSec)
+          ])
         ])
       )
     )
