@@ -45,17 +45,21 @@ const json = (what: string, text: string): unknown => {
   }
 }
 
+/** Two requests of one browser: views 1, then views 2 with the cookie of the first. */
+const viewsTwice = async (port: number): Promise<void> => {
+  const first = await requestText(port, 'GET', '/', undefined, PROBE_TIMEOUT_MS)
+  assert.is(first.status, 200, `GET / answered ${first.status}: ${first.text}`)
+  assert.ok(first.text.includes('Views: 1'), `GET / answered "${first.text}", want "Views: 1"`)
+  assert.ok(first.cookie !== undefined, 'GET / set no cookie')
+  const second = await requestText(port, 'GET', '/', first.cookie, PROBE_TIMEOUT_MS)
+  assert.is(second.status, 200, `GET / with the cookie answered ${second.status}: ${second.text}`)
+  assert.ok(second.text.includes('Views: 2'), `GET / with the cookie answered "${second.text}", want "Views: 2"`)
+}
+
 /** Checks of `app` blocks by `name:<id>`, after "starts and listens"; each throws on a failure. */
 const probes: Record<string, (port: number) => Promise<void>> = {
-  'quick-start': async (port) => {
-    const first = await requestText(port, 'GET', '/', undefined, PROBE_TIMEOUT_MS)
-    assert.is(first.status, 200, `GET / answered ${first.status}: ${first.text}`)
-    assert.ok(first.text.includes('Views: 1'), `GET / answered "${first.text}", want "Views: 1"`)
-    assert.ok(first.cookie !== undefined, 'GET / set no cookie')
-    const second = await requestText(port, 'GET', '/', first.cookie, PROBE_TIMEOUT_MS)
-    assert.is(second.status, 200, `GET / with the cookie answered ${second.status}: ${second.text}`)
-    assert.ok(second.text.includes('Views: 2'), `GET / with the cookie answered "${second.text}", want "Views: 2"`)
-  },
+  'quick-start': viewsTwice,
+  'valkey-glide': viewsTwice,
   login: async (port) => {
     const login = await requestText(port, 'POST', '/login?user=alice', undefined, PROBE_TIMEOUT_MS)
     assert.is(login.status, 200, `POST /login answered ${login.status}: ${login.text}`)
