@@ -107,6 +107,7 @@ const probes: Record<string, (probed: Probed) => Promise<void>> = {
   'quick-start': async ({ port }) => {
     await sessionRoundTrip(port)
   },
+  nestjs: roundTripAndHungRedis,
   fastify: async (probed) => {
     await roundTripAndHungRedis(probed)
     // A save Redis refuses (OOM): answered 503 by the error handler, and tried once — an error reply that went
