@@ -75,8 +75,11 @@ const valueImports = (source: ts.SourceFile): Array<string> =>
     return onlyTypes ? [] : [s.moduleSpecifier.text]
   })
 
-/** Compilers for the files under `cwd` (a project with node_modules). */
-export const makeCompiler = (cwd: string): Compiler => {
+/**
+ * Compilers for the files under `cwd` (a project with node_modules); `overrides` change `compilerOptions` for
+ * every file (`skipLibCheck: false`, decorators).
+ */
+export const makeCompiler = (cwd: string, overrides: ts.CompilerOptions = {}): Compiler => {
   const libDir = dirname(ts.getDefaultLibFilePath({}))
   const fileExists = memo((p) => ts.sys.fileExists(p), libDir)
   const directoryExists = memo((p) => ts.sys.directoryExists(p), libDir)
@@ -86,7 +89,7 @@ export const makeCompiler = (cwd: string): Compiler => {
   const hostFor = (mode: Mode): { options: ts.CompilerOptions; host: ts.CompilerHost } => {
     const existing = hosts.get(mode)
     if (existing !== undefined) return existing
-    const options = compilerOptions(mode, cwd)
+    const options = { ...compilerOptions(mode, cwd), ...overrides }
     const base = ts.createCompilerHost(options)
     // A parsed declaration file depends on the options (one host per mode) and on how the program asks for it.
     const sourceFiles = new Map<string, ts.SourceFile>()

@@ -3,7 +3,9 @@
  * project next to its peers (pinned to the versions the repo tests with), Express, connect-redis and the
  * @types a TypeScript consumer needs. `installPacked()` does it once per process (uvu runs every spec file
  * in one process, so pack.spec, readme.spec and faults/quick-start share one install); the temp folder is
- * removed when the process exits. Also the child-process helpers those specs use. Needs dist/.
+ * removed when the process exits. `installConsumer` makes further projects from the same tarball with exactly
+ * the packages a guide's install line names (readme.spec). Also the child-process helpers those specs use.
+ * Needs dist/.
  */
 import { execFile } from 'child_process'
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs'
@@ -154,12 +156,10 @@ const fail = (what: string, r: Run): never => {
   throw new Error(`${what} failed\n${show(r)}`)
 }
 
-const packAndInstall = async (): Promise<Packed> => {
-  const started = Date.now()
+/** The tarball of `npm pack` in `work`/tarball, and the files `npm pack --json` reported. */
+const pack = async (work: string): Promise<{ tarball: string; files: ReadonlyArray<string> }> => {
   if (!existsSync(join(root, 'dist', 'index.js')))
     throw new Error('dist/index.js is missing: run npm run build (npm test does)')
-  const work = (workDir = mkdtempSync(join(tmpdir(), 'crs-pack-')))
-
   const packDir = join(work, 'tarball')
   mkdirSync(packDir)
   const packed = await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], root, 60_000)
@@ -168,16 +168,38 @@ const packAndInstall = async (): Promise<Packed> => {
   if (info.length !== 1) throw new Error(`npm pack --json reported ${info.length} packages\n${packed.stdout}`)
   const tarball = join(packDir, info[0]?.filename ?? '')
   if (!existsSync(tarball)) throw new Error(`no tarball at ${tarball}`)
+  return { tarball, files: (info[0]?.files ?? []).map((f) => `package/${f.path}`).sort() }
+}
 
+/** A fresh project `dir` (created) with the tarball and `deps` installed (INSTALL_FLAGS); throws on a failure. */
+const installInto = async (dir: string, tarball: string, deps: ReadonlyArray<string>): Promise<void> => {
+  mkdirSync(dir)
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'crs-pack-consumer', version: '0.0.0', private: true }, null, 2)
+  )
+  const installed = await npm(['install', tarball, ...deps, ...INSTALL_FLAGS], dir, 90_000)
+  if (installed.code !== 0) fail('npm install', installed)
+  const at = join(dir, 'node_modules', NAME)
+  if (!(existsSync(at) && lstatSync(at).isDirectory() && !lstatSync(at).isSymbolicLink()))
+    throw new Error(`${NAME} is not installed as a real folder at ${at}`)
+}
+
+let packOnce: Promise<{ work: string; tarball: string; files: ReadonlyArray<string> }> | undefined
+/** The tarball of this process, packed once into the temp folder removed at exit. */
+const packed = (): Promise<{ work: string; tarball: string; files: ReadonlyArray<string> }> =>
+  (packOnce ??= (async () => {
+    const work = (workDir = mkdtempSync(join(tmpdir(), 'crs-pack-')))
+    return { work, ...(await pack(work)) }
+  })())
+
+const packAndInstall = async (): Promise<Packed> => {
+  const started = Date.now()
+  const { work, tarball, files } = await packed()
   // A fresh project: the tarball and its peers, pinned to the versions the repo tests with (so the npm cache
   // usually has them) — the optional peer ioredis included, for connect-redis-session/ioredis —, plus what
   // the specs' consumers and the README's examples import, and their types.
   const consumer = join(work, 'consumer')
-  mkdirSync(consumer)
-  writeFileSync(
-    join(consumer, 'package.json'),
-    JSON.stringify({ name: 'crs-pack-consumer', version: '0.0.0', private: true }, null, 2)
-  )
   const deps = [
     ...Object.entries(rootPkg.peerDependencies).map(([name, range]) => pinned(name, range)),
     pinned('express', '^5'),
@@ -187,20 +209,36 @@ const packAndInstall = async (): Promise<Packed> => {
     pinned('@types/express', '*'),
     pinned('@types/node', '^20')
   ]
-  const installed = await npm(['install', tarball, ...deps, ...INSTALL_FLAGS], consumer, 90_000)
-  if (installed.code !== 0) fail('npm install', installed)
-  const at = join(consumer, 'node_modules', NAME)
-  if (!(existsSync(at) && lstatSync(at).isDirectory() && !lstatSync(at).isSymbolicLink()))
-    throw new Error(`${NAME} is not installed as a real folder at ${at}`)
-  return {
-    work,
-    tarball,
-    packJsonFiles: (info[0]?.files ?? []).map((f) => `package/${f.path}`).sort(),
-    consumer,
-    ms: Date.now() - started
-  }
+  await installInto(consumer, tarball, deps)
+  return { work, tarball, packJsonFiles: files, consumer, ms: Date.now() - started }
 }
 
 let once: Promise<Packed> | undefined
 /** The packed install of this process (made on the first call; a failure is every caller's failure). */
 export const installPacked = (): Promise<Packed> => (once ??= packAndInstall())
+
+/**
+ * A consumer project of its own, `consumer-<name>` in the temp folder: the tarball and exactly the packages
+ * `names` (an install line's: `${NAME}` stands for the tarball), each at the version in the repo's
+ * node_modules, so that npm takes it from its cache and the spec runs what the repo tests. A name the repo
+ * has not installed is an error (add it to devDependencies). Resolves with the project's folder and how long
+ * its install took.
+ */
+export const installConsumer = async (
+  name: string,
+  names: ReadonlyArray<string>
+): Promise<{ readonly consumer: string; readonly ms: number }> => {
+  const missing = names.filter((n) => n !== NAME && !existsSync(join(root, 'node_modules', n, 'package.json')))
+  if (missing.length > 0)
+    throw new Error(`not in the repo's node_modules (add to devDependencies, for its version): ${missing.join(', ')}`)
+  if (!names.includes(NAME)) throw new Error(`the install line does not name ${NAME}: ${names.join(' ')}`)
+  const { work, tarball } = await packed()
+  const started = Date.now()
+  const consumer = join(work, `consumer-${name}`)
+  await installInto(
+    consumer,
+    tarball,
+    names.filter((n) => n !== NAME).map((n) => pinned(n, 'latest'))
+  )
+  return { consumer, ms: Date.now() - started }
+}

@@ -9,7 +9,13 @@
  * - word `esm`: ESM only (a `ts` block with top-level await; a `js` block becomes `.mjs`);
  * - word `app`: a server that never exits (run with PORT, probed, then stopped);
  * - word `test`: a uvu test file — it must exit 0 with uvu's summary showing at least one test, all passed;
- * - word `name:<id>`: the block's id, for block-specific checks.
+ * - word `name:<id>`: the block's id, for block-specific checks;
+ * - word `decorators`: a `ts` block compiled with `experimentalDecorators` and `emitDecoratorMetadata` (NestJS);
+ * - word `install` on an `sh` block: the file's install line. Its `npm install` (`npm i`, `npm add`) commands
+ *   name packages without versions (flags such as `-D` aside); the file's js/ts blocks then run in a consumer
+ *   project of their own with the packed tarball and exactly those packages (at the versions the repo has
+ *   installed), and its TypeScript blocks compile with `skipLibCheck: false` too, so a type that needs a
+ *   package the line does not name fails there. One such block per file at most.
  */
 import { spawn, type ChildProcess } from 'child_process'
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'fs'
@@ -37,6 +43,10 @@ export interface Block {
   /** A uvu test file (word `test`). */
   readonly test: boolean
   readonly esm: boolean
+  /** TypeScript with legacy decorators and their metadata (word `decorators`). */
+  readonly decorators: boolean
+  /** The file's install line (word `install`, on an `sh` block). */
+  readonly install: boolean
   readonly source: string
 }
 
@@ -80,6 +90,8 @@ export const parseFences = (markdown: string, file = 'README.md'): Parsed => {
       app: words.includes('app'),
       test: words.includes('test'),
       esm: words.includes('esm'),
+      decorators: words.includes('decorators'),
+      install: words.includes('install'),
       source: body.join('\n') + '\n'
     })
     i = j
@@ -96,6 +108,46 @@ export const kindOf = (block: Block): Kind | undefined => {
   if (block.esm) return 'mjs'
   if (/\brequire\s*\(/.test(block.source)) return 'cjs'
   return /^\s*(import\s*[\w*{'"]|export\s)/m.test(block.source) ? 'mjs' : 'cjs'
+}
+
+/** A package name as npm takes it (`name`, `@scope/name`), without a version. */
+const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/
+
+/**
+ * The packages an install block names: every word after `npm install` (`npm i`, `npm add`) on its lines,
+ * flags (`-D`, `--save-dev`, …) and `#` comments left out, `\` continuations joined; in order, once each. A
+ * word that is no bare package name (a version, a path, another command) is an error naming it, as is a block
+ * without any `npm install`.
+ */
+export const installedPackages = (block: Block): Array<string> => {
+  const names: Array<string> = []
+  const commands = block.source
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.replace(/(^|\s)#.*$/, '').trim())
+    .filter((l) => l !== '')
+  for (const command of commands) {
+    const [npm, verb, ...words] = command.replace(/^\$\s*/, '').split(/\s+/)
+    if (npm !== 'npm' || !['install', 'i', 'add'].includes(verb ?? ''))
+      throw new Error(`${block.file}:${block.line}: an install block holds npm install commands only: "${command}"`)
+    for (const word of words.filter((w) => !w.startsWith('-'))) {
+      if (!PACKAGE_NAME.test(word))
+        throw new Error(
+          `${block.file}:${block.line}: "${word}" is not a bare package name (the spec installs the repo's versions)`
+        )
+      if (!names.includes(word)) names.push(word)
+    }
+  }
+  if (names.length === 0) throw new Error(`${block.file}:${block.line}: the install block names no package`)
+  return names
+}
+
+/** The install block of a file (word `install`), or `undefined`; two of them are an error. */
+export const installBlock = (parsed: Parsed): Block | undefined => {
+  const found = parsed.blocks.filter((b) => b.install)
+  if (found.length > 1)
+    throw new Error(`${found.map((b) => `${b.file}:${b.line}`).join(', ')}: one install block per file at most`)
+  return found[0]
 }
 
 export const readReadme = (): Parsed => parseFences(readFileSync(README, 'utf8'))
