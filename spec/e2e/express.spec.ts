@@ -2,7 +2,7 @@
  * End to end: real Express + real express-session over HTTP on 127.0.0.1, against a real redis-server.
  *
  * 1. Flow, for {express 5, express 4} x {express-session 1.19, 1.17.3} on node-redis, and express 5 +
- *    express-session 1.19 with the store on ioredis 5 (`fromIoRedis`): login, reload, regenerate, logout,
+ *    express-session 1.19 with the store on ioredis 5 and 6 (`fromIoRedis`): login, reload, regenerate, logout,
  *    and the TTL the store gives browser-session and `maxAge` cookies.
  * 2. Race "logout vs slow request": a slow request that loaded the session before a logout must not save or
  *    touch it back to life after the logout. Our store must never resurrect, on node-redis and on ioredis;
@@ -18,6 +18,7 @@ import session from 'express-session'
 import { RedisStore as ConnectRedisStore } from 'connect-redis'
 import { createRedisStore } from '../../src'
 import { fromIoRedis } from '../../src/ioredis'
+import { IOREDIS_MAJORS, type IoRedisInstance, type IoRedisMajor } from '../support/ioredis'
 import { startRedis, type RedisServer } from '../support/redis-server'
 import {
   closeAgent,
@@ -66,21 +67,26 @@ const combos: ReadonlyArray<{
   readonly name: string
   readonly express: ExpressModule
   readonly session: SessionModule
-  readonly ioredis?: true
+  readonly ioredis?: IoRedisMajor['Redis']
 }> = [
   { name: 'express 5 + express-session 1.19', express, session },
   { name: 'express 5 + express-session 1.17.3', express, session: session117 },
   { name: 'express 4 + express-session 1.19', express: express4, session },
   { name: 'express 4 + express-session 1.17.3', express: express4, session: session117 },
-  // The store on ioredis; the checks below still read Redis through the node-redis client.
-  { name: 'express 5 + express-session 1.19, store on ioredis 5', express, session, ioredis: true }
+  // The store on ioredis 5 and 6; the checks below still read Redis through the node-redis client.
+  ...IOREDIS_MAJORS.map(({ name, Redis }) => ({
+    name: `express 5 + express-session 1.19, store on ${name}`,
+    express,
+    session,
+    ioredis: Redis
+  }))
 ]
 
 for (const combo of combos) {
   const flow = suite(`e2e flow: ${combo.name}`)
   let redis: RedisServer
   let client: Client
-  let io: Redis | undefined
+  let io: IoRedisInstance | undefined
   let withMaxAge: Served
   let browser: Served
 
@@ -88,8 +94,8 @@ for (const combo of combos) {
     redis = await startRedis()
     client = createClient({ url: redis.url })
     await client.connect()
-    if (combo.ioredis) {
-      io = new Redis(redis.url, { lazyConnect: true })
+    if (combo.ioredis !== undefined) {
+      io = new combo.ioredis(redis.url, { lazyConnect: true })
       await io.connect()
     }
     const storeClient = io === undefined ? client : fromIoRedis(io)
