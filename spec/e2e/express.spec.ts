@@ -2,7 +2,7 @@
  * End to end: real Express + real express-session over HTTP on 127.0.0.1, against a real redis-server.
  *
  * 1. Flow, for {express 5, express 4} x {express-session 1.19, 1.17.3} on node-redis, and express 5 +
- *    express-session 1.19 with the store on ioredis 5 (`fromIoRedis`) and on Valkey GLIDE (`fromValkeyGlide`):
+ *    express-session 1.19 with the store on ioredis 5 and 6 (`fromIoRedis`) and on Valkey GLIDE (`fromValkeyGlide`):
  *    login, reload, regenerate, logout, and the TTL the store gives browser-session and `maxAge` cookies.
  * 2. Race "logout vs slow request": a slow request that loaded the session before a logout must not save or
  *    touch it back to life after the logout. Our store must never resurrect, on node-redis, ioredis and GLIDE;
@@ -21,6 +21,7 @@ import type { SessionClient } from '../../src/client/contract'
 import { fromIoRedis } from '../../src/ioredis'
 import { fromValkeyGlide } from '../../src/valkey-glide'
 import { glideClient } from '../support/glide'
+import { IOREDIS_MAJORS, type IoRedisMajor } from '../support/ioredis'
 import { startRedis, type RedisServer } from '../support/redis-server'
 import {
   closeAgent,
@@ -71,11 +72,13 @@ interface StoreClient {
   readonly close: () => Promise<unknown>
 }
 
-const onIoRedis = async (url: string): Promise<StoreClient> => {
-  const io = new Redis(url, { lazyConnect: true })
-  await io.connect()
-  return { client: fromIoRedis(io), close: () => io.quit() }
-}
+const onIoRedis =
+  (major: IoRedisMajor) =>
+  async (url: string): Promise<StoreClient> => {
+    const io = new major.Redis(url, { lazyConnect: true })
+    await io.connect()
+    return { client: fromIoRedis(io), close: () => io.quit() }
+  }
 
 const onValkeyGlide = async (url: string): Promise<StoreClient> => {
   const glide = await glideClient(url)
@@ -92,8 +95,13 @@ const combos: ReadonlyArray<{
   { name: 'express 5 + express-session 1.17.3', express, session: session117 },
   { name: 'express 4 + express-session 1.19', express: express4, session },
   { name: 'express 4 + express-session 1.17.3', express: express4, session: session117 },
-  // The store on ioredis and on GLIDE; the checks below still read Redis through the node-redis client.
-  { name: 'express 5 + express-session 1.19, store on ioredis 5', express, session, storeOn: onIoRedis },
+  // The store on ioredis 5 and 6 and on GLIDE; the checks below still read Redis through the node-redis client.
+  ...IOREDIS_MAJORS.map((major) => ({
+    name: `express 5 + express-session 1.19, store on ${major.name}`,
+    express,
+    session,
+    storeOn: onIoRedis(major)
+  })),
   { name: 'express 5 + express-session 1.19, store on Valkey GLIDE', express, session, storeOn: onValkeyGlide }
 ]
 

@@ -1,7 +1,8 @@
 /**
  * Failover of a Redis Cluster (node timeout 2000 ms) under load (issue 9, items 3 and 5), through node-redis v6
- * and v5 `createCluster` and an ioredis 5 `Cluster`, each with the default options and with `waitReplicas: 1`
- * (one client per family and option, all on the same cluster at once, each store under its own prefix).
+ * and v5 `createCluster` and ioredis 5 and 6 `Cluster`s (the same options on both majors), each with the
+ * default options and with `waitReplicas: 1` (one client per family and option, all on the same cluster at
+ * once, each store under its own prefix).
  *
  * - (a) 1 replica per master: virtual users save, read and log out while the busiest master is SIGKILLed; once
  *   its replica is promoted a supervisor starts the killed node again (it rejoins as the new master's replica).
@@ -19,7 +20,6 @@
  * failed operations by kind, acknowledged saves lost, acknowledged logouts undone, unconfirmed logouts, read
  * back through a fresh cluster client. Then all() / length() / clear() on the new topology.
  */
-import { Cluster } from 'ioredis'
 import { createCluster as createCluster6 } from 'redis'
 import { createCluster as createCluster5 } from 'redis-5'
 import { suite } from 'uvu'
@@ -43,6 +43,7 @@ import {
   batchedWorkAfterFailover,
   type Load
 } from '../support/failover'
+import { IOREDIS_MAJORS } from '../support/ioredis'
 import { sleep } from '../support/redis-group'
 
 const USERS = 2
@@ -114,22 +115,25 @@ const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Clien
     'node-redis v5',
     ({ rootNodes }) => nodeRedis(createCluster5({ rootNodes: rootNodes.map((n) => ({ ...n })), defaults: { socket } }))
   ],
-  [
-    'ioredis 5',
-    ({ ports }) => {
-      const c = new Cluster(
-        ports.map((port) => ({ host: '127.0.0.1', port })),
-        {
-          lazyConnect: true,
-          redisOptions: { connectTimeout: 500, maxRetriesPerRequest: 2 },
-          clusterRetryStrategy: backoff,
-          slotsRefreshTimeout: 500
+  ...IOREDIS_MAJORS.map(
+    ({ name, Cluster }) =>
+      [
+        name,
+        ({ ports }: RedisCluster): Client => {
+          const c = new Cluster(
+            ports.map((port) => ({ host: '127.0.0.1', port })),
+            {
+              lazyConnect: true,
+              redisOptions: { connectTimeout: 500, maxRetriesPerRequest: 2 },
+              clusterRetryStrategy: backoff,
+              slotsRefreshTimeout: 500
+            }
+          )
+          c.on('error', () => undefined)
+          return { client: fromIoRedisCluster(c), connect: () => c.connect(), stop: () => c.disconnect() }
         }
-      )
-      c.on('error', () => undefined)
-      return { client: fromIoRedisCluster(c), connect: () => c.connect(), stop: () => c.disconnect() }
-    }
-  ]
+      ] as const
+  )
 ]
 
 interface Subject {

@@ -1,14 +1,14 @@
 // waitReplicas against a real primary and replica: a logout answers once the replica holds the tombstone;
 // with the replica stopped (SIGSTOP) it fails with ESESSION_NOT_REPLICATED after waitTimeoutMs, and the
-// primary still holds the tombstone. On node-redis v6 and ioredis 5.
+// primary still holds the tombstone. On node-redis v6 and ioredis 5 and 6.
 import type session from 'express-session'
-import Redis from 'ioredis'
 import { createClient } from 'redis'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore } from '../../src'
 import type { SessionStoreError } from '../../src/express/to-error'
 import { fromIoRedis } from '../../src/ioredis'
+import { IOREDIS_MAJORS } from '../support/ioredis'
 import { startRedis, type RedisServer } from '../support/redis-server'
 
 interface Ctx {
@@ -70,35 +70,39 @@ const families = [
       }
     }
   ],
-  [
-    'ioredis 5',
-    (url: string) => {
-      const c = new Redis(url, { lazyConnect: true })
-      c.on('error', () => undefined)
-      return {
-        store: (o: object) => createRedisStore(fromIoRedis(c), o),
-        open: () => c.connect(),
-        close: () => c.quit().then(() => undefined)
-      }
-    }
-  ]
+  ...IOREDIS_MAJORS.map(
+    ({ name, Redis }) =>
+      [
+        name,
+        (url: string) => {
+          const c = new Redis(url, { lazyConnect: true })
+          c.on('error', () => undefined)
+          return {
+            store: (o: object) => createRedisStore(fromIoRedis(c), o),
+            open: () => c.connect(),
+            close: () => c.quit().then(() => undefined)
+          }
+        }
+      ] as const
+  )
 ] as const
 
 for (const [name, make] of families) {
   it(`${name}: confirmed while the replica follows; ESESSION_NOT_REPLICATED while it is stopped`, async (ctx) => {
+    const prefix = `w${name.replace(/\W+/g, '')}:` // one per client on the shared primary
     const client = make(ctx.primary.url)
     await client.open()
     try {
       const store = client.store({
         waitReplicas: 1,
         waitTimeoutMs: 300,
-        prefix: `w${name.length}:`,
+        prefix,
         checkEvictionPolicy: false
       })
       await store.access.set('a', sess)
       assert.is(await store.access.destroy('a'), true)
       assert.is(
-        await typeOn(ctx.replica.url, `w${name.length}:a`),
+        await typeOn(ctx.replica.url, `${prefix}a`),
         'hash',
         'the replica holds the tombstone when destroy answers'
       )
@@ -115,11 +119,7 @@ for (const [name, make] of families) {
       assert.is(err?.code, 'ESESSION_NOT_REPLICATED')
       assert.match(err?.message ?? '', /0 of 1 replicas confirmed it within 300 ms/)
       assert.ok(ms >= 290 && ms < 1500, `failed after ${ms} ms`)
-      assert.is(
-        await typeOn(ctx.primary.url, `w${name.length}:b`),
-        'hash',
-        'the primary holds the tombstone all the same'
-      )
+      assert.is(await typeOn(ctx.primary.url, `${prefix}b`), 'hash', 'the primary holds the tombstone all the same')
       console.log(`  [replicas] ${name}: unconfirmed logout reported after ${ms} ms`)
     } finally {
       await client.close()

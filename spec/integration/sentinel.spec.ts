@@ -1,13 +1,13 @@
 /**
  * The store on a real Redis Sentinel set (a primary with `appendfsync always`, one replica, one sentinel),
- * through node-redis v6 and v5 `createSentinel` clients given to `createRedisStore` as they are, and an ioredis
- * 5 sentinel client through `fromIoRedis`. Single-key operations, tombstones and the batched operations on
- * one set started for the file; then, per client, a failover on a fresh set: virtual users save, read and
- * log out in a loop while the primary is SIGKILLed and the sentinel promotes the replica. One `[sentinel]`
- * line per client gives the time from the kill to the last failed operation, the failed operations, the
- * acknowledged saves lost and the acknowledged logouts undone (a destroyed session a string again).
+ * through node-redis v6 and v5 `createSentinel` clients given to `createRedisStore` as they are, and ioredis 5
+ * and 6 sentinel clients through `fromIoRedis` (the same options on both majors). Single-key operations,
+ * tombstones and the batched operations on one set started for the file; then, per client, a failover on a
+ * fresh set: virtual users save, read and log out in a loop while the primary is SIGKILLed and the sentinel
+ * promotes the replica. One `[sentinel]` line per client gives the time from the kill to the last failed
+ * operation, the failed operations, the acknowledged saves lost and the acknowledged logouts undone (a
+ * destroyed session a string again).
  */
-import Redis from 'ioredis'
 import { createClient, createSentinel as createSentinel6 } from 'redis'
 import { createSentinel as createSentinel5 } from 'redis-5'
 import { suite } from 'uvu'
@@ -31,6 +31,7 @@ import {
   batchedWorkAfterFailover
 } from '../support/failover'
 import { countKeys as countOn, sleep } from '../support/redis-group'
+import { IOREDIS_MAJORS } from '../support/ioredis'
 import { startSentinelSet, type SentinelSet } from '../support/sentinel'
 
 const SESSIONS = 2_000
@@ -84,26 +85,29 @@ const nodeRedisOptions = (set: SentinelSet) => {
 const families: ReadonlyArray<readonly [string, (set: SentinelSet) => Subject]> = [
   ['node-redis v6', (set) => nodeRedis(createSentinel6(nodeRedisOptions(set)))],
   ['node-redis v5', (set) => nodeRedis(createSentinel5(nodeRedisOptions(set)))],
-  [
-    'ioredis 5',
-    (set) => {
-      const c = new Redis({
-        sentinels: [{ ...set.sentinel }],
-        name: set.name,
-        lazyConnect: true,
-        connectTimeout: 500,
-        sentinelRetryStrategy: backoff,
-        retryStrategy: backoff,
-        maxRetriesPerRequest: 2
-      })
-      c.on('error', () => undefined)
-      return {
-        client: fromIoRedis(c),
-        connect: () => c.connect(),
-        stop: async () => c.disconnect()
-      }
-    }
-  ]
+  ...IOREDIS_MAJORS.map(
+    ({ name, Redis }) =>
+      [
+        name,
+        (set: SentinelSet): Subject => {
+          const c = new Redis({
+            sentinels: [{ ...set.sentinel }],
+            name: set.name,
+            lazyConnect: true,
+            connectTimeout: 500,
+            sentinelRetryStrategy: backoff,
+            retryStrategy: backoff,
+            maxRetriesPerRequest: 2
+          })
+          c.on('error', () => undefined)
+          return {
+            client: fromIoRedis(c),
+            connect: () => c.connect(),
+            stop: async () => c.disconnect()
+          }
+        }
+      ] as const
+  )
 ]
 
 type Ctx = {
