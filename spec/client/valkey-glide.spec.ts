@@ -1,7 +1,7 @@
 /**
  * The Valkey GLIDE adapter against small fakes shaped like `GlideClient` and `GlideClusterClient`: how each contract
  * command becomes a GLIDE call, scripts through `Script` + `invokeScript` (with `runScript`'s `NOSCRIPT` → `EVAL`
- * path the first time), `SCAN` words and replies, the primaries of a cluster, the connection, memoization. No
+ * path the first time), `SCAN` words and replies, the masters of a cluster, the connection, memoization. No
  * server: the real-server parts are spec/integration/store.spec.ts and cluster.spec.ts.
  */
 import { Decoder } from '@valkey/valkey-glide'
@@ -122,47 +122,54 @@ const cluster = suite('fromValkeyGlideCluster')
 
 type ClusterClient = Parameters<typeof fromValkeyGlideCluster>[0]
 
+/** A `CLUSTER SLOTS` reply: three masters (one serving two ranges), each with a replica. */
+const SLOTS_REPLY = [
+  [0, 5460, ['127.0.0.1', 7000, 'id0'], ['127.0.0.1', 7003, 'id3']],
+  [5461, 10922, ['127.0.0.1', 7001, 'id1'], ['127.0.0.1', 7004, 'id4']],
+  [10923, 12000, ['127.0.0.1', 7002, 'id2'], ['127.0.0.1', 7005, 'id5']],
+  [12001, 16383, ['127.0.0.1', 7002, 'id2'], ['127.0.0.1', 7005, 'id5']]
+]
+
+cluster('the masters from CLUSTER SLOTS on one node, each once, each scanned by its address', async () => {
+  const fake = makeFake<ClusterClient>()
+  fake.replies.set('customCommand', SLOTS_REPLY)
+  const c = fromValkeyGlideCluster(fake.client)
+  const masters = (await c.cluster?.masters()) ?? []
+  assert.is(masters.length, 3, 'a master of two ranges is scanned once; replicas are not')
+  assert.equal(fake.calls[0], ['customCommand', ['CLUSTER', 'SLOTS'], { route: 'randomNode', ...STRINGS }])
+  fake.replies.set('customCommand', ['0', []])
+  await masters[2]?.scan('0', { MATCH: 'sessions:*', COUNT: 10 })
+  assert.equal(fake.calls[1], [
+    'customCommand',
+    ['SCAN', '0', 'MATCH', 'sessions:*', 'COUNT', '10'],
+    { route: { type: 'routeByAddress', host: '127.0.0.1:7002' }, ...STRINGS }
+  ])
+  const scanned = await c.scan('0', { MATCH: '*', COUNT: 1 }).then(
+    () => 'resolved',
+    (e: Error) => e.message
+  )
+  assert.match(scanned, /SCAN on a cluster client walks one node/, "the cluster client's own SCAN is refused")
+})
+
 cluster(
-  "the primaries from CLUSTER MYID on allPrimaries (GLIDE's [{ key, value }] list), each scanned by address",
+  'slots without a master, or a range that names none, fail the walk instead of leaving sessions out',
   async () => {
     const fake = makeFake<ClusterClient>()
-    fake.replies.set('customCommand', [
-      { key: '127.0.0.1:7000', value: 'id0' },
-      { key: '127.0.0.1:7001', value: 'id1' }
-    ])
     const c = fromValkeyGlideCluster(fake.client)
-    const masters = (await c.cluster?.masters()) ?? []
-    assert.is(masters.length, 2)
-    assert.equal(fake.calls[0], ['customCommand', ['CLUSTER', 'MYID'], { route: 'allPrimaries', ...STRINGS }])
-    fake.replies.set('customCommand', ['0', []])
-    await masters[1]?.scan('0', { MATCH: 'sessions:*', COUNT: 10 })
-    assert.equal(fake.calls[1], [
-      'customCommand',
-      ['SCAN', '0', 'MATCH', 'sessions:*', 'COUNT', '10'],
-      { route: { type: 'routeByAddress', host: '127.0.0.1:7001' }, ...STRINGS }
-    ])
-    const scanned = await c.scan('0', { MATCH: '*', COUNT: 1 }).then(
-      () => 'resolved',
-      (e: Error) => e.message
-    )
-    assert.match(scanned, /SCAN on a cluster client walks one node/, "the cluster client's own SCAN is refused")
+    const failure = async (reply: unknown): Promise<string> => {
+      fake.replies.set('customCommand', reply)
+      return (c.cluster?.masters() ?? Promise.resolve([])).then(
+        () => 'resolved',
+        (e: Error) => e.message
+      )
+    }
+    assert.match(await failure(SLOTS_REPLY.slice(1)), /^CLUSTERDOWN 5461 hash slots have no master/)
+    assert.match(await failure([]), /^CLUSTERDOWN 16384 hash slots/)
+    assert.match(await failure([[0, 16383, []]]), /names no master/)
+    assert.match(await failure([[0, 16383, ['', 7000]]]), /names no master/)
+    assert.is(await failure(SLOTS_REPLY), 'resolved', 'the control: the whole map')
   }
 )
-
-cluster('a Record by address works too; a reply that names no primary fails the walk', async () => {
-  const fake = makeFake<ClusterClient>()
-  fake.replies.set('customCommand', { '127.0.0.1:7000': 'id0' })
-  const c = fromValkeyGlideCluster(fake.client)
-  assert.is((await c.cluster?.masters())?.length, 1)
-  for (const bad of [[], 'OK', [{ value: 'id0' }]]) {
-    fake.replies.set('customCommand', bad)
-    const failed = await (c.cluster?.masters() ?? Promise.resolve([])).then(
-      () => 'resolved',
-      (e: Error) => e.message
-    )
-    assert.match(failed, /CLUSTER MYID on all primaries answered/, JSON.stringify(bad))
-  }
-})
 
 cluster('WAIT goes to the primary of the key; INFO to one node', async () => {
   const fake = makeFake<ClusterClient>()

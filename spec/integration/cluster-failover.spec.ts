@@ -1,7 +1,7 @@
 /**
  * Failover of a Redis Cluster (node timeout 2000 ms) under load (issue 9, items 3 and 5), through node-redis v6
- * and v5 `createCluster` and ioredis 5 and 6 `Cluster`s (the same options on both majors), each with the
- * default options and with `waitReplicas: 1` (one client per family and option, all on the same cluster at
+ * and v5 `createCluster`, ioredis 5 and 6 `Cluster`s (the same options on both majors) and a Valkey GLIDE
+ * `GlideClusterClient` (GLIDE's defaults), each with the default options and with `waitReplicas: 1` (one client per family and option, all on the same cluster at
  * once, each store under its own prefix).
  *
  * - (a) 1 replica per master: virtual users save, read and log out while the busiest master is SIGKILLed; once
@@ -26,7 +26,9 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore, type RedisSessionStore } from '../../src'
 import { fromIoRedisCluster } from '../../src/ioredis'
+import { fromValkeyGlideCluster } from '../../src/valkey-glide'
 import { startCluster, type RedisCluster } from '../support/cluster'
+import { glideClusterClient } from '../support/glide'
 import {
   describe,
   holdBackReplication,
@@ -98,7 +100,7 @@ const nodeRedis = (c: NodeRedisCluster & Parameters<typeof createRedisStore>[0])
 const socket = { connectTimeout: 500, reconnectStrategy: backoff }
 
 /** The client options this spec measures (the ones the README recommends). */
-const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Client]> = [
+const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Client | Promise<Client>]> = [
   [
     'node-redis v6',
     ({ rootNodes }) =>
@@ -133,7 +135,16 @@ const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Clien
           return { client: fromIoRedisCluster(c), connect: () => c.connect(), stop: () => c.disconnect() }
         }
       ] as const
-  )
+  ),
+  // GLIDE with its defaults (requestTimeout 250 ms, its own reconnection and topology refresh); it connects in
+  // createClient.
+  [
+    'Valkey GLIDE',
+    async ({ ports }) => {
+      const c = await glideClusterClient(ports[0] ?? 0)
+      return { client: fromValkeyGlideCluster(c), connect: () => Promise.resolve(), stop: () => c.close() }
+    }
+  ]
 ]
 
 interface Subject {
@@ -154,7 +165,7 @@ const subjectsOn = async (
   try {
     for (const [family, make] of families.filter(([name]) => only(name))) {
       for (const set of sets) {
-        const client = make(cluster)
+        const client = await make(cluster)
         const prefix = `fo${subjects.length}:`
         subjects.push({
           label: `${family}, ${set}`,
@@ -342,7 +353,15 @@ it('(b) 2 replicas per master, waitReplicas 1: logouts confirmed again after the
     // node-redis v5 refreshes its slot map only on a MOVED reply: with the killed node gone for good it keeps
     // sending that node's slots to it (measured: no recovery within 10 s). It is measured in (a) and (c),
     // where the killed node comes back and answers MOVED.
-    subjects = await subjectsOn(cluster, ['waitReplicas'], (family) => family !== 'node-redis v5')
+    // Valkey GLIDE: gets, saves and the logouts' scripts recover once the replica is promoted, but every logout of
+    // the dead master's slots then ends at the store's deadline (the WAIT after the script does not answer in time)
+    // until about 11.4 s after the kill (11.3, 11.4, 11.4 s measured), past this scenario's 10 s bound; nothing
+    // acknowledged is lost or undone meanwhile. Measured in (a) and (c); docs/redis-clients.md says so.
+    subjects = await subjectsOn(
+      cluster,
+      ['waitReplicas'],
+      (family) => family !== 'node-redis v5' && family !== 'Valkey GLIDE'
+    )
     const run = await underLoad(cluster, subjects, async () => undefined)
     console.log(
       `[cluster-failover] (b) 2 replicas per master: cluster up in ${cluster.startMs} ms; master :${run.killed} ` +

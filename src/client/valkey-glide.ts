@@ -126,21 +126,31 @@ const scanReply = (reply: unknown): ScanReply | unknown => {
     : reply
 }
 
+/** Hash slots of a Redis Cluster. */
+const SLOTS = 16384
+
 /**
- * The node addresses of a reply from several nodes: GLIDE's `customCommand` gives `[{ key: address, value }, …]`
- * (other commands a `Record` by address, converted by GLIDE). Anything else is a `TypeError`.
+ * The `host:port` of each master in a `CLUSTER SLOTS` reply (`[[start, end, [host, port, id, …], …replicas], …]`),
+ * each once. A reply whose ranges leave slots without a master (a master lost and not replaced) is refused: a walk
+ * over the masters it names would miss those slots' sessions without a word.
  */
-const addressesOf = (reply: unknown): ReadonlyArray<string> => {
-  const entries: ReadonlyArray<unknown> = Array.isArray(reply)
-    ? reply.map((entry: unknown) =>
-        typeof entry === 'object' && entry !== null ? (entry as { key?: unknown }).key : entry
-      )
-    : typeof reply === 'object' && reply !== null
-    ? Object.keys(reply)
-    : []
-  if (entries.length === 0 || !entries.every((a): a is string => typeof a === 'string'))
-    throw new TypeError(`CLUSTER MYID on all primaries answered ${typeof reply}, not one reply per address`)
-  return entries as ReadonlyArray<string>
+const slotMasters = (reply: unknown): ReadonlyArray<string> => {
+  const ranges: ReadonlyArray<unknown> = Array.isArray(reply) ? reply : []
+  const masters = new Set<string>()
+  let covered = 0
+  for (const range of ranges) {
+    const [start, end, master] = Array.isArray(range) ? (range as ReadonlyArray<unknown>) : []
+    const [host, port] = Array.isArray(master) ? (master as ReadonlyArray<unknown>) : []
+    if (typeof start !== 'number' || typeof end !== 'number' || typeof host !== 'string' || host === '')
+      throw new TypeError(`CLUSTER SLOTS answered a range that names no master: ${JSON.stringify(range)}`)
+    masters.add(`${host}:${String(port)}`)
+    covered += end - start + 1
+  }
+  if (covered !== SLOTS)
+    throw new Error(
+      `CLUSTERDOWN ${SLOTS - covered} hash slots have no master in CLUSTER SLOTS: a walk would miss their sessions`
+    )
+  return [...masters]
 }
 
 /** A client is closed once GLIDE says so: its connection is "ready" until then (GLIDE reports nothing else). */
@@ -186,9 +196,9 @@ export const fromValkeyGlide: (client: ValkeyGlideClient) => SessionClient = onc
 
 /**
  * The `SessionClient` of a Valkey GLIDE cluster client (`GlideClusterClient`): single-key commands and scripts
- * go through the client, which routes each by its key; the batched operations ask which primaries GLIDE knows
- * (`CLUSTER MYID` on all primaries, at the start of every walk) and send each its own `SCAN` by address. A
- * primary GLIDE cannot reach fails the walk (`WalkFailed`) instead of leaving its sessions out.
+ * go through the client, which routes each by its key; the batched operations read the masters from the cluster's
+ * slot map (`CLUSTER SLOTS` on one node, at the start of every walk) and send each its own `SCAN` by address. A slot
+ * without a master, or a master GLIDE cannot reach, fails the walk (`WalkFailed`) instead of leaving sessions out.
  *
  * @example
  * import { GlideClusterClient } from '@valkey/valkey-glide'
@@ -213,10 +223,13 @@ export const fromValkeyGlideCluster: (cluster: ValkeyGlideClusterClient) => Sess
       cluster
         .customCommand(scanWords(cursor, options), { route: { type: 'routeByAddress', host: address }, ...STRINGS })
         .then(scanReply) as Promise<ScanReply>
+  // The masters from the cluster's slot map, not from GLIDE's `allPrimaries`: measured after a failover, GLIDE
+  // left a dead master out of `allPrimaries` (a walk would have missed a third of the sessions without a word) and,
+  // once that node came back as a replica, kept it in for good (a walk counted a third of them twice).
   const masters = (): Promise<ReadonlyArray<Pick<RedisLike, 'scan'>>> =>
     cluster
-      .customCommand(['CLUSTER', 'MYID'], { route: 'allPrimaries', ...STRINGS })
-      .then((reply) => addressesOf(reply).map((address) => ({ scan: scanAt(address) })))
+      .customCommand(['CLUSTER', 'SLOTS'], { route: 'randomNode', ...STRINGS })
+      .then((reply) => slotMasters(reply).map((address) => ({ scan: scanAt(address) })))
   return {
     _tag: 'SessionClient',
     ...glideCommands(cluster),
