@@ -1,7 +1,7 @@
 /**
- * The owner index (`ownerOf`) on real Redis: one redis-server (node-redis v6, and ioredis 5 through `fromIoRedis`
- * with a `keyPrefix`) and a Redis Cluster of 3 masters and 3 replicas (node-redis v6 `createCluster`, ioredis 5
- * `Cluster`), where an owner's index and its sessions live in different hash slots. Each client runs the same
+ * The owner index (`ownerOf`) on real Redis: one redis-server (node-redis v6, ioredis 5 through `fromIoRedis`
+ * with a `keyPrefix`, Valkey GLIDE) and a Redis Cluster of 3 masters and 3 replicas (node-redis v6 `createCluster`,
+ * ioredis 5 `Cluster`, GLIDE's `GlideClusterClient`), where an owner's index and its sessions live in different hash slots. Each client runs the same
  * behaviour: listing, owner change, destroy-all with tombstones, the cap, and the logout race of destroy-all
  * against saves of that user in flight. The single node also measures the index's memory per session
  * (`MEMORY USAGE`), printed on an `[owners]` line.
@@ -14,6 +14,9 @@ import * as assert from 'uvu/assert'
 import { createRedisStore, type RedisSessionStore } from '../../src'
 import { keySlot } from '../../src/client/slot'
 import { fromIoRedis, fromIoRedisCluster } from '../../src/ioredis'
+import { fromValkeyGlide, fromValkeyGlideCluster } from '../../src/valkey-glide'
+import { glideClient, glideClusterClient } from '../support/glide'
+import type { GlideClient } from '@valkey/valkey-glide'
 import { rethrowSetupError } from '../helpers'
 import { startCluster, type RedisCluster } from '../support/cluster'
 import { startRedis, type RedisServer } from '../support/redis-server'
@@ -141,6 +144,7 @@ const single = (() => {
   let server: RedisServer
   let node: ReturnType<typeof createClient>
   let io: Redis
+  let glide: GlideClient | undefined
   let setupError: unknown
   const subjects = new Map<string, Subject>()
   const before = async (): Promise<void> => {
@@ -159,12 +163,14 @@ const single = (() => {
       })
       subjects.set('node-redis', make(node, ''))
       subjects.set('ioredis keyPrefix', make(fromIoRedis(io), 'app:'))
+      glide = await glideClient(server.url)
+      subjects.set('Valkey GLIDE', make(fromValkeyGlide(glide), ''))
     } catch (e) {
       setupError = e
     }
   }
   const after = async (): Promise<void> => {
-    await Promise.allSettled([node?.close(), io?.quit()])
+    await Promise.allSettled([node?.close(), io?.quit(), Promise.resolve(glide?.close())])
     await server?.stop()
   }
   return { before, after, subjects, node: () => node, port: () => server.port, error: () => setupError }
@@ -206,6 +212,7 @@ const byClient = (name: string) =>
     return s
   })
 const onNode = byClient('node-redis')
+const onGlide = byClient('Valkey GLIDE')
 const onIo = byClient('ioredis keyPrefix')
 onNode.before(() => undefined)
 onIo.after(single.after)
@@ -224,6 +231,7 @@ const startClusterSubjects = async (): Promise<void> => {
       { lazyConnect: true }
     )
     await Promise.all([node.connect(), io.connect()])
+    const glide = await glideClusterClient(cluster.ports[0] ?? 0)
     const typeOf = (key: string) => node.type(key)
     const make = (client: Parameters<typeof createRedisStore>[0], stop: () => Promise<unknown>): Subject => ({
       store: createRedisStore(client, { ownerOf }),
@@ -240,6 +248,10 @@ const startClusterSubjects = async (): Promise<void> => {
       'cluster ioredis',
       make(fromIoRedisCluster(io), () => io.quit())
     )
+    clusterSubjects.set(
+      'cluster Valkey GLIDE',
+      make(fromValkeyGlideCluster(glide), async () => glide.close())
+    )
   } catch (e) {
     clusterSetupError = e
   }
@@ -254,6 +266,7 @@ const clusterBehaviour = (name: string) => {
   return it
 }
 const onClusterNode = clusterBehaviour('cluster node-redis')
+const onClusterGlide = clusterBehaviour('cluster Valkey GLIDE')
 const onClusterIo = clusterBehaviour('cluster ioredis')
 onClusterNode.before(startClusterSubjects)
 onClusterIo.after(async () => {
@@ -315,6 +328,8 @@ steps('the SET refused after the index write: the save fails; sessionsOf lists n
 memory.run()
 steps.run()
 onNode.run()
+onGlide.run()
 onIo.run()
 onClusterNode.run()
+onClusterGlide.run()
 onClusterIo.run()

@@ -1,6 +1,6 @@
 // waitReplicas against a real primary and replica: a logout answers once the replica holds the tombstone;
 // with the replica stopped (SIGSTOP) it fails with ESESSION_NOT_REPLICATED after waitTimeoutMs, and the
-// primary still holds the tombstone. On node-redis v6 and ioredis 5 and 6.
+// primary still holds the tombstone. On node-redis v6, ioredis 5 and 6, and Valkey GLIDE.
 import type session from 'express-session'
 import { createClient } from 'redis'
 import { suite } from 'uvu'
@@ -9,6 +9,9 @@ import { createRedisStore } from '../../src'
 import type { SessionStoreError } from '../../src/express/to-error'
 import { fromIoRedis } from '../../src/ioredis'
 import { IOREDIS_MAJORS } from '../support/ioredis'
+import { glideClient } from '../support/glide'
+import { fromValkeyGlide } from '../../src/valkey-glide'
+import type { GlideClient } from '@valkey/valkey-glide'
 import { startRedis, type RedisServer } from '../support/redis-server'
 
 interface Ctx {
@@ -84,7 +87,19 @@ const families = [
           }
         }
       ] as const
-  )
+  ),
+  [
+    'Valkey GLIDE',
+    (url: string) => {
+      // GLIDE connects in createClient: the client is made by open(), before any store is built.
+      let glide: GlideClient | undefined
+      return {
+        store: (o: object) => createRedisStore(fromValkeyGlide(glide as GlideClient), o),
+        open: async () => void (glide = await glideClient(url)),
+        close: async () => glide?.close()
+      }
+    }
+  ] as const
 ] as const
 
 for (const [name, make] of families) {
