@@ -58,6 +58,23 @@ export const capturedProcessWarnings = async (f: () => unknown, settleMs = 20): 
   return seen
 }
 
-/** How many times Redis has run `command` (lower case), from `INFO commandstats`: 0 before the first call. */
-export const commandCalls = async (client: { info(section: string): Promise<string> }, command: string) =>
-  Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(await client.info('commandstats'))?.[1] ?? 0)
+/** A client that answers `INFO`. */
+interface Info {
+  info(section: string): Promise<string>
+}
+
+/** The calls of `command` (lower case) in an `INFO commandstats` text: 0 before the first call. */
+const callsIn = (commandstats: string, command: string): number =>
+  Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(commandstats)?.[1] ?? 0)
+
+/** How many times Redis ran each of `commands` (lower case) while `run` ran: `INFO commandstats` before and after. */
+export const callsDuring = async <C extends string>(
+  client: Info,
+  commands: ReadonlyArray<C>,
+  run: () => Promise<unknown>
+): Promise<Record<C, number>> => {
+  const before = await client.info('commandstats')
+  await run()
+  const after = await client.info('commandstats')
+  return Object.fromEntries(commands.map((c) => [c, callsIn(after, c) - callsIn(before, c)])) as Record<C, number>
+}

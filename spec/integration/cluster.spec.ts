@@ -1,13 +1,11 @@
 /**
  * The store on a real Redis Cluster (3 masters, 3 replicas, started once for the file), through node-redis v6,
- * v5 and v4 `createCluster` clients given to `createRedisStore` as they are, and an ioredis 5 `Cluster` through
- * `fromIoRedisCluster`. Single-key commands land on every master; the batched operations (`length`, `ids`,
+ * v5 and v4 `createCluster` clients given to `createRedisStore` as they are, ioredis 5 and 6 `Cluster`s through
+ * `fromIoRedisCluster` and a Valkey GLIDE `GlideClusterClient` through `fromValkeyGlideCluster`. Single-key commands land on every master; the batched operations (`length`, `ids`,
  * `all`, `iterate`, `clear`) scan each master and group keys by hash slot, so no command fails with CROSSSLOT.
  * Timings of the batched operations are printed on a `[cluster]` line per client family.
  */
 import type session from 'express-session'
-import { Cluster } from 'ioredis'
-import { Cluster as Cluster6 } from 'ioredis-6'
 import { createCluster as createCluster6 } from 'redis'
 import { createCluster as createCluster4 } from 'redis-4'
 import { createCluster as createCluster5 } from 'redis-5'
@@ -24,6 +22,7 @@ import { makeTombstone } from '../../src/operations/tombstone'
 import { countKeys as countOn } from '../support/redis-group'
 import { startCluster, type RedisCluster } from '../support/cluster'
 import { glideClusterClient } from '../support/glide'
+import { IOREDIS_MAJORS, type IoRedisClusterInstance } from '../support/ioredis'
 
 const SESSIONS = 10_000
 const BATCH = 1_000
@@ -56,7 +55,7 @@ const nodeRedis = (c: NodeRedisCluster & Parameters<typeof createRedisStore>[0])
 })
 
 // lazyConnect: connect() resolves once the cluster is ready.
-const ioRedis = (c: Cluster): Subject => ({
+const ioRedis = (c: IoRedisClusterInstance): Subject => ({
   client: fromIoRedisCluster(c),
   connect: () => c.connect(),
   stop: () => c.quit()
@@ -66,26 +65,19 @@ const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Subje
   ['node-redis v6', ({ rootNodes }) => nodeRedis(createCluster6({ rootNodes: [...rootNodes] }))],
   ['node-redis v5', ({ rootNodes }) => nodeRedis(createCluster5({ rootNodes: [...rootNodes] }))],
   ['node-redis v4', ({ rootNodes }) => nodeRedis(createCluster4({ rootNodes: [...rootNodes] }))],
-  [
-    'ioredis 5 Cluster',
-    ({ ports }) =>
-      ioRedis(
-        new Cluster(
-          ports.map((port) => ({ host: '127.0.0.1', port })),
-          { lazyConnect: true }
-        )
-      )
-  ],
-  [
-    'ioredis 6 Cluster',
-    ({ ports }) => {
-      const c = new Cluster6(
-        ports.map((port) => ({ host: '127.0.0.1', port })),
-        { lazyConnect: true }
-      )
-      return { client: fromIoRedisCluster(c), connect: () => c.connect(), stop: () => c.quit() }
-    }
-  ],
+  ...IOREDIS_MAJORS.map(
+    ({ name, Cluster }) =>
+      [
+        `${name} Cluster`,
+        ({ ports }: RedisCluster) =>
+          ioRedis(
+            new Cluster(
+              ports.map((port) => ({ host: '127.0.0.1', port })),
+              { lazyConnect: true }
+            )
+          )
+      ] as const
+  ),
   // GLIDE connects in createClient: connect() has nothing left to do.
   [
     'Valkey GLIDE cluster',

@@ -4,8 +4,6 @@
  * counted on the wire with MONITOR, once per client.
  */
 import session from 'express-session'
-import Redis from 'ioredis'
-import Redis6 from 'ioredis-6'
 import Valkey from 'iovalkey'
 import { createClient as createClient6 } from 'redis'
 import { createClient as createClient5 } from 'redis-5'
@@ -18,6 +16,7 @@ import { createRedisStore, type RedisSessionStore } from '../../src/express/crea
 import { fromIoRedis } from '../../src/ioredis'
 import { fromValkeyGlide } from '../../src/valkey-glide'
 import { glideClient } from '../support/glide'
+import { IOREDIS_MAJORS, type IoRedisInstance, type IoRedisMajor } from '../support/ioredis'
 import { startRedis, type RedisServer } from '../support/redis-server'
 
 interface AnyClient extends RedisLike {
@@ -39,10 +38,16 @@ interface Subject {
 }
 const nodeRedis = (c: AnyClient): Subject => ({ client: c, connect: () => c.connect(), stop: () => stop(c) })
 // lazyConnect: ioredis would connect on its own; connect() resolves once it is ready.
-const ioRedis = (c: Redis): Subject => ({ client: fromIoRedis(c), connect: () => c.connect(), stop: () => c.quit() })
-const ioRedis6 = (c: Redis6): Subject => ({ client: fromIoRedis(c), connect: () => c.connect(), stop: () => c.quit() })
-// iovalkey, the Valkey project's fork of ioredis, goes through the same adapter.
-const ioValkey = (c: Valkey): Subject => ({ client: fromIoRedis(c), connect: () => c.connect(), stop: () => c.quit() })
+const ioRedis = (c: IoRedisInstance): Subject => ({
+  client: fromIoRedis(c),
+  connect: () => c.connect(),
+  stop: () => c.quit()
+})
+/** ioredis 5 and 6, and iovalkey (the Valkey project's fork of ioredis), which goes through the same adapter. */
+const IOREDIS_LIKE: ReadonlyArray<readonly [string, IoRedisMajor['Redis']]> = [
+  ...IOREDIS_MAJORS.map(({ name, Redis }) => [name, Redis] as const),
+  ['iovalkey', Valkey]
+]
 // Valkey GLIDE connects in createClient: connect() has nothing left to do.
 const valkeyGlide = async (url: string): Promise<Subject> => {
   const c = await glideClient(url)
@@ -58,12 +63,14 @@ const clients: ReadonlyArray<readonly [string, (url: string) => Subject | Promis
     (url) => nodeRedis(createClient6({ url, keyPrefix: 'app:' }) as unknown as AnyClient),
     'app:'
   ],
-  ['ioredis 5', (url) => ioRedis(new Redis(url, { lazyConnect: true })), ''],
-  ['ioredis 5 with keyPrefix', (url) => ioRedis(new Redis(url, { lazyConnect: true, keyPrefix: 'app:' })), 'app:'],
-  ['ioredis 6', (url) => ioRedis6(new Redis6(url, { lazyConnect: true })), ''],
-  ['ioredis 6 with keyPrefix', (url) => ioRedis6(new Redis6(url, { lazyConnect: true, keyPrefix: 'app:' })), 'app:'],
-  ['iovalkey', (url) => ioValkey(new Valkey(url, { lazyConnect: true })), ''],
-  ['iovalkey with keyPrefix', (url) => ioValkey(new Valkey(url, { lazyConnect: true, keyPrefix: 'app:' })), 'app:'],
+  ...IOREDIS_LIKE.flatMap(([name, Client]) => [
+    [name, (url: string) => ioRedis(new Client(url, { lazyConnect: true })), ''] as const,
+    [
+      `${name} with keyPrefix`,
+      (url: string) => ioRedis(new Client(url, { lazyConnect: true, keyPrefix: 'app:' })),
+      'app:'
+    ] as const
+  ]),
   ['Valkey GLIDE', valkeyGlide, '']
 ]
 
