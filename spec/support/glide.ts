@@ -7,7 +7,7 @@ import { GlideClient, GlideClusterClient, Logger } from '@valkey/valkey-glide'
 Logger.setLoggerConfig('off')
 
 /** `{ host, port }` of a `redis://host:port` URL, as GLIDE's `addresses` take it. */
-export const glideAddress = (url: string): { host: string; port: number } => {
+const glideAddress = (url: string): { host: string; port: number } => {
   const { hostname, port } = new URL(url)
   return { host: hostname, port: Number(port) }
 }
@@ -19,9 +19,6 @@ export const glideClient = (url: string, requestTimeout?: number): Promise<Glide
     ...(requestTimeout === undefined ? {} : { requestTimeout })
   })
 
-/** A GLIDE cluster client seeded with one node's port, connected. */
-export const glideClusterClient = (port: number, requestTimeout?: number): Promise<GlideClusterClient> =>
-  GlideClusterClient.createClient({
-    addresses: [{ host: '127.0.0.1', port }],
-    ...(requestTimeout === undefined ? {} : { requestTimeout })
-  })
+/** A GLIDE cluster client seeded with one node's port, connected, with GLIDE's defaults. */
+export const glideClusterClient = (port: number): Promise<GlideClusterClient> =>
+  GlideClusterClient.createClient({ addresses: [{ host: '127.0.0.1', port }] })

@@ -118,13 +118,22 @@ const scanWords = (cursor: string, options: ScanArgs): Array<string> => [
 ]
 
 /** A `SCAN` reply, `[cursor, keys]`, as the contract's; anything else is passed on for the store to refuse. */
-const scanReply = (reply: unknown): ScanReply | unknown => {
+const scanReply = (reply: unknown): unknown => {
   if (!Array.isArray(reply) || reply.length !== 2) return reply
   const [cursor, keys] = reply as [unknown, unknown]
   return (typeof cursor === 'string' || Buffer.isBuffer(cursor)) && Array.isArray(keys)
     ? scanReplyOf(String(cursor), keys as ReadonlyArray<string | Uint8Array>)
     : reply
 }
+
+/**
+ * The contract's `scan` through `send`, which sends the words of one `SCAN` (to the client's node, or to one
+ * node of a cluster). The reply is checked by the store (`isScanReply`), which refuses any other shape.
+ */
+const scanVia =
+  (send: (words: Array<string>) => Promise<unknown>) =>
+  (cursor: string, options: ScanArgs): Promise<ScanReply> =>
+    send(scanWords(cursor, options)).then(scanReply) as Promise<ScanReply>
 
 /** Hash slots of a Redis Cluster. */
 const SLOTS = 16384
@@ -186,8 +195,7 @@ const glideConnection = (client: object) => {
 export const fromValkeyGlide: (client: ValkeyGlideClient) => SessionClient = oncePerClient((client) => ({
   _tag: 'SessionClient',
   ...glideCommands(client),
-  scan: (cursor, options) =>
-    client.customCommand(scanWords(cursor, options), STRINGS).then(scanReply) as Promise<ScanReply>,
+  scan: scanVia((words) => client.customCommand(words, STRINGS)),
   keyPrefix: '',
   connection: glideConnection(client),
   info: (section) => client.info([section as InfoOptions]),
@@ -217,12 +225,8 @@ export const fromValkeyGlide: (client: ValkeyGlideClient) => SessionClient = onc
  * @since 0.1.0
  */
 export const fromValkeyGlideCluster: (cluster: ValkeyGlideClusterClient) => SessionClient = oncePerClient((cluster) => {
-  const scanAt =
-    (address: string) =>
-    (cursor: string, options: ScanArgs): Promise<ScanReply> =>
-      cluster
-        .customCommand(scanWords(cursor, options), { route: { type: 'routeByAddress', host: address }, ...STRINGS })
-        .then(scanReply) as Promise<ScanReply>
+  const scanAt = (address: string) =>
+    scanVia((words) => cluster.customCommand(words, { route: { type: 'routeByAddress', host: address }, ...STRINGS }))
   // The masters from the cluster's slot map, not from GLIDE's `allPrimaries`: measured after a failover, GLIDE
   // left a dead master out of `allPrimaries` (a walk would have missed a third of the sessions without a word) and,
   // once that node came back as a replica, kept it in for good (a walk counted a third of them twice).
