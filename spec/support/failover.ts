@@ -308,9 +308,10 @@ export const streams = async (send: Send, port: number): Promise<string | null> 
 /**
  * The batched operations on the topology a failover left: `all()` agrees with `length()`, and `clear()` removes
  * every session. With `waitReplicas`, `clear()` answers once every master's replica confirms its tombstones, and
- * a replica that has just (re)synced may not stream yet: `clear()` is idempotent, so it is tried again for a
- * while, as a caller would (a retried clear() counts only what the failed attempt left). Resolves to the
- * number of live sessions found.
+ * a replica that has just (re)synced may not stream yet, or (GLIDE) a `WAIT` routed by slot key may still go
+ * unanswered for a while after the failover, so a page ends `ETIMEDOUT`: `clear()` is idempotent, so on either
+ * it is tried again for a while, as a caller would (a retried clear() counts only what the failed attempt
+ * left). Each retry is printed. Resolves to the number of live sessions found.
  */
 export const batchedWorkAfterFailover = async (s: {
   readonly label: string
@@ -323,7 +324,9 @@ export const batchedWorkAfterFailover = async (s: {
   let cleared: unknown
   for (;;) {
     cleared = await s.store.access.clear().catch(failureCode)
-    if (cleared !== NOT_REPLICATED || Date.now() - since > 5_000) break
+    const retry = s.waits && (cleared === NOT_REPLICATED || cleared === 'ETIMEDOUT')
+    if (!retry || Date.now() - since > 10_000) break
+    console.log(`[failover] ${s.label}: clear() ${String(cleared)} ${Date.now() - since} ms in, tried again`)
     await sleep(200)
   }
   const counted = typeof cleared === 'number' && (cleared === live || (s.waits && cleared <= live))
