@@ -116,6 +116,7 @@ export const ENTRIES = {
       'IterateDeps',
       'LazyTouchDeps',
       'LengthDeps',
+      'LifecycleEvent',
       'LifecycleListeners',
       'OperationContext',
       'OperationError',

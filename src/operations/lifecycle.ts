@@ -45,8 +45,8 @@ export type DestroyedEvent =
   | { readonly reason: 'clear'; readonly count: number }
 
 /**
- * Who is told: `created` and `destroyed` are called once per event. `listening('created')` tells whether anyone
- * listens for creations: only then are saves observed for it (`observing`).
+ * Who is told: `created` and `destroyed` are called once per event. `listening(event)` tells whether anyone listens
+ * for it, as each operation is asked for: only then is the operation followed (a save observed for `created`).
  *
  * @category model
  * @since 0.1.0
@@ -54,19 +54,33 @@ export type DestroyedEvent =
 export interface LifecycleListeners {
   readonly created: (event: CreatedEvent) => void
   readonly destroyed: (event: DestroyedEvent) => void
-  readonly listening: (event: 'created') => boolean
+  readonly listening: (event: LifecycleEvent) => boolean
 }
+
+/**
+ * The lifecycle events the operations tell.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type LifecycleEvent = 'created' | 'destroyed'
 
 // --- feature
 
-/** `task`, and `tell(value)` once it has succeeded. */
+/**
+ * `task`, and `tell(value)` once it has succeeded — when someone listens for `event` as the operation is asked for;
+ * otherwise `task` as it is.
+ */
 const after =
+  (listening: LifecycleListeners['listening'], event: LifecycleEvent) =>
   <A>(task: TE.TaskEither<StoreError, A>, tell: (value: A) => void): TE.TaskEither<StoreError, A> =>
-  () =>
-    task().then((result) => {
-      if (E.isRight(result)) tell(result.right)
-      return result
-    })
+    listening(event)
+      ? () =>
+          task().then((result) => {
+            if (E.isRight(result)) tell(result.right)
+            return result
+          })
+      : task
 
 /**
  * The lifecycle feature: `set` tells `created` when it was the first write of the id; `destroy`,
@@ -121,6 +135,7 @@ export const withLifecycle =
       }
     const created = tell(listeners.created)
     const destroyed = tell(listeners.destroyed)
+    const whenDestroyed = after(listeners.listening, 'destroyed')
     return {
       ...ops,
       set: (sid, session, bound, condition) => {
@@ -133,15 +148,15 @@ export const withLifecycle =
           })
       },
       destroy: (sid) =>
-        after(ops.destroy(sid), (removed) => {
+        whenDestroyed(ops.destroy(sid), (removed) => {
           if (removed) destroyed({ reason: 'destroy', sid })
         }),
       destroySessionsOf: (owner, options) =>
-        after(ops.destroySessionsOf(owner, options), (count) => {
+        whenDestroyed(ops.destroySessionsOf(owner, options), (count) => {
           if (count > 0) destroyed({ reason: 'destroySessionsOf', owner, count })
         }),
       clear: () =>
-        after(ops.clear(), (count) => {
+        whenDestroyed(ops.clear(), (count) => {
           if (count > 0) destroyed({ reason: 'clear', count })
         })
     }
