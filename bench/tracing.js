@@ -22,7 +22,10 @@ const asPromise = (fn) => new Promise((resolve, reject) => fn((err, v) => (err ?
 
 /** A child: one store, with or without a subscriber, running the chunks the parent asks for. */
 const child = async () => {
-  const { url, prefix, subscribed } = JSON.parse(process.env.CRS_TRACING_CHILD)
+  const { url, prefix, subscribed, hooks } = JSON.parse(process.env.CRS_TRACING_CHILD)
+  // Any AsyncLocalStorage once run turns Node 20's promise hooks on for the process: what a traced call costs
+  // every other promise, without the tracing itself.
+  if (hooks) new (require('async_hooks').AsyncLocalStorage)().run({}, () => undefined)
   const dist = require(path.join(ROOT, 'dist'))
   const client = await createClient({ url }).connect()
   const store = dist.createRedisStore(client, { prefix })
@@ -80,11 +83,16 @@ const main = async () => {
   const n = quick ? 500 : 4000
   const redis = await startRedis()
   const seeder = await createClient({ url: redis.url }).connect()
-  const sides = { 'no subscriber': 'off:', subscriber: 'on:' }
+  const sides = { 'no subscriber': 'off:', 'async hooks on': 'hooks:', subscriber: 'on:' }
   const workers = {}
   try {
     for (const [name, prefix] of Object.entries(sides))
-      workers[name] = await spawnChild({ url: redis.url, prefix, subscribed: name === 'subscriber' })
+      workers[name] = await spawnChild({
+        url: redis.url,
+        prefix,
+        subscribed: name === 'subscriber',
+        hooks: name === 'async hooks on'
+      })
     const seed = async () => {
       const m = seeder.multi()
       for (let i = 0; i < KEYS; i++)
@@ -105,20 +113,36 @@ const main = async () => {
       }
       process.stderr.write(`  round ${r + 1}/${rounds} done\n`)
     }
+    const spread = (a, b) => {
+      const ratios = a.map((x, k) => x / b[k]).sort((x, y) => x - y)
+      const at = (q) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))].toFixed(2)
+      return `${at(0.25)}–${at(0.75)}`
+    }
     const rows = OPS.map((op) => {
       const off = samples[op]['no subscriber']
+      const hooked = samples[op]['async hooks on']
       const on = samples[op].subscriber
-      const ratios = on.map((x, k) => x / off[k]).sort((a, b) => a - b)
-      const at = (q) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))].toFixed(2)
-      return [op, fmt(median(off)), fmt(median(on)), ratio(median(on), median(off)), `${at(0.25)}–${at(0.75)}`]
+      return [
+        op,
+        fmt(median(off)),
+        fmt(median(hooked)),
+        fmt(median(on)),
+        ratio(median(hooked), median(off)),
+        ratio(median(on), median(off)),
+        spread(on, off)
+      ]
     })
     const { counted } = await ask(workers.subscriber, { op: 'quit' })
     await ask(workers['no subscriber'], { op: 'quit' })
+    await ask(workers['async hooks on'], { op: 'quit' })
     console.log(
       [
         `Tracing: a subscriber's cost. One redis-server, Node ${process.version}, 64 in flight, median of ${rounds} ` +
           `interleaved rounds of ${n} ops per side${quick ? ' (QUICK: smoke run, numbers not meaningful)' : ''}.`,
-        table(['op', 'no subscriber ops/s', 'subscriber ops/s', 'ratio', 'p25–p75'], rows),
+        table(
+          ['op', 'no subscriber', 'async hooks on', 'subscriber', 'hooks/none', 'subscriber/none', 'p25–p75'],
+          rows
+        ),
         `The subscriber saw ${fmt(counted)} traced operations.`
       ].join('\n')
     )
