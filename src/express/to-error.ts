@@ -4,14 +4,20 @@
  *
  * @since 0.1.0
  */
-import { codeOf, type SessionStoreErrorCode } from '../error-codes'
+import { codeOf, type SessionStoreErrorCode as ErrorCode } from '../error-codes'
 import { match, type StoreError } from '../errors'
 import { messageOf } from '../refinements'
 import { describeDecodeErrors } from '../serializer/codec'
 
 // --- model
 
-export type { SessionStoreErrorCode } from '../error-codes'
+/**
+ * The `code` of every error the store passes on, one per kind of failure (defined in src/error-codes.ts).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type SessionStoreErrorCode = ErrorCode
 
 /**
  * The `Error` handed to express-session and to promise callers: `code` is stable, `cause` is the original

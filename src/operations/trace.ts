@@ -263,8 +263,15 @@ const traceIterate = (iterate: StoreOperations['iterate']): StoreOperations['ite
  * import { makeStoreOperations, resolveOptions } from 'connect-redis-session/operations'
  *
  * const seen: Array<string> = []
- * const asyncEnd = (context: OperationContext) => void seen.push(`${context.operation} ${context.outcome}`)
- * diagnostics_channel.tracingChannel<unknown, OperationContext>(OPERATION_CHANNEL).asyncEnd.subscribe(asyncEnd)
+ * const channel = diagnostics_channel.tracingChannel<unknown, OperationContext>(OPERATION_CHANNEL)
+ * const subscriber = {
+ *   start() {},
+ *   end() {},
+ *   asyncStart() {},
+ *   asyncEnd: (context: OperationContext) => void seen.push(`${context.operation} ${context.outcome}`),
+ *   error() {}
+ * }
+ * channel.subscribe(subscriber)
  * const options = resolveOptions({})
  * assert.ok(E.isRight(options))
  * const ops = makeStoreOperations({ ...options.right, client: createMemoryClient() })
@@ -272,7 +279,7 @@ const traceIterate = (iterate: StoreOperations['iterate']): StoreOperations['ite
  * async function main() {
  *   await ops.get('a-session-id-of-32-characters-xx')()
  *   assert.deepStrictEqual(seen, ['get miss'])
- *   diagnostics_channel.tracingChannel<unknown, OperationContext>(OPERATION_CHANNEL).asyncEnd.unsubscribe(asyncEnd)
+ *   channel.unsubscribe(subscriber)
  * }
  * main()
  *
