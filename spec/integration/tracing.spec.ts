@@ -1,5 +1,6 @@
 /**
- * Tracing and lifecycle events against a real redis-server, on node-redis v6, ioredis 5 and the in-memory client:
+ * Tracing and lifecycle events against a real redis-server, on node-redis v6, ioredis 5, Valkey GLIDE and the
+ * in-memory client:
  * a subscriber of `connect-redis-session:operation` sees every operation once, with its outcome, and no context
  * holds a whole session id or a session value (with a control: the leak check finds a value put in a context);
  * `created` and `destroyed` fire once each, concurrent first saves and concurrent logouts included.
@@ -15,6 +16,8 @@ import type { NodeRedisClient } from '../../src/client/node-redis'
 import { createRedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
 import { fromIoRedis } from '../../src/ioredis'
 import { createMemoryClient } from '../../src/memory'
+import { fromValkeyGlide } from '../../src/valkey-glide'
+import { glideClient } from '../support/glide'
 import type { CreatedEvent, DestroyedEvent } from '../../src/operations/lifecycle'
 import { OPERATION_CHANNEL, type OperationContext } from '../../src/operations/trace'
 import { startRedis, type RedisServer } from '../support/redis-server'
@@ -103,6 +106,17 @@ const SUBJECTS: ReadonlyArray<Subject> = [
       const c = new IoRedis(url, { lazyConnect: true })
       await c.connect()
       return { client: fromIoRedis(c), stop: () => c.quit(), raw: (k, v) => c.set(k, v) }
+    }
+  },
+  {
+    name: 'Valkey GLIDE',
+    make: async (url) => {
+      const c = await glideClient(url)
+      return {
+        client: fromValkeyGlide(c),
+        stop: () => Promise.resolve(c.close()),
+        raw: (k: string, v: string) => c.set(k, v)
+      }
     }
   },
   {
