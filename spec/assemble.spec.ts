@@ -191,10 +191,10 @@ hot("express-session's get and touch are the record's get and touch: one functio
 })
 
 /**
- * The record every store has: the base over the observed dependencies (`observeDeps`: the client's GET, GETEX and
- * SET tell a trace what they saw; one frame each), `withConcurrentSaves` (on in every mode: a save that changed
- * nothing is a renewal, issue 17), and `withDeadline` over it. `withTracing` is always applied too, and puts no frame
- * on the path while the channel has no subscriber.
+ * The record every store has: the base over the observed dependencies (`observeDeps`: the serializer tells a trace
+ * the bytes it saw; the client is not wrapped), `withConcurrentSaves` (on in every mode: a save that changed nothing
+ * is a renewal, issue 17), and `withDeadline` over it. `withTracing` is always applied too, and puts no frame on the
+ * path while the channel has no subscriber.
  */
 const defaultRecord = (deps: ResolvedOptions, client: SessionClient) => {
   const bases = makeSaveBases()

@@ -12,6 +12,7 @@ import type { RedisLike } from '../client/contract'
 import type { StoreError } from '../errors'
 import { makeKeyOf } from '../keys'
 import { isCorrupt, parseStored, type Serializer } from '../serializer/serializer'
+import { sawTombstone } from './observe'
 
 /**
  * @category model
@@ -80,8 +81,11 @@ export const makeGet = <A>(deps: GetDeps<A>) => {
   const keyOf = makeKeyOf(deps)
   const parse = parseStored(deps.serializer, deps.maxPayloadBytes)
   const corrupt = corruptPolicy(deps)
-  // A tombstone reads as "no session", like a missing key.
-  const none = (): E.Either<StoreError, O.Option<A>> => E.right(O.none)
+  // A tombstone reads as "no session", like a missing key (a trace tells them apart).
+  const none = (): E.Either<StoreError, O.Option<A>> => {
+    sawTombstone()
+    return E.right(O.none)
+  }
   return (sid: string): TE.TaskEither<StoreError, O.Option<A>> =>
     () => {
       const key = keyOf(sid)

@@ -14,6 +14,7 @@ import { stringifyBounded, type Serializer } from '../serializer/serializer'
 import { computeTtl, type Expiring, type ExpiryBound, type TtlDeps } from '../ttl'
 import { SET_IF_STORED_SCRIPT } from '../scripts'
 import type { SetCondition, SetOutcome } from './model'
+import { sawFirstWrite } from './observe'
 import { makeTombstone, type TombstoneDeps } from './tombstone'
 
 /**
@@ -133,7 +134,10 @@ export const makeSendSet = <B>(
   const setIfStored = runScript(deps.client, SET_IF_STORED_SCRIPT)
   const expired = other('expired')
   const handlers = {
-    onReply: (previous: unknown): E.Either<StoreError, B> => E.right(written(previous)),
+    onReply: (previous: unknown): E.Either<StoreError, B> => {
+      if (previous === null) sawFirstWrite()
+      return E.right(written(previous))
+    },
     // Redis aborted the SET: the key holds a tombstone.
     onTombstone: (): E.Either<StoreError, B> => E.right(other('tombstoned'))
   }

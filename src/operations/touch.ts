@@ -11,6 +11,7 @@ import type { RedisLike } from '../client/contract'
 import type { StoreError } from '../errors'
 import { makeKeyOf } from '../keys'
 import { computeTtl, type Expiring, type ExpiryBound, type TtlDeps } from '../ttl'
+import { sawTombstone } from './observe'
 
 /**
  * @category model
@@ -39,7 +40,10 @@ export const makeTouch = (deps: TouchDeps) => {
   // A reply means a live session was renewed (or removed); null, a missing key; WRONGTYPE, a tombstone.
   const handlers = {
     onReply: (reply: string | null): E.Either<StoreError, boolean> => E.right(reply !== null),
-    onTombstone: (): E.Either<StoreError, boolean> => E.right(false)
+    onTombstone: (): E.Either<StoreError, boolean> => {
+      sawTombstone()
+      return E.right(false)
+    }
   }
   return (sid: string, sess: Expiring, bound?: ExpiryBound): TE.TaskEither<StoreError, boolean> =>
     () => {
