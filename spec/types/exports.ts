@@ -147,6 +147,9 @@ export const ENTRIES = {
     types: [
       'ClusterTopology',
       'Connection',
+      'KeyspaceListener',
+      'KeyspaceSubscription',
+      'NodeReport',
       'NodeRedisClient',
       'NodeRedisClusterClient',
       'RedisLike',

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
+import { keyspaceOfNode, keyspaceOfNodes, readThenSubscribe, type OpenSubscriber } from './keyspace'
 import { keySlot } from './slot'
 import { connectionOf, keyPrefixOf, noScan, oncePerClient, scanReplyOf, waitVia } from './shared'
 
@@ -87,7 +88,49 @@ interface IoRedisExtras {
    * socket is closed (the status is still `'ready'` meanwhile; it is `'end'` afterwards).
    */
   readonly manuallyClosing?: unknown
+  /** A new client with the same options and `override`: the subscriber of `subscribeKeyspace`. */
+  readonly duplicate?: (override: Readonly<Record<string, unknown>>) => unknown
 }
+
+/** What `subscribeKeyspace` uses of the duplicate it subscribes with. */
+interface IoRedisSubscriber {
+  readonly status: string
+  readonly on: (event: string, listener: (...args: ReadonlyArray<unknown>) => void) => unknown
+  readonly config: (get: 'GET', name: string) => Promise<unknown>
+  readonly psubscribe: (pattern: string) => Promise<unknown>
+  readonly disconnect: () => void
+}
+
+/** The address of an ioredis client, from its options, for messages. */
+const ioRedisAddress = (client: unknown): string => {
+  const options = (client as { readonly options?: { host?: unknown; port?: unknown; path?: unknown } }).options ?? {}
+  return typeof options.path === 'string'
+    ? options.path
+    : `${String(options.host ?? 'localhost')}:${String(options.port ?? 6379)}`
+}
+
+/**
+ * A subscriber (`subscribeKeyspace`) to the node of `client` (an ioredis `Redis`): `client.duplicate(override)`,
+ * `CONFIG GET notify-keyspace-events`, then `PSUBSCRIBE`. ioredis subscribes it again after each reconnect
+ * (`autoResubscribe`, forced on).
+ */
+const ioRedisSubscriber =
+  (client: unknown, override: Readonly<Record<string, unknown>>): OpenSubscriber =>
+  (pattern, handlers) => {
+    const s = (client as Required<Pick<IoRedisExtras, 'duplicate'>>).duplicate({
+      ...override,
+      autoResubscribe: true,
+      enableOfflineQueue: true
+    }) as IoRedisSubscriber
+    s.on('error', () => undefined)
+    s.on('pmessage', (_pattern, channel, message) => handlers.onMessage(String(channel), String(message)))
+    void readThenSubscribe(
+      handlers,
+      () => s.config('GET', 'notify-keyspace-events'),
+      () => s.psubscribe(pattern)
+    )
+    return { isReady: () => s.status === 'ready', close: () => s.disconnect() }
+  }
 
 // --- constructors
 
@@ -155,6 +198,7 @@ export const fromIoRedis: (client: IoRedisClient) => SessionClient = oncePerClie
     )
   }
   const call = (client as { readonly call?: unknown }).call
+  const db = (client.options as { readonly db?: unknown }).db
   return {
     _tag: 'SessionClient',
     ...ioRedisCommands(client),
@@ -162,6 +206,15 @@ export const fromIoRedis: (client: IoRedisClient) => SessionClient = oncePerClie
     keyPrefix: keyPrefixOf(extras.options?.keyPrefix),
     connection: ioRedisConnection(client, extras),
     info: (section) => client.info(section),
+    ...(typeof extras.duplicate === 'function'
+      ? {
+          subscribeKeyspace: keyspaceOfNode(
+            ioRedisAddress(client),
+            typeof db === 'number' ? db : 0,
+            ioRedisSubscriber(client, {})
+          )
+        }
+      : {}),
     ...(typeof call === 'function'
       ? { waitReplicas: waitVia((args) => (call as (...args: Array<string>) => Promise<unknown>).apply(client, args)) }
       : {})
@@ -169,6 +222,9 @@ export const fromIoRedis: (client: IoRedisClient) => SessionClient = oncePerClie
 })
 
 // --- cluster
+
+/** The reconnection delay of a cluster node's subscriber: 100 ms more per attempt, at most 2 s. */
+const backoff = (attempt: number): number => Math.min(attempt * 100, 2_000)
 
 /**
  * A master's own client in an ioredis `Cluster` (`nodes('master')`): `SCAN` and `INFO`, and for `waitReplicas`
@@ -242,6 +298,16 @@ export const fromIoRedisCluster: (cluster: IoRedisClusterClient) => SessionClien
           )
         )
   }
+  // Every node, masters and replicas (`nodes('all')`, which ioredis fills from CLUSTER SLOTS): a replica promoted by a
+  // failover is subscribed to already. Replicas send no `expired` of their own (measured on Redis 7.0). ioredis makes
+  // its node clients with no retryStrategy (it waits for a MOVED instead): the subscribers reconnect.
+  const allNodes = (cluster as unknown as { readonly nodes: (role: 'all') => ReadonlyArray<unknown> }).nodes
+  const nodes = (): ReadonlyMap<string, OpenSubscriber> =>
+    new Map(
+      allNodes
+        .call(cluster, 'all')
+        .map((node) => [ioRedisAddress(node), ioRedisSubscriber(node, { lazyConnect: false, retryStrategy: backoff })])
+    )
   return {
     _tag: 'SessionClient',
     ...ioRedisCommands(cluster),
@@ -253,6 +319,7 @@ export const fromIoRedisCluster: (cluster: IoRedisClusterClient) => SessionClien
       return first === undefined ? Promise.resolve('') : first.info(section)
     },
     cluster: { masters },
+    subscribeKeyspace: keyspaceOfNodes(nodes),
     // WAIT on the connection of the master that owns the key's slot: the one the cluster sent the write to.
     waitReplicas: waitVia((args, key) => {
       const owner = cluster.slots?.[keySlot(`${prefixed}${key}`)]?.[0]

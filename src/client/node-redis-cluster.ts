@@ -6,7 +6,8 @@
  * @since 0.1.0
  */
 import type { RedisLike, ScriptArgs, SessionClient } from './contract'
-import { nodeRedisCommands, scanOf, type NodeRedisClient } from './node-redis'
+import { keyspaceOfNodes, type OpenSubscriber } from './keyspace'
+import { nodeRedisCommands, nodeRedisSubscriber, scanOf, type NodeRedisClient } from './node-redis'
 import { connectionOf, noScan, oncePerClient, waitVia } from './shared'
 
 // --- model
@@ -20,6 +21,8 @@ import { connectionOf, noScan, oncePerClient, waitVia } from './shared'
  */
 export interface NodeRedisClusterClient extends Omit<NodeRedisClient, 'scan'> {
   readonly masters: ReadonlyArray<unknown>
+  /** The replicas, as node-redis last read them (`CLUSTER SLOTS`); for `subscribeKeyspace`. */
+  readonly replicas?: ReadonlyArray<unknown>
   readonly nodeClient: (node: never) => unknown
   readonly isOpen?: boolean
   /** `sendCommand(firstKey, isReadonly, args)`: routed to the node that owns `firstKey`. */
@@ -60,6 +63,15 @@ export const fromNodeRedisCluster: (cluster: NodeRedisClusterClient) => SessionC
       return typeof infoOf === 'function' ? infoOf.call(c, section) : ''
     })
   }
+  // Every node, masters and replicas: a replica promoted by a failover is subscribed to already. Replicas send no
+  // `expired` of their own (they delete a key when their master's DEL comes: measured on Redis 7.0).
+  const nodes = (): ReadonlyMap<string, OpenSubscriber> =>
+    new Map(
+      [...cluster.masters, ...(cluster.replicas ?? [])].map((node) => [
+        String((node as { readonly address?: unknown }).address),
+        nodeRedisSubscriber(() => nodeClient(node))
+      ])
+    )
   const send = cluster.sendCommand
   // Scripts go out through sendCommand(firstKey, …), which routes them by their first key on v4, v5 and v6:
   // node-redis 4's own eval/evalSha look for the key in the wrong argument and reach a random master (MOVED).
@@ -81,6 +93,7 @@ export const fromNodeRedisCluster: (cluster: NodeRedisClusterClient) => SessionC
     connection,
     info,
     cluster: { masters },
+    subscribeKeyspace: keyspaceOfNodes(nodes),
     ...(typeof send === 'function'
       ? {
           eval: script('EVAL', send),
