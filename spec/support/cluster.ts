@@ -113,10 +113,12 @@ export interface ClusterOptions {
   readonly replicasPerMaster?: number
   /** Default 20 000 ms. */
   readonly timeoutMs?: number
+  /** More `redis-server` arguments for every node, on every (re)start (e.g. `['--notify-keyspace-events', 'Khx']`). */
+  readonly serverArgs?: ReadonlyArray<string>
 }
 
 export const startCluster = async (options: ClusterOptions = {}): Promise<RedisCluster> => {
-  const { replicasPerMaster = 1, timeoutMs = 20_000 } = options
+  const { replicasPerMaster = 1, timeoutMs = 20_000, serverArgs = [] } = options
   const started = Date.now()
   const deadline = started + timeoutMs
   const group = makeProcessGroup('cluster')
@@ -130,7 +132,8 @@ export const startCluster = async (options: ClusterOptions = {}): Promise<RedisC
     '2000',
     // Replicas sync at once (Redis 7 waits 5 s by default): a replica that never synced is never promoted.
     '--repl-diskless-sync-delay',
-    '0'
+    '0',
+    ...serverArgs
   ]
   try {
     const ports = await distinctFreePorts(MASTERS * (1 + replicasPerMaster))

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
-import { keyspaceOfNode, keyspaceOfNodes, readThenSubscribe, type OpenSubscriber } from './keyspace'
+import { keyspaceOfNode, keyspaceOfNodes, mappedAddress, readThenSubscribe, type OpenSubscriber } from './keyspace'
 import { keySlot } from './slot'
 import { connectionOf, keyPrefixOf, noScan, oncePerClient, scanReplyOf, waitVia } from './shared'
 
@@ -120,7 +120,9 @@ const ioRedisSubscriber =
     const s = (client as Required<Pick<IoRedisExtras, 'duplicate'>>).duplicate({
       ...override,
       autoResubscribe: true,
-      enableOfflineQueue: true
+      enableOfflineQueue: true,
+      // Its first commands wait for the node however long it takes to come (not 20 attempts, ioredis's default).
+      maxRetriesPerRequest: null
     }) as IoRedisSubscriber
     s.on('error', () => undefined)
     s.on('pmessage', (_pattern, channel, message) => handlers.onMessage(String(channel), String(message)))
@@ -298,16 +300,36 @@ export const fromIoRedisCluster: (cluster: IoRedisClusterClient) => SessionClien
           )
         )
   }
-  // Every node, masters and replicas (`nodes('all')`, which ioredis fills from CLUSTER SLOTS): a replica promoted by a
-  // failover is subscribed to already. Replicas send no `expired` of their own (measured on Redis 7.0). ioredis makes
-  // its node clients with no retryStrategy (it waits for a MOVED instead): the subscribers reconnect.
-  const allNodes = (cluster as unknown as { readonly nodes: (role: 'all') => ReadonlyArray<unknown> }).nodes
-  const nodes = (): ReadonlyMap<string, OpenSubscriber> =>
-    new Map(
-      allNodes
-        .call(cluster, 'all')
-        .map((node) => [ioRedisAddress(node), ioRedisSubscriber(node, { lazyConnect: false, retryStrategy: backoff })])
-    )
+  // A subscriber to a node: a duplicate of a master's own client (its options: TLS, credentials) at the node's address
+  // (through the cluster's natMap, as ioredis maps it). ioredis makes its node clients with no retryStrategy (it
+  // waits for a MOVED instead): the subscribers get one of their own.
+  const natMap = (cluster.options as { readonly natMap?: unknown }).natMap
+  const anyMaster = (): IoRedisClusterNode | undefined => {
+    const nodes = cluster.nodes('master')
+    return nodes[Math.floor(Math.random() * nodes.length)]
+  }
+  const clusterNodes = (): Promise<unknown> => {
+    const node = anyMaster()
+    return node?.call === undefined
+      ? Promise.reject(new Error('the cluster client knows no master yet'))
+      : node.call('CLUSTER', 'NODES')
+  }
+  const openAt =
+    (host: string, port: number): OpenSubscriber =>
+    (pattern, handlers) => {
+      const [h, p] = mappedAddress(natMap, host, port)
+      const base = anyMaster()
+      if (base !== undefined)
+        return ioRedisSubscriber(base, {
+          host: h,
+          port: p,
+          lazyConnect: false,
+          retryStrategy: backoff,
+          readOnly: false
+        })(pattern, handlers)
+      handlers.onNode({ failed: 'the cluster client knows no master yet' })
+      return { isReady: () => false, close: () => undefined }
+    }
   return {
     _tag: 'SessionClient',
     ...ioRedisCommands(cluster),
@@ -319,7 +341,7 @@ export const fromIoRedisCluster: (cluster: IoRedisClusterClient) => SessionClien
       return first === undefined ? Promise.resolve('') : first.info(section)
     },
     cluster: { masters },
-    subscribeKeyspace: keyspaceOfNodes(nodes),
+    subscribeKeyspace: keyspaceOfNodes(clusterNodes, openAt),
     // WAIT on the connection of the master that owns the key's slot: the one the cluster sent the write to.
     waitReplicas: waitVia((args, key) => {
       const owner = cluster.slots?.[keySlot(`${prefixed}${key}`)]?.[0]

@@ -105,40 +105,92 @@ export const keyspaceOfNode =
     return { close: () => subscriber.close() }
   }
 
-/** How often the client's view of the cluster is read again for nodes to subscribe to or to let go. */
-const NODES_EVERY_MS = 1_000
+/** How often the cluster's nodes are read again (`CLUSTER NODES`) for nodes to subscribe to or to let go. */
+const NODES_EVERY_MS = 2_000
+
+/** How soon the nodes are read again while none could be read yet (the client not connected yet). */
+const FIRST_READ_AGAIN_MS = 200
 
 /**
- * How long a node may be both out of the client's view of the cluster and disconnected before its subscriber is
- * closed: a node restarted within this time reconnects on its own, whatever the client's view says.
+ * How long a node may be both out of `CLUSTER NODES` (or flagged failed) and disconnected before its subscriber is
+ * closed: a node restarted within this time reconnects on its own, whatever the cluster says of it meanwhile.
  */
 const GONE_AFTER_MS = 30_000
 
+/** Flags of a node that cannot be subscribed to now: failing or failed, in a handshake, without an address. */
+const UNREACHABLE = /^(fail\??|handshake|noaddr)$/
+
 /**
- * The keyspace notifications of every node of a cluster: `nodes()` is the client's view of the cluster (each
- * node's address and how to open a subscriber to it), read at once and every second on a timer that does not keep
- * the process alive. A node that appears is subscribed to; a node that has left the view and whose subscriber has
- * been disconnected for 30 s is let go. Database 0 (a cluster has no other).
+ * Every node of a `CLUSTER NODES` reply (one line a node: `<id> <ip:port@cport[,hostname]> <flags> …`), masters and
+ * replicas, as `[host, port]`, but those flagged failing, failed, in a handshake or without an address. Not
+ * `CLUSTER SLOTS`: Redis 7 leaves out of it a replica that has replicated nothing yet (offset 0).
+ *
+ * @internal
+ */
+export const clusterNodes = (reply: unknown): ReadonlyArray<readonly [host: string, port: number]> => {
+  const text = Buffer.isBuffer(reply) ? reply.toString() : typeof reply === 'string' ? reply : ''
+  return text.split('\n').flatMap((line) => {
+    const [, address = '', flags = ''] = line.trim().split(' ')
+    const hostPort = address.split('@')[0] ?? ''
+    const colon = hostPort.lastIndexOf(':')
+    const host = hostPort.slice(0, colon)
+    const port = Number(hostPort.slice(colon + 1))
+    return colon > 0 && Number.isInteger(port) && port > 0 && !flags.split(',').some((f) => UNREACHABLE.test(f))
+      ? [[host, port] as const]
+      : []
+  })
+}
+
+/**
+ * A node's address through a client's address map (node-redis `nodeAddressMap`, ioredis `natMap`: an object by
+ * `host:port`, or a function of it), or as it is.
+ *
+ * @internal
+ */
+export const mappedAddress = (map: unknown, host: string, port: number): readonly [host: string, port: number] => {
+  const address = `${host}:${port}`
+  const mapped: unknown =
+    typeof map === 'function'
+      ? (map as (address: string) => unknown)(address)
+      : typeof map === 'object' && map !== null
+      ? (map as Record<string, unknown>)[address]
+      : undefined
+  const { host: h, port: p } = (mapped ?? {}) as { host?: unknown; port?: unknown }
+  return [typeof h === 'string' ? h : host, typeof p === 'number' ? p : port]
+}
+
+/**
+ * The keyspace notifications of every node of a cluster, masters and replicas, so that a replica promoted by a
+ * failover is subscribed to already (replicas send no `expired` of their own: they delete a key when their master's
+ * `DEL` comes, measured on Redis 7.0). The nodes are read from `nodes()` (`CLUSTER NODES` through the client) at once
+ * and every 2 s, on a timer that does not keep the process alive; `openAt(host, port)` opens a subscriber to one. A
+ * node that appears is subscribed to; a node that has left the list (or is flagged failed) and whose subscriber has been disconnected
+ * for 30 s is let go. Database 0 (a cluster has no other).
  *
  * @internal
  */
 export const keyspaceOfNodes =
-  (nodes: () => ReadonlyMap<string, OpenSubscriber>, now: () => number = Date.now) =>
+  (
+    nodes: () => Promise<unknown>,
+    openAt: (host: string, port: number) => OpenSubscriber,
+    now: () => number = Date.now
+  ) =>
   (keyPattern: string, listener: KeyspaceListener): KeyspaceSubscription => {
     const subscribers = new Map<string, { readonly subscriber: NodeSubscriber; lastSeen: number }>()
     const pattern = channelOf(0) + keyPattern
-    const follow = (): void => {
+    let closed = false
+    const follow = (listed: ReadonlyArray<readonly [string, number]>): void => {
       const at = now()
-      let listed: ReadonlyMap<string, OpenSubscriber>
-      try {
-        listed = nodes()
-      } catch {
-        return
-      }
-      for (const [node, open] of listed) {
+      if (closed) return
+      for (const [host, port] of listed) {
+        const node = `${host}:${port}`
         const known = subscribers.get(node)
         if (known !== undefined) known.lastSeen = at
-        else subscribers.set(node, { subscriber: open(pattern, handlersFor(0, node, listener)), lastSeen: at })
+        else
+          subscribers.set(node, {
+            subscriber: openAt(host, port)(pattern, handlersFor(0, node, listener)),
+            lastSeen: at
+          })
       }
       for (const [node, known] of subscribers) {
         if (known.subscriber.isReady()) known.lastSeen = Math.max(known.lastSeen, at)
@@ -148,11 +200,24 @@ export const keyspaceOfNodes =
         }
       }
     }
-    follow()
-    const timer = setInterval(follow, NODES_EVERY_MS)
+    // A slot map that cannot be read now (the client not connected yet, a failover under way) is read at the next tick.
+    const read = (): void =>
+      void Promise.resolve()
+        .then(nodes)
+        .then(
+          (reply) => follow(clusterNodes(reply)),
+          () => {
+            follow([])
+            // Not connected yet: read again soon rather than at the next tick.
+            if (subscribers.size === 0 && !closed) setTimeout(read, FIRST_READ_AGAIN_MS).unref()
+          }
+        )
+    read()
+    const timer = setInterval(read, NODES_EVERY_MS)
     timer.unref()
     return {
       close: () => {
+        closed = true
         clearInterval(timer)
         subscribers.forEach((s) => s.subscriber.close())
         subscribers.clear()

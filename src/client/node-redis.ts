@@ -117,21 +117,23 @@ const end = (client: NodeRedisSubscriber): void => {
 }
 
 /**
- * A subscriber (`subscribeKeyspace`) to the node of `base` (a node-redis client, or a promise of one): `base.duplicate()`, unreferenced
- * (it never keeps the process alive), connected, `CONFIG GET notify-keyspace-events`, then `PSUBSCRIBE`. node-redis
- * subscribes it again after each reconnect (measured on v4, v5 and v6: a Redis killed and started again on its port).
+ * A subscriber (`subscribeKeyspace`) made by `make` (a new node-redis client, not connected: a `duplicate()`),
+ * unreferenced (it never keeps the process alive), connected, `CONFIG GET notify-keyspace-events`, then
+ * `PSUBSCRIBE`. node-redis subscribes it again after each reconnect (measured on v4, v5 and v6: a Redis killed and
+ * started again on its port).
  *
  * @internal
  */
 export const nodeRedisSubscriber =
-  (base: () => Promise<unknown>): OpenSubscriber =>
+  (make: () => Promise<unknown>): OpenSubscriber =>
   (pattern, handlers) => {
     let closed = false
     let subscriber: NodeRedisSubscriber | undefined
-    void base()
-      .then((client) => {
+    void Promise.resolve()
+      .then(make)
+      .then((made) => {
+        const s = made as NodeRedisSubscriber
         if (closed) return
-        const s = (client as Required<Pick<NodeRedisExtras, 'duplicate'>>).duplicate() as NodeRedisSubscriber
         subscriber = s
         s.on?.('error', noop)
         s.unref?.()
@@ -212,7 +214,7 @@ export const fromNodeRedis: (client: NodeRedisClient) => SessionClient = oncePer
           subscribeKeyspace: keyspaceOfNode(
             addressOf(extras.options?.socket),
             typeof extras.options?.database === 'number' ? extras.options.database : 0,
-            nodeRedisSubscriber(() => Promise.resolve(client))
+            nodeRedisSubscriber(() => Promise.resolve((extras.duplicate as () => unknown).call(client)))
           )
         }
       : {}),
