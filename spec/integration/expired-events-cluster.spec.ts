@@ -12,70 +12,30 @@
  *
  * One `[expired-cluster]` line per phase with the times measured.
  */
-import type session from 'express-session'
-import { createCluster as createCluster6 } from 'redis'
 import { createCluster as createCluster4 } from 'redis-4'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { keySlot } from '../../src/client/slot'
 import { createRedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
-import { fromIoRedisCluster } from '../../src/ioredis'
-import { startCluster, type RedisCluster } from '../support/cluster'
-import { replicaStreaming, replicationGap } from '../support/failover'
-import { IOREDIS_MAJORS } from '../support/ioredis'
-import { sleep } from '../support/redis-group'
+import {
+  NODE_REDIS_6_CLUSTER_ROW,
+  nodeRedisClusterSubject,
+  quickBackoff,
+  startCluster,
+  type ClusterSubject,
+  type RedisCluster
+} from '../support/cluster'
+import { replicaStreaming, replicationGap, session_ } from '../support/failover'
+import { IOREDIS_CLUSTER_ROWS } from '../support/ioredis'
+import { pollUntil, sleep } from '../support/redis-group'
 
-const session_ = (ms: number): session.SessionData =>
-  ({ cookie: { originalMaxAge: ms, expires: new Date(Date.now() + ms) } } as unknown as session.SessionData)
+type Client = ClusterSubject
+const nodeRedis = nodeRedisClusterSubject
 
-/** Polls `check` every 50 ms until it holds; fails naming `what` after `ms`. Resolves to the time it took. */
-const until = async (what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<number> => {
-  const since = Date.now()
-  while (!(await check())) {
-    if (Date.now() - since > ms) assert.unreachable(`${what}: not within ${ms} ms`)
-    await sleep(50)
-  }
-  return Date.now() - since
-}
-
-/** Reconnect quickly: every 50 ms more, at most every 500 ms. */
-const backoff = (n: number): number => Math.min(Math.max(n, 1) * 50, 500)
-
-interface Client {
-  readonly client: Parameters<typeof createRedisStore>[0]
-  readonly connect: () => Promise<unknown>
-  readonly stop: () => void
-}
-
-interface NodeRedisCluster {
-  connect(): Promise<unknown>
-  disconnect(): Promise<unknown>
-  on(event: string, listener: (...args: ReadonlyArray<unknown>) => void): unknown
-}
-
-const nodeRedis = (c: NodeRedisCluster): Client => {
-  c.on('error', () => undefined)
-  return {
-    client: c as unknown as Parameters<typeof createRedisStore>[0],
-    connect: () => c.connect(),
-    stop: () => void c.disconnect().catch(() => undefined)
-  }
-}
-
-const socket = { connectTimeout: 500, reconnectStrategy: backoff }
+const socket = { connectTimeout: 500, reconnectStrategy: quickBackoff }
 
 const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Client]> = [
-  [
-    'node-redis v6',
-    ({ rootNodes }) =>
-      nodeRedis(
-        createCluster6({
-          rootNodes: rootNodes.map((n) => ({ ...n })),
-          defaults: { socket },
-          topologyRefreshOnReconnectionAttemptStrategy: 500
-        }) as unknown as NodeRedisCluster
-      )
-  ],
+  NODE_REDIS_6_CLUSTER_ROW,
   [
     'node-redis v4',
     ({ rootNodes }) =>
@@ -83,28 +43,10 @@ const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Clien
         createCluster4({
           rootNodes: rootNodes.map((n) => ({ ...n })),
           defaults: { socket }
-        }) as unknown as NodeRedisCluster
+        })
       )
   ],
-  ...IOREDIS_MAJORS.map(
-    ({ name, Cluster }) =>
-      [
-        name,
-        ({ ports }: RedisCluster): Client => {
-          const c = new Cluster(
-            ports.map((port) => ({ host: '127.0.0.1', port })),
-            {
-              lazyConnect: true,
-              redisOptions: { connectTimeout: 500, maxRetriesPerRequest: 2 },
-              clusterRetryStrategy: backoff,
-              slotsRefreshTimeout: 500
-            }
-          )
-          c.on('error', () => undefined)
-          return { client: fromIoRedisCluster(c), connect: () => c.connect(), stop: () => c.disconnect() }
-        }
-      ] as const
-  )
+  ...IOREDIS_CLUSTER_ROWS
 ]
 
 interface Subject {
@@ -120,6 +62,16 @@ interface Subject {
 const reportedOnce = (s: Subject): { readonly sids: ReadonlyArray<string>; readonly doubled: number } => {
   const sids = [...new Set(s.expired)].sort()
   return { sids, doubled: s.expired.length - sids.length }
+}
+
+/** Each store reported exactly `expected` (each once: none lost, none doubled), and warned of nothing. */
+const assertReported = (subjects: ReadonlyArray<Subject>, expected: ReadonlyArray<string>, phase: string): void => {
+  for (const s of subjects) {
+    const { sids, doubled } = reportedOnce(s)
+    assert.equal(sids, [...expected].sort(), `${s.label}: every session of ${phase}, none lost`)
+    assert.is(doubled, 0, `${s.label}: none doubled`)
+    assert.equal(s.warnings, [], `${s.label}: no warning`)
+  }
 }
 
 /** The port of the master of each slot range (`CLUSTER SLOTS` on a live node). */
@@ -176,7 +128,7 @@ test('one event per expiry on every master, none for a tombstone; across a maste
     await Promise.all(subjects.map((s) => s.client.connect()))
     // Every store subscribed on every node, masters and replicas.
     let counts: ReadonlyArray<number> = []
-    const upMs = await until('a subscriber of every store on every node', 10_000, async () => {
+    const upMs = await pollUntil('a subscriber of every store on every node', 10_000, async () => {
       counts = await Promise.all(cluster.ports.map((p) => subscribersOn(cluster, p)))
       return counts.every((n) => n === subjects.length)
     }).catch((e: Error) => assert.unreachable(`${e.message} (subscribers by node: ${counts.join(', ')})`) as never)
@@ -193,17 +145,12 @@ test('one event per expiry on every master, none for a tombstone; across a maste
       for (const sid of destroyed) await s.store.access.destroy(sid)
       for (const sid of first) await save(s, sid, 500)
     }
-    const firstMs = await until('every expiry of (1) reported', 10_000, () =>
+    const firstMs = await pollUntil('every expiry of (1) reported', 10_000, () =>
       subjects.every((s) => reportedOnce(s).sids.length >= first.length)
     )
     // The tombstones (1 s) have ended by now; a little more for a stray event.
     await sleep(1_500)
-    for (const s of subjects) {
-      const { sids, doubled } = reportedOnce(s)
-      assert.equal(sids, [...first].sort(), `${s.label}: every session of (1), no tombstone`)
-      assert.is(doubled, 0, `${s.label}: none doubled`)
-      assert.equal(s.warnings, [], `${s.label}: no warning`)
-    }
+    assertReported(subjects, first, '(1), no tombstone')
     console.log(
       `[expired-cluster] subscribed on all ${cluster.ports.length} nodes ${upMs} ms after connect; ${first.length} sessions × ${subjects.length} stores reported ${firstMs} ms after the last save, ${destroyed.length} tombstones each not reported`
     )
@@ -220,7 +167,7 @@ test('one event per expiry on every master, none for a tombstone; across a maste
       onVictim.every((ids) => ids.length > 0),
       'every store has sessions on the master killed'
     )
-    await until(
+    await pollUntil(
       'the replica has every write',
       5_000,
       async () => (await replicationGap(cluster.command, victim, replica)) === 0
@@ -228,26 +175,22 @@ test('one event per expiry on every master, none for a tombstone; across a maste
     for (const s of subjects) s.expired.length = 0
     const killedAt = Date.now()
     cluster.signal(victim, 'SIGKILL')
-    await until('the master dead', 5_000, async () =>
+    await pollUntil('the master dead', 5_000, async () =>
       cluster.command(victim, ['PING']).then(
         () => false,
         () => true
       )
     )
-    const promotedMs = await until('the replica promoted', 20_000, async () =>
+    const promotedMs = await pollUntil('the replica promoted', 20_000, async () =>
       (await cluster.masters().catch((): ReadonlyArray<number> => [])).includes(replica)
     )
     // The victim's sessions expired on the replica's clock while it could not expire them: reported once promoted.
-    await until('every expiry of (2) reported', 20_000, () =>
+    await pollUntil('every expiry of (2) reported', 20_000, () =>
       subjects.every((s) => reportedOnce(s).sids.length >= before.length)
     )
     const beforeMs = Date.now() - killedAt
     await sleep(1_000)
-    for (const s of subjects) {
-      const { sids, doubled } = reportedOnce(s)
-      assert.equal(sids, [...before].sort(), `${s.label}: every session of (2), none lost`)
-      assert.is(doubled, 0, `${s.label}: none doubled`)
-    }
+    assertReported(subjects, before, '(2)')
     console.log(
       `[expired-cluster] failover: replica promoted ${promotedMs} ms after the kill; the ${
         before.length
@@ -260,7 +203,7 @@ test('one event per expiry on every master, none for a tombstone; across a maste
     // finds the new master through its MOVED) and is subscribed to again; sessions saved on the new topology, the
     // promoted master among its nodes, are each reported once.
     await cluster.restart(victim)
-    const backMs = await until(
+    const backMs = await pollUntil(
       'the restarted node subscribed to again',
       20_000,
       async () => (await subscribersOn(cluster, victim)) === subjects.length
@@ -273,16 +216,11 @@ test('one event per expiry on every master, none for a tombstone; across a maste
       subjects.every((s) => after.some((sid) => promotedOwner(keySlot(`${s.prefix}${sid}`)) === replica)),
       'every store has sessions on the promoted master'
     )
-    const afterMs = await until('every expiry after the failover reported', 10_000, () =>
+    const afterMs = await pollUntil('every expiry after the failover reported', 10_000, () =>
       subjects.every((s) => reportedOnce(s).sids.length >= after.length)
     )
     await sleep(1_000)
-    for (const s of subjects) {
-      const { sids, doubled } = reportedOnce(s)
-      assert.equal(sids, [...after].sort(), `${s.label}: every session of (3), none lost`)
-      assert.is(doubled, 0, `${s.label}: none doubled`)
-      assert.equal(s.warnings, [], `${s.label}: no warning`)
-    }
+    assertReported(subjects, after, '(3)')
     console.log(
       `[expired-cluster] the killed node restarted: subscribed to again within ${backMs} ms of its start; ${after.length} sessions saved on the new topology reported ${afterMs} ms after the last save; 0 lost, 0 doubled`
     )

@@ -12,7 +12,6 @@
  *
  * The Redis Cluster, with a failover, is spec/integration/expired-events-cluster.spec.ts.
  */
-import type session from 'express-session'
 import { mkdtempSync, rmSync } from 'fs'
 import { tmpdir } from 'os'
 import { join } from 'path'
@@ -25,25 +24,14 @@ import type { SessionClient } from '../../src/client/contract'
 import type { NodeRedisClient } from '../../src/client/node-redis'
 import { createRedisStore, type RedisSessionStore } from '../../src/express/create-redis-store'
 import { fromIoRedis } from '../../src/ioredis'
+import { quickBackoff as backoff } from '../support/cluster'
 import { IOREDIS_MAJORS } from '../support/ioredis'
-import { command, sleep } from '../support/redis-group'
+import { command, pollUntil as until, sleep } from '../support/redis-group'
+import { session_ } from '../support/failover'
 import { freePort, launchRedis, type Launched } from '../support/redis-server'
 
 /** Keyspace notifications as the store needs them: keyspace channel, hash commands, expiries. */
 const NOTIFY = ['--notify-keyspace-events', 'Khx']
-
-const session_ = (ms: number): session.SessionData =>
-  ({ cookie: { originalMaxAge: ms, expires: new Date(Date.now() + ms) } } as unknown as session.SessionData)
-
-/** Polls `check` every 20 ms until it holds; fails naming `what` after `ms`. Resolves to the time it took. */
-const until = async (what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<number> => {
-  const since = Date.now()
-  while (!(await check())) {
-    if (Date.now() - since > ms) assert.unreachable(`${what}: not within ${ms} ms`)
-    await sleep(20)
-  }
-  return Date.now() - since
-}
 
 /** A server this spec owns, that it can kill and start again on the same port. */
 const server = async (args: ReadonlyArray<string>) => {
@@ -87,9 +75,6 @@ interface Subject {
   readonly connect: () => Promise<unknown>
   readonly close: () => Promise<unknown>
 }
-
-/** Reconnect every 50 ms more, at most every 500 ms (the failover specs' backoff). */
-const backoff = (n: number): number => Math.min(Math.max(n, 1) * 50, 500)
 
 const nodeRedis = (name: string, c: NodeRedisLike, keyPrefix = ''): Subject => {
   c.on('error', () => undefined)
@@ -146,15 +131,47 @@ const storeOf = (subject: Subject, i: number, grace = 1) => {
   return { subject, store, expired, warnings, key: (sid: string) => `${subject.keyPrefix}e${i}:${sid}` }
 }
 
-const test = suite('expiredEvents on a single redis-server')
+type Server = Awaited<ReturnType<typeof server>>
+type Recorded = ReturnType<typeof storeOf>
 
-test('a session expires: one expired event with its whole id; a tombstone expires: none', async () => {
-  const s = await server(NOTIFY)
+/**
+ * A server started with `args`, every client connected and a store on each, for `body`; then the clients closed and
+ * the server stopped, whatever `body` did.
+ */
+const withStores = async (
+  args: ReadonlyArray<string>,
+  body: (s: Server, stores: ReadonlyArray<Recorded>) => Promise<void>
+): Promise<void> => {
+  const s = await server(args)
   const subjects = subjectsOn(s.url)
   try {
     await Promise.all(subjects.map((x) => x.connect()))
-    const stores = subjects.map((x, i) => storeOf(x, i))
-    await until('every subscriber up', 5_000, async () => (await subscribers(s.port)) === subjects.length)
+    await body(
+      s,
+      subjects.map((x, i) => storeOf(x, i))
+    )
+  } finally {
+    await Promise.all(subjects.map((x) => x.close().catch(() => undefined)))
+    await s.stop()
+  }
+}
+
+/** Until every store's subscriber is on the server. */
+const allSubscribed = (s: Server, stores: ReadonlyArray<Recorded>, ms = 5_000): Promise<number> =>
+  until('every subscriber up', ms, async () => (await subscribers(s.port).catch(() => 0)) === stores.length)
+
+/** Until the key of `sid` is gone from Redis in every store (expired). */
+const allGone = (s: Server, stores: ReadonlyArray<Recorded>, sid: string): Promise<number> =>
+  until(`every ${sid} gone`, 3_000, async () => {
+    const left = await Promise.all(stores.map((t) => command(s.port, ['EXISTS', t.key(sid)])))
+    return left.every((n) => Number(n) === 0)
+  })
+
+const test = suite('expiredEvents on a single redis-server')
+
+test('a session expires: one expired event with its whole id; a tombstone expires: none', () =>
+  withStores(NOTIFY, async (s, stores) => {
+    await allSubscribed(s, stores)
     for (const t of stores) {
       await t.store.access.set('live-Abc_123', session_(60_000))
       await t.store.access.set('short-Xyz_789', session_(300))
@@ -163,10 +180,7 @@ test('a session expires: one expired event with its whole id; a tombstone expire
     }
     const tookMs = await until('every short session reported', 3_000, () => stores.every((t) => t.expired.length > 0))
     // The tombstones (1 s) are gone, and a while more for a stray event.
-    await until('every tombstone expired', 3_000, async () => {
-      const left = await Promise.all(stores.map((t) => command(s.port, ['EXISTS', t.key('destroyed-1')])))
-      return left.every((n) => Number(n) === 0)
-    })
+    await allGone(s, stores, 'destroyed-1')
     await sleep(300)
     console.log(`[expired] single node: the 300 ms sessions all reported ${tookMs} ms after the last save`)
     for (const t of stores) {
@@ -174,24 +188,13 @@ test('a session expires: one expired event with its whole id; a tombstone expire
       assert.equal(t.warnings, [], `${t.subject.name}: no warning`)
       assert.ok(await t.store.access.get('live-Abc_123'), `${t.subject.name}: the live session is still there`)
     }
-  } finally {
-    await Promise.all(subjects.map((x) => x.close()))
-    await s.stop()
-  }
-})
+  }))
 
-test('notifications off: exactly one warning naming the setting, and no event', async () => {
-  const s = await server([])
-  const subjects = subjectsOn(s.url)
-  try {
-    await Promise.all(subjects.map((x) => x.connect()))
-    const stores = subjects.map((x, i) => storeOf(x, i))
+test('notifications off: exactly one warning naming the setting, and no event', () =>
+  withStores([], async (s, stores) => {
     await until('every warning', 5_000, () => stores.every((t) => t.warnings.length > 0))
     for (const t of stores) await t.store.access.set('short', session_(100))
-    await until('every short session gone', 3_000, async () => {
-      const left = await Promise.all(stores.map((t) => command(s.port, ['EXISTS', t.key('short')])))
-      return left.every((n) => Number(n) === 0)
-    })
+    await allGone(s, stores, 'short')
     await sleep(200)
     for (const t of stores) {
       assert.is(t.warnings.length, 1, `${t.subject.name}: one warning`)
@@ -200,18 +203,10 @@ test('notifications off: exactly one warning naming the setting, and no event', 
       assert.equal(t.expired, [], `${t.subject.name}: no event`)
     }
     console.log(`[expired] notifications off: ${JSON.stringify(stores[0]?.warnings[0])}`)
-  } finally {
-    await Promise.all(subjects.map((x) => x.close()))
-    await s.stop()
-  }
-})
+  }))
 
-test('CONFIG refused (as on a managed service): one warning saying so; the events come all the same', async () => {
-  const s = await server([...NOTIFY, '--rename-command', 'CONFIG', ''])
-  const subjects = subjectsOn(s.url)
-  try {
-    await Promise.all(subjects.map((x) => x.connect()))
-    const stores = subjects.map((x, i) => storeOf(x, i))
+test('CONFIG refused (as on a managed service): one warning saying so; the events come all the same', () =>
+  withStores([...NOTIFY, '--rename-command', 'CONFIG', ''], async (_server, stores) => {
     await until('every warning', 5_000, () => stores.every((t) => t.warnings.length > 0))
     for (const t of stores) await t.store.access.set('short', session_(100))
     await until('every short session reported', 3_000, () => stores.every((t) => t.expired.length > 0))
@@ -221,27 +216,15 @@ test('CONFIG refused (as on a managed service): one warning saying so; the event
       assert.match(t.warnings[0] ?? '', /could not read notify-keyspace-events on .*subscribed all the same/)
       assert.equal(t.expired, [{ sid: 'short' }], `${t.subject.name}: the event`)
     }
-  } finally {
-    await Promise.all(subjects.map((x) => x.close()))
-    await s.stop()
-  }
-})
+  }))
 
-test('Redis killed and started again on its port: the subscribers come back, the next expiry is reported', async () => {
-  const s = await server(NOTIFY)
-  const subjects = subjectsOn(s.url)
-  try {
-    await Promise.all(subjects.map((x) => x.connect()))
-    const stores = subjects.map((x, i) => storeOf(x, i))
-    await until('every subscriber up', 5_000, async () => (await subscribers(s.port)) === subjects.length)
+test('Redis killed and started again on its port: the subscribers come back, the next expiry is reported', () =>
+  withStores(NOTIFY, async (s, stores) => {
+    await allSubscribed(s, stores)
     await s.kill()
     await sleep(500)
     await s.start()
-    const backMs = await until(
-      'every subscriber back',
-      10_000,
-      async () => (await subscribers(s.port).catch(() => 0)) === subjects.length
-    )
+    const backMs = await allSubscribed(s, stores, 10_000)
     console.log(`[expired] restart: every subscriber back ${backMs} ms after the server was`)
     for (const t of stores) await t.store.access.set('after-restart', session_(200))
     await until('every expiry after the restart reported', 3_000, () => stores.every((t) => t.expired.length > 0))
@@ -251,26 +234,14 @@ test('Redis killed and started again on its port: the subscribers come back, the
       stores.every((t) => t.warnings.length === 0),
       'no warning'
     )
-  } finally {
-    await Promise.all(subjects.map((x) => x.close()))
-    await s.stop()
-  }
-})
+  }))
 
-test('the clients closed: no subscriber connection is left', async () => {
-  const s = await server(NOTIFY)
-  const subjects = subjectsOn(s.url)
-  try {
-    await Promise.all(subjects.map((x) => x.connect()))
-    const stores = subjects.map((x, i) => storeOf(x, i))
-    await until('every subscriber up', 5_000, async () => (await subscribers(s.port)) === subjects.length)
-    await Promise.all(subjects.map((x) => x.close()))
+test('the clients closed: no subscriber connection is left', () =>
+  withStores(NOTIFY, async (s, stores) => {
+    await allSubscribed(s, stores)
+    await Promise.all(stores.map((t) => t.subject.close()))
     const goneMs = await until('every subscriber gone', 3_000, async () => (await subscribers(s.port)) === 0)
     console.log(`[expired] clients closed: every subscriber gone within ${goneMs} ms`)
-    void stores
-  } finally {
-    await s.stop()
-  }
-})
+  }))
 
 test.run()
