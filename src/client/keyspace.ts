@@ -173,7 +173,8 @@ export const keyspaceOfNodes =
   (
     nodes: () => Promise<unknown>,
     openAt: (host: string, port: number) => OpenSubscriber,
-    now: () => number = Date.now
+    now: () => number = Date.now,
+    everyMs: number = NODES_EVERY_MS
   ) =>
   (keyPattern: string, listener: KeyspaceListener): KeyspaceSubscription => {
     const subscribers = new Map<string, { readonly subscriber: NodeSubscriber; lastSeen: number }>()
@@ -213,7 +214,7 @@ export const keyspaceOfNodes =
           }
         )
     read()
-    const timer = setInterval(read, NODES_EVERY_MS)
+    const timer = setInterval(read, everyMs)
     timer.unref()
     return {
       close: () => {
