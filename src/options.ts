@@ -140,6 +140,13 @@ export interface StoreOptions {
   /** At startup, warn (a `warning` event) when Redis's maxmemory-policy can evict tombstones. Default `true`. */
   readonly checkEvictionPolicy?: boolean
   /**
+   * Emit `expired` (`{ sid }`) on the store when Redis expires a session: a subscription to Redis's keyspace
+   * notifications (on every node of a cluster), which Redis must have on (`notify-keyspace-events` with `K`, `h` and
+   * `x`; the store only reads the setting, and warns once when it is off). Default `false`: no subscription. See
+   * docs/lifecycle-events.md.
+   */
+  readonly expiredEvents?: boolean
+  /**
    * Logouts that survive a failover: `destroy` and `clear` answer only once this many replicas hold the
    * tombstone (`WAIT`), else fail with `ESESSION_NOT_REPLICATED`. Default `0` (off); an integer up to 100.
    */
@@ -191,6 +198,7 @@ export interface ResolvedOptions {
   readonly operationTimeoutMs: number
   readonly whenDisconnected: WhenDisconnected
   readonly checkEvictionPolicy: boolean
+  readonly expiredEvents: boolean
   readonly waitReplicas: number
   readonly waitTimeoutMs: number
   readonly ownerOf: ((session: SessionData) => string | undefined) | undefined
@@ -221,6 +229,7 @@ export const defaults: ResolvedOptions = {
   operationTimeoutMs: 2000,
   whenDisconnected: 'wait',
   checkEvictionPolicy: true,
+  expiredEvents: false,
   waitReplicas: 0,
   waitTimeoutMs: 1000,
   ownerOf: undefined,
@@ -404,6 +413,7 @@ const checks: ReadonlyArray<Check> = [
   boolean('disableTouch'),
   boolean('strictSessionIds'),
   boolean('checkEvictionPolicy'),
+  boolean('expiredEvents'),
   checkSerializer,
   checkOwnerIndex,
   numeric('maxPayloadBytes'),
@@ -444,6 +454,7 @@ const KNOWN: ReadonlyArray<keyof StoreOptions> = [
   'operationTimeoutMs',
   'whenDisconnected',
   'checkEvictionPolicy',
+  'expiredEvents',
   'waitReplicas',
   'waitTimeoutMs',
   'ownerOf',
@@ -531,6 +542,7 @@ export const resolveOptions = (options: StoreOptions = {}): E.Either<TypeError, 
     operationTimeoutMs: options.operationTimeoutMs ?? defaults.operationTimeoutMs,
     whenDisconnected: options.whenDisconnected ?? defaults.whenDisconnected,
     checkEvictionPolicy: options.checkEvictionPolicy ?? defaults.checkEvictionPolicy,
+    expiredEvents: options.expiredEvents ?? defaults.expiredEvents,
     waitReplicas: options.waitReplicas ?? defaults.waitReplicas,
     waitTimeoutMs: options.waitTimeoutMs ?? defaults.waitTimeoutMs,
     ownerOf: options.ownerOf,

@@ -25,9 +25,15 @@ import { createCluster as createCluster5 } from 'redis-5'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createRedisStore, type RedisSessionStore } from '../../src'
-import { fromIoRedisCluster } from '../../src/ioredis'
 import { fromValkeyGlideCluster } from '../../src/valkey-glide'
-import { startCluster, type RedisCluster } from '../support/cluster'
+import {
+  NODE_REDIS_6_CLUSTER_ROW,
+  nodeRedisClusterSubject,
+  quickBackoff,
+  startCluster,
+  type ClusterSubject,
+  type RedisCluster
+} from '../support/cluster'
 import { glideClusterClient } from '../support/glide'
 import {
   describe,
@@ -45,7 +51,7 @@ import {
   batchedWorkAfterFailover,
   type Load
 } from '../support/failover'
-import { IOREDIS_MAJORS } from '../support/ioredis'
+import { IOREDIS_CLUSTER_ROWS } from '../support/ioredis'
 import { sleep } from '../support/redis-group'
 
 const USERS = 2
@@ -66,76 +72,19 @@ const OPTIONS = {
 } as const
 type OptionSet = keyof typeof OPTIONS
 
-/** Reconnect quickly: every 50 ms more, at most every 500 ms. */
-const backoff = (n: number): number => Math.min(Math.max(n, 1) * 50, 500)
+type Client = ClusterSubject
+const nodeRedis = nodeRedisClusterSubject
 
-/** A client under test: what the store is given, and how to connect and close it. */
-interface Client {
-  readonly client: Parameters<typeof createRedisStore>[0]
-  readonly connect: () => Promise<unknown>
-  readonly stop: () => void
-}
-
-interface NodeRedisCluster {
-  connect(): Promise<unknown>
-  destroy(): unknown
-  on(event: string, listener: (...args: ReadonlyArray<unknown>) => void): unknown
-}
-
-const nodeRedis = (c: NodeRedisCluster & Parameters<typeof createRedisStore>[0]): Client => {
-  c.on('error', () => undefined)
-  return {
-    client: c,
-    connect: () => c.connect(),
-    stop: () => {
-      try {
-        c.destroy()
-      } catch {
-        // already closed
-      }
-    }
-  }
-}
-
-const socket = { connectTimeout: 500, reconnectStrategy: backoff }
+const socket = { connectTimeout: 500, reconnectStrategy: quickBackoff }
 
 /** The client options this spec measures (the ones the README recommends). */
 const families: ReadonlyArray<readonly [string, (cluster: RedisCluster) => Client | Promise<Client>]> = [
-  [
-    'node-redis v6',
-    ({ rootNodes }) =>
-      nodeRedis(
-        createCluster6({
-          rootNodes: rootNodes.map((n) => ({ ...n })),
-          defaults: { socket },
-          // Refresh the slot map 500 ms into a node's reconnection attempts, not after the default 5 s.
-          topologyRefreshOnReconnectionAttemptStrategy: 500
-        })
-      )
-  ],
+  NODE_REDIS_6_CLUSTER_ROW,
   [
     'node-redis v5',
     ({ rootNodes }) => nodeRedis(createCluster5({ rootNodes: rootNodes.map((n) => ({ ...n })), defaults: { socket } }))
   ],
-  ...IOREDIS_MAJORS.map(
-    ({ name, Cluster }) =>
-      [
-        name,
-        ({ ports }: RedisCluster): Client => {
-          const c = new Cluster(
-            ports.map((port) => ({ host: '127.0.0.1', port })),
-            {
-              lazyConnect: true,
-              redisOptions: { connectTimeout: 500, maxRetriesPerRequest: 2 },
-              clusterRetryStrategy: backoff,
-              slotsRefreshTimeout: 500
-            }
-          )
-          c.on('error', () => undefined)
-          return { client: fromIoRedisCluster(c), connect: () => c.connect(), stop: () => c.disconnect() }
-        }
-      ] as const
-  ),
+  ...IOREDIS_CLUSTER_ROWS,
   // GLIDE with its defaults (requestTimeout 250 ms, its own reconnection and topology refresh); it connects in
   // createClient.
   [

@@ -5,9 +5,11 @@
  * reports `cluster_state:ok`, all 16384 slots are assigned and every replica's link to its master is up.
  */
 import { execFile } from 'child_process'
+import { createCluster as createCluster6 } from 'redis'
 import { join } from 'path'
 import { command, distinctFreePorts, makeProcessGroup, waitFor } from './redis-group'
 import { launchRedis } from './redis-server'
+import type { createRedisStore } from '../../src'
 
 export interface RedisCluster {
   /** One entry per node, for `createCluster({ rootNodes })`. */
@@ -113,10 +115,12 @@ export interface ClusterOptions {
   readonly replicasPerMaster?: number
   /** Default 20 000 ms. */
   readonly timeoutMs?: number
+  /** More `redis-server` arguments for every node, on every (re)start (e.g. `['--notify-keyspace-events', 'Khx']`). */
+  readonly serverArgs?: ReadonlyArray<string>
 }
 
 export const startCluster = async (options: ClusterOptions = {}): Promise<RedisCluster> => {
-  const { replicasPerMaster = 1, timeoutMs = 20_000 } = options
+  const { replicasPerMaster = 1, timeoutMs = 20_000, serverArgs = [] } = options
   const started = Date.now()
   const deadline = started + timeoutMs
   const group = makeProcessGroup('cluster')
@@ -130,7 +134,8 @@ export const startCluster = async (options: ClusterOptions = {}): Promise<RedisC
     '2000',
     // Replicas sync at once (Redis 7 waits 5 s by default): a replica that never synced is never promoted.
     '--repl-diskless-sync-delay',
-    '0'
+    '0',
+    ...serverArgs
   ]
   try {
     const ports = await distinctFreePorts(MASTERS * (1 + replicasPerMaster))
@@ -179,3 +184,56 @@ export const startCluster = async (options: ClusterOptions = {}): Promise<RedisC
     throw e
   }
 }
+
+/** Reconnect quickly: every 50 ms more, at most every 500 ms (the failover specs' backoff). */
+export const quickBackoff = (n: number): number => Math.min(Math.max(n, 1) * 50, 500)
+
+/** A cluster client under test: what the store is given, and how to connect and close it. */
+export interface ClusterSubject {
+  readonly client: Parameters<typeof createRedisStore>[0]
+  readonly connect: () => Promise<unknown>
+  readonly stop: () => void
+}
+
+/** What a spec calls on a node-redis `createCluster()` of any major besides the adapter's contract. */
+interface NodeRedisCluster {
+  connect(): Promise<unknown>
+  /** v5 and v6; v4 has `disconnect` only. */
+  destroy?: () => unknown
+  disconnect(): Promise<unknown>
+  on(event: string, listener: (...args: ReadonlyArray<unknown>) => void): unknown
+}
+
+/** A node-redis cluster client of any major as a subject: errors ignored, stopped at once (twice is harmless). */
+export const nodeRedisClusterSubject = (cluster: unknown): ClusterSubject => {
+  const c = cluster as NodeRedisCluster
+  c.on('error', () => undefined)
+  return {
+    client: cluster as ClusterSubject['client'],
+    connect: () => c.connect(),
+    stop: () => {
+      try {
+        if (typeof c.destroy === 'function') c.destroy()
+        else c.disconnect().catch(() => undefined)
+      } catch {
+        // already closed
+      }
+    }
+  }
+}
+
+/**
+ * The node-redis v6 row of the cluster specs: a `createCluster` on the spec cluster's nodes, quick reconnects, and
+ * the slot map refreshed 500 ms into a node's reconnection attempts (not after the default 5 s).
+ */
+export const NODE_REDIS_6_CLUSTER_ROW = [
+  'node-redis v6',
+  ({ rootNodes }: Pick<RedisCluster, 'rootNodes'>): ClusterSubject =>
+    nodeRedisClusterSubject(
+      createCluster6({
+        rootNodes: rootNodes.map((n) => ({ ...n })),
+        defaults: { socket: { connectTimeout: 500, reconnectStrategy: quickBackoff } },
+        topologyRefreshOnReconnectionAttemptStrategy: 500
+      })
+    )
+] as const

@@ -7,7 +7,8 @@ import Redis5, { Cluster as Cluster5, type ClusterNode, type ClusterOptions as C
 import type { RedisOptions as RedisOptions5 } from 'ioredis'
 import Redis6, { Cluster as Cluster6, type ClusterOptions as ClusterOptions6 } from 'ioredis-6'
 import type { RedisOptions as RedisOptions6 } from 'ioredis-6'
-import type { IoRedisClient, IoRedisClusterClient } from '../../src/ioredis'
+import { fromIoRedisCluster, type IoRedisClient, type IoRedisClusterClient } from '../../src/ioredis'
+import { quickBackoff, type ClusterSubject } from './cluster'
 
 /** What the specs call on a client besides the adapter's contract. */
 interface Lifecycle {
@@ -43,3 +44,27 @@ export const IOREDIS_MAJORS: ReadonlyArray<IoRedisMajor> = [
   { name: 'ioredis 5', Redis: Redis5, Cluster: Cluster5 },
   { name: 'ioredis 6', Redis: Redis6, Cluster: Cluster6 }
 ]
+
+/**
+ * One row per ioredis major: a `Cluster` on every node of a spec cluster (`ports`), with the options the failover
+ * specs measure (a 500 ms connect timeout, 2 tries per request, quick reconnects, a 500 ms slots refresh timeout).
+ */
+export const IOREDIS_CLUSTER_ROWS = IOREDIS_MAJORS.map(
+  ({ name, Cluster }) =>
+    [
+      name,
+      ({ ports }: { readonly ports: ReadonlyArray<number> }): ClusterSubject => {
+        const c = new Cluster(
+          ports.map((port) => ({ host: '127.0.0.1', port })),
+          {
+            lazyConnect: true,
+            redisOptions: { connectTimeout: 500, maxRetriesPerRequest: 2 },
+            clusterRetryStrategy: quickBackoff,
+            slotsRefreshTimeout: 500
+          }
+        )
+        c.on('error', () => undefined)
+        return { client: fromIoRedisCluster(c), connect: () => c.connect(), stop: () => c.disconnect() }
+      }
+    ] as const
+)

@@ -26,6 +26,21 @@ export const command = async (port: number, args: ReadonlyArray<string>): Promis
   }
 }
 
+/** Polls `check` every `everyMs` until it holds; throws naming `what` after `ms`. Resolves to how long it took. */
+export const pollUntil = async (
+  what: string,
+  ms: number,
+  check: () => boolean | Promise<boolean>,
+  everyMs = 20
+): Promise<number> => {
+  const since = Date.now()
+  while (!(await check())) {
+    if (Date.now() - since > ms) throw new Error(`${what}: not within ${ms} ms`)
+    await sleep(everyMs)
+  }
+  return Date.now() - since
+}
+
 /** `n` free loopback ports, all different. */
 export const distinctFreePorts = async (n: number): Promise<Array<number>> => {
   const ports: Array<number> = []

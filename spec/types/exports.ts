@@ -165,6 +165,9 @@ export const ENTRIES = {
     types: [
       'ClusterTopology',
       'Connection',
+      'KeyspaceListener',
+      'KeyspaceSubscription',
+      'NodeReport',
       'NodeRedisClient',
       'NodeRedisClusterClient',
       'RedisLike',

@@ -96,6 +96,44 @@ export interface ClusterTopology {
 }
 
 /**
+ * What a keyspace subscription tells: each notification, and each node's `notify-keyspace-events` once its
+ * subscription is up.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface KeyspaceListener {
+  /**
+   * A keyspace notification: the key as Redis holds it (the client's `keyPrefix` included, as `SCAN` returns keys) and
+   * the event (`expired`, `hset`, …).
+   */
+  readonly onEvent: (key: string, event: string) => void
+  /** Once per node (`host:port`), when its subscription is first up, or failed. */
+  readonly onNode: (node: string, report: NodeReport) => void
+}
+
+/**
+ * How a node's keyspace subscription started: subscribed, with the node's `notify-keyspace-events` as `CONFIG GET`
+ * reads it (`flags`) or why it could not be read (`unreadable`: a managed service may refuse `CONFIG`); or not
+ * subscribed (`failed`, e.g. an ACL without the channel).
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export type NodeReport = { readonly flags: string } | { readonly unreadable: string } | { readonly failed: string }
+
+/**
+ * What `subscribeKeyspace` returns: connections of their own (a connection that subscribes can send nothing else), which
+ * subscribe again after a reconnect. `close()` ends them.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface KeyspaceSubscription {
+  readonly close: () => void
+}
+
+/**
  * The whole client contract: the commands, the key prefix the client adds by itself, its connection, and
  * `INFO`. `createRedisStore` takes one of these, or a node-redis client, which it adapts with `fromNodeRedis`.
  *
@@ -127,6 +165,13 @@ export interface SessionClient extends RedisLike {
    * process or kept across a restart. A store built on it with `NODE_ENV=production` emits a `warning`.
    */
   readonly inProcess?: boolean
+  /**
+   * Keyspace notifications (`PSUBSCRIBE __keyspace@<db>__:<keyPattern>`) of the keys matching `keyPattern` (a glob over
+   * keys as Redis holds them, the client's `keyPrefix` included, as `SCAN … MATCH` takes it), on every node that holds
+   * keys — every master and replica of a cluster, followed as the cluster changes. The store's `expiredEvents` needs
+   * it; a client without it (Valkey GLIDE, a `SessionClient` of your own) is refused with that option.
+   */
+  readonly subscribeKeyspace?: (keyPattern: string, listener: KeyspaceListener) => KeyspaceSubscription
 }
 
 /**

@@ -8,7 +8,18 @@
 
 // --- the contract
 export { alwaysReady } from './contract'
-export type { ClusterTopology, Connection, RedisLike, ScanArgs, ScanReply, ScriptArgs, SessionClient } from './contract'
+export type {
+  ClusterTopology,
+  Connection,
+  KeyspaceListener,
+  KeyspaceSubscription,
+  NodeReport,
+  RedisLike,
+  ScanArgs,
+  ScanReply,
+  ScriptArgs,
+  SessionClient
+} from './contract'
 
 // --- node-redis adapters
 export { fromNodeRedis } from './node-redis'

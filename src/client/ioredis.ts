@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
+import { keyspaceOfNode, keyspaceOfNodes, mappedAddress, readThenSubscribe, type OpenSubscriber } from './keyspace'
 import { keySlot } from './slot'
 import { connectionOf, keyPrefixOf, noScan, oncePerClient, scanReplyOf, waitVia } from './shared'
 
@@ -87,7 +88,51 @@ interface IoRedisExtras {
    * socket is closed (the status is still `'ready'` meanwhile; it is `'end'` afterwards).
    */
   readonly manuallyClosing?: unknown
+  /** A new client with the same options and `override`: the subscriber of `subscribeKeyspace`. */
+  readonly duplicate?: (override: Readonly<Record<string, unknown>>) => unknown
 }
+
+/** What `subscribeKeyspace` uses of the duplicate it subscribes with. */
+interface IoRedisSubscriber {
+  readonly status: string
+  readonly on: (event: string, listener: (...args: ReadonlyArray<unknown>) => void) => unknown
+  readonly config: (get: 'GET', name: string) => Promise<unknown>
+  readonly psubscribe: (pattern: string) => Promise<unknown>
+  readonly disconnect: () => void
+}
+
+/** The address of an ioredis client, from its options, for messages. */
+const ioRedisAddress = (client: unknown): string => {
+  const options = (client as { readonly options?: { host?: unknown; port?: unknown; path?: unknown } }).options ?? {}
+  return typeof options.path === 'string'
+    ? options.path
+    : `${String(options.host ?? 'localhost')}:${String(options.port ?? 6379)}`
+}
+
+/**
+ * A subscriber (`subscribeKeyspace`) to the node of `client` (an ioredis `Redis`): `client.duplicate(override)`,
+ * `CONFIG GET notify-keyspace-events`, then `PSUBSCRIBE`. ioredis subscribes it again after each reconnect
+ * (`autoResubscribe`, forced on).
+ */
+const ioRedisSubscriber =
+  (client: unknown, override: Readonly<Record<string, unknown>>): OpenSubscriber =>
+  (pattern, handlers) => {
+    const s = (client as Required<Pick<IoRedisExtras, 'duplicate'>>).duplicate({
+      ...override,
+      autoResubscribe: true,
+      enableOfflineQueue: true,
+      // Its first commands wait for the node however long it takes to come (not 20 attempts, ioredis's default).
+      maxRetriesPerRequest: null
+    }) as IoRedisSubscriber
+    s.on('error', () => undefined)
+    s.on('pmessage', (_pattern, channel, message) => handlers.onMessage(String(channel), String(message)))
+    void readThenSubscribe(
+      handlers,
+      () => s.config('GET', 'notify-keyspace-events'),
+      () => s.psubscribe(pattern)
+    )
+    return { isReady: () => s.status === 'ready', close: () => s.disconnect() }
+  }
 
 // --- constructors
 
@@ -155,6 +200,7 @@ export const fromIoRedis: (client: IoRedisClient) => SessionClient = oncePerClie
     )
   }
   const call = (client as { readonly call?: unknown }).call
+  const db = (client.options as { readonly db?: unknown }).db
   return {
     _tag: 'SessionClient',
     ...ioRedisCommands(client),
@@ -162,6 +208,15 @@ export const fromIoRedis: (client: IoRedisClient) => SessionClient = oncePerClie
     keyPrefix: keyPrefixOf(extras.options?.keyPrefix),
     connection: ioRedisConnection(client, extras),
     info: (section) => client.info(section),
+    ...(typeof extras.duplicate === 'function'
+      ? {
+          subscribeKeyspace: keyspaceOfNode(
+            ioRedisAddress(client),
+            typeof db === 'number' ? db : 0,
+            ioRedisSubscriber(client, {})
+          )
+        }
+      : {}),
     ...(typeof call === 'function'
       ? { waitReplicas: waitVia((args) => (call as (...args: Array<string>) => Promise<unknown>).apply(client, args)) }
       : {})
@@ -169,6 +224,9 @@ export const fromIoRedis: (client: IoRedisClient) => SessionClient = oncePerClie
 })
 
 // --- cluster
+
+/** The reconnection delay of a cluster node's subscriber: 100 ms more per attempt, at most 2 s. */
+const backoff = (attempt: number): number => Math.min(attempt * 100, 2_000)
 
 /**
  * A master's own client in an ioredis `Cluster` (`nodes('master')`): `SCAN` and `INFO`, and for `waitReplicas`
@@ -242,6 +300,36 @@ export const fromIoRedisCluster: (cluster: IoRedisClusterClient) => SessionClien
           )
         )
   }
+  // A subscriber to a node: a duplicate of a master's own client (its options: TLS, credentials) at the node's address
+  // (through the cluster's natMap, as ioredis maps it). ioredis makes its node clients with no retryStrategy (it
+  // waits for a MOVED instead): the subscribers get one of their own.
+  const natMap = (cluster.options as { readonly natMap?: unknown }).natMap
+  const anyMaster = (): IoRedisClusterNode | undefined => {
+    const nodes = cluster.nodes('master')
+    return nodes[Math.floor(Math.random() * nodes.length)]
+  }
+  const clusterNodes = (): Promise<unknown> => {
+    const node = anyMaster()
+    return node?.call === undefined
+      ? Promise.reject(new Error('the cluster client knows no master yet'))
+      : node.call('CLUSTER', 'NODES')
+  }
+  const openAt =
+    (host: string, port: number): OpenSubscriber =>
+    (pattern, handlers) => {
+      const [h, p] = mappedAddress(natMap, host, port)
+      const base = anyMaster()
+      if (base !== undefined)
+        return ioRedisSubscriber(base, {
+          host: h,
+          port: p,
+          lazyConnect: false,
+          retryStrategy: backoff,
+          readOnly: false
+        })(pattern, handlers)
+      handlers.onNode({ failed: 'the cluster client knows no master yet' })
+      return { isReady: () => false, close: () => undefined }
+    }
   return {
     _tag: 'SessionClient',
     ...ioRedisCommands(cluster),
@@ -253,6 +341,7 @@ export const fromIoRedisCluster: (cluster: IoRedisClusterClient) => SessionClien
       return first === undefined ? Promise.resolve('') : first.info(section)
     },
     cluster: { masters },
+    subscribeKeyspace: keyspaceOfNodes(clusterNodes, openAt),
     // WAIT on the connection of the master that owns the key's slot: the one the cluster sent the write to.
     waitReplicas: waitVia((args, key) => {
       const owner = cluster.slots?.[keySlot(`${prefixed}${key}`)]?.[0]

@@ -17,7 +17,7 @@ import {
   TOMBSTONE_ONE_SCRIPT,
   TOMBSTONE_SCRIPT
 } from '../scripts'
-import type { Connection, ScanArgs, ScanReply, ScriptArgs, SessionClient } from './contract'
+import type { Connection, KeyspaceListener, ScanArgs, ScanReply, ScriptArgs, SessionClient } from './contract'
 import { globMatches } from './glob'
 
 // --- model
@@ -142,6 +142,12 @@ export interface MemoryClient extends SessionClient {
   readonly faults: MemoryFaults
   /** `WAIT`: answers `options.replicas` (default 0) at once. */
   readonly waitReplicas: (key: string, replicas: number, timeoutMs: number) => Promise<number>
+  /**
+   * Keyspace notifications, as Redis sends them with `notify-keyspace-events Khx`: `expired` when a key is found
+   * expired (by a command, `SCAN`, the few keys checked on every write, or `keyspace`), `hset` when a tombstone is
+   * written. Delivered after the current synchronous code, as messages from a server are.
+   */
+  readonly subscribeKeyspace: NonNullable<SessionClient['subscribeKeyspace']>
 }
 
 /**
@@ -264,13 +270,24 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
   let advanced = 0
   const now = (): number => base() + advanced
 
+  // --- keyspace notifications: `expired` and `hset`, to the subscriptions whose pattern matches the key.
+  const subscriptions = new Set<{ readonly pattern: string; readonly listener: KeyspaceListener }>()
+  const notify = (key: string, event: string): void =>
+    subscriptions.forEach(({ pattern, listener }) => {
+      if (globMatches(pattern, key)) queueMicrotask(() => listener.onEvent(key, event))
+    })
+
   // --- the keys: Redis's lazy expiry (a key is gone once now > its expiry), and a little active expiry.
   const data = new Map<string, Slot>()
   const isExpired = (slot: Slot, at: number): boolean => slot.entry.expiresAt !== undefined && at > slot.entry.expiresAt
+  const expire = (key: string): void => {
+    data.delete(key)
+    notify(key, 'expired')
+  }
   const lookup = (key: string, at: number = now()): Slot | undefined => {
     const slot = data.get(key)
     if (slot !== undefined && isExpired(slot, at)) {
-      data.delete(key)
+      expire(key)
       return undefined
     }
     return slot
@@ -285,7 +302,7 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
         next = sweeper.next()
         if (next.done === true) return
       }
-      if (isExpired(next.value, at)) data.delete(next.value.key)
+      if (isExpired(next.value, at)) expire(next.value.key)
     }
   }
   const write = (key: string, entry: MemoryEntry): void => {
@@ -311,7 +328,10 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
     for (const key of keys) if (lookup(key, at) !== undefined && data.delete(key) && exact !== '1') removed++
     if (ms > 0) {
       if (redisInteger(ms) === undefined) throw replyError('ERR value is not an integer or out of range (script)')
-      for (const key of keys) write(key, { type: 'hash', fields: { destroyedAt }, expiresAt: at + ms })
+      for (const key of keys) {
+        write(key, { type: 'hash', fields: { destroyedAt }, expiresAt: at + ms })
+        notify(key, 'hset')
+      }
     }
     return removed
   }
@@ -547,6 +567,12 @@ export const createMemoryClient = (options: MemoryClientOptions = {}): MemoryCli
           : ''
       ),
     waitReplicas: () => run('WAIT', () => options.replicas ?? 0),
+    subscribeKeyspace: (pattern, listener) => {
+      const subscription = { pattern, listener }
+      subscriptions.add(subscription)
+      queueMicrotask(() => listener.onNode('memory', { flags: 'hxK' }))
+      return { close: () => void subscriptions.delete(subscription) }
+    },
     get: (key) => run('GET', () => stringAt(k(key), now())?.value ?? null),
     set: (key, value, { PX }) =>
       run('SET', () => {

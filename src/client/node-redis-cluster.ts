@@ -6,7 +6,8 @@
  * @since 0.1.0
  */
 import type { RedisLike, ScriptArgs, SessionClient } from './contract'
-import { nodeRedisCommands, scanOf, type NodeRedisClient } from './node-redis'
+import { keyspaceOfNodes, mappedAddress } from './keyspace'
+import { nodeRedisCommands, nodeRedisSubscriber, scanOf, type NodeRedisClient } from './node-redis'
 import { connectionOf, noScan, oncePerClient, waitVia } from './shared'
 
 // --- model
@@ -20,10 +21,18 @@ import { connectionOf, noScan, oncePerClient, waitVia } from './shared'
  */
 export interface NodeRedisClusterClient extends Omit<NodeRedisClient, 'scan'> {
   readonly masters: ReadonlyArray<unknown>
+  /** `createCluster`'s options: `nodeAddressMap`, for `subscribeKeyspace`. */
+  readonly options?: { readonly nodeAddressMap?: unknown }
   readonly nodeClient: (node: never) => unknown
   readonly isOpen?: boolean
   /** `sendCommand(firstKey, isReadonly, args)`: routed to the node that owns `firstKey`. */
   readonly sendCommand?: (firstKey: string, isReadonly: boolean, args: Array<string>) => Promise<unknown>
+}
+
+/** What `subscribeKeyspace` uses of a master's own client: its options, and `duplicate`. */
+interface NodeRedisClientOptions {
+  readonly options?: { readonly socket?: object }
+  readonly duplicate: (overrides: Readonly<Record<string, unknown>>) => unknown
 }
 
 // --- constructors
@@ -60,6 +69,18 @@ export const fromNodeRedisCluster: (cluster: NodeRedisClusterClient) => SessionC
       return typeof infoOf === 'function' ? infoOf.call(c, section) : ''
     })
   }
+  // A subscriber to a node: a duplicate of a master's own client (its options: TLS, credentials) at the node's address
+  // (through the cluster's nodeAddressMap, as node-redis maps it).
+  const openAt = (host: string, port: number) =>
+    nodeRedisSubscriber(() => {
+      const [master] = cluster.masters
+      if (master === undefined) return Promise.reject(new Error('the cluster client knows no master yet'))
+      const [h, p] = mappedAddress(cluster.options?.nodeAddressMap, host, port)
+      return nodeClient(master).then((c) => {
+        const own = c as unknown as NodeRedisClientOptions
+        return own.duplicate({ socket: { ...own.options?.socket, host: h, port: p }, readonly: false })
+      })
+    })
   const send = cluster.sendCommand
   // Scripts go out through sendCommand(firstKey, …), which routes them by their first key on v4, v5 and v6:
   // node-redis 4's own eval/evalSha look for the key in the wrong argument and reach a random master (MOVED).
@@ -81,6 +102,9 @@ export const fromNodeRedisCluster: (cluster: NodeRedisClusterClient) => SessionC
     connection,
     info,
     cluster: { masters },
+    ...(typeof send === 'function'
+      ? { subscribeKeyspace: keyspaceOfNodes(() => send.call(cluster, '', true, ['CLUSTER', 'NODES']), openAt) }
+      : {}),
     ...(typeof send === 'function'
       ? {
           eval: script('EVAL', send),

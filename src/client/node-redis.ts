@@ -5,7 +5,9 @@
  * @since 0.1.0
  */
 import type { RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
+import { keyspaceOfNode, readThenSubscribe, type OpenSubscriber } from './keyspace'
 import { connectionOf, keyPrefixOf, oncePerClient, scanReplyOf, waitVia, type ConnectionEvents } from './shared'
+import { messageOf } from '../refinements'
 
 // --- model
 
@@ -38,8 +40,23 @@ interface NodeRedisExtras extends ConnectionEvents {
   readonly getMasterNode?: unknown
   /** node-redis v6 keeps `createClient({ keyPrefix })` here (a private field)… */
   readonly _keyPrefix?: unknown
-  /** …and in its options. */
-  readonly options?: { readonly keyPrefix?: unknown }
+  /** …and in its options, with the database (`createClient({ database })` or the URL's). */
+  readonly options?: { readonly keyPrefix?: unknown; readonly database?: unknown; readonly socket?: unknown }
+  /** A new client with the same options: the subscriber of `keyspace`. */
+  readonly duplicate?: () => unknown
+}
+
+/** What `subscribeKeyspace` uses of the duplicate it subscribes with (node-redis v4, v5 and v6 alike). */
+interface NodeRedisSubscriber extends ConnectionEvents {
+  readonly connect: () => Promise<unknown>
+  readonly sendCommand: (args: Array<string>) => Promise<unknown>
+  readonly pSubscribe: (pattern: string, listener: (message: unknown, channel: unknown) => void) => Promise<unknown>
+  readonly isReady?: boolean
+  /** v4, v5 and v6: the subscriber does not keep the process alive. */
+  readonly unref?: () => void
+  /** v5 and v6 (v4: `disconnect`). */
+  readonly destroy?: () => void
+  readonly disconnect?: () => unknown
 }
 
 /**
@@ -87,6 +104,73 @@ export const nodeRedisCommands = (target: Omit<NodeRedisClient, 'scan'>): Omit<R
   eval: (script, options) => target.eval(script, options)
 })
 
+const noop = (): void => undefined
+
+/** Closes a node-redis client whatever its state (closing a client that is not open throws on v4). */
+const end = (client: NodeRedisSubscriber): void => {
+  try {
+    const ended = typeof client.destroy === 'function' ? client.destroy() : client.disconnect?.()
+    if (ended instanceof Promise) ended.catch(noop)
+  } catch {
+    // already closed
+  }
+}
+
+/**
+ * A subscriber (`subscribeKeyspace`) made by `make` (a new node-redis client, not connected: a `duplicate()`),
+ * unreferenced (it never keeps the process alive), connected, `CONFIG GET notify-keyspace-events`, then
+ * `PSUBSCRIBE`. node-redis subscribes it again after each reconnect (measured on v4, v5 and v6: a Redis killed and
+ * started again on its port).
+ *
+ * @internal
+ */
+export const nodeRedisSubscriber =
+  (make: () => Promise<unknown>): OpenSubscriber =>
+  (pattern, handlers) => {
+    let closed = false
+    let subscriber: NodeRedisSubscriber | undefined
+    void Promise.resolve()
+      .then(make)
+      .then((made) => {
+        const s = made as NodeRedisSubscriber
+        if (closed) return
+        subscriber = s
+        s.on?.('error', noop)
+        s.unref?.()
+        return s.connect().then(() =>
+          closed
+            ? end(s)
+            : readThenSubscribe(
+                handlers,
+                () => s.sendCommand(['CONFIG', 'GET', 'notify-keyspace-events']),
+                () => s.pSubscribe(pattern, (message, channel) => handlers.onMessage(String(channel), String(message)))
+              )
+        )
+      })
+      .catch((e: unknown) => handlers.onNode({ failed: messageOf(e) }))
+    return {
+      isReady: () => subscriber?.isReady === true,
+      close: () => {
+        closed = true
+        if (subscriber !== undefined) end(subscriber)
+      }
+    }
+  }
+
+/** The `host:port` of a node-redis client's socket options, for messages. */
+const addressOf = (socket: unknown): string => {
+  const {
+    host = '127.0.0.1',
+    port = 6379,
+    path
+  } = (socket ?? {}) as {
+    host?: unknown
+    port?: unknown
+    path?: unknown
+  }
+  return typeof path === 'string' ? path : `${String(host)}:${String(port)}`
+}
+
 /**
  * The `SessionClient` of a node-redis client (v4, v5, v6, also a cluster-less `createClient({ keyPrefix })`).
  * The same client always gives the same adapter.
@@ -124,6 +208,16 @@ export const fromNodeRedis: (client: NodeRedisClient) => SessionClient = oncePer
     // One connection per client: WAIT counts the writes this client made, the key's included. A sentinel
     // client's sendCommand takes `isReadonly` first (false: the master's connection, the one that wrote the
     // tombstone as long as masterPoolSize is 1, its default).
+    // A Sentinel client (getMasterNode) is left out: its commands and subscriptions take other arguments.
+    ...(typeof extras.duplicate === 'function' && typeof extras.getMasterNode !== 'function'
+      ? {
+          subscribeKeyspace: keyspaceOfNode(
+            addressOf(extras.options?.socket),
+            typeof extras.options?.database === 'number' ? extras.options.database : 0,
+            nodeRedisSubscriber(() => Promise.resolve((extras.duplicate as () => unknown).call(client)))
+          )
+        }
+      : {}),
     ...(typeof send === 'function'
       ? {
           waitReplicas: waitVia((args) =>

@@ -20,6 +20,7 @@ import type { CreatedEvent, DestroyedEvent } from '../operations/lifecycle'
 import type { OwnedSession, SetOutcome } from '../operations/model'
 import { makeSaveBases } from '../operations/concurrent-saves'
 import { checkEvictionPolicy, checkInProcessClient, followConnection, warn } from './connection'
+import { followExpiries } from './expired-events'
 import { runMapped, runToCallback, type Callback } from './run-to-callback'
 
 // --- model
@@ -216,6 +217,7 @@ export const makeStoreConstructors = (
     // The connection helpers hold the store weakly: a store nobody references is collected.
     if (deps.whenDisconnected === 'bypass') followConnection(deps.client.connection, store)
     if (deps.checkEvictionPolicy) checkEvictionPolicy(deps.client, store)
+    if (deps.expiredEvents) followExpiries(deps.client, store, deps)
     checkInProcessClient(deps.client, process.env['NODE_ENV'], (message) => warn(store, message))
 
     const access: StoreAccess = {
