@@ -146,23 +146,32 @@ interface Page {
   readonly status: number
   readonly location: string | null
   readonly html: string
+  /** The `Expires` of the session cookie this response set, in ms; undefined when it set none. */
+  readonly cookieExpires: number | undefined
 }
 
-const browser = (base: string) => {
+const browser = (base: string, userAgent?: string) => {
   let cookie = ''
   const request = async (method: 'GET' | 'POST', route: string, form?: Record<string, string>): Promise<Page> => {
     const res = await fetch(base + route, {
       method,
       redirect: 'manual',
-      headers: cookie === '' ? {} : { cookie },
+      headers: {
+        ...(cookie === '' ? {} : { cookie }),
+        ...(userAgent === undefined ? {} : { 'user-agent': userAgent })
+      },
       ...(form === undefined ? {} : { body: new URLSearchParams(form) }),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)
     })
+    let cookieExpires: number | undefined
     for (const c of res.headers.getSetCookie()) {
       const pair = c.split(';')[0] ?? ''
-      if (pair.startsWith('demo.sid=')) cookie = pair === 'demo.sid=' ? '' : pair
+      if (!pair.startsWith('demo.sid=')) continue
+      cookie = pair === 'demo.sid=' ? '' : pair
+      const expires = /;\s*Expires=([^;]+)/i.exec(c)?.[1]
+      cookieExpires = expires === undefined ? undefined : Date.parse(expires)
     }
-    return { status: res.status, location: res.headers.get('location'), html: await res.text() }
+    return { status: res.status, location: res.headers.get('location'), html: await res.text(), cookieExpires }
   }
   return {
     request,
@@ -362,6 +371,192 @@ test('with REDIS_URL: uses that Redis (the sessions are there), starts none, and
     if (admin.isOpen) admin.destroy()
     await redis.stop()
   }
+})
+
+// --- the devices page
+
+interface DemoDevices {
+  readonly describeUserAgent: (ua: string) => { browser?: string; os?: string; kind: string; label: string }
+  readonly relativeTime: (at: number, now: number) => string
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const devicesModule = (): DemoDevices => require(join(root, 'examples', 'demo', 'devices.js')) as DemoDevices
+
+const UA = {
+  chromeMac:
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36',
+  safariIphone:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'
+}
+
+test('the devices page names a browser and system from the user agent and says times as a person does', () => {
+  const { describeUserAgent, relativeTime } = devicesModule()
+  const named = (ua: string): string => {
+    const d = describeUserAgent(ua)
+    return `${d.label} (${d.kind})`
+  }
+  const table: ReadonlyArray<readonly [string, string]> = [
+    [UA.chromeMac, 'Chrome on macOS (computer)'],
+    [UA.safariIphone, 'Safari on iOS (phone)'],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.87',
+      'Edge on Windows (computer)'
+    ],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 OPR/112.0.0.0',
+      'Opera on Windows (computer)'
+    ],
+    ['Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', 'Firefox on Linux (computer)'],
+    [
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+      'Safari on macOS (computer)'
+    ],
+    [
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.122 Mobile Safari/537.36',
+      'Chrome on Android (phone)'
+    ],
+    [
+      'Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/25.0 Chrome/121.0.0.0 Safari/537.36',
+      'Samsung Internet on Android (tablet)'
+    ],
+    [
+      'Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/126.0.6478.54 Mobile/15E148 Safari/604.1',
+      'Chrome on iOS (tablet)'
+    ],
+    [
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/127.0 Mobile/15E148 Safari/605.1.15',
+      'Firefox on iOS (phone)'
+    ],
+    [
+      'Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36',
+      'Chrome on ChromeOS (computer)'
+    ],
+    [
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/126.0.0.0 Safari/537.36',
+      'Chrome on Linux (computer)'
+    ],
+    ['curl/8.5.0', 'curl (computer)'],
+    ['node', 'Node.js (computer)'],
+    ['Mozilla/5.0 (X11; Linux x86_64) SomeBrowser', 'A browser on Linux (computer)'],
+    ['', 'Unknown device (computer)']
+  ]
+  assert.equal(
+    table.map(([ua]) => named(ua)),
+    table.map(([, label]) => label)
+  )
+
+  const now = Date.parse('2026-03-03T12:00:00Z')
+  const s = 1000
+  const m = 60 * s
+  const h = 60 * m
+  assert.equal(
+    [0, -30 * s, -90 * s, -2 * m, -44 * m, -h, -5 * h, -26 * h, -3 * 24 * h, 10 * s, 59 * m, h].map((d) =>
+      relativeTime(now + d, now)
+    ),
+    [
+      'just now',
+      'just now',
+      '2 minutes ago',
+      '2 minutes ago',
+      '44 minutes ago',
+      '1 hour ago',
+      '5 hours ago',
+      'yesterday',
+      '3 days ago',
+      'in a few seconds',
+      'in 59 minutes',
+      'in 1 hour'
+    ]
+  )
+})
+
+interface DeviceRow {
+  readonly id: string
+  readonly current: boolean
+  readonly name: string
+  readonly rawUserAgent: string
+  readonly badge: boolean
+  readonly signOut: boolean
+  /** class → { text, datetime (ms), title } of each <time> in the row. */
+  readonly times: Record<string, { readonly text: string; readonly at: number; readonly title: string }>
+}
+
+/** The rows of /devices, in page order. */
+const deviceRows = (html: string): Array<DeviceRow> =>
+  [...html.matchAll(/<li class="device( current)?" data-id="([^"]+)">([\s\S]*?)<\/li>/g)].map((m) => {
+    const body = m[3] ?? ''
+    const name = /<p class="name" title="([^"]*)">([^<]*)/.exec(body)
+    const times = [...body.matchAll(/<time class="(\w+)" datetime="([^"]+)" title="([^"]+)">([^<]*)<\/time>/g)]
+    return {
+      id: m[2] ?? '',
+      current: m[1] !== undefined,
+      name: unescapeHtml(name?.[2] ?? ''),
+      rawUserAgent: unescapeHtml(name?.[1] ?? ''),
+      badge: body.includes('<span class="badge">This device</span>'),
+      signOut: body.includes(`action="/devices/${m[2] ?? ''}/destroy"`),
+      times: Object.fromEntries(
+        times.map((t) => [
+          t[1] ?? '',
+          { text: unescapeHtml(t[4] ?? ''), at: Date.parse(t[2] ?? ''), title: unescapeHtml(t[3] ?? '') }
+        ])
+      )
+    }
+  })
+
+test('GET /devices: each device named, this one first and labelled, relative times with the exact time on hover, and the expiry this response leaves', async () => {
+  const d = await startDemo(process.execPath, [demo], demoEnv({}))
+  try {
+    const mac = browser(d.base, UA.chromeMac)
+    const phone = browser(d.base, UA.safariIphone)
+    for (const b of [phone, mac]) {
+      await b.request('GET', '/')
+      assert.is((await b.request('POST', '/login', { name: 'alice' })).status, 303)
+    }
+    // A save that ran before express-session's touch would store, and list, the expiry of the login: 2.5 s
+    // older than this response's cookie, which the assertion below tells apart from a second's rounding.
+    await new Promise((r) => setTimeout(r, 2500))
+    const page = await mac.request('GET', '/devices')
+    assert.is(page.status, 200, page.html)
+    const rows = deviceRows(page.html)
+    assert.is(byId(page.html, 'device-count'), '2')
+    assert.equal(
+      rows.map((r) => [r.name, r.current, r.badge, r.signOut]),
+      [
+        ['Chrome on macOS', true, true, false],
+        ['Safari on iOS', false, false, true]
+      ],
+      'this device first and labelled; a sign-out button on the other'
+    )
+    assert.equal(
+      rows.map((r) => r.rawUserAgent),
+      [UA.chromeMac, UA.safariIphone],
+      'the raw user agent on hover'
+    )
+    for (const r of rows) {
+      assert.equal(Object.keys(r.times), ['created', 'seen', 'expires'], JSON.stringify(r))
+      for (const t of Object.values(r.times)) {
+        assert.ok(!Number.isNaN(t.at), JSON.stringify(r))
+        assert.is(t.title, new Date(t.at).toUTCString(), 'the exact time on hover')
+      }
+      assert.is(r.times['created']?.text, 'just now')
+      assert.is(r.times['expires']?.text, 'in 1 hour')
+    }
+    const [mine, other] = rows
+    assert.is(mine?.times['seen']?.text, 'just now')
+    assert.is(other?.times['seen']?.text, 'just now')
+    // The current row's expiry is the one this very response's cookie carries (Expires has whole seconds).
+    const cookieExpires = page.cookieExpires
+    assert.ok(cookieExpires !== undefined, 'the response renews the cookie')
+    const behind = (mine?.times['expires']?.at ?? NaN) - (cookieExpires as number)
+    assert.ok(behind >= 0 && behind < 1000, `the listed expiry is ${behind} ms from the cookie's, want [0, 1000)`)
+    assert.ok(
+      (other?.times['expires']?.at ?? Infinity) < (mine?.times['expires']?.at ?? 0),
+      'the other one expires first'
+    )
+  } finally {
+    assert.equal(await d.interrupt(), { code: 0, signal: null }, show(d))
+  }
+  assert.is(d.stderr().trim(), '', show(d))
 })
 
 test.run()
