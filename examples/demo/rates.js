@@ -12,7 +12,7 @@ const OPERATION_CHANNEL = 'connect-redis-session:operation'
 const RATES = [
   { kind: 'reads', label: 'Reads', counts: 'sessions loaded' },
   { kind: 'hits', label: 'Hits', counts: 'a session found' },
-  { kind: 'misses', label: 'Misses', counts: 'none, or logged out' },
+  { kind: 'misses', label: 'Misses', counts: 'no live session' },
   { kind: 'writes', label: 'Writes', counts: 'sessions saved' },
   { kind: 'logouts', label: 'Logouts', counts: 'sessions destroyed' },
   { kind: 'expiries', label: 'Expiries', counts: 'TTLs run out' }
@@ -102,10 +102,11 @@ const STYLE = `<style>
 .tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.75rem;margin:0 0 1.5rem}
 .tile{border:1px solid var(--line);border-radius:8px;padding:.8rem .9rem .6rem}
 .tile h2{margin:0;font-size:.8rem;font-weight:600;letter-spacing:.04em;text-transform:uppercase;color:var(--muted)}
+.tile .what{margin:0 0 .3rem;font-size:.8rem;color:var(--muted);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .tile .rate{font-size:2rem;font-weight:650;line-height:1.2;font-variant-numeric:tabular-nums}
 .tile .unit{font-size:.9rem;font-weight:500;color:var(--muted);margin-left:.2rem}
-.tile .total{margin:0;font-size:.8rem;color:var(--muted);font-variant-numeric:tabular-nums}
-.tile svg{display:block;width:100%;height:2rem;margin-top:.4rem;overflow:visible}
+.tile .total{margin:.3rem 0 0;font-size:.8rem;color:var(--muted);font-variant-numeric:tabular-nums}
+.tile svg{display:block;width:100%;height:2rem;margin-top:.2rem;overflow:visible}
 .tile polyline{fill:none;stroke:var(--accent);stroke-width:1.5;vector-effect:non-scaling-stroke}
 .tile polygon{fill:var(--accent);opacity:.12}
 .tile.off{opacity:.55}
@@ -120,11 +121,10 @@ const tile = ({ kind, label, counts }, snap, on) => {
   const { line, area } = sparkline(snap.series[kind])
   return `<section class="tile${on ? '' : ' off'}" data-kind="${kind}">
 <h2>${label}</h2>
+<p class="what">${escapeHtml(on ? counts : 'not counted')}</p>
 <div><span class="rate" id="rate-${kind}">${formatRate(snap.perSecond[kind])}</span><span class="unit">/s</span></div>
-<p class="total"><span id="total-${kind}">${formatCount(snap.totals[kind])}</span> since start · ${escapeHtml(
-    on ? counts : 'off'
-  )}</p>
 <svg viewBox="0 0 120 32" preserveAspectRatio="none" aria-hidden="true"><polygon id="area-${kind}" points="${area}"/><polyline id="line-${kind}" points="${line}"/></svg>
+<p class="total"><span id="total-${kind}">${formatCount(snap.totals[kind])}</span> since start</p>
 </section>`
 }
 
