@@ -275,7 +275,8 @@ ${
   user
     ? '<p><a href="/devices">Your devices</a></p>\n<form method="post" action="/logout"><button>Log out</button></form>'
     : loginForm(typeof req.query.problem === 'string' ? req.query.problem : '')
-}`
+}
+<p><a href="/admin">Store activity</a> (live rates)</p>`
       )
     )
   })
