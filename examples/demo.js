@@ -91,10 +91,10 @@ const startRedisServer = async (binary) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crs-demo-redis-'))
   const child = spawn(
     binary,
-    // Keyspace notifications of expired keys (K, x; h for hash fields): the store's 'expired' events.
+    // Keyspace notifications (K) of expired keys (x) and hash writes (h): the store's 'expired' events.
     [
       ...['--port', String(redisPort), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir],
-      ...['--notify-keyspace-events', 'Kxh']
+      ...['--notify-keyspace-events', 'Khx']
     ],
     { stdio: ['ignore', 'ignore', 'inherit'], detached: true }
   )
@@ -168,7 +168,6 @@ const redisBackend = async (url, describe, server) => {
       connected = true
     },
     ttlMs: (key) => client.pTTL(key),
-    keyspaceEvents: true,
     close: async () => {
       if (client.isOpen) await client.close().catch(() => client.destroy())
       if (server) await server.stop()
@@ -184,7 +183,6 @@ const memoryBackend = () => {
     client,
     connect: async () => {},
     ttlMs: async (key) => client.keyspace.pttl(key),
-    keyspaceEvents: false,
     close: async () => client.connection.close()
   }
 }
@@ -219,7 +217,7 @@ const buildApp = (backend, store, rates, expiries) => {
 
   // GET /admin and GET /admin/rates come before the session middleware: watching the store adds no reads to it
   // (the live session count is a `length`, a walk the tiles do not count).
-  const activity = async () => ({ ...rates.snapshot(), sessions: await store.access.length(), expiries })
+  const activity = async () => ({ ...rates.snapshot(), sessions: await store.access.length(), expiries: expiries() })
   app.get('/admin', async (_req, res) => {
     res.type('html').send(page('Store activity', adminPage(await activity()), { wide: true }))
   })
@@ -353,27 +351,27 @@ ${
 // --- the store
 
 /**
- * The demo's store, with 'expired' events (Redis keyspace notifications, which the throwaway redis-server is
- * started with) when this build of the store has the `expiredEvents` option; `expiries` says whether the admin
- * page can count them, and if not, why.
+ * The demo's store, counted on the admin page: its operations from the tracing channel (subscribed first, so
+ * none is missed), and each session Redis expires from its `expired` events (keyspace notifications: the
+ * throwaway redis-server is started with them on, the in-memory client always has them). `expiries()` says
+ * whether they come; a Redis of REDIS_URL without them makes the store warn, and the demo prints the warning.
  */
-const makeStore = (backend) => {
-  const options = { prefix, concurrencyGraceSeconds: 60, ownerOf: (s) => s.user }
-  if (!backend.keyspaceEvents) {
-    return {
-      store: createRedisStore(backend.client, options),
-      expiries: { on: false, why: 'the in-memory client publishes no keyspace notifications.' }
-    }
-  }
-  try {
-    return { store: createRedisStore(backend.client, { ...options, expiredEvents: true }), expiries: { on: true } }
-  } catch (err) {
-    if (!(err instanceof TypeError && /expiredEvents/.test(err.message))) throw err
-    return {
-      store: createRedisStore(backend.client, options),
-      expiries: { on: false, why: 'this build of the store has no expiredEvents option.' }
-    }
-  }
+const makeStore = (backend, rates) => {
+  countOperations(rates)
+  const store = createRedisStore(backend.client, {
+    prefix,
+    concurrencyGraceSeconds: 60,
+    ownerOf: (s) => s.user,
+    expiredEvents: true
+  })
+  let expiries = { on: true }
+  store.on('expired', () => rates.add('expiries'))
+  // With a listener, the store's warnings (notify-keyspace-events, the eviction policy) are the demo's to print.
+  store.on('warning', (message) => {
+    console.warn(`store warning: ${message}`)
+    if (String(message).startsWith('expiredEvents:')) expiries = { on: false, why: String(message) }
+  })
+  return { store, expiries: () => expiries }
 }
 
 // --- main
@@ -402,9 +400,7 @@ const main = async () => {
   backend = await chooseBackend()
   console.log(backend.describe)
   const rates = makeRates()
-  countOperations(rates) // before the first request: every operation of the store is counted
-  const { store, expiries } = makeStore(backend)
-  if (expiries.on) store.on('expired', () => rates.add('expiries'))
+  const { store, expiries } = makeStore(backend, rates)
 
   try {
     await backend.connect()

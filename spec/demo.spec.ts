@@ -1,6 +1,8 @@
 // examples/demo.js, the `npm run demo` app, run as a user would and driven over HTTP with fetch, in its three
 // modes: REDIS_URL, a throwaway redis-server from the PATH, and the in-memory client when there is neither —
 // the last one through the real `npm run demo` (its build included) with redis-server hidden from the PATH.
+// Then its pages: "Your devices" (named devices, this one first, relative times, the expiry of this response)
+// and the admin page's rates, counted exactly after a known sequence of requests.
 // Ctrl-C is a SIGINT to the demo's process group, as a terminal sends it. Needs dist/ (npm test builds it).
 import { spawn, spawnSync } from 'child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'fs'
@@ -362,11 +364,20 @@ test('with REDIS_URL: uses that Redis (the sessions are there), starts none, and
       await admin.connect()
       const keys = await admin.keys('demo:*')
       assert.is(keys.length, 4, `two live sessions and two tombstones in that Redis: ${keys.join(', ')}`)
+      // That Redis has keyspace notifications off: the store warns, the demo prints it, the admin page says so.
+      const { expiries } = await rates(d.base)
+      assert.is(expiries.on, false)
+      assert.match(expiries.why ?? '', /^expiredEvents: .* notify-keyspace-events "", without K, h, x/)
+      assert.match(await (await fetch(d.base + '/admin')).text(), /id="expiries-off">Expiries are not counted: /)
     } finally {
       assert.equal(await d.interrupt(), { code: 0, signal: null }, show(d))
     }
     assert.ok(isAlive(redis.pid), 'the demo must not stop a Redis it did not start')
-    assert.is(d.stderr().trim(), '', show(d))
+    assert.match(
+      d.stderr().trim(),
+      /^store warning: expiredEvents: Redis on 127\.0\.0\.1:\d+ has notify-keyspace-events "", without K, h, x: [^\n]*$/,
+      show(d)
+    )
   } finally {
     if (admin.isOpen) admin.destroy()
     await redis.stop()
@@ -554,6 +565,136 @@ test('GET /devices: each device named, this one first and labelled, relative tim
       'the other one expires first'
     )
   } finally {
+    assert.equal(await d.interrupt(), { code: 0, signal: null }, show(d))
+  }
+  assert.is(d.stderr().trim(), '', show(d))
+})
+
+// --- the admin page's rates
+
+const KINDS = ['reads', 'hits', 'misses', 'writes', 'logouts', 'expiries'] as const
+type Counts = Record<(typeof KINDS)[number], number>
+
+interface Rates {
+  readonly at: number
+  readonly since: number
+  readonly windowSeconds: number
+  readonly perSecond: Counts
+  readonly totals: Counts
+  readonly series: Record<keyof Counts, Array<number>>
+  readonly sessions: number
+  readonly expiries: { readonly on: boolean; readonly why?: string }
+}
+
+const rates = async (base: string): Promise<Rates> => {
+  const res = await fetch(base + '/admin/rates', { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+  assert.is(res.status, 200)
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/)
+  return (await res.json()) as Rates
+}
+
+/** The redis-server URL a demo's first line names. */
+const redisUrlOf = (d: Demo): string => {
+  const url = /^store: a throwaway redis-server .* on (redis:\/\/\S+),/.exec(d.stdout())?.[1]
+  assert.ok(url !== undefined, show(d))
+  return url as string
+}
+
+test('GET /admin/rates: reads, hits, misses, writes, logouts and expiries counted from the store, exactly; /admin shows them', async () => {
+  const d = await startDemo(process.execPath, [demo], demoEnv({}))
+  const redis = createClient({ url: redisUrlOf(d), socket: { reconnectStrategy: false } })
+  redis.on('error', () => undefined)
+  try {
+    const zero = Object.fromEntries(KINDS.map((k) => [k, 0])) as Counts
+    const first = await rates(d.base)
+    assert.equal([first.totals, first.perSecond, first.sessions, first.expiries], [zero, zero, 0, { on: true }])
+    await fetch(d.base + '/admin') // watching adds nothing: /admin and /admin/rates come before the session middleware
+    const startedAt = Date.now()
+
+    const expected: Counts = { ...zero }
+    /** One request, then the totals it must have added, exactly (each op has ended before the response). */
+    const step = async (what: string, request: () => Promise<unknown>, adds: Partial<Counts>): Promise<void> => {
+      await request()
+      for (const [k, n] of Object.entries(adds)) expected[k as keyof Counts] += n
+      assert.equal((await rates(d.base)).totals, expected, what)
+    }
+    const ROUNDS = 3
+    for (let i = 0; i < ROUNDS; i++) {
+      const b = browser(d.base)
+      // A new session: saved by the page (its first write), then read back to be shown.
+      await step('GET /, no cookie', () => b.request('GET', '/'), { reads: 1, hits: 1, writes: 1 })
+      // Its read; the anonymous session destroyed (regenerate); the new one saved by the route, then by
+      // express-session again at the end (it does not see a save of a regenerated session).
+      await step('POST /login', () => b.request('POST', '/login', { name: 'alice' }), {
+        reads: 1,
+        hits: 1,
+        logouts: 1,
+        writes: 2
+      })
+      // Its read, the save of the view, the page's read of what is stored (express-session then touches: no write).
+      await step('GET / logged in', () => b.request('GET', '/'), { reads: 2, hits: 2, writes: 1 })
+      const cookie = b.cookie
+      await step('POST /logout', () => b.request('POST', '/logout'), { reads: 1, hits: 1, logouts: 1 })
+      b.cookie = cookie
+      // The logged-out cookie: a read that finds the tombstone (a miss), then a new anonymous session.
+      await step('GET / with the old cookie', () => b.request('GET', '/'), { reads: 2, hits: 1, misses: 1, writes: 1 })
+    }
+    // "Sign out of all other devices": one destroySessionsOf, as many logouts as it ended.
+    const [bob1, bob2] = [browser(d.base), browser(d.base)]
+    for (const b of [bob1, bob2]) {
+      await step("bob's GET /", () => b.request('GET', '/'), { reads: 1, hits: 1, writes: 1 })
+      await step("bob's login", () => b.request('POST', '/login', { name: 'bob' }), {
+        reads: 1,
+        hits: 1,
+        logouts: 1,
+        writes: 2
+      })
+    }
+    // Its read, bob2's session destroyed, and the session saved at the end (its last-seen time changed).
+    await step('POST /devices/others/destroy', () => bob1.request('POST', '/devices/others/destroy'), {
+      reads: 1,
+      hits: 1,
+      logouts: 1,
+      writes: 1
+    })
+
+    // A session whose TTL runs out in Redis: one expiry (keyspace notifications, the store's `expired` event).
+    const c = browser(d.base)
+    const sid = view(await c.request('GET', '/')).sid
+    for (const [k, n] of Object.entries({ reads: 1, hits: 1, writes: 1 })) expected[k as keyof Counts] += n
+    await redis.connect()
+    assert.is(await redis.pExpire(`demo:${sid}`, 1), 1)
+    expected.expiries += 1
+    const deadline = Date.now() + 5000
+    let last = await rates(d.base)
+    while (last.totals.expiries < 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50))
+      last = await rates(d.base)
+    }
+    assert.equal(last.totals, expected, 'the expiry counted, once')
+    assert.equal(expected, { reads: 27, hits: 24, misses: 3, writes: 23, logouts: 9, expiries: 1 })
+
+    // The rates: each count of the last 10 s over 10 s; the lines: per second, the last 60 s, summing to the totals.
+    const window = Math.floor(last.at / 1000) - Math.floor(startedAt / 1000) < last.windowSeconds
+    for (const k of KINDS) {
+      assert.is(last.series[k].length, 60)
+      assert.is(
+        last.series[k].reduce((a, b) => a + b, 0),
+        last.totals[k],
+        `${k}: the last minute holds every count`
+      )
+      if (window) assert.is(last.perSecond[k], last.totals[k] / last.windowSeconds, k)
+      else assert.ok(last.perSecond[k] <= last.totals[k] / last.windowSeconds, k)
+    }
+    console.log(`  (${JSON.stringify(last.perSecond)} per second${window ? '' : ', some counts out of the window'})`)
+    assert.is(last.sessions, 4, "live: the anonymous session each round ends with, and bob1's (c's expired)")
+
+    // /admin draws the same numbers (and its script polls /admin/rates to redraw them).
+    const html = await (await fetch(d.base + '/admin')).text()
+    for (const k of KINDS) assert.is(byId(html, `total-${k}`), String(last.totals[k]), k)
+    assert.match(html, /setInterval\(refresh, 1000\)/)
+  } finally {
+    if (redis.isOpen) redis.destroy()
     assert.equal(await d.interrupt(), { code: 0, signal: null }, show(d))
   }
   assert.is(d.stderr().trim(), '', show(d))

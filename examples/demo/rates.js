@@ -150,7 +150,7 @@ const refresh = async () => {
     }
     document.getElementById('session-count').textContent = formatCount(snap.sessions)
     status.classList.remove('stale')
-    document.getElementById('updated').textContent = new Date(snap.at).toLocaleTimeString()
+    document.getElementById('updated').textContent = new Date(snap.at).toLocaleTimeString('en')
   } catch {
     status.classList.add('stale')
   }
@@ -170,9 +170,9 @@ const adminPage = ({ sessions, expiries, ...snap }) => `${STYLE}
   new Date(snap.at).toLocaleTimeString('en')
 )}</span></span><span>Live sessions: <strong id="session-count">${formatCount(
   sessions
-)}</strong></span><span>Counting since <time datetime="${new Date(snap.since).toISOString()}">${escapeHtml(
+)}</strong></span><span>Counting since <time datetime="${new Date(snap.since).toISOString()}" title="${escapeHtml(
   new Date(snap.since).toUTCString()
-)}</time></span></p>
+)}">${escapeHtml(new Date(snap.since).toLocaleTimeString('en'))}</time></span></p>
 <div class="tiles">
 ${RATES.map((r) => tile(r, snap, r.kind !== 'expiries' || expiries.on)).join('\n')}
 </div>
