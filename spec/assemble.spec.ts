@@ -7,6 +7,7 @@ import { makeStoreOperations } from '../src/assemble'
 import { baseOperations } from '../src/operations/base'
 import { makeSaveBases, rememberingBases, withConcurrentSaves } from '../src/operations/concurrent-saves'
 import { withDeadline } from '../src/operations/deadline'
+import { observeDeps } from '../src/operations/observe'
 import type { StoreOperations } from '../src/operations/model'
 import type { SessionClient } from '../src/client/contract'
 import { timedOut, walkFailed, type StoreError } from '../src/errors'
@@ -190,12 +191,15 @@ hot("express-session's get and touch are the record's get and touch: one functio
 })
 
 /**
- * The record every store has: the base, `withConcurrentSaves` (on in every mode: a save that changed nothing is a
- * renewal, issue 17), and `withDeadline` over it.
+ * The record every store has: the base over the observed dependencies (`observeDeps`: the client's GET, GETEX and
+ * SET tell a trace what they saw; one frame each), `withConcurrentSaves` (on in every mode: a save that changed
+ * nothing is a renewal, issue 17), and `withDeadline` over it. `withTracing` is always applied too, and puts no frame
+ * on the path while the channel has no subscriber.
  */
 const defaultRecord = (deps: ResolvedOptions, client: SessionClient) => {
   const bases = makeSaveBases()
-  const base = baseOperations({ ...deps, serializer: rememberingBases(deps.serializer, bases), client })
+  const observed = observeDeps({ ...deps, client })
+  const base = baseOperations({ ...observed, serializer: rememberingBases(observed.serializer, bases) })
   return withConcurrentSaves({ concurrentSaves: deps.concurrentSaves, serializer: deps.serializer, bases })(base)
 }
 

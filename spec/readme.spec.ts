@@ -125,6 +125,26 @@ const probes: Record<string, (probed: Probed) => Promise<void>> = {
     await views(port, cookie, 3)
   },
   nestjs: roundTripAndHungRedis,
+  // docs/observability.md: prom-client counters from the TracingChannel and the lifecycle events.
+  metrics: async ({ port }) => {
+    const cookie = await sessionRoundTrip(port)
+    await views(port, cookie, 3)
+    const out = await requestText(port, 'POST', '/logout', cookie, PROBE_TIMEOUT_MS)
+    assert.is(out.status, 200, `POST /logout answered ${out.status}: ${out.text}`)
+    // The old cookie after the logout: its session is a tombstone, and a new one starts.
+    await views(port, cookie, 1)
+    const metrics = await requestText(port, 'GET', '/metrics', undefined, PROBE_TIMEOUT_MS)
+    for (const line of [
+      'session_store_operations_total{operation="set",outcome="written"} 4',
+      'session_store_operations_total{operation="get",outcome="hit"} 3',
+      'session_store_operations_total{operation="destroy",outcome="destroyed"} 1',
+      'session_store_operations_total{operation="get",outcome="tombstoned"} 1',
+      'sessions_total{event="created"} 2',
+      'sessions_total{event="destroyed"} 1'
+    ])
+      assert.ok(metrics.text.split('\n').includes(line), `GET /metrics has "${line}":\n${metrics.text}`)
+    assert.match(metrics.text, /session_store_operation_seconds_count\{operation="get"\} 4/)
+  },
   fastify: async (probed) => {
     await roundTripAndHungRedis(probed)
     // A save Redis refuses (OOM): answered 503 by the error handler, and tried once — an error reply that went

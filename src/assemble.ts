@@ -13,17 +13,21 @@ import { withDeadline, withPageDeadlines } from './operations/deadline'
 import { disableTouch } from './operations/disable-touch'
 import { failWhenDisconnected } from './operations/disconnected'
 import { withLazyTouch } from './operations/lazy-touch'
+import { withLifecycle } from './operations/lifecycle'
+import { observeDeps } from './operations/observe'
 import type { StoreOperations, StoreOperationsDeps } from './operations/model'
 import { withOwnerIndex } from './operations/owners'
 import { waitForReplicas } from './operations/replicas'
+import { withTracing } from './operations/trace'
 
 /**
  * Builds every operation of a store once: the base record, then each feature the options turn on, in this
  * order — the owner index (`ownerOf`), lazy touch (`touchAfterSeconds`), `disableTouch`, absolute lifetime
  * (`absoluteLifetimeSeconds`), concurrent saves (`concurrentSaves`; always on, for its unchanged-session check:
  * without a base it costs one `WeakMap` lookup per save), the disconnected guard (`whenDisconnected: 'fail'`) and the deadline
- * (`operationTimeoutMs`, which also gives each page of a batched walk a deadline, `withPageDeadlines`). A feature
- * that is off is not applied. `waitReplicas` is a dependency of every tombstone
+ * (`operationTimeoutMs`, which also gives each page of a batched walk a deadline, `withPageDeadlines`), the
+ * lifecycle events (`lifecycle`: the store's `created` and `destroyed`) and tracing (`withTracing`, always: an
+ * operation is traced only while the channel has a subscriber). A feature that is off is not applied. `waitReplicas` is a dependency of every tombstone
  * rather than a feature (see `waitForReplicas`).
  *
  * @example
@@ -51,8 +55,11 @@ export const makeStoreOperations = (options: StoreOperationsDeps): StoreOperatio
   // operations is a decorator of the record (`withDeadline`, last).
   // Each session read is remembered with the value it was read from, for its save (`withConcurrentSaves`).
   const bases = options.saveBases ?? makeSaveBases()
+  // What the client and the serializer see is told to the operation they run in, for its trace and its events
+  // (`observeDeps`: nothing unless a trace or a listener asks).
+  const observed = observeDeps(options)
   const deps = withPageDeadlines(
-    waitForReplicas({ ...options, serializer: rememberingBases(options.serializer, bases) })
+    waitForReplicas({ ...observed, serializer: rememberingBases(observed.serializer, bases) })
   )
   const ownerOf = deps.ownerOf
   const lazyTouch = deps.touchAfterSeconds > 0 && !deps.disableTouch
@@ -64,6 +71,8 @@ export const makeStoreOperations = (options: StoreOperationsDeps): StoreOperatio
     deps.absoluteLifetimeSeconds > 0 ? withAbsoluteLifetime(deps) : identity,
     withConcurrentSaves({ concurrentSaves: deps.concurrentSaves, serializer: options.serializer, bases }),
     deps.whenDisconnected === 'fail' ? failWhenDisconnected(deps) : identity,
-    deps.operationTimeoutMs > 0 ? withDeadline(deps) : identity
+    deps.operationTimeoutMs > 0 ? withDeadline(deps) : identity,
+    options.lifecycle === undefined ? identity : withLifecycle(options.lifecycle),
+    withTracing
   )
 }

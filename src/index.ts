@@ -28,6 +28,11 @@ export type {
 export type { Callback } from './express/run-to-callback'
 export type { StoreOptions, WhenDisconnected } from './options'
 export type { OwnedSession, SetOutcome } from './operations/model'
+export type { CreatedEvent, DestroyedEvent } from './operations/lifecycle'
+
+// --- what a store does, as it does it (diagnostics_channel)
+export { OPERATION_CHANNEL } from './operations/trace'
+export type { OperationContext, OperationError, OperationName, OperationOutcome } from './operations/trace'
 
 // --- req.session as promises
 export { destroySession, regenerateSession, rotateSession, saveSession } from './express/session-promises'

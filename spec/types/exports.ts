@@ -17,6 +17,7 @@ export const ENTRIES = {
   '.': {
     source: 'src/index.ts',
     values: [
+      'OPERATION_CHANNEL',
       'RedisStore',
       'SessionStoreError',
       'codecSerializer',
@@ -30,8 +31,14 @@ export const ENTRIES = {
     ],
     types: [
       'Callback',
+      'CreatedEvent',
+      'DestroyedEvent',
       'EncryptionKey',
       'EncryptionOptions',
+      'OperationContext',
+      'OperationError',
+      'OperationName',
+      'OperationOutcome',
       'OwnedSession',
       'PlainSerializer',
       'RedisSessionStore',
@@ -54,6 +61,7 @@ export const ENTRIES = {
     source: 'src/operations/index.ts',
     values: [
       'CREATED_AT_FIELD',
+      'OPERATION_CHANNEL',
       'baseOperations',
       'disableTouch',
       'failWhenDisconnected',
@@ -85,8 +93,10 @@ export const ENTRIES = {
       'withConcurrentSaves',
       'withDeadline',
       'withLazyTouch',
+      'withLifecycle',
       'withOwnerIndex',
-      'withPageDeadlines'
+      'withPageDeadlines',
+      'withTracing'
     ],
     types: [
       'AbsoluteLifetimeDeps',
@@ -95,7 +105,9 @@ export const ENTRIES = {
       'ClusterPagesDeps',
       'ConcurrentSaves',
       'ConcurrentSavesDeps',
+      'CreatedEvent',
       'DestroyDeps',
+      'DestroyedEvent',
       'Expiring',
       'ExpiryBound',
       'Feature',
@@ -104,6 +116,12 @@ export const ENTRIES = {
       'IterateDeps',
       'LazyTouchDeps',
       'LengthDeps',
+      'LifecycleEvent',
+      'LifecycleListeners',
+      'OperationContext',
+      'OperationError',
+      'OperationName',
+      'OperationOutcome',
       'OwnedSession',
       'OwnerIndexDeps',
       'PageDeadlines',

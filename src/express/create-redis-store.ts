@@ -16,6 +16,7 @@ import type { NodeRedisClusterClient } from '../client/node-redis-cluster'
 import { defect, type StoreError } from '../errors'
 import { toError } from './to-error'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
+import type { CreatedEvent, DestroyedEvent } from '../operations/lifecycle'
 import type { OwnedSession, SetOutcome } from '../operations/model'
 import { makeSaveBases } from '../operations/concurrent-saves'
 import { checkEvictionPolicy, checkInProcessClient, followConnection, warn } from './connection'
@@ -92,6 +93,13 @@ export interface RedisSessionStore extends Store {
   clear(callback?: Callback<void>): void
   clear(): Promise<void>
   readonly access: StoreAccess
+  /** A session was created (its first write) or destroyed (see `DestroyedEvent`). */
+  on(event: 'created', listener: (event: CreatedEvent) => void): this
+  on(event: 'destroyed', listener: (event: DestroyedEvent) => void): this
+  on(event: string | symbol, listener: (...args: Array<never>) => void): this
+  once(event: 'created', listener: (event: CreatedEvent) => void): this
+  once(event: 'destroyed', listener: (event: DestroyedEvent) => void): this
+  once(event: string | symbol, listener: (...args: Array<never>) => void): this
 }
 
 /**
@@ -196,7 +204,14 @@ export const makeStoreConstructors = (
     const ops = makeStoreOperations({
       ...deps,
       saveBases,
-      reportCorrupt: (e: StoreError) => void store.emit('corrupt', toError(e))
+      reportCorrupt: (e: StoreError) => void store.emit('corrupt', toError(e)),
+      // `created` and `destroyed` (with the whole id: a listener is in process); saves are observed for `created`
+      // only while someone listens.
+      lifecycle: {
+        created: (e) => void store.emit('created', e),
+        destroyed: (e) => void store.emit('destroyed', e),
+        listening: (event) => store.listenerCount(event) > 0
+      }
     })
     // The connection helpers hold the store weakly: a store nobody references is collected.
     if (deps.whenDisconnected === 'bypass') followConnection(deps.client.connection, store)

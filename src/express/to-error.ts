@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import { codeOf, type SessionStoreErrorCode as ErrorCode } from '../error-codes'
 import { match, type StoreError } from '../errors'
 import { messageOf } from '../refinements'
 import { describeDecodeErrors } from '../serializer/codec'
@@ -11,28 +12,12 @@ import { describeDecodeErrors } from '../serializer/codec'
 // --- model
 
 /**
- * The `code` of every error the store passes on, one per kind of failure.
+ * The `code` of every error the store passes on, one per kind of failure (defined in src/error-codes.ts).
  *
  * @category model
  * @since 0.1.0
  */
-export type SessionStoreErrorCode =
-  | 'ESESSION_REDIS'
-  | 'ESESSION_CORRUPT'
-  | 'ESESSION_UNSERIALIZABLE'
-  | 'ESESSION_INVALID'
-  | 'ESESSION_INVALID_ID'
-  | 'ESESSION_TOO_LARGE'
-  | 'ETIMEDOUT'
-  | 'ESESSION_UNAVAILABLE'
-  | 'ESESSION_SERIALIZER'
-  | 'ESESSION_DEFECT'
-  | 'ESESSION_NOT_REPLICATED'
-  | 'ESESSION_NOT_CONFIGURED'
-  | 'ESESSION_NO_SESSION'
-  | 'ESESSION_INVALID_OWNER'
-  | 'ESESSION_WALK_FAILED'
-  | 'ESESSION_CONFLICT'
+export type SessionStoreErrorCode = ErrorCode
 
 /**
  * The `Error` handed to express-session and to promise callers: `code` is stable, `cause` is the original
@@ -112,62 +97,35 @@ export const describeCause = (cause: unknown): string => {
   })`
 }
 
-/** The stable code and the message of a `StoreError`. */
-const render: (e: StoreError) => readonly [SessionStoreErrorCode, string] = match<
-  readonly [SessionStoreErrorCode, string]
->({
-  CommandFailed: (x) => [
-    'ESESSION_REDIS',
-    `Redis ${x.command} on key "${redact(x.key)}" failed: ${describeCause(x.cause)}`
-  ],
-  ParseFailed: (x) => [
-    'ESESSION_CORRUPT',
-    `Stored session at key "${redact(x.key)}" could not be parsed: ${describeCause(x.cause)}`
-  ],
-  DecodeFailed: (x) => [
-    'ESESSION_CORRUPT',
-    `Stored session at key "${redact(x.key)}" is invalid: ${describeDecodeErrors(x.errors)}`
-  ],
-  StringifyFailed: (x) => [
-    'ESESSION_UNSERIALIZABLE',
-    `Session "${redact(x.sid)}" could not be serialized: ${describeCause(x.cause)}`
-  ],
-  InvalidSession: (x) => ['ESESSION_INVALID', `Session "${redact(x.sid)}" was not saved: ${x.reason}`],
-  InvalidId: (x) => ['ESESSION_INVALID_ID', `Invalid session id: ${x.reason}`],
-  TooLarge: (x) => [
-    'ESESSION_TOO_LARGE',
-    `Session "${redact(x.sid)}" was not saved: ${x.bytes} bytes serialized, maxPayloadBytes is ${x.limit}`
-  ],
-  TimedOut: (x) => [
-    'ETIMEDOUT',
-    `Redis did not answer the session ${x.operation} within operationTimeoutMs (${x.ms} ms): Redis is down, hung or unreachable; the command may still run`
-  ],
-  Unavailable: (x) => ['ESESSION_UNAVAILABLE', `Session ${x.operation} failed: ${x.reason}`],
-  SerializerFailed: (x) => ['ESESSION_SERIALIZER', `serializer.${x.method} ${x.reason}`],
-  Defect: (x) => ['ESESSION_DEFECT', `The session store hit an unexpected exception: ${describeCause(x.cause)}`],
-  NotReplicated: (x) => [
-    'ESESSION_NOT_REPLICATED',
+/** The message of a `StoreError`. */
+const render: (e: StoreError) => string = match<string>({
+  CommandFailed: (x) => `Redis ${x.command} on key "${redact(x.key)}" failed: ${describeCause(x.cause)}`,
+  ParseFailed: (x) => `Stored session at key "${redact(x.key)}" could not be parsed: ${describeCause(x.cause)}`,
+  DecodeFailed: (x) => `Stored session at key "${redact(x.key)}" is invalid: ${describeDecodeErrors(x.errors)}`,
+  StringifyFailed: (x) => `Session "${redact(x.sid)}" could not be serialized: ${describeCause(x.cause)}`,
+  InvalidSession: (x) => `Session "${redact(x.sid)}" was not saved: ${x.reason}`,
+  InvalidId: (x) => `Invalid session id: ${x.reason}`,
+  TooLarge: (x) =>
+    `Session "${redact(x.sid)}" was not saved: ${x.bytes} bytes serialized, maxPayloadBytes is ${x.limit}`,
+  TimedOut: (x) =>
+    `Redis did not answer the session ${x.operation} within operationTimeoutMs (${x.ms} ms): Redis is down, hung or unreachable; the command may still run`,
+  Unavailable: (x) => `Session ${x.operation} failed: ${x.reason}`,
+  SerializerFailed: (x) => `serializer.${x.method} ${x.reason}`,
+  Defect: (x) => `The session store hit an unexpected exception: ${describeCause(x.cause)}`,
+  NotReplicated: (x) =>
     `Session at key "${redact(x.key)}" was destroyed on the primary, but ${x.acknowledged} of ${
       x.required
-    } replicas confirmed it within ${x.timeoutMs} ms (WAIT): a failover now could bring it back`
-  ],
-  NotConfigured: (x) => [
-    'ESESSION_NOT_CONFIGURED',
-    `Session ${x.operation} needs the ${x.option} option, which this store was built without: createRedisStore(client, { ${x.option} })`
-  ],
-  NoSession: (x) => [
-    'ESESSION_NO_SESSION',
-    `Session ${x.operation} failed: req.session is undefined: the session middleware did not run for this request, or it skipped the store while Redis was disconnected (whenDisconnected: bypass)`
-  ],
-  InvalidOwner: (x) => ['ESESSION_INVALID_OWNER', `Invalid owner: ${x.reason}`],
-  WalkFailed: (x) => [
-    'ESESSION_WALK_FAILED',
+    } replicas confirmed it within ${x.timeoutMs} ms (WAIT): a failover now could bring it back`,
+  NotConfigured: (x) =>
+    `Session ${x.operation} needs the ${x.option} option, which this store was built without: createRedisStore(client, { ${x.option} })`,
+  NoSession: (x) =>
+    `Session ${x.operation} failed: req.session is undefined: the session middleware did not run for this request, or it skipped the store while Redis was disconnected (whenDisconnected: bypass)`,
+  InvalidOwner: (x) => `Invalid owner: ${x.reason}`,
+  WalkFailed: (x) =>
     `Session ${x.operation} stopped after ${x.pages} pages (${x.done} sessions ${
       x.operation === 'clear' ? 'tombstoned' : 'done'
-    }; the pages in flight were awaited, none was started after the failure): ${render(x.cause)[1]}`
-  ],
-  Conflict: (x) => [
-    'ESESSION_CONFLICT',
+    }; the pages in flight were awaited, none was started after the failure): ${render(x.cause)}`,
+  Conflict: (x) =>
     x.mode === 'fail'
       ? `Session "${redact(
           x.sid
@@ -175,7 +133,6 @@ const render: (e: StoreError) => readonly [SessionStoreErrorCode, string] = matc
       : `Session "${redact(x.sid)}" was saved by other requests during each of ${
           x.attempts
         } merges; not saved (concurrentSaves: 'merge')`
-  ]
 })
 
 /**
@@ -184,7 +141,8 @@ const render: (e: StoreError) => readonly [SessionStoreErrorCode, string] = matc
  * @internal
  */
 export const toError = (e: StoreError): SessionStoreError => {
-  const [code, message] = render(e)
+  const code = codeOf(e)
+  const message = render(e)
   // The original failure where there is one (node-redis's error, the parser's, io-ts's errors); otherwise the
   // tagged value itself, so every error has a cause to inspect.
   // A walk's cause is a StoreError: it is rendered as an Error of its own (its code, its message).

@@ -16,6 +16,7 @@ import type { StoreError } from '../errors'
 import type { ResolvedOptions } from '../options'
 import type { ExpiryBound } from '../ttl'
 import type { SaveBases } from './concurrent-saves'
+import type { LifecycleListeners } from './lifecycle'
 
 // --- model
 
@@ -137,6 +138,8 @@ export interface StoreOperationsDeps extends ResolvedOptions {
   readonly reportCorrupt?: (e: StoreError) => void
   /** Where each session read is remembered with the value it was read from (the facade's, to carry it to copies). */
   readonly saveBases?: SaveBases
+  /** Told about each session created and destroyed (the facade emits `created` and `destroyed`). */
+  readonly lifecycle?: LifecycleListeners
 }
 
 // --- combinators
