@@ -3,10 +3,9 @@
 // that update every second.
 'use strict'
 const diagnostics = require('node:diagnostics_channel')
+// The store's TracingChannel, 'connect-redis-session:operation': one traced call per store operation.
+const { OPERATION_CHANNEL } = require('../../dist')
 const { escapeHtml } = require('./html')
-
-/** The store's TracingChannel: one traced call per store operation (the root package's `OPERATION_CHANNEL`). */
-const OPERATION_CHANNEL = 'connect-redis-session:operation'
 
 /** The tiles, in order: what each counts. */
 const RATES = [
@@ -181,4 +180,4 @@ ${
 }<p><a href="/">Back</a></p>
 ${script(RATES.map(({ kind }) => kind))}`
 
-module.exports = { OPERATION_CHANNEL, adminPage, countOperations, countsOf, makeRates }
+module.exports = { adminPage, countOperations, makeRates }
