@@ -8,9 +8,11 @@
 //
 // The first line it prints says which store it runs on. Pages: GET / (the session: contents, expiry, page
 // views; a login form when nobody is logged in), POST /login (form field `name`), POST /logout, GET /devices
-// ("Your devices": each session of the user with its user agent, created and last-seen times), POST
-// /devices/:id/destroy ("sign out this device", only a session of the same user), POST /devices/others/destroy
-// ("sign out everywhere else"), GET /admin (the number of live sessions).
+// ("Your devices": each session of the user, this device first, named from its user agent, with relative
+// sign-in, last-active and expiry times), POST /devices/:id/destroy ("sign out", only a session of the same
+// user), POST /devices/others/destroy ("sign out of all other devices"), GET /admin (live rates of the store's
+// reads, hits, misses, writes, logouts and expiries per second, from its tracing channel, and the number of
+// live sessions), GET /admin/rates (those rates as JSON).
 // Ctrl-C (SIGINT) or SIGTERM stops it: the server, the client, and the redis-server it started, if any.
 'use strict'
 const { spawn } = require('child_process')
@@ -33,6 +35,9 @@ const loadBuild = () => {
 const { createMemoryClient, createRedisStore, destroySession, regenerateSession, saveSession } = loadBuild()
 const express = require('express')
 const session = require('express-session')
+const { devicesPage } = require('./demo/devices')
+const { escapeHtml, page } = require('./demo/html')
+const { adminPage, countOperations, makeRates } = require('./demo/rates')
 
 const host = '127.0.0.1'
 const port = process.env.PORT !== undefined && process.env.PORT !== '' ? Number(process.env.PORT) : 3000
@@ -86,7 +91,11 @@ const startRedisServer = async (binary) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crs-demo-redis-'))
   const child = spawn(
     binary,
-    ['--port', String(redisPort), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir],
+    // Keyspace notifications (K) of expired keys (x) and hash writes (h): the store's 'expired' events.
+    [
+      ...['--port', String(redisPort), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir],
+      ...['--notify-keyspace-events', 'Khx']
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'], detached: true }
   )
   const exited = new Promise((resolve) => child.once('exit', resolve))
@@ -194,17 +203,6 @@ const chooseBackend = async () => {
 
 // --- the app
 
-const escapeHtml = (s) =>
-  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]))
-
-const page = (title, body) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.75rem;overflow:auto}</style>
-</head><body>
-${body}
-</body></html>
-`
-
 const loginForm = (problem) => `<form method="post" action="/login">
 ${
   problem ? `<p id="problem">${escapeHtml(problem)}</p>\n` : ''
@@ -214,8 +212,19 @@ ${
 
 const seconds = (ms) => `${Math.round(ms / 1000)} s`
 
-const buildApp = (backend, store) => {
+const buildApp = (backend, store, rates, expiries) => {
   const app = express()
+
+  // GET /admin and GET /admin/rates come before the session middleware: watching the store adds no reads to it
+  // (the live session count is a `length`, a walk the tiles do not count).
+  const activity = async () => ({ ...rates.snapshot(), sessions: await store.access.length(), expiries: expiries() })
+  app.get('/admin', async (_req, res) => {
+    res.type('html').send(page('Store activity', adminPage(await activity()), { wide: true }))
+  })
+  app.get('/admin/rates', async (_req, res) => {
+    res.set('cache-control', 'no-store').json(await activity())
+  })
+
   app.use(express.urlencoded({ extended: false, limit: '2kb' }))
   app.use(
     session({
@@ -228,8 +237,11 @@ const buildApp = (backend, store) => {
     })
   )
 
-  // Every request of a logged-in user records its device (user agent) and when it was last seen.
   app.use((req, _res, next) => {
+    // express-session renews the cookie's expiry (touch) only as the response goes out, after the handler: a
+    // handler that saves first, as / and /devices do, would store and show the previous request's expiry.
+    if (req.session) req.session.touch()
+    // Every request of a logged-in user records its device (user agent) and when it was last seen.
     if (req.session && req.session.user) {
       req.session.userAgent = String(req.get('user-agent') || 'unknown').slice(0, 200)
       req.session.lastSeenAt = new Date().toISOString()
@@ -261,7 +273,8 @@ ${
   user
     ? '<p><a href="/devices">Your devices</a></p>\n<form method="post" action="/logout"><button>Log out</button></form>'
     : loginForm(typeof req.query.problem === 'string' ? req.query.problem : '')
-}`
+}
+<p><a href="/admin">Store activity</a> (live rates)</p>`
       )
     )
   })
@@ -297,40 +310,11 @@ ${
   app.get('/devices', async (req, res) => {
     const user = req.session.user
     if (!user) return res.redirect(303, '/')
-    await saveSession(req) // this request's last-seen time is in the list
+    await saveSession(req) // this request's last-seen time and expiry are in the list
     const devices = await store.access.sessionsOf(user)
-    const created = (s) =>
-      typeof s.__createdAt === 'number' ? new Date(s.__createdAt).toISOString() : s.createdAt || 'unknown'
-    const rows = devices
-      .map(({ id, session: s, expiresAt }) => {
-        const current = id === req.sessionID
-        return `<tr class="device${current ? ' current' : ''}" data-id="${escapeHtml(id)}">
-<td class="ua">${escapeHtml(s.userAgent || 'unknown')}${current ? ' <strong>(this device)</strong>' : ''}</td>
-<td class="created"><time>${escapeHtml(created(s))}</time></td>
-<td class="seen"><time>${escapeHtml(s.lastSeenAt || 'unknown')}</time></td>
-<td class="expires"><time>${new Date(expiresAt).toISOString()}</time></td>
-<td>${
-          current
-            ? ''
-            : `<form method="post" action="/devices/${encodeURIComponent(
-                id
-              )}/destroy"><button>Sign out this device</button></form>`
-        }</td></tr>`
-      })
-      .join('\n')
-    res.type('html').send(
-      page(
-        'Your devices',
-        `<h1>Your devices, <span id="user">${escapeHtml(user)}</span></h1>
-<p><span id="device-count">${devices.length}</span> signed-in device(s).</p>
-<table id="devices"><thead><tr><th>Device</th><th>Signed in</th><th>Last seen</th><th>Expires</th><th></th></tr></thead>
-<tbody>
-${rows}
-</tbody></table>
-<form method="post" action="/devices/others/destroy"><button id="others">Sign out everywhere else</button></form>
-<p><a href="/">Back</a></p>`
-      )
-    )
+    res
+      .type('html')
+      .send(page('Your devices', devicesPage({ user, devices, currentId: req.sessionID, now: Date.now() })))
   })
 
   // POST /devices/others/destroy: every other session of the user becomes a tombstone.
@@ -354,14 +338,6 @@ ${rows}
     res.redirect(303, '/devices')
   })
 
-  // GET /admin: the number of live sessions in the store.
-  app.get('/admin', async (_req, res) => {
-    const live = await store.access.length()
-    res
-      .type('html')
-      .send(page('Admin', `<h1>Admin</h1>\n<p>Live sessions: <span id="session-count">${live}</span></p>`))
-  })
-
   app.use((err, _req, res, _next) => {
     console.error('request failed:', err && err.message ? err.message : err)
     res
@@ -370,6 +346,36 @@ ${rows}
       .send(`error: ${err && err.code ? err.code : 'internal error'}`)
   })
   return app
+}
+
+// --- the store
+
+/**
+ * The demo's store, counted on the admin page: its operations from the tracing channel (subscribed first, so
+ * none is missed), and each session Redis expires from its `expired` events (keyspace notifications: the
+ * throwaway redis-server is started with them on, the in-memory client always has them). `expiries()` says
+ * whether they come; a Redis of REDIS_URL without them makes the store warn, and the demo prints the warning.
+ */
+const makeStore = (backend, rates) => {
+  countOperations(rates)
+  const options = { prefix, concurrencyGraceSeconds: 60, ownerOf: (s) => s.user }
+  let expiries = { on: true }
+  let store
+  try {
+    store = createRedisStore(backend.client, { ...options, expiredEvents: true })
+  } catch (err) {
+    // A build of the store from before the option (it refuses unknown options): the rest works without it.
+    if (!(err instanceof TypeError && err.message.startsWith('options.expiredEvents is not an option'))) throw err
+    store = createRedisStore(backend.client, options)
+    expiries = { on: false, why: 'this build of the store has no expiredEvents option.' }
+  }
+  store.on('expired', () => rates.add('expiries'))
+  // With a listener, the store's warnings (notify-keyspace-events, the eviction policy) are the demo's to print.
+  store.on('warning', (message) => {
+    console.warn(`store warning: ${message}`)
+    if (String(message).startsWith('expiredEvents:')) expiries = { on: false, why: String(message) }
+  })
+  return { store, expiries: () => expiries }
 }
 
 // --- main
@@ -397,11 +403,8 @@ const main = async () => {
 
   backend = await chooseBackend()
   console.log(backend.describe)
-  const store = createRedisStore(backend.client, {
-    prefix,
-    concurrencyGraceSeconds: 60,
-    ownerOf: (s) => s.user
-  })
+  const rates = makeRates()
+  const { store, expiries } = makeStore(backend, rates)
 
   try {
     await backend.connect()
@@ -410,7 +413,7 @@ const main = async () => {
     return shutdown(1)
   }
 
-  server = buildApp(backend, store).listen(port, host)
+  server = buildApp(backend, store, rates, expiries).listen(port, host)
   server.on('error', (err) => {
     console.error(
       err.code === 'EADDRINUSE' ? `port ${port} is in use: set PORT=<another port>` : `server error: ${err.message}`
