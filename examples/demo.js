@@ -360,15 +360,7 @@ const makeStore = (backend, rates) => {
   countOperations(rates)
   const options = { prefix, concurrencyGraceSeconds: 60, ownerOf: (s) => s.user }
   let expiries = { on: true }
-  let store
-  try {
-    store = createRedisStore(backend.client, { ...options, expiredEvents: true })
-  } catch (err) {
-    // A build of the store from before the option (it refuses unknown options): the rest works without it.
-    if (!(err instanceof TypeError && err.message.startsWith('options.expiredEvents is not an option'))) throw err
-    store = createRedisStore(backend.client, options)
-    expiries = { on: false, why: 'this build of the store has no expiredEvents option.' }
-  }
+  const store = createRedisStore(backend.client, { ...options, expiredEvents: true })
   store.on('expired', () => rates.add('expiries'))
   // With a listener, the store's warnings (notify-keyspace-events, the eviction policy) are the demo's to print.
   store.on('warning', (message) => {

@@ -28,7 +28,7 @@ export type {
 export type { Callback } from './express/run-to-callback'
 export type { StoreOptions, WhenDisconnected } from './options'
 export type { OwnedSession, SetOutcome } from './operations/model'
-export type { CreatedEvent, DestroyedEvent } from './operations/lifecycle'
+export type { CreatedEvent, DestroyedEvent, ExpiredEvent } from './operations/lifecycle'
 
 // --- what a store does, as it does it (diagnostics_channel)
 export { OPERATION_CHANNEL } from './operations/trace'

@@ -16,7 +16,7 @@ import type { NodeRedisClusterClient } from '../client/node-redis-cluster'
 import { defect, type StoreError } from '../errors'
 import { toError } from './to-error'
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from '../options'
-import type { CreatedEvent, DestroyedEvent } from '../operations/lifecycle'
+import type { CreatedEvent, DestroyedEvent, ExpiredEvent } from '../operations/lifecycle'
 import type { OwnedSession, SetOutcome } from '../operations/model'
 import { makeSaveBases } from '../operations/concurrent-saves'
 import { checkEvictionPolicy, checkInProcessClient, followConnection, warn } from './connection'
@@ -94,12 +94,14 @@ export interface RedisSessionStore extends Store {
   clear(callback?: Callback<void>): void
   clear(): Promise<void>
   readonly access: StoreAccess
-  /** A session was created (its first write) or destroyed (see `DestroyedEvent`). */
+  /** A session was created (its first write), destroyed (see `DestroyedEvent`) or expired (`expiredEvents`). */
   on(event: 'created', listener: (event: CreatedEvent) => void): this
   on(event: 'destroyed', listener: (event: DestroyedEvent) => void): this
+  on(event: 'expired', listener: (event: ExpiredEvent) => void): this
   on(event: string | symbol, listener: (...args: Array<never>) => void): this
   once(event: 'created', listener: (event: CreatedEvent) => void): this
   once(event: 'destroyed', listener: (event: DestroyedEvent) => void): this
+  once(event: 'expired', listener: (event: ExpiredEvent) => void): this
   once(event: string | symbol, listener: (...args: Array<never>) => void): this
 }
 

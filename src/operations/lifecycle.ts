@@ -25,6 +25,17 @@ export interface CreatedEvent {
 }
 
 /**
+ * A session Redis expired (with `expiredEvents`): its key's TTL ran out and Redis removed it; a tombstone ending is
+ * not one. In process, so the whole id.
+ *
+ * @category model
+ * @since 0.1.0
+ */
+export interface ExpiredEvent {
+  readonly sid: string
+}
+
+/**
  * Sessions that were destroyed, each leaving a tombstone, and by what:
  *
  * - `destroy`: one session (a logout, `req.session.destroy()`, `store.destroy(sid)`), with its id; only when a live
