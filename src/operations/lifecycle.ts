@@ -78,20 +78,14 @@ export type LifecycleEvent = 'created' | 'destroyed'
 
 // --- feature
 
-/**
- * `task`, and `tell(value)` once it has succeeded — when someone listens for `event` as the operation is asked for;
- * otherwise `task` as it is.
- */
+/** `task`, and `tell(value)` once it has succeeded. */
 const after =
-  (listening: LifecycleListeners['listening'], event: LifecycleEvent) =>
   <A>(task: TE.TaskEither<StoreError, A>, tell: (value: A) => void): TE.TaskEither<StoreError, A> =>
-    listening(event)
-      ? () =>
-          task().then((result) => {
-            if (E.isRight(result)) tell(result.right)
-            return result
-          })
-      : task
+  () =>
+    task().then((result) => {
+      if (E.isRight(result)) tell(result.right)
+      return result
+    })
 
 /**
  * The lifecycle feature: `set` tells `created` when it was the first write of the id; `destroy`,
@@ -146,29 +140,39 @@ export const withLifecycle =
       }
     const created = tell(listeners.created)
     const destroyed = tell(listeners.destroyed)
-    const whenDestroyed = after(listeners.listening, 'destroyed')
+    // Asked as each operation is: with no listener, the operation's own task, and nothing made for it.
+    const { listening } = listeners
     return {
       ...ops,
       set: (sid, session, bound, condition) => {
         const task = ops.set(sid, session, bound, condition)
-        if (!listeners.listening('created')) return task
+        if (!listening('created')) return task
         return () =>
           observing(task)().then(([result, facts]) => {
             if (E.isRight(result) && result.right === 'written' && facts.created) created({ sid })
             return result
           })
       },
-      destroy: (sid) =>
-        whenDestroyed(ops.destroy(sid), (removed) => {
+      destroy: (sid) => {
+        const task = ops.destroy(sid)
+        if (!listening('destroyed')) return task
+        return after(task, (removed) => {
           if (removed) destroyed({ reason: 'destroy', sid })
-        }),
-      destroySessionsOf: (owner, options) =>
-        whenDestroyed(ops.destroySessionsOf(owner, options), (count) => {
+        })
+      },
+      destroySessionsOf: (owner, options) => {
+        const task = ops.destroySessionsOf(owner, options)
+        if (!listening('destroyed')) return task
+        return after(task, (count) => {
           if (count > 0) destroyed({ reason: 'destroySessionsOf', owner, count })
-        }),
-      clear: () =>
-        whenDestroyed(ops.clear(), (count) => {
+        })
+      },
+      clear: () => {
+        const task = ops.clear()
+        if (!listening('destroyed')) return task
+        return after(task, (count) => {
           if (count > 0) destroyed({ reason: 'clear', count })
         })
+      }
     }
   }
