@@ -4,8 +4,9 @@
 // node_modules linked into it, then the ref's own `npm run build`), removed at the end, also on failure.
 // Two interleaved A/Bs: get/set/touch/destroy through the express-session callback API (64 in flight, chunks of
 // 2,000 ops per store, the stores' order rotating each round, medians), and HTTP read/write through Express +
-// express-session (bench/http.js). Prints two tables, ours vs ref and ours vs connect-redis, and writes
-// bench/results.against.json (not with --quick).
+// express-session (bench/http.js). The single-key rounds also run this tree's dist loaded a second time ('again': the
+// same code, a module instance of its own), an A/A control of the harness's noise and bias. Prints three tables,
+// ours vs ref, ours vs connect-redis and ours vs again, and writes bench/results.against.json (not with --quick).
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
@@ -62,14 +63,21 @@ const asPromise = (fn) => new Promise((resolve, reject) => fn((err, v) => (err ?
 
 /** get/set/touch/destroy through the express-session callback API of each store, interleaved rounds. */
 const runSingleKey = async ({ url, refDist, rounds, n, inFlight }) => {
-  const clients = await Promise.all([0, 1, 2, 3].map(() => createClient({ url }).connect()))
-  const [oursClient, refClient, crClient, seedClient] = clients
+  const clients = await Promise.all([0, 1, 2, 3, 4].map(() => createClient({ url }).connect()))
+  const [oursClient, refClient, crClient, seedClient, againClient] = clients
+  // This tree's dist loaded a second time (a copy: a module instance of its own): the same code as `ours`, in the
+  // same rounds, so that ours/again is the harness's own noise and bias (an A/A control).
+  const againDist = fs.mkdtempSync(path.join(os.tmpdir(), 'crs-again-'))
+  fs.cpSync(path.join(ROOT, 'dist'), againDist, { recursive: true })
+  fs.symlinkSync(fs.realpathSync(path.join(ROOT, 'node_modules')), path.join(againDist, 'node_modules'), 'dir')
+  process.once('exit', () => fs.rmSync(againDist, { recursive: true, force: true }))
   const stores = {
     ours: require(path.join(ROOT, 'dist')).createRedisStore(oursClient, { prefix: 'ab-ours:' }),
     ref: require(refDist).createRedisStore(refClient, { prefix: 'ab-ref:' }),
-    'connect-redis': new ConnectRedisStore({ client: crClient, prefix: 'ab-cr:' })
+    'connect-redis': new ConnectRedisStore({ client: crClient, prefix: 'ab-cr:' }),
+    again: require(againDist).createRedisStore(againClient, { prefix: 'ab-again:' })
   }
-  const prefixes = ['ab-ours:', 'ab-ref:', 'ab-cr:']
+  const prefixes = ['ab-ours:', 'ab-ref:', 'ab-cr:', 'ab-again:']
   const sessions = Array.from({ length: KEYS }, (_, i) => typicalSession(i))
   const json = sessions.map((s) => JSON.stringify(s))
   const sid = (i) => `sid${i % KEYS}`
@@ -114,15 +122,17 @@ const tables = ({ single, http, other, otherLabel }) => {
         fmt(v.ours.cpuUsPerOp, 1),
         fmt(v[other].cpuUsPerOp, 1)
       ]),
-      ...Object.entries(http).map(([route, v]) => [
-        `HTTP ${route.slice(1)} (req/s)`,
-        fmt(v.ours.rps),
-        fmt(v[other].rps),
-        ratio(v.ours.rps, v[other].rps),
-        spread(v.ours.samples, v[other].samples),
-        '',
-        ''
-      ])
+      ...Object.entries(http)
+        .filter(([, v]) => v[other] !== undefined)
+        .map(([route, v]) => [
+          `HTTP ${route.slice(1)} (req/s)`,
+          fmt(v.ours.rps),
+          fmt(v[other].rps),
+          ratio(v.ours.rps, v[other].rps),
+          spread(v.ours.samples, v[other].samples),
+          '',
+          ''
+        ])
     ])
   )
   return out.join('\n')
@@ -186,6 +196,9 @@ const runAgainst = async (argv) => {
         '',
         'ours vs connect-redis',
         tables({ single, http, other: 'connect-redis', otherLabel: 'cr' }),
+        '',
+        'ours vs ours again (the same code, loaded twice: the noise and bias of the harness itself; judge ours/ref against it)',
+        tables({ single, http, other: 'again', otherLabel: 'again' }),
         '',
         `Finished in ${results.seconds.toFixed(0)} s.`
       ].join('\n')
