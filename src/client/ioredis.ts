@@ -6,7 +6,14 @@
  * @since 0.1.0
  */
 import type { Connection, RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
-import { keyspaceOfNode, keyspaceOfNodes, mappedAddress, readThenSubscribe, type OpenSubscriber } from './keyspace'
+import {
+  addressOf,
+  keyspaceOfNode,
+  keyspaceOfNodes,
+  mappedAddress,
+  readThenSubscribe,
+  type OpenSubscriber
+} from './keyspace'
 import { keySlot } from './slot'
 import { connectionOf, keyPrefixOf, noScan, oncePerClient, scanReplyOf, waitVia } from './shared'
 
@@ -99,14 +106,6 @@ interface IoRedisSubscriber {
   readonly config: (get: 'GET', name: string) => Promise<unknown>
   readonly psubscribe: (pattern: string) => Promise<unknown>
   readonly disconnect: () => void
-}
-
-/** The address of an ioredis client, from its options, for messages. */
-const ioRedisAddress = (client: unknown): string => {
-  const options = (client as { readonly options?: { host?: unknown; port?: unknown; path?: unknown } }).options ?? {}
-  return typeof options.path === 'string'
-    ? options.path
-    : `${String(options.host ?? 'localhost')}:${String(options.port ?? 6379)}`
 }
 
 /**
@@ -211,7 +210,7 @@ export const fromIoRedis: (client: IoRedisClient) => SessionClient = oncePerClie
     ...(typeof extras.duplicate === 'function'
       ? {
           subscribeKeyspace: keyspaceOfNode(
-            ioRedisAddress(client),
+            addressOf(client.options, 'localhost'),
             typeof db === 'number' ? db : 0,
             ioRedisSubscriber(client, {})
           )

@@ -43,6 +43,21 @@ export type OpenSubscriber = (channelPattern: string, handlers: SubscriberHandle
 
 // --- constructors
 
+/**
+ * The address of a node, for messages: a client's connection options (`{ host, port }` or `{ path }`: node-redis's
+ * `socket`, ioredis's own options), each part the client's default when not given (`defaultHost`, 6379).
+ *
+ * @internal
+ */
+export const addressOf = (options: unknown, defaultHost: string): string => {
+  const {
+    host = defaultHost,
+    port = 6379,
+    path
+  } = (options ?? {}) as { host?: unknown; port?: unknown; path?: unknown }
+  return typeof path === 'string' ? path : `${String(host)}:${String(port)}`
+}
+
 /** The channel prefix of keyspace notifications in database `db`. */
 const channelOf = (db: number): string => `__keyspace@${db}__:`
 

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type { RedisLike, ScanArgs, ScanReply, SessionClient } from './contract'
-import { keyspaceOfNode, readThenSubscribe, type OpenSubscriber } from './keyspace'
+import { addressOf, keyspaceOfNode, readThenSubscribe, type OpenSubscriber } from './keyspace'
 import { connectionOf, keyPrefixOf, oncePerClient, scanReplyOf, waitVia, type ConnectionEvents } from './shared'
 import { messageOf } from '../refinements'
 
@@ -157,20 +157,6 @@ export const nodeRedisSubscriber =
     }
   }
 
-/** The `host:port` of a node-redis client's socket options, for messages. */
-const addressOf = (socket: unknown): string => {
-  const {
-    host = '127.0.0.1',
-    port = 6379,
-    path
-  } = (socket ?? {}) as {
-    host?: unknown
-    port?: unknown
-    path?: unknown
-  }
-  return typeof path === 'string' ? path : `${String(host)}:${String(port)}`
-}
-
 /**
  * The `SessionClient` of a node-redis client (v4, v5, v6, also a cluster-less `createClient({ keyPrefix })`).
  * The same client always gives the same adapter.
@@ -212,7 +198,7 @@ export const fromNodeRedis: (client: NodeRedisClient) => SessionClient = oncePer
     ...(typeof extras.duplicate === 'function' && typeof extras.getMasterNode !== 'function'
       ? {
           subscribeKeyspace: keyspaceOfNode(
-            addressOf(extras.options?.socket),
+            addressOf(extras.options?.socket, '127.0.0.1'),
             typeof extras.options?.database === 'number' ? extras.options.database : 0,
             nodeRedisSubscriber(() => Promise.resolve((extras.duplicate as () => unknown).call(client)))
           )
