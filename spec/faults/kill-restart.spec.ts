@@ -48,6 +48,14 @@ const common = (r: OutageResult): void => {
   assert.ok(r.kept > 0 && r.destroyed > 0, 'the audit checked sessions of both kinds')
 }
 
+/** Requests during the outage failed with `code` (`how` says in what way). */
+const failedWith = (r: OutageResult, code: string, how: string): void =>
+  assert.ok((r.summary.failedCodes[code] ?? 0) > 0, how)
+
+/** Traffic recovered within `boundMs` of the restart. */
+const recoveredWithin = (r: OutageResult, boundMs: number): void =>
+  assert.ok(r.recoveryMs < boundMs, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< ${boundMs})`)
+
 const test = suite('fault: kill -9 and restart of redis-server under HTTP load')
 
 if (faultsEnabled) {
@@ -65,7 +73,7 @@ if (faultsEnabled) {
     const [down, up] = r.storeEvents
     assert.ok((down?.atMs ?? -1) >= 0 && (down?.atMs ?? Infinity) < 500, 'disconnect right after the kill')
     assert.ok((up?.atMs ?? -1) >= r.healAtMs, 'connect after the restart')
-    assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
+    recoveredWithin(r, 1_500)
   })
 
   test("whenDisconnected: 'wait' (default): every request reaches the store, and the deadline bounds it (offline queue)", async () => {
@@ -73,11 +81,8 @@ if (faultsEnabled) {
     print('whenDisconnected wait, reconnectStrategy min(50·n, 500)', r)
     common(r)
     assert.equal(r.storeEvents, [], 'no connection events')
-    assert.ok(
-      (r.summary.failedCodes['ETIMEDOUT'] ?? 0) > 0,
-      'requests during the outage failed with ETIMEDOUT (the deadline, not a hang)'
-    )
-    assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
+    failedWith(r, 'ETIMEDOUT', 'requests during the outage failed with ETIMEDOUT (the deadline, not a hang)')
+    recoveredWithin(r, 1_500)
   })
 
   test("whenDisconnected: 'fail': while the client reconnects, requests fail at once with ESESSION_UNAVAILABLE", async () => {
@@ -85,11 +90,8 @@ if (faultsEnabled) {
     print('whenDisconnected fail, reconnectStrategy min(50·n, 500)', r)
     common(r)
     assert.equal(r.storeEvents, [], 'no connection events')
-    assert.ok(
-      (r.summary.failedCodes['ESESSION_UNAVAILABLE'] ?? 0) > 0,
-      'requests during the outage failed at once with ESESSION_UNAVAILABLE'
-    )
-    assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
+    failedWith(r, 'ESESSION_UNAVAILABLE', 'requests during the outage failed at once with ESESSION_UNAVAILABLE')
+    recoveredWithin(r, 1_500)
   })
 
   // Valkey GLIDE: no connection events, so 'wait' is all there is; GLIDE fails each request it cannot complete
@@ -99,30 +101,24 @@ if (faultsEnabled) {
     print("Valkey GLIDE, requestTimeout 250 ms (GLIDE's default)", r)
     common(r)
     assert.equal(r.storeEvents, [], 'GLIDE reports no connection events')
-    assert.ok(
-      (r.summary.failedCodes['ESESSION_REDIS'] ?? 0) > 0,
-      "requests during the outage failed on GLIDE's timeout"
-    )
+    failedWith(r, 'ESESSION_REDIS', "requests during the outage failed on GLIDE's timeout")
     assert.is(r.summary.failedCodes['ETIMEDOUT'], undefined, "GLIDE's 250 ms timeout came before the store's deadline")
-    assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
+    recoveredWithin(r, 1_500)
   })
 
   test("Valkey GLIDE, requestTimeout 2000 ms: the store's deadline (500 ms) fails the requests first (ETIMEDOUT); recovers", async () => {
     const r = await runOutage({ ...base, whenDisconnected: 'wait', client: { glide: { requestTimeout: 2_000 } } })
     print('Valkey GLIDE, requestTimeout 2000 ms', r)
     common(r)
-    assert.ok(
-      (r.summary.failedCodes['ETIMEDOUT'] ?? 0) > 0,
-      "requests during the outage failed at the store's deadline"
-    )
-    assert.ok(r.recoveryMs < 1_500, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 1500)`)
+    failedWith(r, 'ETIMEDOUT', "requests during the outage failed at the store's deadline")
+    recoveredWithin(r, 1_500)
   })
 
   test('control: node-redis default reconnectStrategy (backoff up to 2 s + jitter) recovers, later', async () => {
     const r = await runOutage({ ...base, whenDisconnected: 'wait', client: {} })
     print('whenDisconnected wait, node-redis default reconnectStrategy', r)
     common(r)
-    assert.ok(r.recoveryMs < 3_000, `recovered ${Math.round(r.recoveryMs)} ms after the restart (< 3000)`)
+    recoveredWithin(r, 3_000)
   })
   test.run()
 }
